@@ -1,0 +1,17 @@
+# The two commands of the README. `make run` runs the main job; `make test` runs every test.
+# Both install the Debian packages they need first (only when missing).
+SWIFT_JOBS ?= 2
+
+.PHONY: run test deps build
+
+deps:
+	@bash .ci/install-deps
+
+build: deps
+	swift build -c release --product smaller -j $(SWIFT_JOBS)
+
+run: build
+	.build/release/smaller run jobs/quickstart.yaml
+
+test: deps
+	swift test -j $(SWIFT_JOBS)

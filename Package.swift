@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+// smaller: what happens to a small, small-data language model when it is made smaller.
+// Targets and their allowed imports are in docs/architecture.md; keep the two in step.
+import PackageDescription
+
+/// Numeric targets are compiled with -O even in debug builds, so that `swift test` (a debug build) runs the
+/// engine's numeric tests at useful speed. Release builds already use -O. -Ounchecked is not used: it has
+/// not been measured to help, and it would turn array-bounds bugs into silent memory corruption.
+let numericSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+let package = Package(
+    name: "smaller",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "smaller", targets: ["smaller"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // Native libraries (Debian packages: libzmq3-dev, libdnnl-dev, libsentencepiece-dev).
+        .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .target(
+            name: "CSentencePiece",
+            cxxSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("sentencepiece_train")]
+        ),
+
+        // The engine.
+        .target(name: "TensorCore", dependencies: ["CDNNL"], swiftSettings: numericSettings),
+        .target(name: "TextData", dependencies: ["CSentencePiece"], swiftSettings: numericSettings),
+        .target(name: "Transformer", dependencies: ["TensorCore"], swiftSettings: numericSettings),
+        .target(name: "Training", dependencies: ["Transformer", "TensorCore", "TextData"], swiftSettings: numericSettings),
+        .target(name: "Compression", dependencies: ["Training", "Transformer", "TensorCore", "TextData"], swiftSettings: numericSettings),
+        .target(name: "Evaluation", dependencies: ["Transformer", "TensorCore", "TextData"], swiftSettings: numericSettings),
+
+        // Orchestration.
+        .target(name: "Experiment", dependencies: ["Yams", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Wire", dependencies: ["CZeroMQ", "Experiment"]),
+        .target(name: "Coordinator", dependencies: [
+            "Wire", "Experiment", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Worker", dependencies: [
+            "Wire", "Experiment", "TensorCore", "TextData", "Transformer", "Training", "Compression", "Evaluation",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Report", dependencies: ["Experiment"]),
+
+        // The command line.
+        .executableTarget(name: "smaller", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "TensorCore", "TextData", "Transformer", "Training", "Compression",
+            "Evaluation", "Experiment", "Wire", "Coordinator", "Worker", "Report",
+        ]),
+
+        // Tests mirror the targets; TestSupport holds tolerances, gradient checks and fixture loading.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CDNNL", "TestSupport"], swiftSettings: numericSettings),
+        .testTarget(name: "TextDataTests", dependencies: ["TextData", "CSentencePiece", "TestSupport"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "CZeroMQ", "TestSupport"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,1 @@
+// Compression: Pruning/, Distillation/ and Quantization/. Filled by the compression issue.

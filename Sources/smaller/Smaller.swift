@@ -1,0 +1,20 @@
+// The `smaller` command line: the only target that reads argv or the environment.
+import ArgumentParser
+
+@main
+struct Smaller: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smaller",
+        abstract: "What happens to a small, small-data language model when it is made smaller.",
+        discussion: """
+            Runs grids of seeds × languages × compression settings (pruning, distillation, int8 quantization)
+            of an XLM-R-style encoder, across worker processes on one or many machines.
+            """,
+        version: SmallerVersion.current,
+        subcommands: [Run.self, Doctor.self]
+    )
+}
+
+enum SmallerVersion {
+    static let current = "0.1.0"
+}
