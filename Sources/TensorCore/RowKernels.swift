@@ -1,0 +1,124 @@
+// Row-wise kernels: softmax, LayerNorm and softmax cross-entropy, each forward with its backward.
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+extension Kernels {
+    // MARK: Softmax over the last dimension of (N, C).
+
+    /// y = softmax(x) row by row. `y` may alias `x`.
+    package static func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        for r in 0..<rows {
+            let xr = x + r * cols, yr = y + r * cols
+            var m = -Float.infinity
+            for c in 0..<cols { m = max(m, xr[c]) }
+            var s: Float = 0
+            for c in 0..<cols { let e = expf(xr[c] - m); yr[c] = e; s += e }
+            let inv = 1 / s
+            for c in 0..<cols { yr[c] *= inv }
+        }
+    }
+
+    /// dx = y ⊙ (dy − Σ dy ⊙ y) row by row. `dx` may alias `dy`.
+    package static func softmaxBackward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        for r in 0..<rows {
+            let yr = y + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
+            var dot: Float = 0
+            for c in 0..<cols { dot += yr[c] * dyr[c] }
+            for c in 0..<cols { dxr[c] = yr[c] * (dyr[c] - dot) }
+        }
+    }
+
+    // MARK: LayerNorm over the last dimension of (N, C): y = (x − μ) / √(σ² + ε) · γ + β.
+
+    /// Writes y (N, C), and the per-row mean and 1/std (N) that the backward pass needs.
+    package static func layerNormForward(
+        _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
+        _ y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+        rows: Int, cols: Int, eps: Float
+    ) {
+        let invC = 1 / Float(cols)
+        for r in 0..<rows {
+            let xr = x + r * cols, yr = y + r * cols
+            var s: Float = 0
+            for c in 0..<cols { s += xr[c] }
+            let mu = s * invC
+            var v: Float = 0
+            for c in 0..<cols { let d = xr[c] - mu; v += d * d }
+            let rs = 1 / (v * invC + eps).squareRoot()
+            for c in 0..<cols { yr[c] = (xr[c] - mu) * rs * gamma[c] + beta[c] }
+            mean[r] = mu
+            rstd[r] = rs
+        }
+    }
+
+    /// dx (N, C) = LayerNorm backward; dgamma, dbeta (C) are accumulated (+=). `dx` may alias `dy`.
+    package static func layerNormBackward(
+        _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+        _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+        dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>, rows: Int, cols: Int
+    ) {
+        let invC = 1 / Float(cols)
+        for r in 0..<rows {
+            let xr = x + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
+            let mu = mean[r], rs = rstd[r]
+            var sumG: Float = 0, sumGX: Float = 0
+            for c in 0..<cols {
+                let xhat = (xr[c] - mu) * rs
+                let g = dyr[c] * gamma[c]
+                dgamma[c] += dyr[c] * xhat
+                dbeta[c] += dyr[c]
+                sumG += g
+                sumGX += g * xhat
+            }
+            let mG = sumG * invC, mGX = sumGX * invC
+            for c in 0..<cols {
+                let xhat = (xr[c] - mu) * rs
+                dxr[c] = (dyr[c] * gamma[c] - mG - xhat * mGX) * rs
+            }
+        }
+    }
+
+    // MARK: Softmax cross-entropy with an ignore index, mean over the rows that count.
+
+    /// The label that marks a position excluded from the loss, as in torch.
+    package static let ignoreIndex: Int32 = -100
+
+    /// Returns the mean loss over rows whose label is not `ignoreIndex`, and the count of such rows.
+    /// When `dlogits` is given it receives ∂loss/∂logits (already divided by the count; zero for ignored rows).
+    /// Labels out of 0..<cols (other than the ignore index) are a programmer error here: callers validate input.
+    @discardableResult
+    package static func crossEntropy(
+        _ logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, cols: Int,
+        dlogits: UnsafeMutablePointer<Float>?
+    ) -> (loss: Float, count: Int) {
+        var count = 0
+        for r in 0..<rows where labels[r] != ignoreIndex { count += 1 }
+        var total: Double = 0
+        let invCount: Float = count > 0 ? 1 / Float(count) : 0
+        for r in 0..<rows {
+            let lr = logits + r * cols
+            let label = Int(labels[r])
+            if label == Int(ignoreIndex) {
+                if let d = dlogits { (d + r * cols).update(repeating: 0, count: cols) }
+                continue
+            }
+            precondition(label >= 0 && label < cols, "crossEntropy: label \(label) outside 0..<\(cols)")
+            var m = -Float.infinity
+            for c in 0..<cols { m = max(m, lr[c]) }
+            var s: Float = 0
+            for c in 0..<cols { s += expf(lr[c] - m) }
+            let logZ = m + logf(s)
+            total += Double(logZ - lr[label])
+            if let d = dlogits {
+                let dr = d + r * cols
+                let inv = 1 / s
+                for c in 0..<cols { dr[c] = expf(lr[c] - m) * inv * invCount }
+                dr[label] -= invCount
+            }
+        }
+        return (count > 0 ? Float(total / Double(count)) : 0, count)
+    }
+}

@@ -1,1 +1,0 @@
-// Training: AdamW, learning-rate schedules, MLM masking and the trainers. Filled by the engine issue.

@@ -1,0 +1,78 @@
+// Scaled dot-product self-attention core (after the q/k/v projections): scores = q·kᵀ/√HS + padding mask,
+// softmax, dropout, context = probs·v. Heads are read in place from (B, T, C) with leading dimension C.
+import TensorCore
+
+/// One layer's attention activations.
+struct AttentionActivations {
+    let probs: Tensor          /// (B, NH, T, T) softmax output
+    let dropMask: Tensor?      /// (B, NH, T, T) dropout mask, when dropout is on
+    let probsDropped: Tensor?  /// (B, NH, T, T) probs ⊙ dropMask, when dropout is on
+}
+
+/// The additive padding mask value, as transformers uses the dtype's minimum.
+let maskedScore: Float = -Float.greatestFiniteMagnitude
+
+struct AttentionShape {
+    let B: Int, T: Int, C: Int, NH: Int
+    var HS: Int { C / NH }
+    var scale: Float { 1 / Float(HS).squareRoot() }
+    /// Strides for a head inside a (B, T, C) activation.
+    var hiddenStrides: BatchStrides { BatchStrides(batch: T * C, head: HS) }
+    /// Strides for a head inside a (B, NH, T, T) score tensor.
+    var scoreStrides: BatchStrides { BatchStrides(batch: NH * T * T, head: T * T) }
+}
+
+enum Attention {
+    /// q, k, v (B, T, C); keyMask (B, T) with 0 for tokens and `maskedScore` for padding; ctx (B, T, C).
+    static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                        keyMask: UnsafePointer<Float>, ctx: UnsafeMutablePointer<Float>, a: AttentionActivations,
+                        shape s: AttentionShape, dropout: Float, rng: inout Xoshiro256) {
+        let (B, T, NH) = (s.B, s.T, s.NH)
+        sgemmBatched(.none, .transposed, m: T, n: T, k: s.HS, batches: B, heads: NH, alpha: s.scale,
+                     a: q, lda: s.C, aStrides: s.hiddenStrides, b: k, ldb: s.C, bStrides: s.hiddenStrides,
+                     c: a.probs.pointer, ldc: T, cStrides: s.scoreStrides)
+        for b in 0..<B {
+            let m = keyMask + b * T
+            for row in 0..<(NH * T) {
+                let r = a.probs.pointer + (b * NH * T + row) * T
+                for j in 0..<T { r[j] += m[j] }
+            }
+        }
+        Kernels.softmaxForward(a.probs.pointer, a.probs.pointer, rows: B * NH * T, cols: T)
+        var used = a.probs.pointer
+        if dropout > 0, let mask = a.dropMask, let dropped = a.probsDropped {
+            Kernels.dropoutMask(mask.pointer, B * NH * T * T, p: dropout, rng: &rng)
+            Kernels.multiply(a.probs.pointer, mask.pointer, dropped.pointer, B * NH * T * T)
+            used = dropped.pointer
+        }
+        sgemmBatched(.none, .none, m: T, n: s.HS, k: T, batches: B, heads: NH,
+                     a: used, lda: T, aStrides: s.scoreStrides, b: v, ldb: s.C, bStrides: s.hiddenStrides,
+                     c: ctx, ldc: s.C, cStrides: s.hiddenStrides)
+    }
+
+    /// From dctx (B, T, C) writes dq, dk, dv (B, T, C); dscores (B, NH, T, T) is scratch.
+    static func backward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                         dctx: UnsafePointer<Float>, dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
+                         dv: UnsafeMutablePointer<Float>, dscores: UnsafeMutablePointer<Float>, a: AttentionActivations,
+                         shape s: AttentionShape, dropout: Float) {
+        let (B, T, NH) = (s.B, s.T, s.NH)
+        let dropped = dropout > 0 ? a.probsDropped : nil
+        let used = dropped?.pointer ?? a.probs.pointer
+        // dP = dctx · vᵀ ; dv = Pᵀ · dctx
+        sgemmBatched(.none, .transposed, m: T, n: T, k: s.HS, batches: B, heads: NH,
+                     a: dctx, lda: s.C, aStrides: s.hiddenStrides, b: v, ldb: s.C, bStrides: s.hiddenStrides,
+                     c: dscores, ldc: T, cStrides: s.scoreStrides)
+        sgemmBatched(.transposed, .none, m: T, n: s.HS, k: T, batches: B, heads: NH,
+                     a: used, lda: T, aStrides: s.scoreStrides, b: dctx, ldb: s.C, bStrides: s.hiddenStrides,
+                     c: dv, ldc: s.C, cStrides: s.hiddenStrides)
+        if dropped != nil, let mask = a.dropMask { Kernels.multiply(dscores, mask.pointer, dscores, B * NH * T * T) }
+        Kernels.softmaxBackward(a.probs.pointer, dscores, dscores, rows: B * NH * T, cols: T)
+        // dq = scale · dS · k ; dk = scale · dSᵀ · q
+        sgemmBatched(.none, .none, m: T, n: s.HS, k: T, batches: B, heads: NH, alpha: s.scale,
+                     a: dscores, lda: T, aStrides: s.scoreStrides, b: k, ldb: s.C, bStrides: s.hiddenStrides,
+                     c: dq, ldc: s.C, cStrides: s.hiddenStrides)
+        sgemmBatched(.transposed, .none, m: T, n: s.HS, k: T, batches: B, heads: NH, alpha: s.scale,
+                     a: dscores, lda: T, aStrides: s.scoreStrides, b: q, ldb: s.C, bStrides: s.hiddenStrides,
+                     c: dk, ldc: s.C, cStrides: s.hiddenStrides)
+    }
+}

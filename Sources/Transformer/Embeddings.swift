@@ -1,0 +1,59 @@
+// Embeddings: word + position (from padding_idx + 1, skipping pads) + token type 0, then LayerNorm and dropout.
+import TensorCore
+
+/// The embedding activations of one step.
+struct EmbeddingActivations {
+    let positions: UnsafeMutablePointer<Int32>   /// (B, T) position ids
+    let sum: Tensor                              /// (B, T, C) before LayerNorm
+    let mean: Tensor, rstd: Tensor               /// (B, T)
+    let out: Tensor                              /// (B, T, C) after LayerNorm and dropout
+    let dropMask: Tensor?                        /// (B, T, C) when dropout is on
+}
+
+extension ModelSlots {
+    /// Position ids as transformers computes them: pads keep padding_idx, others count up from padding_idx + 1.
+    static func positionIds(_ ids: UnsafePointer<Int32>, _ positions: UnsafeMutablePointer<Int32>, B: Int, T: Int, pad: Int32) {
+        for b in 0..<B {
+            var running: Int32 = 0
+            for t in 0..<T {
+                let i = b * T + t
+                if ids[i] != pad { running += 1; positions[i] = pad + running } else { positions[i] = pad }
+            }
+        }
+    }
+
+    func embeddingForward(_ ids: UnsafePointer<Int32>, B: Int, T: Int, config c: XLMRConfig, a: EmbeddingActivations,
+                          params p: UnsafeMutablePointer<Float>, dropout: Float, rng: inout Xoshiro256) {
+        let C = c.hiddenSize
+        Self.positionIds(ids, a.positions, B: B, T: T, pad: Int32(c.padTokenId))
+        let word = p + wordEmbeddings, pos = p + positionEmbeddings, type0 = p + tokenTypeEmbeddings
+        for i in 0..<(B * T) {
+            let w = word + Int(ids[i]) * C, q = pos + Int(a.positions[i]) * C, o = a.sum.pointer + i * C
+            for j in 0..<C { o[j] = w[j] + q[j] + type0[j] }
+        }
+        embeddingNorm.forward(a.sum.pointer, a.out.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, rows: B * T,
+                              eps: c.layerNormEps, params: p)
+        if let mask = a.dropMask, dropout > 0 {
+            Kernels.dropoutMask(mask.pointer, B * T * C, p: dropout, rng: &rng)
+            Kernels.multiply(a.out.pointer, mask.pointer, a.out.pointer, B * T * C)
+        }
+    }
+
+    /// dout (B, T, C) is the gradient of the embedding output; it is overwritten as scratch.
+    func embeddingBackward(_ ids: UnsafePointer<Int32>, B: Int, T: Int, config c: XLMRConfig, a: EmbeddingActivations,
+                           dout: UnsafeMutablePointer<Float>, dropout: Float,
+                           params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>) {
+        let C = c.hiddenSize, N = B * T
+        if let mask = a.dropMask, dropout > 0 { Kernels.multiply(dout, mask.pointer, dout, N * C) }
+        embeddingNorm.backward(a.sum.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, dout, dout, rows: N, params: p, grads: g)
+        let word = g + wordEmbeddings, pos = g + positionEmbeddings, type0 = g + tokenTypeEmbeddings
+        let pad = Int32(c.padTokenId)
+        for i in 0..<N {
+            let d = dout + i * C
+            // As torch's Embedding(padding_idx:), the padding rows of both tables receive no gradient.
+            if ids[i] != pad { Kernels.accumulate(d, into: word + Int(ids[i]) * C, C) }
+            if a.positions[i] != pad { Kernels.accumulate(d, into: pos + Int(a.positions[i]) * C, C) }
+            Kernels.accumulate(d, into: type0, C)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+// The model protocol the Worker's Runner and Evaluation call: "map (ids, mask) batches to per-token logits".
+// Dense, pruned and quantized variants all implement it, so nothing downstream special-cases them.
+import TensorCore
+
+package protocol TokenLogitsModel: AnyObject {
+    /// Outputs per token (labels for token classification, the vocabulary for MLM).
+    var outputCount: Int { get }
+    /// The id used to pad ragged rows.
+    var padId: Int32 { get }
+    /// Logits for every position of `batch`, (B, T, outputCount) flattened row-major. Evaluation mode (no dropout).
+    func logits(_ batch: TokenBatch) throws -> [Float]
+}
+
+extension XLMRModel: TokenLogitsModel {
+    package var padId: Int32 { Int32(config.padTokenId) }
+
+    /// Evaluation-mode logits. Allocates a workspace for this batch shape; callers in a loop should reuse
+    /// `logits(_:workspace:)` with their own workspace.
+    package func logits(_ batch: TokenBatch) throws -> [Float] {
+        let w = Workspace(config: config, head: head, maxBatch: max(batch.batch, 1), maxTokens: max(batch.tokens, 1), training: false)
+        return try logits(batch, workspace: w)
+    }
+
+    package func logits(_ batch: TokenBatch, workspace: Workspace) throws -> [Float] {
+        var unlabelled = batch
+        unlabelled.labels = nil
+        var rng = Xoshiro256(seed: 0)
+        try forward(unlabelled, workspace: workspace, training: false, rng: &rng)
+        return workspace.logits(outputs: outputCount).array
+    }
+}

@@ -1,0 +1,202 @@
+// The XLM-R model: config, head, one flat parameter buffer and one flat gradient buffer with named views,
+// and the whole forward and backward pass over a Workspace.
+import TensorCore
+
+/// A batch of integer ids, row-major (B, T), with the attention mask (1 token, 0 padding) and optional labels
+/// (MLM: the original id at masked positions; token classification: the label; -100 elsewhere).
+package struct TokenBatch: Sendable {
+    package var batch: Int
+    package var tokens: Int
+    package var ids: [Int32]
+    package var attentionMask: [Int32]
+    package var labels: [Int32]?
+
+    package init(batch: Int, tokens: Int, ids: [Int32], attentionMask: [Int32]? = nil, labels: [Int32]? = nil) {
+        self.batch = batch; self.tokens = tokens; self.ids = ids
+        self.attentionMask = attentionMask ?? [Int32](repeating: 1, count: ids.count)
+        self.labels = labels
+    }
+
+    /// Pads ragged rows of ids with `pad` (mask 0) to the longest row.
+    package init(rows: [[Int32]], pad: Int32) {
+        let T = rows.map(\.count).max() ?? 0
+        var ids: [Int32] = [], mask: [Int32] = []
+        for r in rows {
+            ids += r + [Int32](repeating: pad, count: T - r.count)
+            mask += [Int32](repeating: 1, count: r.count) + [Int32](repeating: 0, count: T - r.count)
+        }
+        self.init(batch: rows.count, tokens: T, ids: ids, attentionMask: mask)
+    }
+}
+
+package final class XLMRModel {
+    package let config: XLMRConfig
+    package let head: ModelHead
+    package let layout: ParameterLayout
+    let slots: ModelSlots
+    package let parameters: FloatBuffer
+    package let gradients: FloatBuffer
+
+    package init(config: XLMRConfig, head: ModelHead) throws {
+        try config.validate()
+        if case .tokenClassification(let n) = head, n < 1 { throw ModelError("token classification needs at least 1 label, got \(n)") }
+        self.config = config
+        self.head = head
+        var layout = ParameterLayout()
+        slots = ModelSlots(config: config, head: head, layout: &layout)
+        self.layout = layout
+        parameters = FloatBuffer(count: layout.totalCount)
+        gradients = FloatBuffer(count: layout.totalCount)
+    }
+
+    /// The number of outputs per token: the vocabulary (MLM) or the labels.
+    package var outputCount: Int {
+        switch head { case .maskedLM: config.vocabSize; case .tokenClassification(let n): n }
+    }
+
+    package func parameter(_ name: String) -> Tensor? {
+        layout.entry(name).map { Tensor(parameters.pointer + $0.offset, $0.shape) }
+    }
+    package func gradient(_ name: String) -> Tensor? {
+        layout.entry(name).map { Tensor(gradients.pointer + $0.offset, $0.shape) }
+    }
+
+    /// transformers' `_init_weights`: Linear and Embedding weights ~ N(0, initializer_range²), biases 0,
+    /// LayerNorm γ = 1 and β = 0, embedding padding rows 0.
+    package func initializeWeights(seed: UInt64) {
+        var rng = Xoshiro256(seed: seed)
+        for e in layout.entries { initialize(e, rng: &rng) }
+    }
+
+    /// Re-initialises only the classifier (the head swap from an MLM checkpoint), seeded.
+    package func initializeClassifier(seed: UInt64) {
+        var rng = Xoshiro256(seed: seed)
+        for e in layout.entries where e.name.hasPrefix("classifier.") { initialize(e, rng: &rng) }
+    }
+
+    private func initialize(_ e: ParameterLayout.Entry, rng: inout Xoshiro256) {
+        let t = Tensor(parameters.pointer + e.offset, e.shape)
+        if e.name.hasSuffix("LayerNorm.weight") || e.name.hasSuffix("layer_norm.weight") {
+            t.buffer.update(repeating: 1)
+        } else if e.shape.count == 1 {
+            t.buffer.update(repeating: 0)
+        } else {
+            rng.fillNormal(t.buffer, std: config.initializerRange)
+            if e.name.hasSuffix("word_embeddings.weight") || e.name.hasSuffix("position_embeddings.weight") {
+                (t.pointer + config.padTokenId * config.hiddenSize).update(repeating: 0, count: config.hiddenSize)
+            }
+        }
+    }
+
+    package func zeroGradients() { gradients.zero() }
+
+    // MARK: Forward
+
+    /// Runs the model on `batch`. In training (the workspace must be a training one) dropout is on and
+    /// `rng` drives it; returns the mean loss over labelled positions when the batch has labels.
+    /// Bad input (ids outside the vocabulary, shapes beyond the workspace, labels out of range) throws.
+    @discardableResult
+    package func forward(_ batch: TokenBatch, workspace w: Workspace, training: Bool, rng: inout Xoshiro256) throws -> Float? {
+        try validate(batch, workspace: w, training: training)
+        let c = config, B = batch.batch, T = batch.tokens, N = B * T, C = c.hiddenSize
+        let p = parameters.pointer
+        let hiddenDrop: Float = training ? c.hiddenDropoutProb : 0
+        let attentionDrop: Float = training ? c.attentionProbsDropoutProb : 0
+        w.batch = B; w.tokens = T; w.lastForwardTrained = training
+        batch.ids.withUnsafeBufferPointer { w.ids.update(from: $0.baseAddress!, count: N) }
+        for i in 0..<N { w.keyMask.pointer[i] = batch.attentionMask[i] != 0 ? 0 : maskedScore }
+        slots.embeddingForward(w.ids, B: B, T: T, config: c, a: w.embeddings, params: p, dropout: hiddenDrop, rng: &rng)
+        let shape = AttentionShape(B: B, T: T, C: C, NH: c.numAttentionHeads)
+        var x = w.embeddings.out.pointer
+        for (l, layer) in slots.layers.enumerated() {
+            let a = w.layers[l]
+            layer.forward(x, keyMask: w.keyMask.pointer, a: a, shape: shape, config: c, params: p,
+                          dropout: (hiddenDrop, attentionDrop), rng: &rng)
+            x = a.out.pointer
+        }
+        var loss: Float? = nil
+        if let mlm = w.mlm {
+            var rows = 0
+            if let labels = batch.labels {
+                for i in 0..<N where labels[i] != Kernels.ignoreIndex {
+                    guard rows < w.maxHeadRows else {
+                        throw ModelError("batch has more than \(w.maxHeadRows) labelled positions, the workspace's MLM head capacity")
+                    }
+                    mlm.rows[rows] = Int32(i); mlm.labels[rows] = labels[i]; rows += 1
+                }
+            } else {
+                guard N <= w.maxHeadRows else { throw ModelError("batch has \(N) positions, more than the MLM head capacity \(w.maxHeadRows)") }
+                for i in 0..<N { mlm.rows[i] = Int32(i); mlm.labels[i] = Kernels.ignoreIndex }
+                rows = N
+            }
+            w.headRows = rows
+            slots.mlmForward(hidden: x, rowCount: rows, a: mlm, config: c, params: p)
+            if batch.labels != nil {
+                loss = Kernels.crossEntropy(mlm.logits.pointer, labels: mlm.labels, rows: rows, cols: c.vocabSize,
+                                            dlogits: training ? mlm.logits.pointer : nil).loss
+            }
+        } else if let cls = w.classifier {
+            let drop: Float = training ? (c.classifierDropout ?? c.hiddenDropoutProb) : 0
+            w.headRows = N
+            slots.classifierForward(hidden: x, rowCount: N, a: cls, config: c, params: p, dropout: drop, rng: &rng)
+            if let labels = batch.labels {
+                labels.withUnsafeBufferPointer { cls.labels.update(from: $0.baseAddress!, count: N) }
+                loss = Kernels.crossEntropy(cls.logits.pointer, labels: cls.labels, rows: N, cols: outputCount,
+                                            dlogits: training ? cls.logits.pointer : nil).loss
+            }
+        }
+        w.lastLoss = loss
+        return loss
+    }
+
+    // MARK: Backward
+
+    /// Accumulates ∂loss/∂parameters into `gradients` for the last training forward pass (which had labels).
+    /// The logits of that pass are consumed (they hold ∂loss/∂logits).
+    package func backward(workspace w: Workspace) {
+        precondition(w.training && w.lastForwardTrained && w.lastLoss != nil, "backward needs a training forward pass with labels")
+        let c = config, B = w.batch, T = w.tokens, N = B * T, C = c.hiddenSize
+        let p = parameters.pointer, g = gradients.pointer
+        let dHidden = w.dHidden!.pointer, s = w.scratch!
+        let hiddenDrop = c.hiddenDropoutProb, attentionDrop = c.attentionProbsDropoutProb
+        let top = c.numHiddenLayers > 0 ? w.layers[c.numHiddenLayers - 1].out.pointer : w.embeddings.out.pointer
+        if let mlm = w.mlm {
+            dHidden.update(repeating: 0, count: N * C)
+            slots.mlmBackward(dHidden: dHidden, rowCount: w.headRows, a: mlm, config: c, params: p, grads: g)
+        } else if let cls = w.classifier {
+            slots.classifierBackward(hidden: top, dHidden: dHidden, rowCount: N, a: cls, config: c,
+                                     dropout: c.classifierDropout ?? c.hiddenDropoutProb, params: p, grads: g)
+        }
+        let shape = AttentionShape(B: B, T: T, C: C, NH: c.numAttentionHeads)
+        for l in stride(from: c.numHiddenLayers - 1, through: 0, by: -1) {
+            let x = l > 0 ? w.layers[l - 1].out.pointer : w.embeddings.out.pointer
+            slots.layers[l].backward(x, dHidden: dHidden, a: w.layers[l], s: s, shape: shape, config: c,
+                                     dropout: (hiddenDrop, attentionDrop), params: p, grads: g)
+        }
+        slots.embeddingBackward(w.ids, B: B, T: T, config: c, a: w.embeddings, dout: dHidden, dropout: hiddenDrop,
+                                params: p, grads: g)
+    }
+
+    private func validate(_ b: TokenBatch, workspace w: Workspace, training: Bool) throws {
+        let N = b.batch * b.tokens
+        guard b.batch >= 1, b.tokens >= 1 else { throw ModelError("batch shape (\(b.batch), \(b.tokens)): expected both >= 1") }
+        guard b.ids.count == N else { throw ModelError("ids has \(b.ids.count) values, expected batch × tokens = \(N)") }
+        guard b.attentionMask.count == N else { throw ModelError("attention mask has \(b.attentionMask.count) values, expected \(N)") }
+        guard b.batch <= w.maxBatch, b.tokens <= w.maxTokens else {
+            throw ModelError("batch shape (\(b.batch), \(b.tokens)) exceeds the workspace's (\(w.maxBatch), \(w.maxTokens))")
+        }
+        guard b.tokens <= config.maxSequenceLength else {
+            throw ModelError("sequence length \(b.tokens) exceeds the model's maximum \(config.maxSequenceLength)")
+        }
+        if training && !w.training { throw ModelError("training forward pass needs a training workspace") }
+        for (i, id) in b.ids.enumerated() where id < 0 || Int(id) >= config.vocabSize {
+            throw ModelError("id \(id) at batch row \(i / b.tokens), position \(i % b.tokens) is outside the vocabulary 0..<\(config.vocabSize)")
+        }
+        if let labels = b.labels {
+            guard labels.count == N else { throw ModelError("labels has \(labels.count) values, expected \(N)") }
+            for (i, l) in labels.enumerated() where l != Kernels.ignoreIndex && (l < 0 || Int(l) >= outputCount) {
+                throw ModelError("label \(l) at batch row \(i / b.tokens), position \(i % b.tokens) is outside 0..<\(outputCount) (or -100)")
+            }
+        }
+    }
+}
