@@ -61,6 +61,8 @@ let package = Package(
         // Tests mirror the targets; TestSupport holds tolerances, gradient checks and fixture loading.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CDNNL", "TestSupport"], swiftSettings: numericSettings),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TextDataTests", dependencies: ["TextData", "CSentencePiece", "TestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CZeroMQ", "TestSupport"]),
     ],

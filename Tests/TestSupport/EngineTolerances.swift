@@ -7,6 +7,10 @@ extension Tolerance {
     public static let lossRelative: Float = 1e-5
     /// Every gradient against torch's autograd, relative to the largest |gradient| of that tensor.
     public static let gradientRelative: Float = 1e-4
+    /// Gradients that are exactly zero in exact arithmetic (the attention key bias: softmax ignores a constant
+    /// per row) are float rounding noise in both engines; errors are measured against at least this fraction
+    /// of the model's largest gradient.
+    public static let gradientNoiseFloor: Float = 1e-3
     /// The 10-step AdamW loss curve against torch, absolute per step (the 1e-3).
     public static let lossCurveAbsolute: Float = 1e-3
     /// Float32 kernels against float64 references, relative.
