@@ -1,0 +1,133 @@
+// `smaller bench engine`: training-step time, batch-1 latency and batch-32 throughput of the engine, with
+// achieved GFLOP/s next to this machine's measured sgemm peak. Release build; medians and p95 after warm-up.
+import ArgumentParser
+import Foundation
+import TensorCore
+import Training
+import Transformer
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Benchmarks (release build).", subcommands: [BenchEngine.self])
+}
+
+struct BenchEngine: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Time a training step (B32×T128, fwd+bwd+AdamW) and inference (B1, B32) of the engine.")
+
+    @Option(help: "small (4×256, FFN 1024, vocab 8000) or afriberta-small (4×768, FFN 3072, vocab 70k).")
+    var config: String = "small"
+    @Option(help: "Timed repeats per measurement (after warm-up).") var repeats: Int = 10
+    @Option(help: "Warm-up runs per measurement.") var warmup: Int = 2
+    @Option(help: "Threads for oneDNN.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Flag(help: "Skip the training-step measurements.") var inferenceOnly = false
+
+    func validate() throws {
+        guard ["small", "afriberta-small"].contains(config) else { throw ValidationError("--config must be small or afriberta-small") }
+        guard repeats >= 1, warmup >= 0, threads >= 1 else { throw ValidationError("--repeats and --threads must be >= 1") }
+    }
+
+    struct Stat: Codable { var median_ms: Double; var p95_ms: Double; var gflops: Double }
+
+    static func time(_ warmup: Int, _ repeats: Int, flops: Double, _ body: () throws -> Void) rethrows -> Stat {
+        for _ in 0..<warmup { try body() }
+        var ms: [Double] = []
+        for _ in 0..<repeats {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try body()
+            ms.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        ms.sort()
+        let median = ms.count % 2 == 1 ? ms[ms.count / 2] : (ms[ms.count / 2 - 1] + ms[ms.count / 2]) / 2
+        let p95 = ms[min(ms.count - 1, Int((Double(ms.count) * 0.95).rounded(.up)) - 1)]
+        return Stat(median_ms: median, p95_ms: p95, gflops: flops / (median / 1e3) / 1e9)
+    }
+
+    /// Model FLOPs of a forward pass over B·T tokens with the head on `headRows` rows (multiply-add = 2).
+    static func forwardFlops(_ c: XLMRConfig, B: Int, T: Int, headRows: Int, headOutputs: Int, mlm: Bool) -> Double {
+        let C = Double(c.hiddenSize), F = Double(c.intermediateSize), N = Double(B * T)
+        let perLayer = 2 * N * (4 * C * C + 2 * C * F) + 2 * 2 * Double(B) * Double(T) * Double(T) * C
+        let head = mlm ? 2 * Double(headRows) * (C * C + C * Double(headOutputs)) : 2 * N * C * Double(headOutputs)
+        return Double(c.numHiddenLayers) * perLayer + head
+    }
+
+    func run() throws {
+        ComputeInfo.setThreads(threads)
+        var c: XLMRConfig = config == "small" ? .small() : .afribertaSmall()
+        c.hiddenDropoutProb = 0.1; c.attentionProbsDropoutProb = 0.1
+        let (B, T) = (32, 128)
+        var results: [String: Stat] = [:]
+        var rng = Xoshiro256(seed: 1)
+
+        // sgemm peak: 2048³.
+        let n = 2048
+        let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), cc = FloatBuffer(count: n * n)
+        rng.fillNormal(a.buffer, std: 1); rng.fillNormal(b.buffer, std: 1)
+        results["sgemm_2048"] = Self.time(1, 5, flops: 2 * Double(n * n * n)) {
+            sgemm(.none, .none, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: cc.pointer, ldc: n)
+        }
+
+        func ids(_ batch: Int) -> TokenBatch {
+            var r = Xoshiro256(seed: 2)
+            var v = (0..<(batch * T)).map { _ in Int32(4 + r.below(c.vocabSize - 5)) }
+            for i in 0..<batch { v[i * T] = 0; v[i * T + T - 1] = 2 }
+            return TokenBatch(batch: batch, tokens: T, ids: v)
+        }
+
+        if !inferenceOnly {
+            let model = try XLMRModel(config: c, head: .maskedLM)
+            model.initializeWeights(seed: 1)
+            let optimizer = AdamW(model: model)
+            for (name, fraction) in [("train_step_mlm15", 0.15), ("train_step_all_rows", 1.0)] {
+                var batch = ids(B)
+                var labelRng = Xoshiro256(seed: 3)
+                batch.labels = batch.ids.map { id in labelRng.uniform() < Float(fraction) ? id : -100 }
+                let rows = batch.labels!.filter { $0 != -100 }.count
+                let w = Workspace(config: c, head: .maskedLM, maxBatch: B, maxTokens: T, maxHeadRows: rows, training: true)
+                let flops = 3 * Self.forwardFlops(c, B: B, T: T, headRows: rows, headOutputs: c.vocabSize, mlm: true)
+                results[name] = try Self.time(warmup, repeats, flops: flops) {
+                    model.zeroGradients()
+                    _ = try model.forward(batch, workspace: w, training: true, rng: &rng)
+                    model.backward(workspace: w)
+                    GradientClipping.clip(model, maxNorm: 1)
+                    optimizer.update(model, lr: 1e-4)
+                }
+            }
+            results["adamw_only"] = Self.time(warmup, repeats, flops: 0) { optimizer.update(model, lr: 1e-4) }
+        }
+
+        let classifier = try XLMRModel(config: c, head: .tokenClassification(labels: 9))
+        classifier.initializeWeights(seed: 1)
+        for batchSize in [1, 32] {
+            let batch = ids(batchSize)
+            let w = Workspace(config: c, head: classifier.head, maxBatch: batchSize, maxTokens: T, training: false)
+            let flops = Self.forwardFlops(c, B: batchSize, T: T, headRows: batchSize * T, headOutputs: 9, mlm: false)
+            results["inference_b\(batchSize)"] = try Self.time(warmup, repeats, flops: flops) {
+                _ = try classifier.forward(batch, workspace: w, training: false, rng: &rng)
+            }
+        }
+
+        if json {
+            struct Report: Codable {
+                var config: String; var threads: Int; var isa: String; var oneDNN: String; var batch: Int; var tokens: Int
+                var results: [String: Stat]
+            }
+            let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+            let report = Report(config: config, threads: threads, isa: ComputeInfo.isa, oneDNN: ComputeInfo.oneDNNVersion,
+                                batch: B, tokens: T, results: results)
+            print(String(decoding: try enc.encode(report), as: UTF8.self))
+        } else {
+            print("smaller bench engine --config \(config)  (threads \(threads), oneDNN \(ComputeInfo.oneDNNVersion) \(ComputeInfo.isa), B\(B)×T\(T))")
+            print("measurement".padding(toLength: 24, withPad: " ", startingAt: 0) + "   median ms      p95 ms   GFLOP/s")
+            for key in results.keys.sorted() {
+                let s = results[key]!
+                print(key.padding(toLength: 24, withPad: " ", startingAt: 0)
+                      + String(format: " %11.2f %11.2f %9.1f", s.median_ms, s.p95_ms, s.gflops))
+            }
+            if let peak = results["sgemm_2048"]?.gflops, let step = results["train_step_all_rows"]?.gflops {
+                print(String(format: "training step (all rows) reaches %.0f%% of the sgemm peak", 100 * step / peak))
+            }
+        }
+    }
+}
