@@ -14,7 +14,8 @@ package struct CoordinatorOptions: Sendable {
     /// Called from the loop; true asks for a clean stop (Ctrl-C, `smaller cancel`).
     package var shouldStop: @Sendable () -> Bool = { false }
     package var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-    /// Called once the socket is bound, with the resolved endpoint (a `*` port becomes a number).
+    /// Called once the socket is bound, with the resolved endpoint (a `*` port becomes a number), unless there
+    /// is nothing left to do (every task already done on a resumed run).
     package var onBound: @Sendable (String) -> Void = { _ in }
 
     package init(runDirectory: URL, bind: String) {
@@ -93,7 +94,7 @@ package final class CoordinatorServer {
         if let curve = options.curve { try curve.configure(server: socket) }
         try socket.bind(options.bind)
         let endpoint = socket.lastEndpoint.isEmpty ? options.bind : socket.lastEndpoint
-        options.onBound(endpoint)
+        if !state.isFinished { options.onBound(endpoint) }
         try "\(endpoint)\n".write(to: options.runDirectory.appendingPathComponent("coordinator.endpoint"), atomically: true, encoding: .utf8)
         log("coordinator \(state.config.runID): \(graph.tasks.count) tasks (\(state.count(.done)) already done), bound \(endpoint)\(options.curve != nil ? " with CURVE" : "")")
 

@@ -14,12 +14,12 @@ package final class Journal: @unchecked Sendable {
         config.readonly = readOnly
         config.journalMode = .wal
         config.busyMode = .timeout(5)
+        // synchronous=NORMAL in WAL mode survives a killed process (SIGKILL), which is what we promise;
+        // FULL would add an fsync per batch to survive power loss too.
+        if !readOnly { config.prepareDatabase { try $0.execute(sql: "PRAGMA synchronous = NORMAL") } }
         db = try DatabaseQueue(path: runDirectory.appendingPathComponent("journal.sqlite").path, configuration: config)
         if readOnly { return }
         try db.write { db in
-            // synchronous=NORMAL in WAL mode survives a killed process (SIGKILL), which is what we promise;
-            // FULL would add an fsync per batch to survive power loss too.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS tasks (
