@@ -65,6 +65,14 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TextDataTests", dependencies: ["TextData", "CSentencePiece", "TestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CZeroMQ", "TestSupport"]),
+        .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "TestSupport"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Wire", "Experiment", "TestSupport"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Experiment", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Experiment", "TestSupport"]),
+        // Real processes over loopback; depends on the executable so `swift test` builds it first.
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "smaller", "Experiment", "Wire", "CZeroMQ", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -93,6 +93,38 @@ package final class ZMQSocket {
         }
     }
 
+    /// Sends without blocking; false when the message cannot be queued now (no peer, or its queue is full).
+    /// Frames after a refused first frame are not sent, so a message is never cut in half.
+    @discardableResult
+    package func trySend(_ frames: [[UInt8]]) throws -> Bool {
+        precondition(!frames.isEmpty, "a ZeroMQ message has at least one frame")
+        for (i, frame) in frames.enumerated() {
+            let flags: Int32 = (i < frames.count - 1 ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT
+            let rc = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
+            if rc < 0 {
+                let code = zmq_errno()
+                if code == EAGAIN && i == 0 { return false }
+                // EHOSTUNREACH: a ROUTER with ROUTER_MANDATORY and an unknown peer; treat as not sent.
+                if code == EHOSTUNREACH && i == 0 { return false }
+                throw ZeroMQError(call: "zmq_send", code: code)
+            }
+        }
+        return true
+    }
+
+    /// The endpoint actually bound (resolves a wildcard port such as `tcp://127.0.0.1:*`).
+    package var lastEndpoint: String {
+        var buffer = [CChar](repeating: 0, count: 1024)
+        var size = buffer.count
+        guard zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else { return "" }
+        return cText(buffer)
+    }
+
+    /// Sets a string-valued option (ZMQ_ROUTING_ID, ZMQ_ZAP_DOMAIN, CURVE keys in Z85, ...).
+    package func setOption(_ option: Int32, string: String) throws {
+        try setOption(option, bytes: Array(string.utf8))
+    }
+
     /// Receives one whole multipart message, or nil when nothing arrives within `timeoutMs` (-1 waits forever).
     package func receive(timeoutMs: Int = -1) throws -> [[UInt8]]? {
         guard try poll(timeoutMs: timeoutMs) else { return nil }
@@ -121,4 +153,9 @@ package final class ZMQSocket {
         }
         return rc > 0
     }
+}
+
+/// The text of a NUL-terminated C buffer.
+func cText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -1,6 +1,8 @@
-// `smaller run JOB.yaml`: the main job. Until the orchestrator lands it checks the job file exists,
-// prints the environment (`doctor`) and says plainly what is not built yet.
+// `smaller run JOB.yaml`: the main job: a coordinator in this process plus N local `smaller worker` children
+// (restarted if they crash), then the aggregated table. Ctrl-C stops cleanly and leaves a resumable run dir.
 import ArgumentParser
+import Coordinator
+import Experiment
 import Foundation
 
 struct Run: ParsableCommand {
@@ -9,16 +11,110 @@ struct Run: ParsableCommand {
 
     @Argument(help: "The job file (YAML), e.g. jobs/quickstart.yaml.")
     var job: String
+    @Option(help: "Local worker processes (default: the core count).") var workers: Int?
+    @Option(help: "Run directory (default runs/<job name>); reusing one resumes it.") var out: String?
+    @Option(help: "Endpoint to bind (loopback; use `smaller coordinator` to serve other hosts).") var bind: String = "tcp://127.0.0.1:*"
+    @Flag(help: "Give failed and skipped tasks fresh attempts.") var retryFailed = false
 
     func validate() throws {
-        guard FileManager.default.fileExists(atPath: job) else {
-            throw ValidationError("no job file at \(job)")
-        }
+        guard FileManager.default.fileExists(atPath: job) else { throw ValidationError("no job file at \(job)") }
+        if let workers, workers < 0 || workers > 256 { throw ValidationError("--workers must be in 0...256") }
+        guard isLoopback(bind) else { throw ValidationError("`smaller run` binds loopback only; use `smaller coordinator --keys` for other hosts") }
     }
 
     func run() throws {
-        try Doctor().run()
-        print("")
-        print("smaller run: the orchestrator is not built yet, so \(job) was not run.")
+        Signals.install()
+        let spec = try loadJob(job)
+        let runDir = URL(fileURLWithPath: out ?? "runs/\(spec.name)")
+        try keepJobFile(job, in: runDir)
+        let count = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let pool = LocalWorkers(runDirectory: runDir)
+        var options = CoordinatorOptions(runDirectory: runDir, bind: bind)
+        options.retryFailed = retryFailed
+        options.shouldStop = { Signals.stopRequested }
+        options.onBound = { endpoint in pool.start(count: count, endpoint: endpoint) }
+        let server = try CoordinatorServer(job: spec, options: options)
+        let outcome: CoordinatorOutcome
+        do { outcome = try server.run() } catch { pool.stop(); throw error }
+        pool.stop()
+        try printReport(spec, runDir)
+        if outcome.cancelled {
+            printErr("stopped: \(outcome.pending) tasks not finished; `smaller run \(job) --out \(runDir.path)` resumes")
+            throw ExitCode(130)
+        }
+        if outcome.failed > 0 { printErr("\(outcome.failed) tasks failed, \(outcome.skipped) skipped: `smaller status \(runDir.path)`") }
+    }
+}
+
+/// N `smaller worker` child processes on this machine; one that dies unexpectedly is started again.
+final class LocalWorkers: @unchecked Sendable {
+    let runDirectory: URL
+    let lock = NSLock()
+    var processes: [Int: Process] = [:]
+    var stopping = false
+    var restarts = 0
+    var endpoint = ""
+    static let maxRestarts = 1000
+
+    init(runDirectory: URL) { self.runDirectory = runDirectory }
+
+    func start(count: Int, endpoint: String) {
+        lock.lock()
+        self.endpoint = endpoint
+        lock.unlock()
+        for index in 0..<count { spawn(index) }
+    }
+
+    func spawn(_ index: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopping else { return }
+        let dir = runDirectory.appendingPathComponent("workers/\(index)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let logURL = dir.appendingPathComponent("worker.log")
+        if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
+        let logHandle = try? FileHandle(forWritingTo: logURL)
+        _ = try? logHandle?.seekToEnd()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: SelfExecutable.path)
+        process.arguments = ["worker", "--connect", endpoint, "--dir", dir.path, "--threads", "1"]
+        process.standardOutput = logHandle
+        process.standardError = logHandle
+        process.standardInput = FileHandle.nullDevice
+        process.terminationHandler = { [weak self] p in
+            try? logHandle?.close()
+            self?.exited(index, p)
+        }
+        do {
+            try process.run()
+            processes[index] = process
+        } catch {
+            printErr("could not start worker \(index): \(error)")
+        }
+    }
+
+    func exited(_ index: Int, _ process: Process) {
+        lock.lock()
+        let again = !stopping && process.terminationStatus != 0 && restarts < Self.maxRestarts
+        if again { restarts += 1 }
+        lock.unlock()
+        if again {
+            printErr("local worker \(index) (pid \(process.processIdentifier)) exited with status \(process.terminationStatus); starting another")
+            spawn(index)
+        }
+    }
+
+    /// Waits a little for workers to leave on their own (they were told BYE), then terminates the rest.
+    func stop() {
+        lock.lock()
+        stopping = true
+        let all = Array(processes.values)
+        lock.unlock()
+        let deadline = Date().addingTimeInterval(3)
+        while Date() < deadline, all.contains(where: \.isRunning) { Thread.sleep(forTimeInterval: 0.02) }
+        for p in all where p.isRunning { p.terminate() }
+        let hard = Date().addingTimeInterval(2)
+        while Date() < hard, all.contains(where: \.isRunning) { Thread.sleep(forTimeInterval: 0.02) }
+        for p in all where p.isRunning { kill(p.processIdentifier, SIGKILL) }
     }
 }

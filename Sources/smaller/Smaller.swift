@@ -11,7 +11,8 @@ struct Smaller: ParsableCommand {
             of an XLM-R-style encoder, across worker processes on one or many machines.
             """,
         version: SmallerVersion.current,
-        subcommands: [Run.self, Doctor.self, Logits.self, Pretrain.self, Finetune.self, Bench.self]
+        subcommands: [Run.self, Plan.self, CoordinatorCommand.self, WorkerCommand.self, Status.self, Cancel.self,
+                      Results.self, Keys.self, Pretrain.self, Finetune.self, Logits.self, Bench.self, Doctor.self]
     )
 }
 

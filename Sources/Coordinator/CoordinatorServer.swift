@@ -1,0 +1,250 @@
+// CoordinatorServer: the I/O shell around CoordinatorState: a ROUTER socket, the journal, the artifact store,
+// a clock, and a status snapshot for `smaller status`. Journal first, then sends, for every batch.
+import CZeroMQ
+import Experiment
+import Foundation
+import Wire
+
+package struct CoordinatorOptions: Sendable {
+    package var runDirectory: URL
+    package var bind: String
+    package var retryFailed = false
+    /// Security for binds beyond loopback (nil: plain, loopback only).
+    package var curve: CurveServerKeys?
+    /// Called from the loop; true asks for a clean stop (Ctrl-C, `smaller cancel`).
+    package var shouldStop: @Sendable () -> Bool = { false }
+    package var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    /// Called once the socket is bound, with the resolved endpoint (a `*` port becomes a number), unless there
+    /// is nothing left to do (every task already done on a resumed run).
+    package var onBound: @Sendable (String) -> Void = { _ in }
+
+    package init(runDirectory: URL, bind: String) {
+        self.runDirectory = runDirectory
+        self.bind = bind
+    }
+}
+
+package struct CoordinatorOutcome: Sendable {
+    package var cancelled: Bool
+    package var done: Int
+    package var failed: Int
+    package var skipped: Int
+    package var pending: Int
+}
+
+package final class CoordinatorServer {
+    let options: CoordinatorOptions
+    let job: JobSpec
+    let graph: TaskGraph
+    let journal: Journal
+    let store: ArtifactStore
+    var state: CoordinatorState
+    let started = Date()
+    let clock0 = DispatchTime.now().uptimeNanoseconds
+    /// Routing ids as received, by the printable key the state machine uses.
+    var identities: [String: [UInt8]] = [:]
+    var lastStatus = 0.0
+    var logFile: FileHandle?
+
+    package init(job: JobSpec, options: CoordinatorOptions) throws {
+        self.options = options
+        self.job = job
+        graph = job.plan()
+        let fm = FileManager.default
+        try fm.createDirectory(at: options.runDirectory, withIntermediateDirectories: true)
+        journal = try Journal(runDirectory: options.runDirectory)
+        store = try ArtifactStore(root: options.runDirectory.appendingPathComponent("artifacts"))
+        let runID: String
+        if let existing = try journal.meta("run") { runID = existing } else {
+            runID = "\(job.name)-\(UUID().uuidString.prefix(8).lowercased())"
+            try journal.setMeta("run", runID)
+        }
+        try journal.setMeta("job", job.name)
+        try journal.register(graph, retryFailed: options.retryFailed, now: Date().timeIntervalSince1970)
+        let (restored, leases) = try journal.restore(graph)
+        let config = CoordinatorConfig(runID: runID, leasePrefix: "l\(UUID().uuidString.prefix(8).lowercased())",
+                                       execution: job.execution)
+        state = CoordinatorState(graph: graph, config: config, restored: restored, issuedLeases: leases, now: 0)
+        let logURL = options.runDirectory.appendingPathComponent("coordinator.log")
+        if !fm.fileExists(atPath: logURL.path) { _ = fm.createFile(atPath: logURL.path, contents: nil) }
+        logFile = try? FileHandle(forWritingTo: logURL)
+        _ = try? logFile?.seekToEnd()
+    }
+
+    var now: Double { Double(DispatchTime.now().uptimeNanoseconds - clock0) / 1e9 }
+
+    func log(_ text: String) {
+        let line = "\(ISO8601DateFormatter().string(from: Date())) \(text)"
+        logFile?.write(Data((line + "\n").utf8))
+        options.log(line)
+    }
+
+    /// Runs until every task is terminal, or a stop is requested (then leases are released and workers told).
+    package func run() throws -> CoordinatorOutcome {
+        let context = try ZMQContext()
+        var zap: ZAPHandler?
+        if let curve = options.curve {
+            zap = try ZAPHandler(context: context, allowed: curve.allowedClients, log: { [weak self] in self?.log($0) })
+        }
+        let socket = try ZMQSocket(context, .router)
+        try socket.setOption(ZMQ_ROUTER_HANDOVER, Int32(1))
+        try socket.setOption(ZMQ_MAXMSGSIZE, Int64(ProtocolConstants.maxMessageBytes))
+        try socket.setOption(ZMQ_SNDHWM, Int32(100_000))
+        try socket.setOption(ZMQ_RCVHWM, Int32(100_000))
+        if let curve = options.curve { try curve.configure(server: socket) }
+        try socket.bind(options.bind)
+        let endpoint = socket.lastEndpoint.isEmpty ? options.bind : socket.lastEndpoint
+        if !state.isFinished { options.onBound(endpoint) }
+        try "\(endpoint)\n".write(to: options.runDirectory.appendingPathComponent("coordinator.endpoint"), atomically: true, encoding: .utf8)
+        log("coordinator \(state.config.runID): \(graph.tasks.count) tasks (\(state.count(.done)) already done), bound \(endpoint)\(options.curve != nil ? " with CURVE" : "")")
+
+        var finished: Bool? = nil
+        var lastTick = 0.0
+        let tickEvery = min(0.05, state.config.heartbeatInterval / 4)
+        while finished == nil {
+            if options.shouldStop() || FileManager.default.fileExists(atPath: options.runDirectory.appendingPathComponent("cancel").path) {
+                try? FileManager.default.removeItem(at: options.runDirectory.appendingPathComponent("cancel"))
+                finished = try perform(state.handle(.cancel, now: now), socket)
+                break
+            }
+            zap?.serve()
+            var actions: [CoordinatorAction] = []
+            if try socket.poll(timeoutMs: Int(tickEvery * 1000)) {
+                var budget = 2000
+                while budget > 0, let frames = try socket.receive(timeoutMs: 0) {
+                    budget -= 1
+                    actions += handle(frames)
+                }
+            }
+            if now - lastTick >= tickEvery {
+                lastTick = now
+                actions += state.handle(.tick, now: now)
+            }
+            finished = try perform(actions, socket)
+            if now - lastStatus >= 0.5 { writeStatus() }
+        }
+        writeStatus()
+        // Give the BYEs a moment to leave before the socket closes (linger is 0).
+        let flushUntil = now + 0.2
+        while now < flushUntil { _ = try? socket.receive(timeoutMs: 20) }
+        let outcome = CoordinatorOutcome(cancelled: finished ?? true, done: state.count(.done), failed: state.count(.failed),
+                                         skipped: state.count(.skipped), pending: state.count(.pending) + state.count(.leased))
+        log("coordinator stops: \(outcome.done) done, \(outcome.failed) failed, \(outcome.skipped) skipped, \(outcome.pending) not finished\(outcome.cancelled ? " (cancelled; the run directory resumes)" : "")")
+        return outcome
+    }
+
+    static func key(_ identity: [UInt8]) -> String {
+        if !identity.isEmpty, identity.count <= ProtocolConstants.maxIdentifierLength, identity.allSatisfy(WireCodec.isIdentifierByte) {
+            return String(decoding: identity, as: UTF8.self)
+        }
+        return "0x" + identity.map { String(format: "%02x", $0) }.joined()
+    }
+
+    func handle(_ frames: [[UInt8]]) -> [CoordinatorAction] {
+        guard let identity = frames.first else { return [] }
+        let from = Self.key(identity)
+        identities[from] = identity
+        let message: Message
+        do {
+            message = try WireCodec.decode(Array(frames.dropFirst()), direction: .toCoordinator)
+        } catch {
+            return state.handle(.malformed(from: from, error), now: now)
+        }
+        if case .result(let result) = message {
+            let missing = result.record.artifacts.map(\.sha256).filter { !store.has($0) }
+            if !missing.isEmpty {
+                return state.handle(.resultMissingArtifacts(from: from, result, missing: missing), now: now)
+            }
+        }
+        return state.handle(.message(from: from, message), now: now)
+    }
+
+    /// Journal first (one transaction), then everything else in order. Returns the finish flag if reached.
+    func perform(_ actions: [CoordinatorAction], _ socket: ZMQSocket) throws -> Bool? {
+        let entries = actions.compactMap { if case .journal(let e) = $0 { e } else { nil } }
+        try journal.apply(entries, now: Date().timeIntervalSince1970)
+        var finished: Bool? = nil
+        for action in actions {
+            switch action {
+            case .journal: break
+            case .send(let to, let message): send(message, to: to, socket)
+            case .log(let text): log(text)
+            case .serveFetch(let to, let fetch):
+                let bytes = store.read(fetch.sha256, offset: fetch.offset, length: fetch.length)
+                let total = store.size(fetch.sha256) ?? 0
+                if let bytes {
+                    send(.chunk(Chunk(sha256: fetch.sha256, offset: fetch.offset, total: total, bytes: bytes)), to: to, socket)
+                } else {
+                    log("worker \(to) asked for unknown artifact \(fetch.sha256.prefix(12))")
+                    send(.bye(Bye(reason: "unknown artifact \(fetch.sha256)", again: true)), to: to, socket)
+                }
+            case .storeChunk(let from, let chunk):
+                do {
+                    try store.receive(sha256: chunk.sha256, offset: chunk.offset, total: chunk.total, bytes: chunk.bytes)
+                } catch {
+                    log("upload from \(from) rejected: \(error)")
+                }
+            case .finished(let cancelled): finished = cancelled
+            }
+        }
+        return finished
+    }
+
+    func send(_ message: Message, to: String, _ socket: ZMQSocket) {
+        guard let identity = identities[to] else { return }
+        do {
+            try socket.trySend([identity] + WireCodec.encode(message))
+        } catch {
+            log("send to \(to) failed: \(error)")
+        }
+    }
+
+    /// `status.json` in the run directory, atomically replaced: what `smaller status` shows.
+    func writeStatus() {
+        lastStatus = now
+        var tasks: [String: Int] = [:]
+        for s in TaskState.allCases { tasks[s.rawValue] = state.count(s) }
+        let workers = state.workers.values.sorted { $0.id < $1.id }.map { w in
+            StatusSnapshot.WorkerRow(id: w.id, host: w.hello?.host ?? "?", state: w.task == nil ? "idle" : "busy",
+                                     task: w.task.flatMap { state.tasks[$0]?.spec.title }, done: w.done,
+                                     lastHeartbeatAgo: now - w.lastSeen, progress: w.progress)
+        }
+        let failed = state.order.compactMap { id -> StatusSnapshot.FailedRow? in
+            guard let t = state.tasks[id], t.state == .failed else { return nil }
+            return StatusSnapshot.FailedRow(task: id, title: t.spec.title, error: t.lastError ?? "", logTail: t.logTail)
+        }
+        let snapshot = StatusSnapshot(run: state.config.runID, job: job.name, pid: Int(getpid()), updatedAt: Date().timeIntervalSince1970,
+                                      startedAt: started.timeIntervalSince1970, tasks: tasks, total: graph.tasks.count,
+                                      workers: workers, failed: failed, finished: state.isFinished)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        if let data = try? encoder.encode(snapshot) {
+            try? data.write(to: options.runDirectory.appendingPathComponent("status.json"), options: .atomic)
+        }
+    }
+}
+
+/// The coordinator's view for `smaller status`, rewritten every half second.
+package struct StatusSnapshot: Codable, Sendable {
+    package struct WorkerRow: Codable, Sendable {
+        package var id, host, state: String
+        package var task: String?
+        package var done: Int
+        package var lastHeartbeatAgo: Double
+        package var progress: Double?
+    }
+
+    package struct FailedRow: Codable, Sendable {
+        package var task, title, error: String
+        package var logTail: String?
+    }
+
+    package var run, job: String
+    package var pid: Int
+    package var updatedAt, startedAt: Double
+    package var tasks: [String: Int]
+    package var total: Int
+    package var workers: [WorkerRow]
+    package var failed: [FailedRow]
+    package var finished: Bool
+}

@@ -1,0 +1,337 @@
+// CoordinatorState: the scheduling state machine as a value. It takes events (messages, ticks of a clock it
+// is handed, cancel) and returns actions (journal entries first, then sends); it never touches a socket.
+import Experiment
+import Foundation
+import Wire
+
+package struct CoordinatorState: Sendable {
+    package let config: CoordinatorConfig
+    package private(set) var tasks: [String: TaskEntry] = [:]
+    /// Dispatch order (the graph's order, so pretraining goes first).
+    package let order: [String]
+    package private(set) var workers: [String: WorkerEntry] = [:]
+    /// Tasks whose inputs are all done and that are pending, in dispatch order.
+    private var runnable: [String] = []
+    private var dependents: [String: [String]] = [:]
+    /// Every lease ever issued for a task (from the journal, then this process): lease → task.
+    private var issued: [String: String]
+    private var nextLease = 0
+    private var finishedSent = false
+    package private(set) var cancelled = false
+
+    package init(graph: TaskGraph, config: CoordinatorConfig, restored: [String: RestoredTask] = [:],
+                 issuedLeases: [String: String] = [:], now: Double) {
+        self.config = config
+        order = graph.tasks.map(\.id)
+        issued = issuedLeases
+        for task in graph.tasks {
+            var entry = TaskEntry(id: task.id, spec: task.spec)
+            if let r = restored[task.id] {
+                entry.state = r.state
+                entry.failures = r.failures
+                entry.lastError = r.lastError
+                entry.logTail = r.logTail
+                entry.artifacts = r.artifacts
+                if r.state == .leased, let lease = r.lease, let worker = r.worker {
+                    // The worker may still be running it: wait one liveness period for it to come back.
+                    entry.lease = lease
+                    entry.worker = worker
+                    entry.leasedAt = now
+                    var ghost = workers[worker] ?? WorkerEntry(id: worker, hello: nil, lastSeen: now, lastSent: now)
+                    ghost.lease = lease
+                    ghost.task = task.id
+                    workers[worker] = ghost
+                } else if r.state == .leased {
+                    entry.state = .pending
+                }
+            }
+            tasks[task.id] = entry
+            for input in task.spec.inputs { dependents[input, default: []].append(task.id) }
+        }
+        for id in order where tasks[id]!.state == .pending && inputsDone(id) { runnable.append(id) }
+    }
+
+    // MARK: Queries (for status and tests)
+
+    package func count(_ state: TaskState) -> Int { tasks.values.filter { $0.state == state }.count }
+    package var isFinished: Bool { tasks.values.allSatisfy { $0.state.isTerminal } }
+    package var liveWorkers: [WorkerEntry] { workers.values.filter { $0.hello != nil }.sorted { $0.id < $1.id } }
+
+    // MARK: Events
+
+    package mutating func handle(_ event: CoordinatorEvent, now: Double) -> [CoordinatorAction] {
+        var out: [CoordinatorAction] = []
+        switch event {
+        case .message(let from, let message): receive(message, from: from, now: now, &out)
+        case .malformed(let from, let error):
+            protocolError(from, "malformed message: \(error)", now: now, &out)
+        case .resultMissingArtifacts(let from, let result, let missing):
+            touch(from, now)
+            if workers[from]?.hello == nil { protocolError(from, "RESULT before HELLO", now: now, &out); break }
+            fail(task: result.task, lease: result.lease, worker: from,
+                 error: "result names artifacts that were not uploaded: \(missing.joined(separator: ", "))",
+                 logTail: nil, now: now, &out)
+        case .tick: tick(now: now, &out)
+        case .cancel:
+            cancelled = true
+            for id in order where tasks[id]!.state == .leased {
+                tasks[id]!.state = .pending
+                tasks[id]!.lease = nil
+                tasks[id]!.worker = nil
+                out.append(.journal(.released(task: id)))
+            }
+            for w in workers.values where w.hello != nil {
+                out.append(.send(to: w.id, .bye(Bye(reason: "run cancelled", again: false))))
+            }
+            workers = [:]
+            finishedSent = true
+            out.append(.finished(cancelled: true))
+            return out
+        }
+        if !cancelled { dispatch(now: now, &out) }
+        checkFinished(&out)
+        return Self.journalFirst(out)
+    }
+
+    /// Journal entries before everything else, each group in its original order: nothing is said or done
+    /// before the state change behind it is durable.
+    static func journalFirst(_ actions: [CoordinatorAction]) -> [CoordinatorAction] {
+        let journal = actions.filter { if case .journal = $0 { true } else { false } }
+        guard !journal.isEmpty, journal.count < actions.count else { return actions }
+        return journal + actions.filter { if case .journal = $0 { false } else { true } }
+    }
+
+    private mutating func touch(_ worker: String, _ now: Double) {
+        workers[worker]?.lastSeen = now
+    }
+
+    private mutating func receive(_ message: Message, from: String, now: Double, _ out: inout [CoordinatorAction]) {
+        if case .workerHello(let hello) = message {
+            greet(hello, from: from, now: now, &out)
+            return
+        }
+        guard workers[from]?.hello != nil else {
+            protocolError(from, "\(message.command) from a worker that has not said HELLO", now: now, &out)
+            return
+        }
+        touch(from, now)
+        switch message {
+        case .ready:
+            if let lease = workers[from]!.lease, let task = workers[from]!.task {
+                fail(task: task, lease: lease, worker: from, error: "worker abandoned the task", logTail: nil, now: now, &out)
+            }
+            workers[from]!.ready = true
+        case .heartbeat: break
+        case .progress(let p):
+            if workers[from]!.lease == p.lease {
+                workers[from]!.progress = p.fraction
+                workers[from]!.progressMessage = p.message
+            }
+        case .result(let r): accept(r, from: from, now: now, &out)
+        case .fail(let f):
+            guard issued[f.lease] == f.task else {
+                protocolError(from, "FAIL for lease \(f.lease) that was never issued for task \(f.task)", now: now, &out)
+                return
+            }
+            fail(task: f.task, lease: f.lease, worker: from, error: f.error, logTail: f.logTail, now: now, &out)
+            out.append(.send(to: from, .ack(Ack(task: f.task, lease: f.lease, duplicate: false))))
+        case .fetch(let f): out.append(.serveFetch(to: from, f))
+        case .chunk(let c): out.append(.storeChunk(from: from, c))
+        case .bye(let b):
+            out.append(.log("worker \(from) left: \(b.reason)"))
+            if let task = workers[from]!.task, tasks[task]?.state == .leased, tasks[task]?.lease == workers[from]!.lease {
+                release(task, &out)
+            }
+            workers[from] = nil
+        case .workerHello, .coordinatorHello, .task, .ack:
+            protocolError(from, "\(message.command) does not travel to the coordinator", now: now, &out)
+        }
+    }
+
+    private mutating func greet(_ hello: WorkerHello, from: String, now: Double, _ out: inout [CoordinatorAction]) {
+        guard hello.worker == from else {
+            protocolError(from, "HELLO names worker \(hello.worker) but arrives from \(from)", now: now, &out)
+            return
+        }
+        var entry = workers[from] ?? WorkerEntry(id: from, hello: nil, lastSeen: now, lastSent: now)
+        if let lease = entry.lease, let task = entry.task, hello.current != lease {
+            // It came back without the task it held: it restarted or gave it up.
+            fail(task: task, lease: lease, worker: from, error: "worker restarted and lost the task", logTail: nil, now: now, &out)
+            entry.lease = nil
+            entry.task = nil
+        }
+        if let current = hello.current, entry.lease == nil, let task = issued[current],
+           tasks[task]?.state == .leased, tasks[task]?.lease == current {
+            entry.lease = current
+            entry.task = task
+        }
+        entry.hello = hello
+        entry.lastSeen = now
+        entry.lastSent = now
+        entry.ready = false
+        workers[from] = entry
+        out.append(.log("worker \(from) joined (host \(hello.host), \(hello.threads) threads, pid \(hello.pid))"))
+        out.append(.send(to: from, .coordinatorHello(CoordinatorHello(
+            run: config.runID, heartbeatInterval: config.heartbeatInterval, liveness: config.liveness))))
+    }
+
+    private mutating func accept(_ r: TaskResult, from: String, now: Double, _ out: inout [CoordinatorAction]) {
+        guard let task = tasks[r.task], issued[r.lease] == r.task else {
+            protocolError(from, "RESULT for lease \(r.lease) that was never issued for task \(r.task)", now: now, &out)
+            return
+        }
+        if workers[from]?.lease == r.lease {
+            workers[from]!.lease = nil
+            workers[from]!.task = nil
+            workers[from]!.progress = nil
+        }
+        if task.state.isTerminal {
+            out.append(.send(to: from, .ack(Ack(task: r.task, lease: r.lease, duplicate: true))))
+            return
+        }
+        var record = r.record
+        record.status = "done"
+        tasks[r.task]!.state = .done
+        tasks[r.task]!.artifacts = record.artifacts
+        tasks[r.task]!.lease = nil
+        tasks[r.task]!.leasedAt = nil
+        if let holder = task.worker, holder != from, workers[holder]?.lease == task.lease {
+            // Someone else holds a newer lease on it; their result will be a duplicate.
+            out.append(.log("task \(r.task.prefix(12)) finished by \(from) while leased to \(holder)"))
+        }
+        tasks[r.task]!.worker = nil
+        runnable.removeAll { $0 == r.task }
+        workers[from]?.done += 1
+        out.append(.journal(.done(task: r.task, record: record)))
+        out.append(.send(to: from, .ack(Ack(task: r.task, lease: r.lease, duplicate: false))))
+        for dependent in dependents[r.task] ?? [] where tasks[dependent]!.state == .pending && inputsDone(dependent) {
+            runnable.append(dependent)
+        }
+    }
+
+    /// A failed attempt on `lease`; ignored when the lease is no longer the task's current one.
+    private mutating func fail(task id: String, lease: String, worker: String, error: String, logTail: String?,
+                               now: Double, _ out: inout [CoordinatorAction]) {
+        if workers[worker]?.lease == lease {
+            workers[worker]!.lease = nil
+            workers[worker]!.task = nil
+            workers[worker]!.progress = nil
+        }
+        guard var task = tasks[id], task.state == .leased, task.lease == lease else { return }
+        task.failures += 1
+        task.lease = nil
+        task.worker = nil
+        task.leasedAt = nil
+        task.lastError = error
+        task.logTail = logTail
+        if task.failures >= config.maxAttempts {
+            task.state = .failed
+            tasks[id] = task
+            out.append(.journal(.failed(task: id, failures: task.failures, error: error, logTail: logTail)))
+            out.append(.log("task \(task.spec.title) failed after \(task.failures) attempts: \(error)"))
+            skipDependents(of: id, &out)
+        } else {
+            task.state = .pending
+            tasks[id] = task
+            out.append(.journal(.attemptFailed(task: id, failures: task.failures, error: error, logTail: logTail)))
+            out.append(.log("task \(task.spec.title) attempt \(task.failures) failed: \(error); requeued"))
+            runnable.insert(id, at: 0)
+        }
+    }
+
+    private mutating func release(_ id: String, _ out: inout [CoordinatorAction]) {
+        tasks[id]!.state = .pending
+        tasks[id]!.lease = nil
+        tasks[id]!.worker = nil
+        tasks[id]!.leasedAt = nil
+        out.append(.journal(.released(task: id)))
+        runnable.insert(id, at: 0)
+    }
+
+    private mutating func skipDependents(of id: String, _ out: inout [CoordinatorAction]) {
+        var stack = dependents[id] ?? []
+        while let next = stack.popLast() {
+            guard let t = tasks[next], !t.state.isTerminal else { continue }
+            tasks[next]!.state = .skipped
+            tasks[next]!.lastError = "input \(tasks[id]!.spec.title) failed"
+            runnable.removeAll { $0 == next }
+            out.append(.journal(.skipped(task: next, reason: "input \(tasks[id]!.spec.title) failed")))
+            stack += dependents[next] ?? []
+        }
+    }
+
+    private mutating func protocolError(_ from: String, _ reason: String, now: Double, _ out: inout [CoordinatorAction]) {
+        out.append(.log("protocol error from \(from): \(reason); disconnecting it"))
+        out.append(.send(to: from, .bye(Bye(reason: "protocol error: \(reason)", again: true))))
+        forget(from, error: "protocol error: \(reason)", now: now, &out)
+    }
+
+    private mutating func forget(_ worker: String, error: String, now: Double, _ out: inout [CoordinatorAction]) {
+        guard let entry = workers[worker] else { return }
+        if let lease = entry.lease, let task = entry.task {
+            fail(task: task, lease: lease, worker: worker, error: error, logTail: nil, now: now, &out)
+        }
+        workers[worker] = nil
+    }
+
+    private mutating func tick(now: Double, _ out: inout [CoordinatorAction]) {
+        for id in workers.keys.sorted() {
+            guard let w = workers[id] else { continue }
+            if now - w.lastSeen > config.deadAfter {
+                out.append(.log("worker \(id) is silent for \(String(format: "%.1f", now - w.lastSeen)) s: presumed dead"))
+                forget(id, error: "worker lost (no heartbeat for \(String(format: "%.1f", config.deadAfter)) s)", now: now, &out)
+                continue
+            }
+            if let task = w.task, let lease = w.lease, let t = tasks[task], t.lease == lease,
+               let at = t.leasedAt, now - at > config.taskTimeout {
+                out.append(.send(to: id, .bye(Bye(reason: "task timed out", again: false))))
+                forget(id, error: "timed out after \(Int(config.taskTimeout)) s", now: now, &out)
+                continue
+            }
+            if w.hello != nil, now - w.lastSent >= config.heartbeatInterval {
+                out.append(.send(to: id, .heartbeat))
+                workers[id]!.lastSent = now
+            }
+        }
+    }
+
+    private func inputsDone(_ id: String) -> Bool {
+        tasks[id]!.spec.inputs.allSatisfy { tasks[$0]?.state == .done }
+    }
+
+    private mutating func dispatch(now: Double, _ out: inout [CoordinatorAction]) {
+        guard !runnable.isEmpty else { return }
+        for id in workers.keys.sorted() where workers[id]!.ready && workers[id]!.lease == nil {
+            guard let executors = workers[id]!.hello?.executors,
+                  let index = runnable.firstIndex(where: { executors.contains(tasks[$0]!.spec.executor) }) else { continue }
+            let taskID = runnable.remove(at: index)
+            nextLease += 1
+            let lease = "\(config.leasePrefix)-\(nextLease)"
+            issued[lease] = taskID
+            var task = tasks[taskID]!
+            task.state = .leased
+            task.lease = lease
+            task.worker = id
+            task.leasedAt = now
+            tasks[taskID] = task
+            workers[id]!.ready = false
+            workers[id]!.lease = lease
+            workers[id]!.task = taskID
+            workers[id]!.lastSent = now
+            let inputs = task.spec.inputs.map { TaskInput(task: $0, artifacts: tasks[$0]!.artifacts) }
+            out.append(.journal(.leased(task: taskID, lease: lease, worker: id, attempt: task.failures + 1)))
+            out.append(.send(to: id, .task(TaskAssignment(task: taskID, lease: lease, attempt: task.failures + 1,
+                                                         spec: task.spec, inputs: inputs, timeout: config.taskTimeout))))
+            if runnable.isEmpty { break }
+        }
+    }
+
+    private mutating func checkFinished(_ out: inout [CoordinatorAction]) {
+        guard !finishedSent, isFinished else { return }
+        finishedSent = true
+        for w in workers.values where w.hello != nil {
+            out.append(.send(to: w.id, .bye(Bye(reason: "grid finished", again: false))))
+        }
+        out.append(.finished(cancelled: false))
+    }
+}

@@ -1,0 +1,109 @@
+// The coordinator state machine's vocabulary: configuration, task and worker entries, events, journal entries
+// and actions. The machine itself is CoordinatorState.swift; the I/O shell is CoordinatorServer.swift.
+import Experiment
+import Foundation
+import Wire
+
+package struct CoordinatorConfig: Sendable {
+    package var runID: String
+    /// Prefix of lease ids, unique per coordinator process, so leases never repeat across restarts.
+    package var leasePrefix: String
+    package var heartbeatInterval: Double
+    package var liveness: Int
+    package var maxAttempts: Int
+    package var taskTimeout: Double
+
+    package init(runID: String, leasePrefix: String, execution: ExecutionSpec) {
+        self.runID = runID
+        self.leasePrefix = leasePrefix
+        heartbeatInterval = execution.heartbeatInterval
+        liveness = execution.liveness
+        maxAttempts = execution.maxAttempts
+        taskTimeout = execution.taskTimeout
+    }
+
+    package var deadAfter: Double { heartbeatInterval * Double(liveness) }
+}
+
+package enum TaskState: String, Codable, Sendable, CaseIterable {
+    case pending, leased, done, failed, skipped
+
+    package var isTerminal: Bool { self == .done || self == .failed || self == .skipped }
+}
+
+package struct TaskEntry: Sendable {
+    package let id: String
+    package let spec: TaskSpec
+    package var state: TaskState = .pending
+    /// Failed attempts so far; the next lease is attempt `failures + 1`.
+    package var failures = 0
+    package var lease: String?
+    package var worker: String?
+    package var leasedAt: Double?
+    package var lastError: String?
+    package var logTail: String?
+    package var artifacts: [ArtifactRef] = []
+}
+
+/// What the journal says about a task when the coordinator starts on an existing run directory.
+package struct RestoredTask: Sendable {
+    package var state: TaskState
+    package var failures: Int
+    package var lease: String?
+    package var worker: String?
+    package var lastError: String?
+    package var logTail: String?
+    package var artifacts: [ArtifactRef]
+
+    package init(state: TaskState, failures: Int, lease: String?, worker: String?, lastError: String?,
+                 logTail: String?, artifacts: [ArtifactRef]) {
+        self.state = state; self.failures = failures; self.lease = lease; self.worker = worker
+        self.lastError = lastError; self.logTail = logTail; self.artifacts = artifacts
+    }
+}
+
+package struct WorkerEntry: Sendable {
+    package let id: String
+    /// Nil for a worker known only from the journal (it held a lease when the last coordinator stopped).
+    package var hello: WorkerHello?
+    package var lastSeen: Double
+    package var lastSent: Double
+    package var ready = false
+    package var lease: String?
+    package var task: String?
+    package var done = 0
+    package var progress: Double?
+    package var progressMessage: String?
+}
+
+package enum CoordinatorEvent: Sendable {
+    case message(from: String, Message)
+    case malformed(from: String, WireError)
+    /// A RESULT whose artifacts are not all in the store (the shell checks before passing it on).
+    case resultMissingArtifacts(from: String, TaskResult, missing: [String])
+    case tick
+    case cancel
+}
+
+/// A durable state change; the shell commits these before it performs any other action of the same batch.
+package enum JournalEntry: Equatable, Sendable {
+    case leased(task: String, lease: String, worker: String, attempt: Int)
+    case done(task: String, record: ResultRecord)
+    /// A failed attempt; the task is pending again.
+    case attemptFailed(task: String, failures: Int, error: String, logTail: String?)
+    /// The last allowed attempt failed.
+    case failed(task: String, failures: Int, error: String, logTail: String?)
+    case skipped(task: String, reason: String)
+    /// Given back without counting an attempt (cancel, a worker leaving on purpose).
+    case released(task: String)
+}
+
+package enum CoordinatorAction: Equatable, Sendable {
+    case journal(JournalEntry)
+    case send(to: String, Message)
+    case serveFetch(to: String, Fetch)
+    case storeChunk(from: String, Chunk)
+    case log(String)
+    /// Every task is done, failed or skipped (or the run was cancelled): say BYE and stop.
+    case finished(cancelled: Bool)
+}

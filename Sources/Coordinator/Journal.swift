@@ -1,0 +1,166 @@
+// Journal: the coordinator's SQLite (GRDB) journal in the run directory. Every state change is written
+// here, in one transaction per batch, before the coordinator acts on it; a restart reads it back.
+import Experiment
+import Foundation
+import GRDB
+
+package final class Journal: @unchecked Sendable {
+    package let db: DatabaseQueue
+    package let runDirectory: URL
+
+    package init(runDirectory: URL, readOnly: Bool = false) throws {
+        self.runDirectory = runDirectory
+        var config = Configuration()
+        config.readonly = readOnly
+        config.journalMode = .wal
+        config.busyMode = .timeout(5)
+        // synchronous=NORMAL in WAL mode survives a killed process (SIGKILL), which is what we promise;
+        // FULL would add an fsync per batch to survive power loss too.
+        if !readOnly { config.prepareDatabase { try $0.execute(sql: "PRAGMA synchronous = NORMAL") } }
+        db = try DatabaseQueue(path: runDirectory.appendingPathComponent("journal.sqlite").path, configuration: config)
+        if readOnly { return }
+        try db.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS tasks (
+                    id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, spec TEXT NOT NULL,
+                    state TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0, lease TEXT, worker TEXT,
+                    last_error TEXT, log_tail TEXT, artifacts TEXT NOT NULL DEFAULT '[]', updated REAL NOT NULL);
+                CREATE TABLE IF NOT EXISTS leases (
+                    lease TEXT PRIMARY KEY, task TEXT NOT NULL, worker TEXT NOT NULL, attempt INTEGER NOT NULL, at REAL NOT NULL);
+                CREATE TABLE IF NOT EXISTS results (task TEXT PRIMARY KEY, record TEXT NOT NULL, at REAL NOT NULL);
+                CREATE TABLE IF NOT EXISTS events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL, task TEXT, detail TEXT);
+                """)
+        }
+    }
+
+    package func meta(_ key: String) throws -> String? {
+        try db.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    package func setMeta(_ key: String, _ value: String) throws {
+        try db.write { try $0.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value]) }
+    }
+
+    /// Adds the graph's tasks that the journal does not know yet, as pending; with `retryFailed`, failed and
+    /// skipped tasks of this graph become pending again with their attempts reset.
+    package func register(_ graph: TaskGraph, retryFailed: Bool, now: Double) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try db.write { db in
+            for task in graph.tasks {
+                let spec = String(decoding: try encoder.encode(task.spec), as: UTF8.self)
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO tasks (id, kind, title, spec, state, updated) VALUES (?, ?, ?, ?, 'pending', ?)
+                    """, arguments: [task.id, task.spec.kind.rawValue, task.spec.title, spec, now])
+                if retryFailed {
+                    try db.execute(sql: """
+                        UPDATE tasks SET state = 'pending', failures = 0, updated = ? WHERE id = ? AND state IN ('failed', 'skipped')
+                        """, arguments: [now, task.id])
+                }
+            }
+        }
+    }
+
+    /// The journal's view of the graph's tasks, and every lease issued for them.
+    package func restore(_ graph: TaskGraph) throws -> (tasks: [String: RestoredTask], leases: [String: String]) {
+        try db.read { db in
+            var tasks: [String: RestoredTask] = [:]
+            let rows = try Row.fetchAll(db, sql: "SELECT id, state, failures, lease, worker, last_error, log_tail, artifacts FROM tasks")
+            for row in rows {
+                let id: String = row["id"]
+                guard graph.byID[id] != nil else { continue }
+                let artifactsJSON: String = row["artifacts"]
+                let artifacts = (try? JSONDecoder().decode([ArtifactRef].self, from: Data(artifactsJSON.utf8))) ?? []
+                tasks[id] = RestoredTask(state: TaskState(rawValue: row["state"]) ?? .pending, failures: row["failures"],
+                                         lease: row["lease"], worker: row["worker"], lastError: row["last_error"],
+                                         logTail: row["log_tail"], artifacts: artifacts)
+            }
+            var leases: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT lease, task FROM leases") { leases[row["lease"]] = row["task"] }
+            return (tasks, leases)
+        }
+    }
+
+    /// Writes a batch of entries in one transaction (and each done record as `results/<id>.json`, first).
+    package func apply(_ entries: [JournalEntry], now: Double) throws {
+        guard !entries.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let resultsDir = runDirectory.appendingPathComponent("results")
+        for case .done(let task, let record) in entries {
+            try FileManager.default.createDirectory(at: resultsDir, withIntermediateDirectories: true)
+            try record.json().write(to: resultsDir.appendingPathComponent("\(task).json"), options: .atomic)
+        }
+        try db.write { db in
+            for entry in entries {
+                switch entry {
+                case .leased(let task, let lease, let worker, let attempt):
+                    try db.execute(sql: "UPDATE tasks SET state = 'leased', lease = ?, worker = ?, updated = ? WHERE id = ?",
+                                   arguments: [lease, worker, now, task])
+                    try db.execute(sql: "INSERT OR REPLACE INTO leases (lease, task, worker, attempt, at) VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [lease, task, worker, attempt, now])
+                case .done(let task, let record):
+                    let artifacts = String(decoding: try encoder.encode(record.artifacts), as: UTF8.self)
+                    try db.execute(sql: """
+                        UPDATE tasks SET state = 'done', lease = NULL, worker = NULL, artifacts = ?, updated = ? WHERE id = ?
+                        """, arguments: [artifacts, now, task])
+                    try db.execute(sql: "INSERT OR REPLACE INTO results (task, record, at) VALUES (?, ?, ?)",
+                                   arguments: [task, String(decoding: try encoder.encode(record), as: UTF8.self), now])
+                    try event(db, now, "done", task, record.worker)
+                case .attemptFailed(let task, let failures, let error, let tail):
+                    try db.execute(sql: """
+                        UPDATE tasks SET state = 'pending', failures = ?, lease = NULL, worker = NULL, last_error = ?,
+                        log_tail = ?, updated = ? WHERE id = ?
+                        """, arguments: [failures, error, tail, now, task])
+                    try event(db, now, "attempt-failed", task, error)
+                case .failed(let task, let failures, let error, let tail):
+                    try db.execute(sql: """
+                        UPDATE tasks SET state = 'failed', failures = ?, lease = NULL, worker = NULL, last_error = ?,
+                        log_tail = ?, updated = ? WHERE id = ?
+                        """, arguments: [failures, error, tail, now, task])
+                    try event(db, now, "failed", task, error)
+                case .skipped(let task, let reason):
+                    try db.execute(sql: "UPDATE tasks SET state = 'skipped', last_error = ?, updated = ? WHERE id = ?",
+                                   arguments: [reason, now, task])
+                case .released(let task):
+                    try db.execute(sql: "UPDATE tasks SET state = 'pending', lease = NULL, worker = NULL, updated = ? WHERE id = ?",
+                                   arguments: [now, task])
+                }
+            }
+        }
+    }
+
+    private func event(_ db: Database, _ now: Double, _ kind: String, _ task: String?, _ detail: String?) throws {
+        try db.execute(sql: "INSERT INTO events (at, kind, task, detail) VALUES (?, ?, ?, ?)", arguments: [now, kind, task, detail])
+    }
+
+    /// Done records of the given tasks (all when nil), oldest first.
+    package func results(of ids: Set<String>? = nil) throws -> [ResultRecord] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT task, record FROM results ORDER BY at").compactMap { row -> ResultRecord? in
+                let task: String = row["task"]
+                if let ids, !ids.contains(task) { return nil }
+                let json: String = row["record"]
+                return try? ResultRecord.decode(Data(json.utf8))
+            }
+        }
+    }
+
+    package struct TaskRow: Sendable {
+        package var id, kind, title, state: String
+        package var failures: Int
+        package var lastError: String?
+        package var logTail: String?
+    }
+
+    package func taskRows() throws -> [TaskRow] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, kind, title, state, failures, last_error, log_tail FROM tasks").map {
+                TaskRow(id: $0["id"], kind: $0["kind"], title: $0["title"], state: $0["state"], failures: $0["failures"],
+                        lastError: $0["last_error"], logTail: $0["log_tail"])
+            }
+        }
+    }
+}

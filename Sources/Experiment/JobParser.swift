@@ -1,0 +1,187 @@
+// JobParser: YAML text → JobSpec, strictly: unknown keys, wrong types and out-of-range values are errors
+// naming the key and line; defaults are filled in; compression list-valued fields expand into settings.
+import Foundation
+import Yams
+
+extension JobSpec {
+    /// Reads and validates a job file.
+    package static func load(path: String) throws -> JobSpec {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw JobFileError(file: path, line: nil, column: nil, key: "", message: "cannot read the job file (\(error.localizedDescription))")
+        }
+        return try parse(yaml: text, file: path)
+    }
+
+    /// Parses job-file text; `file` names it in errors.
+    package static func parse(yaml: String, file: String = "job.yaml") throws -> JobSpec {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw JobFileError(file: file, line: nil, column: nil, key: "", message: "the job file is empty")
+            }
+            root = node
+        } catch let error as JobFileError {
+            throw error
+        } catch let error as YamlError {
+            throw JobFileError(file: file, line: yamlLine(error), column: nil, key: "", message: "not valid YAML: \(error)")
+        } catch {
+            throw JobFileError(file: file, line: nil, column: nil, key: "", message: "not valid YAML: \(error)")
+        }
+        let top = try YAMLField(node: root, path: "", file: file).mapping(allowed: JobSchema.topLevel)
+
+        guard let nameField = top["name"] else {
+            throw JobFileError(file: file, line: 1, column: nil, key: "name", message: "required key is missing")
+        }
+        let name = try nameField.string()
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) else {
+            throw nameField.error("expected letters, digits, '.', '_' or '-', got \"\(name)\"")
+        }
+
+        var execution = ExecutionSpec()
+        if let field = top["execution"] { execution = try parseExecution(field) }
+
+        if let noopField = top["noop"] {
+            for key in ["data", "model", "pretrain", "finetune", "seeds", "languages", "compression"] {
+                if let other = top[key] { throw other.error("a noop grid takes no '\(key)' (remove one of the two)") }
+            }
+            let noop = try parseNoop(noopField)
+            execution.executor = "noop"
+            return JobSpec(name: name, data: [:], model: [:], pretrain: [:], finetune: [:], seeds: [], languages: [],
+                           compression: [], execution: execution, noop: noop)
+        }
+
+        let data = try section(top["data"], JobSchema.data, path: "data", file: file)
+        if data["source"] == .string("masakhaner"), data["ner"] == .string("") {
+            throw (top["data"] ?? nameField).error("source masakhaner needs 'ner: DIR' (DIR/<lang>/{train,dev,test}.txt)")
+        }
+        let model = try section(top["model"], JobSchema.model, path: "model", file: file)
+        if let hidden = model["hidden"]?.intValue, let heads = model["heads"]?.intValue, hidden % heads != 0 {
+            throw (top["model"] ?? nameField).error("hidden (\(hidden)) must be a multiple of heads (\(heads))")
+        }
+        let pretrain = try section(top["pretrain"], JobSchema.pretrain, path: "pretrain", file: file)
+        let finetune = try section(top["finetune"], JobSchema.finetune, path: "finetune", file: file)
+
+        guard let seedsField = top["seeds"] else {
+            throw JobFileError(file: file, line: nil, column: nil, key: "seeds", message: "required key is missing (e.g. seeds: [1, 2])")
+        }
+        let seeds = try seedsField.scalarOrSequence().map { try $0.int(in: 0...Int(Int32.max)) }
+        guard !seeds.isEmpty else { throw seedsField.error("expected at least one seed") }
+        if Set(seeds).count != seeds.count { throw seedsField.error("a seed appears twice") }
+
+        guard let languagesField = top["languages"] else {
+            throw JobFileError(file: file, line: nil, column: nil, key: "languages", message: "required key is missing (e.g. languages: [hau, swa])")
+        }
+        let languages = try languagesField.scalarOrSequence().map { field -> String in
+            let code = try field.string()
+            guard !code.isEmpty, code.allSatisfy({ $0.isLetter || $0.isNumber || "_-".contains($0) }) else {
+                throw field.error("expected a language code (letters, digits, '_' or '-'), got \"\(code)\"")
+            }
+            return code
+        }
+        guard !languages.isEmpty else { throw languagesField.error("expected at least one language") }
+        if Set(languages).count != languages.count { throw languagesField.error("a language appears twice") }
+
+        var compression: [CompressionSetting] = []
+        if let field = top["compression"] {
+            for item in try field.sequence() { compression += try parseSetting(item) }
+        }
+        var seen = Set<CompressionSetting>()
+        for setting in compression where !seen.insert(setting).inserted {
+            throw (top["compression"] ?? nameField).error("setting '\(setting.label)' appears twice after expansion")
+        }
+        return JobSpec(name: name, data: data, model: model, pretrain: pretrain, finetune: finetune, seeds: seeds,
+                       languages: languages, compression: compression, execution: execution, noop: nil)
+    }
+
+    /// A section of plain scalars, checked against its rules and filled with defaults.
+    static func section(_ field: YAMLField?, _ rules: [FieldRule], path: String, file: String) throws -> [String: Value] {
+        var out: [String: Value] = [:]
+        let given = try field?.mapping(allowed: rules.map(\.name)) ?? [:]
+        for rule in rules {
+            if let f = given[rule.name] {
+                out[rule.name] = try rule.read(f)
+            } else if let d = rule.default {
+                out[rule.name] = d
+            } else {
+                throw field?.error("required key '\(rule.name)' is missing")
+                    ?? JobFileError(file: file, line: nil, column: nil, key: "\(path).\(rule.name)", message: "required key is missing")
+            }
+        }
+        return out
+    }
+
+    /// One `- family: {field: value or [values]}` entry → the cartesian product of its list-valued fields.
+    static func parseSetting(_ item: YAMLField) throws -> [CompressionSetting] {
+        let families = JobSchema.families.keys.sorted()
+        let entry = try item.mapping(allowed: families)
+        guard entry.count == 1, let (family, body) = entry.first else {
+            throw item.error("each compression setting has exactly one of: \(families.joined(separator: ", "))")
+        }
+        let rules = JobSchema.families[family]!
+        let given = try body.mapping(allowed: rules.map(\.name))
+        // Choices per field, in schema order: a list gives several, a scalar one, a missing field its default.
+        var axes: [(name: String, values: [Value], explicit: Bool)] = []
+        for rule in rules {
+            if let f = given[rule.name] {
+                let items = try f.scalarOrSequence()
+                guard !items.isEmpty else { throw f.error("expected at least one value") }
+                let values = try items.map { try rule.read($0) }
+                if Set(values).count != values.count { throw f.error("a value appears twice") }
+                axes.append((rule.name, values, true))
+            } else if let d = rule.default {
+                axes.append((rule.name, [d], false))
+            } else {
+                throw body.error("required key '\(rule.name)' is missing")
+            }
+        }
+        var combos: [[Value]] = [[]]
+        for axis in axes {
+            combos = combos.flatMap { prefix in axis.values.map { prefix + [$0] } }
+        }
+        return combos.map { values in
+            var fields: [String: Value] = [:]
+            var labelParts = [family]
+            for (axis, value) in zip(axes, values) {
+                fields[axis.name] = value
+                if axis.explicit { labelParts.append("\(axis.name)=\(value)") }
+            }
+            return CompressionSetting(family: family, fields: fields, label: labelParts.joined(separator: " "))
+        }
+    }
+
+    static func parseExecution(_ field: YAMLField) throws -> ExecutionSpec {
+        let m = try field.mapping(allowed: JobSchema.execution)
+        var e = ExecutionSpec()
+        if let f = m["executor"] { e.executor = try f.word(oneOf: ["engine", "noop"]) }
+        if let f = m["noop_seconds"] { e.noopSeconds = try f.double(where: { $0 >= 0 && $0 <= 86_400 }, "seconds in [0, 86400]") }
+        if let f = m["noop_output_bytes"] { e.noopOutputBytes = try f.int(in: 0...(1 << 30)) }
+        if let f = m["max_attempts"] { e.maxAttempts = try f.int(in: 1...100) }
+        if let f = m["task_timeout"] { e.taskTimeout = try f.double(where: { $0 > 0 }, "seconds > 0") }
+        if let f = m["heartbeat_interval"] { e.heartbeatInterval = try f.double(where: { $0 >= 0.01 && $0 <= 600 }, "seconds in [0.01, 600]") }
+        if let f = m["liveness"] { e.liveness = try f.int(in: 1...100) }
+        return e
+    }
+
+    static func parseNoop(_ field: YAMLField) throws -> NoopGrid {
+        let m = try field.mapping(allowed: JobSchema.noop)
+        guard let tasksField = m["tasks"] else { throw field.error("required key 'tasks' is missing") }
+        let tasks = try tasksField.int(in: 1...10_000_000)
+        let seconds = try m["seconds"]?.double(where: { $0 >= 0 && $0 <= 86_400 }, "seconds in [0, 86400]") ?? 0
+        func indices(_ key: String) throws -> [Int] {
+            guard let f = m[key] else { return [] }
+            return try f.scalarOrSequence().map { try $0.int(in: 0...(tasks - 1)) }
+        }
+        let salt = try m["salt"]?.string() ?? ""
+        return NoopGrid(tasks: tasks, seconds: seconds, fail: try indices("fail"), crash: try indices("crash"), salt: salt)
+    }
+
+    private static func yamlLine(_ error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
+        default: nil
+        }
+    }
+}

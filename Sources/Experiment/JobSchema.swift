@@ -1,0 +1,103 @@
+// JobSchema: the allowed keys of each job-file section, their types, ranges and defaults (docs/jobs.md).
+import Foundation
+
+/// What one key accepts. `default == nil` means required.
+struct FieldRule: Sendable {
+    enum Kind: Sendable {
+        case int(ClosedRange<Int>)
+        case double(String, @Sendable (Double) -> Bool)
+        case bool
+        case word([String])
+        case string
+    }
+
+    let name: String
+    let kind: Kind
+    let `default`: Value?
+
+    static func int(_ name: String, _ range: ClosedRange<Int>, _ d: Int?) -> FieldRule {
+        FieldRule(name: name, kind: .int(range), default: d.map(Value.int))
+    }
+    static func double(_ name: String, _ expect: String, _ d: Double?, _ ok: @escaping @Sendable (Double) -> Bool) -> FieldRule {
+        FieldRule(name: name, kind: .double(expect, ok), default: d.map(Value.double))
+    }
+    static func bool(_ name: String, _ d: Bool?) -> FieldRule { FieldRule(name: name, kind: .bool, default: d.map(Value.bool)) }
+    static func word(_ name: String, _ choices: [String], _ d: String?) -> FieldRule {
+        FieldRule(name: name, kind: .word(choices), default: d.map(Value.string))
+    }
+    static func string(_ name: String, _ d: String?) -> FieldRule { FieldRule(name: name, kind: .string, default: d.map(Value.string)) }
+
+    func read(_ field: YAMLField) throws -> Value {
+        switch kind {
+        case .int(let range): .int(try field.int(in: range))
+        case .double(let expect, let ok): .double(try field.double(where: ok, expect))
+        case .bool: .bool(try field.bool())
+        case .word(let choices): .string(try field.word(oneOf: choices))
+        case .string: .string(try field.string())
+        }
+    }
+}
+
+enum JobSchema {
+    static let topLevel = ["name", "data", "model", "pretrain", "finetune", "seeds", "languages", "compression",
+                           "execution", "noop"]
+
+    static let data: [FieldRule] = [
+        .word("source", ["synthetic", "masakhaner"], "synthetic"),
+        .string("ner", ""),
+        .string("text", ""),
+        .int("synthetic_sentences", 10...10_000_000, 2000),
+    ]
+
+    static let model: [FieldRule] = [
+        .int("layers", 1...48, 2),
+        .int("hidden", 8...8192, 64),
+        .int("heads", 1...128, 2),
+        .int("ffn", 8...32768, 256),
+        .int("max_length", 8...4096, 64),
+        .int("vocab", 100...1_000_000, 2000),
+    ]
+
+    static let pretrain: [FieldRule] = [
+        .int("steps", 0...10_000_000, 300),
+        .int("batch", 1...4096, 16),
+        .double("learning_rate", "a number > 0", 5e-4) { $0 > 0 },
+        .double("mask_probability", "a number in (0, 1)", 0.15) { $0 > 0 && $0 < 1 },
+        .double("warmup", "a fraction in [0, 1]", 0.1) { $0 >= 0 && $0 <= 1 },
+    ]
+
+    static let finetune: [FieldRule] = [
+        .int("epochs", 1...1000, 3),
+        .int("batch", 1...4096, 16),
+        .double("learning_rate", "a number > 0", 1e-4) { $0 > 0 },
+        .double("warmup", "a fraction in [0, 1]", 0.1) { $0 >= 0 && $0 <= 1 },
+    ]
+
+    /// Compression families; any field may be given as a list, which expands into the grid.
+    static let families: [String: [FieldRule]] = [
+        "prune": [
+            .double("sparsity", "a fraction in [0, 1)", nil) { $0 >= 0 && $0 < 1 },
+            .word("when", ["before", "after"], "after"),
+            .word("structure", ["unstructured", "heads", "neurons"], "unstructured"),
+            .word("scope", ["global", "layer"], "global"),
+            .word("schedule", ["oneshot", "gradual"], "oneshot"),
+            .int("finetune_epochs", 0...1000, 0),
+        ],
+        "distill": [
+            .int("layers", 1...48, nil),
+            .double("alpha", "a fraction in [0, 1]", 0.5) { $0 >= 0 && $0 <= 1 },
+            .double("temperature", "a number > 0", 2.0) { $0 > 0 },
+            .bool("hidden_mse", false),
+            .int("epochs", 1...1000, 3),
+        ],
+        "quantize": [
+            .word("scheme", ["dynamic", "llm-int8", "static", "int4"], nil),
+            .double("threshold", "a number > 0", 6.0) { $0 > 0 },
+            .bool("embeddings", false),
+            .word("calibration", ["minmax", "percentile"], "minmax"),
+        ],
+    ]
+
+    static let execution = ["executor", "noop_seconds", "noop_output_bytes", "max_attempts", "task_timeout", "heartbeat_interval", "liveness"]
+    static let noop = ["tasks", "seconds", "fail", "crash", "salt"]
+}

@@ -1,0 +1,68 @@
+// JobSpec: a parsed, validated and default-filled job file, with its compression settings already expanded.
+import Foundation
+
+/// A whole job: what to train, on which seeds and languages, which compression settings, how to execute.
+/// Configuration sections are kept as resolved dictionaries (every default filled in), so the task ids hash
+/// exactly what a task will run with, and the engine can read new fields without a schema change here.
+package struct JobSpec: Sendable, Equatable {
+    package var name: String
+    /// `source` (synthetic | masakhaner), `ner` and `text` paths, `synthetic_sentences`.
+    package var data: [String: Value]
+    /// Encoder shape: layers, hidden, heads, ffn, max_length, vocab.
+    package var model: [String: Value]
+    package var pretrain: [String: Value]
+    package var finetune: [String: Value]
+    package var seeds: [Int]
+    package var languages: [String]
+    /// Expanded: one entry per grid cell setting, in file order then field order.
+    package var compression: [CompressionSetting]
+    package var execution: ExecutionSpec
+    /// A grid of independent `noop` tasks (load and fault tests, `smaller bench cluster`); when present the
+    /// pretrain/finetune/compress pipeline is not built.
+    package var noop: NoopGrid?
+}
+
+/// How tasks run and how hard the coordinator tries. None of it enters task ids (it does not change results).
+package struct ExecutionSpec: Sendable, Equatable, Codable {
+    /// `engine` runs the real tasks; `noop` runs every pipeline task as a noop (sleeps `noopSeconds`), so a
+    /// pipeline's orchestration can be tried before or without the engine. The executor does enter task ids.
+    package var executor: String = "engine"
+    package var noopSeconds: Double = 0.05
+    /// Bytes of output each noop pipeline task writes (`noop.bin`), so artifact transfer is exercised.
+    package var noopOutputBytes: Int = 0
+    /// Attempts per task before it is marked failed (a crash, a FAIL, a lost worker or a timeout each count).
+    package var maxAttempts: Int = 3
+    /// Seconds a task may run before it counts as a failed attempt.
+    package var taskTimeout: Double = 3600
+    /// Heartbeat interval (seconds) and liveness (intervals of silence before a peer is dead).
+    package var heartbeatInterval: Double = 1.0
+    package var liveness: Int = 3
+
+    package init() {}
+}
+
+/// Independent noop tasks, for tests and benchmarks.
+package struct NoopGrid: Sendable, Equatable, Codable {
+    package var tasks: Int
+    package var seconds: Double
+    /// Task indices whose every attempt reports FAIL.
+    package var fail: [Int]
+    /// Task indices whose every attempt kills its worker process (exit without a word).
+    package var crash: [Int]
+    /// Distinguishes otherwise identical grids (so a benchmark can rerun without the journal skipping it).
+    package var salt: String
+}
+
+/// One expanded compression setting: a family and its fully resolved fields.
+package struct CompressionSetting: Sendable, Hashable, Codable {
+    package var family: String
+    package var fields: [String: Value]
+    /// Short stable label, e.g. `prune sparsity=0.5 when=before`: the family plus the fields the job file set.
+    package var label: String
+
+    package init(family: String, fields: [String: Value], label: String) {
+        self.family = family
+        self.fields = fields
+        self.label = label
+    }
+}

@@ -1,0 +1,141 @@
+// TaskGraph: TaskSpec (one cell of work), content-hashed task ids, and the job's expanded task graph.
+import Crypto
+import Foundation
+
+package enum TaskKind: String, Codable, Sendable, CaseIterable {
+    case pretrain, finetune, compress, noop
+}
+
+/// One resolved unit of work. Everything that changes its result is in here (and so in its id); nothing that
+/// does not (job name, retries, timeouts) is.
+package struct TaskSpec: Codable, Hashable, Sendable {
+    package var kind: TaskKind
+    /// `engine` or `noop`: which executor runs it.
+    package var executor: String
+    package var seed: Int?
+    package var language: String?
+    package var setting: CompressionSetting?
+    /// Resolved configuration: `model`, `pretrain`, `finetune`, `data`, `noop` sections as relevant to the kind.
+    package var params: [String: Value]
+    /// Ids of the tasks whose outputs this one reads, in a fixed order (parent first).
+    package var inputs: [String]
+
+    package init(kind: TaskKind, executor: String, seed: Int? = nil, language: String? = nil,
+                 setting: CompressionSetting? = nil, params: [String: Value], inputs: [String] = []) {
+        self.kind = kind
+        self.executor = executor
+        self.seed = seed
+        self.language = language
+        self.setting = setting
+        self.params = params
+        self.inputs = inputs
+    }
+
+    /// The canonical form that is hashed; the setting's label is left out (it is derived, not content).
+    package var canonical: Value {
+        var o: [String: Value] = ["kind": .string(kind.rawValue), "executor": .string(executor),
+                                  "params": .object(params), "inputs": .array(inputs.map(Value.string))]
+        if let seed { o["seed"] = .int(seed) }
+        if let language { o["language"] = .string(language) }
+        if let setting { o["setting"] = .object(["family": .string(setting.family), "fields": .object(setting.fields)]) }
+        return .object(o)
+    }
+
+    /// SHA-256 (hex) of the canonical spec, which includes the input ids: a task's id changes when anything
+    /// it depends on changes, and only then.
+    package var id: String {
+        SHA256.hash(data: Data(canonical.canonicalJSON.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Human name: `finetune(hau, seed 1)`.
+    package var title: String {
+        var parts: [String] = []
+        if let language { parts.append(language) }
+        if let seed { parts.append("seed \(seed)") }
+        if let setting { parts.append(setting.label) }
+        if kind == .noop, let index = params["noop"]?["index"]?.intValue { parts.append("#\(index)") }
+        return "\(kind.rawValue)(\(parts.joined(separator: ", ")))"
+    }
+}
+
+package struct PlannedTask: Sendable, Hashable {
+    package let id: String
+    package let spec: TaskSpec
+}
+
+/// The expanded task graph in dependency order (every task after its inputs).
+package struct TaskGraph: Sendable {
+    package let tasks: [PlannedTask]
+    package let byID: [String: PlannedTask]
+
+    package init(tasks: [PlannedTask]) {
+        self.tasks = tasks
+        var map: [String: PlannedTask] = [:]
+        for t in tasks { map[t.id] = t }
+        byID = map
+    }
+
+    package func count(of kind: TaskKind) -> Int { tasks.filter { $0.spec.kind == kind }.count }
+
+    /// Ids of the tasks that read the given task's output.
+    package func dependents(of id: String) -> [String] {
+        tasks.filter { $0.spec.inputs.contains(id) }.map(\.id)
+    }
+}
+
+extension JobSpec {
+    /// Expands the job into its task graph: `pretrain(seed)` → `finetune(lang, seed)` →
+    /// `compress(lang, seed, setting)`; pruning before fine-tuning starts from the pretrained model, every
+    /// other setting from the fine-tuned one. A noop grid is independent `noop` tasks.
+    package func plan() -> TaskGraph {
+        if let noop { return Self.noopGraph(noop) }
+        let executor = execution.executor
+        var extra: [String: Value] = [:]
+        if executor == "noop" {
+            var noop: [String: Value] = ["seconds": .double(execution.noopSeconds)]
+            if execution.noopOutputBytes > 0 { noop["output_bytes"] = .int(execution.noopOutputBytes) }
+            extra["noop"] = .object(noop)
+        }
+        let model = Value.object(self.model)
+        var tasks: [PlannedTask] = []
+        func add(_ spec: TaskSpec) -> String {
+            let task = PlannedTask(id: spec.id, spec: spec)
+            tasks.append(task)
+            return task.id
+        }
+        for seed in seeds {
+            // Pretraining reads every language's raw text; the NER path does not concern it.
+            var pretrainData = data
+            pretrainData["ner"] = nil
+            let pre = add(TaskSpec(kind: .pretrain, executor: executor, seed: seed,
+                                   params: extra.merging(["model": model, "pretrain": .object(pretrain),
+                                                          "data": .object(pretrainData),
+                                                          "languages": .array(languages.map(Value.string))]) { $1 }))
+            for language in languages {
+                var ftData = data
+                ftData["text"] = nil
+                let ftParams = extra.merging(["model": model, "finetune": .object(finetune), "data": .object(ftData)]) { $1 }
+                let ft = add(TaskSpec(kind: .finetune, executor: executor, seed: seed, language: language,
+                                      params: ftParams, inputs: [pre]))
+                for setting in compression {
+                    let fromPretrained = setting.family == "prune" && setting.fields["when"] == .string("before")
+                    _ = add(TaskSpec(kind: .compress, executor: executor, seed: seed, language: language,
+                                     setting: setting, params: ftParams, inputs: [fromPretrained ? pre : ft]))
+                }
+            }
+        }
+        return TaskGraph(tasks: tasks)
+    }
+
+    static func noopGraph(_ grid: NoopGrid) -> TaskGraph {
+        let tasks = (0..<grid.tasks).map { index -> PlannedTask in
+            var noop: [String: Value] = ["index": .int(index), "seconds": .double(grid.seconds)]
+            if grid.fail.contains(index) { noop["fail"] = .bool(true) }
+            if grid.crash.contains(index) { noop["crash"] = .bool(true) }
+            if !grid.salt.isEmpty { noop["salt"] = .string(grid.salt) }
+            let spec = TaskSpec(kind: .noop, executor: "noop", params: ["noop": .object(noop)])
+            return PlannedTask(id: spec.id, spec: spec)
+        }
+        return TaskGraph(tasks: tasks)
+    }
+}

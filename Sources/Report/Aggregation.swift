@@ -1,0 +1,148 @@
+// Report: aggregation of result records per language × setting (mean ± sample std over seeds, n, delta to
+// the dense baseline of the same language), written as Markdown, CSV and JSON.
+import Experiment
+import Foundation
+
+package struct Stat: Codable, Equatable, Sendable {
+    package var mean: Double
+    /// Sample standard deviation (n − 1); nil when n < 2.
+    package var std: Double?
+    package var n: Int
+
+    package init(_ values: [Double]) {
+        n = values.count
+        mean = values.reduce(0, +) / Double(max(1, values.count))
+        if values.count >= 2 {
+            let m = mean
+            std = (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
+        }
+    }
+}
+
+package struct ReportRow: Codable, Equatable, Sendable {
+    package var language: String
+    /// `pretrain`, `dense` (the fine-tuned baseline), a compression setting's label, or `noop`.
+    package var setting: String
+    package var n: Int
+    package var seeds: [Int]
+    package var metrics: [String: Stat]
+    /// Mean minus the dense baseline's mean for the same language, per metric both have.
+    package var delta: [String: Double]
+}
+
+package struct Report: Codable, Sendable {
+    package var job: String
+    package var rows: [ReportRow]
+    package var failed: Int
+    package var skipped: Int
+    /// Metrics shown as columns in Markdown/CSV, in order (every numeric metric when empty).
+    package var columns: [String]
+
+    /// Groups done records; only numeric top-level metrics are aggregated (nested objects stay in the records).
+    package init(job: String, records: [ResultRecord], failed: Int = 0, skipped: Int = 0, preferred: [String] = Report.preferredMetrics) {
+        self.job = job
+        self.failed = failed
+        self.skipped = skipped
+        var groups: [String: (language: String, setting: String, order: Int, records: [ResultRecord])] = [:]
+        for record in records where record.status == "done" {
+            let (language, setting, order) = Self.group(record.spec)
+            let key = "\(language)\u{1}\(setting)"
+            groups[key, default: (language, setting, order, [])].records.append(record)
+        }
+        var rows: [ReportRow] = []
+        for g in groups.values {
+            var values: [String: [Double]] = [:]
+            for r in g.records {
+                for (k, v) in r.metrics { if let d = v.doubleValue { values[k, default: []].append(d) } }
+            }
+            rows.append(ReportRow(language: g.language, setting: g.setting, n: g.records.count,
+                                  seeds: g.records.compactMap(\.spec.seed).sorted(),
+                                  metrics: values.mapValues(Stat.init), delta: [:]))
+        }
+        let order = Dictionary(groups.values.map { ("\($0.language)\u{1}\($0.setting)", $0.order) }, uniquingKeysWith: { a, _ in a })
+        rows.sort {
+            if $0.language != $1.language { return $0.language < $1.language }
+            let a = order["\($0.language)\u{1}\($0.setting)"]!, b = order["\($1.language)\u{1}\($1.setting)"]!
+            return a != b ? a < b : $0.setting < $1.setting
+        }
+        for i in rows.indices {
+            guard rows[i].setting != "dense", rows[i].setting != "pretrain",
+                  let dense = rows.first(where: { $0.language == rows[i].language && $0.setting == "dense" }) else { continue }
+            for (k, s) in rows[i].metrics { if let d = dense.metrics[k] { rows[i].delta[k] = s.mean - d.mean } }
+        }
+        self.rows = rows
+        let present = Set(rows.flatMap { $0.metrics.keys })
+        let chosen = preferred.filter(present.contains)
+        columns = chosen.isEmpty ? present.sorted() : chosen
+    }
+
+    package static let preferredMetrics = ["test.f1", "dev.f1", "params", "nonzeros", "bytes", "latency.p50_ms", "throughput"]
+
+    static func group(_ spec: TaskSpec) -> (String, String, Int) {
+        switch spec.kind {
+        case .pretrain: ("all", "pretrain", 0)
+        case .finetune: (spec.language ?? "-", "dense", 1)
+        case .compress: (spec.language ?? "-", spec.setting?.label ?? "compress", 2)
+        case .noop: ("-", "noop", 3)
+        }
+    }
+
+    static func format(_ x: Double) -> String {
+        if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
+        return abs(x) >= 100 ? String(format: "%.1f", x) : String(format: "%.4f", x)
+    }
+
+    package var markdown: String {
+        var lines = ["# \(job): results", "",
+                     "Mean ± sample standard deviation over seeds; Δ is the difference to the dense (fine-tuned, uncompressed) baseline of the same language.", ""]
+        var header = "| language | setting | n |"
+        var rule = "|---|---|---|"
+        for c in columns { header += " \(c) | Δ \(c) |"; rule += "---|---|" }
+        lines += [header, rule]
+        for row in rows {
+            var line = "| \(row.language) | \(row.setting) | \(row.n) |"
+            for c in columns {
+                if let s = row.metrics[c] {
+                    line += " \(Self.format(s.mean))\(s.std.map { " ± " + Self.format($0) } ?? "") |"
+                } else { line += " – |" }
+                line += row.delta[c].map { " \($0 >= 0 ? "+" : "")\(Self.format($0)) |" } ?? " – |"
+            }
+            lines.append(line)
+        }
+        if failed > 0 || skipped > 0 { lines += ["", "\(failed) tasks failed and \(skipped) were skipped (see `smaller status`)."] }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    package var csv: String {
+        var header = ["language", "setting", "n", "seeds"]
+        for c in columns { header += ["\(c).mean", "\(c).std", "\(c).delta"] }
+        var lines = [header.joined(separator: ",")]
+        for row in rows {
+            var fields = [Self.csvField(row.language), Self.csvField(row.setting), String(row.n),
+                          Self.csvField(row.seeds.map(String.init).joined(separator: " "))]
+            for c in columns {
+                let s = row.metrics[c]
+                fields += [s.map { "\($0.mean)" } ?? "", s?.std.map { "\($0)" } ?? "", row.delta[c].map { "\($0)" } ?? ""]
+            }
+            lines.append(fields.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    package func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Writes `report.md`, `report.csv` and `report.json` into the directory.
+    package func write(to directory: URL) throws {
+        try Data(markdown.utf8).write(to: directory.appendingPathComponent("report.md"), options: .atomic)
+        try Data(csv.utf8).write(to: directory.appendingPathComponent("report.csv"), options: .atomic)
+        try json().write(to: directory.appendingPathComponent("report.json"), options: .atomic)
+    }
+}

@@ -1,0 +1,163 @@
+// The protocol's messages as typed values (docs/protocol.md, "Commands").
+import Experiment
+import Foundation
+
+package struct WorkerHello: Codable, Equatable, Sendable {
+    package var worker: String
+    package var host: String
+    package var cores: Int
+    package var threads: Int
+    package var engine: String
+    package var executors: [String]
+    package var current: String?
+    package var pid: Int
+
+    package init(worker: String, host: String, cores: Int, threads: Int, engine: String, executors: [String],
+                 current: String? = nil, pid: Int) {
+        self.worker = worker; self.host = host; self.cores = cores; self.threads = threads
+        self.engine = engine; self.executors = executors; self.current = current; self.pid = pid
+    }
+}
+
+package struct CoordinatorHello: Codable, Equatable, Sendable {
+    package var run: String
+    package var heartbeatInterval: Double
+    package var liveness: Int
+    package var chunkBytes: Int
+
+    package init(run: String, heartbeatInterval: Double, liveness: Int, chunkBytes: Int = ProtocolConstants.chunkBytes) {
+        self.run = run; self.heartbeatInterval = heartbeatInterval; self.liveness = liveness; self.chunkBytes = chunkBytes
+    }
+}
+
+/// One input of a task: the producing task and its artifacts (fetched by digest).
+package struct TaskInput: Codable, Equatable, Sendable {
+    package var task: String
+    package var artifacts: [ArtifactRef]
+
+    package init(task: String, artifacts: [ArtifactRef]) { self.task = task; self.artifacts = artifacts }
+}
+
+package struct TaskAssignment: Codable, Equatable, Sendable {
+    package var task: String
+    package var lease: String
+    package var attempt: Int
+    package var spec: TaskSpec
+    package var inputs: [TaskInput]
+    package var timeout: Double
+
+    package init(task: String, lease: String, attempt: Int, spec: TaskSpec, inputs: [TaskInput], timeout: Double) {
+        self.task = task; self.lease = lease; self.attempt = attempt; self.spec = spec; self.inputs = inputs
+        self.timeout = timeout
+    }
+}
+
+package struct Progress: Codable, Equatable, Sendable {
+    package var task: String
+    package var lease: String
+    package var fraction: Double
+    package var message: String
+
+    package init(task: String, lease: String, fraction: Double, message: String) {
+        self.task = task; self.lease = lease; self.fraction = fraction; self.message = message
+    }
+}
+
+package struct TaskResult: Codable, Equatable, Sendable {
+    package var task: String
+    package var lease: String
+    package var record: ResultRecord
+
+    package init(task: String, lease: String, record: ResultRecord) {
+        self.task = task; self.lease = lease; self.record = record
+    }
+}
+
+package struct TaskFailure: Codable, Equatable, Sendable {
+    package var task: String
+    package var lease: String
+    package var error: String
+    package var logTail: String
+
+    package init(task: String, lease: String, error: String, logTail: String) {
+        self.task = task; self.lease = lease; self.error = error; self.logTail = logTail
+    }
+}
+
+package struct Ack: Codable, Equatable, Sendable {
+    package var task: String
+    package var lease: String
+    package var duplicate: Bool
+
+    package init(task: String, lease: String, duplicate: Bool) {
+        self.task = task; self.lease = lease; self.duplicate = duplicate
+    }
+}
+
+package struct Fetch: Codable, Equatable, Sendable {
+    package var sha256: String
+    package var offset: Int
+    package var length: Int
+
+    package init(sha256: String, offset: Int, length: Int) {
+        self.sha256 = sha256; self.offset = offset; self.length = length
+    }
+}
+
+package struct Chunk: Equatable, Sendable {
+    package var sha256: String
+    package var offset: Int
+    package var total: Int
+    package var bytes: [UInt8]
+
+    package init(sha256: String, offset: Int, total: Int, bytes: [UInt8]) {
+        self.sha256 = sha256; self.offset = offset; self.total = total; self.bytes = bytes
+    }
+}
+
+package struct Bye: Codable, Equatable, Sendable {
+    package var reason: String
+    /// From the coordinator: true when the worker may reconnect and say HELLO again (it was forgotten or
+    /// misbehaved), false when it should exit (grid finished, cancelled, its task timed out).
+    package var again: Bool
+
+    package init(reason: String, again: Bool = false) { self.reason = reason; self.again = again }
+}
+
+/// Every message of protocol version 1, in both directions.
+package enum Message: Equatable, Sendable {
+    case workerHello(WorkerHello)
+    case coordinatorHello(CoordinatorHello)
+    case ready
+    case task(TaskAssignment)
+    case heartbeat
+    case progress(Progress)
+    case result(TaskResult)
+    case fail(TaskFailure)
+    case ack(Ack)
+    case fetch(Fetch)
+    case chunk(Chunk)
+    case bye(Bye)
+
+    /// Frame 1 of the message. HELLO is one command in both directions; the direction picks the body type.
+    package var command: String {
+        switch self {
+        case .workerHello, .coordinatorHello: "HELLO"
+        case .ready: "READY"
+        case .task: "TASK"
+        case .heartbeat: "HEARTBEAT"
+        case .progress: "PROGRESS"
+        case .result: "RESULT"
+        case .fail: "FAIL"
+        case .ack: "ACK"
+        case .fetch: "FETCH"
+        case .chunk: "CHUNK"
+        case .bye: "BYE"
+        }
+    }
+}
+
+/// Which side sent a message: the codec checks commands against the direction they may travel.
+package enum Direction: Sendable {
+    case toCoordinator, toWorker
+}

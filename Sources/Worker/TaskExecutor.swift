@@ -1,0 +1,125 @@
+// TaskExecutor: the one seam between orchestration and the engine. The worker resolves a task (spec, fetched
+// input artifacts, a log, a scratch directory) and an executor turns it into metrics and output files.
+import Experiment
+import Foundation
+
+/// Everything an executor needs for one attempt of one task.
+package struct ExecutionRequest: Sendable {
+    package var taskID: String
+    package var spec: TaskSpec
+    package var attempt: Int
+    /// Input artifacts by producing task id, then logical name → local verified file.
+    package var inputs: [String: [String: URL]]
+    /// An empty directory for outputs; files the executor names in `ExecutionOutput.artifacts` are uploaded.
+    package var workDirectory: URL
+    package var threads: Int
+    package var log: TaskLog
+}
+
+package struct ExecutionOutput: Sendable {
+    /// Open metrics (`test.f1`, `dev.f1`, `params`, `latency.p50_ms`, …; docs/results.md).
+    package var metrics: [String: Value]
+    /// Logical name (a plain file name) → file, e.g. `checkpoint.safetensors`.
+    package var artifacts: [String: URL]
+
+    package init(metrics: [String: Value], artifacts: [String: URL] = [:]) {
+        self.metrics = metrics
+        self.artifacts = artifacts
+    }
+}
+
+/// Runs tasks of one executor kind (`noop`, `engine`). Throwing fails the attempt with the error's text.
+package protocol TaskExecutor: Sendable {
+    var name: String { get }
+    func execute(_ request: ExecutionRequest, progress: @escaping @Sendable (Double, String) -> Void) throws -> ExecutionOutput
+}
+
+/// A per-task, per-attempt log file; its tail goes into FAIL messages and failed records.
+package final class TaskLog: @unchecked Sendable {
+    package let url: URL
+    private let handle: FileHandle?
+    private let lock = NSLock()
+
+    package init(url: URL) {
+        self.url = url
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+        handle = try? FileHandle(forWritingTo: url)
+    }
+
+    deinit { try? handle?.close() }
+
+    package func write(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        handle?.write(Data("\(stamp) \(line)\n".utf8))
+    }
+
+    /// The last `lines` lines of the log.
+    package func tail(lines: Int = 20) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1).joined(separator: "\n")
+    }
+}
+
+package struct ExecutionError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ d: String) { description = d }
+}
+
+/// The `noop` executor: sleeps, optionally fails or kills its own process, optionally writes `noop.bin`
+/// and checks that its inputs' `noop.bin` arrived intact. Used by tests, benchmarks and noop pipelines.
+package struct NoopExecutor: TaskExecutor {
+    package let name = "noop"
+    /// How the crash is done; the CLI passes `_exit`, tests may pass something observable.
+    let crash: @Sendable () -> Void
+
+    package init(crash: @escaping @Sendable () -> Void) { self.crash = crash }
+
+    package func execute(_ request: ExecutionRequest, progress: @escaping @Sendable (Double, String) -> Void) throws -> ExecutionOutput {
+        let params = request.spec.params["noop"]?.objectValue ?? [:]
+        let seconds = params["seconds"]?.doubleValue ?? 0
+        request.log.write("noop \(request.spec.title) attempt \(request.attempt): sleeping \(seconds) s")
+        for (task, files) in request.inputs {
+            for (name, url) in files where name == "noop.bin" {
+                let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? -1
+                request.log.write("input \(name) of \(task.prefix(12)): \(size) bytes")
+            }
+        }
+        if params["crash"] == .bool(true) {
+            request.log.write("crashing the worker on request")
+            crash()
+        }
+        if seconds > 0 {
+            let steps = max(1, min(10, Int(seconds / 0.1)))
+            for step in 1...steps {
+                Thread.sleep(forTimeInterval: seconds / Double(steps))
+                progress(Double(step) / Double(steps), "slept \(step)/\(steps)")
+            }
+        }
+        if params["fail"] == .bool(true) {
+            request.log.write("failing on request")
+            throw ExecutionError("noop task failed on request")
+        }
+        var artifacts: [String: URL] = [:]
+        if let bytes = params["output_bytes"]?.intValue, bytes > 0 {
+            // Deterministic content per task id, so equal tasks give equal artifacts.
+            var out = [UInt8](repeating: 0, count: bytes)
+            var x = request.taskID.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) }
+            for i in 0..<bytes {
+                x = x &* 6364136223846793005 &+ 1442695040888963407
+                out[i] = UInt8(truncatingIfNeeded: x >> 56)
+            }
+            let url = request.workDirectory.appendingPathComponent("noop.bin")
+            try Data(out).write(to: url)
+            artifacts["noop.bin"] = url
+        }
+        request.log.write("noop done")
+        return ExecutionOutput(metrics: ["noop.seconds": .double(seconds),
+                                         "noop.inputs": .int(request.inputs.values.reduce(0) { $0 + $1.count })],
+                               artifacts: artifacts)
+    }
+}

@@ -1,0 +1,253 @@
+// WorkerClient: the worker's I/O shell: a DEALER socket (recreated on every reconnect), the task thread,
+// the artifact cache with chunked fetch and upload, per-task log files. Protocol decisions are WorkerState's.
+import CZeroMQ
+import Experiment
+import Foundation
+import Wire
+
+package struct WorkerOptions: Sendable {
+    package var endpoint: String
+    /// Holds `cache/` (content-addressed artifacts), `logs/<task>-<attempt>.log` and `scratch/`.
+    package var workDirectory: URL
+    package var threads: Int
+    package var engineVersion: String
+    package var executors: [String: any TaskExecutor]
+    package var curve: CurveClientKeys?
+    package var shouldStop: @Sendable () -> Bool = { false }
+    package var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
+    package init(endpoint: String, workDirectory: URL, threads: Int, engineVersion: String, executors: [any TaskExecutor]) {
+        self.endpoint = endpoint
+        self.workDirectory = workDirectory
+        self.threads = threads
+        self.engineVersion = engineVersion
+        self.executors = Dictionary(uniqueKeysWithValues: executors.map { ($0.name, $0) })
+    }
+}
+
+/// Results handed from the task thread to the loop.
+final class TaskMailbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var finished: Message?
+    private var progress: (Double, String)?
+
+    func finish(_ m: Message) { lock.lock(); finished = m; lock.unlock() }
+    func report(_ f: Double, _ text: String) { lock.lock(); progress = (f, text); lock.unlock() }
+    func take() -> (Message?, (Double, String)?) {
+        lock.lock()
+        defer { finished = nil; progress = nil; lock.unlock() }
+        return (finished, progress)
+    }
+}
+
+package final class WorkerClient {
+    let options: WorkerOptions
+    package let workerID: String
+    let cache: ArtifactStore
+    let context: ZMQContext
+    var socket: ZMQSocket?
+    var state: WorkerState
+    let clock0 = DispatchTime.now().uptimeNanoseconds
+    var mailbox: TaskMailbox?
+    /// Inputs still to fetch before the current task can start: digest and size, in order.
+    var fetchQueue: [(sha256: String, total: Int)] = []
+    var fetchOffset = 0
+    var pendingStart: TaskAssignment?
+
+    package init(options: WorkerOptions) throws {
+        self.options = options
+        let host = ProcessInfo.processInfo.hostName
+        let safeHost = String(host.utf8.map { WireCodec.isIdentifierByte($0) ? Character(UnicodeScalar($0)) : "_" }.prefix(60))
+        workerID = "\(safeHost)-\(getpid())-\(UUID().uuidString.prefix(4).lowercased())"
+        cache = try ArtifactStore(root: options.workDirectory.appendingPathComponent("cache"))
+        context = try ZMQContext()
+        let hello = WorkerHello(worker: workerID, host: host, cores: ProcessInfo.processInfo.activeProcessorCount,
+                                threads: options.threads, engine: options.engineVersion,
+                                executors: options.executors.keys.sorted(), pid: Int(getpid()))
+        state = WorkerState(config: WorkerConfig(hello: hello), jitterSeed: UInt64(getpid()))
+    }
+
+    var now: Double { Double(DispatchTime.now().uptimeNanoseconds - clock0) / 1e9 }
+
+    func log(_ text: String) { options.log("\(ISO8601DateFormatter().string(from: Date())) worker \(workerID): \(text)") }
+
+    /// Runs until the coordinator says BYE (or a stop is requested); returns the reason.
+    package func run() throws -> String {
+        try perform(state.handle(.start, now: now))
+        while !state.isExited {
+            if options.shouldStop() {
+                if let socket { _ = try? socket.trySend(WireCodec.encode(.bye(Bye(reason: "worker stopped")))) }
+                Thread.sleep(forTimeInterval: 0.05)
+                return "stopped"
+            }
+            if let socket, try socket.poll(timeoutMs: 10) {
+                var budget = 1000
+                while budget > 0, let frames = try socket.receive(timeoutMs: 0) {
+                    budget -= 1
+                    let message: Message
+                    do { message = try WireCodec.decode(frames, direction: .toWorker) } catch {
+                        try perform(state.handle(.malformed(error), now: now))
+                        break
+                    }
+                    if case .chunk(let chunk) = message { try receiveChunk(chunk) }
+                    try perform(state.handle(.message(message), now: now))
+                    if self.socket == nil || state.isExited { break }
+                }
+            } else if socket == nil {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            if let box = mailbox {
+                let (finished, progress) = box.take()
+                if let (f, text) = progress { try perform(state.handle(.progress(f, text), now: now)) }
+                if let finished {
+                    mailbox = nil
+                    try perform(state.handle(.finished(finished), now: now))
+                }
+            }
+            try perform(state.handle(.tick, now: now))
+        }
+        if case .exited = state.phase { return "coordinator said BYE" }
+        return "stopped"
+    }
+
+    func perform(_ actions: [WorkerAction]) throws {
+        for action in actions {
+            switch action {
+            case .connect:
+                socket = nil
+                let s = try ZMQSocket(context, .dealer)
+                try s.setOption(ZMQ_ROUTING_ID, string: workerID)
+                try s.setOption(ZMQ_MAXMSGSIZE, Int64(ProtocolConstants.maxMessageBytes))
+                try s.setOption(ZMQ_SNDHWM, Int32(100_000))
+                try s.setOption(ZMQ_RCVHWM, Int32(100_000))
+                if let curve = options.curve { try curve.configure(client: s) }
+                try s.connect(options.endpoint)
+                socket = s
+            case .disconnect:
+                socket = nil
+            case .send(let message):
+                if case .result(let r) = message { upload(r.record) }
+                send(message)
+                if case .workerHello = message, !fetchQueue.isEmpty {
+                    fetchOffset = 0
+                    requestNextChunk()
+                }
+            case .startTask(let assignment): begin(assignment)
+            case .log(let text): log(text)
+            case .exit(let reason): log("exiting: \(reason)")
+            }
+        }
+    }
+
+    func send(_ message: Message) {
+        guard let socket else { return }
+        do { try socket.trySend(WireCodec.encode(message)) } catch { log("send failed: \(error)") }
+    }
+
+    /// CHUNKs for every artifact and the log of a record, so the coordinator holds them before the RESULT.
+    func upload(_ record: ResultRecord) {
+        for ref in record.artifacts + (record.log.map { [$0] } ?? []) {
+            var offset = 0
+            repeat {
+                guard let bytes = cache.read(ref.sha256, offset: offset, length: ProtocolConstants.chunkBytes) else {
+                    log("artifact \(ref.name) (\(ref.sha256.prefix(12))) vanished from the cache")
+                    break
+                }
+                send(.chunk(Chunk(sha256: ref.sha256, offset: offset, total: ref.bytes, bytes: bytes)))
+                offset += bytes.count
+                if bytes.isEmpty { break }
+            } while offset < ref.bytes
+        }
+    }
+
+    // MARK: Inputs
+
+    func begin(_ assignment: TaskAssignment) {
+        fetchQueue = []
+        var seen = Set<String>()
+        for input in assignment.inputs {
+            for ref in input.artifacts where !cache.has(ref.sha256) && seen.insert(ref.sha256).inserted {
+                fetchQueue.append((ref.sha256, ref.bytes))
+            }
+        }
+        if fetchQueue.isEmpty { start(assignment); return }
+        pendingStart = assignment
+        fetchOffset = 0
+        log("fetching \(fetchQueue.count) input artifacts for \(assignment.spec.title)")
+        requestNextChunk()
+    }
+
+    func requestNextChunk() {
+        guard let next = fetchQueue.first else { return }
+        send(.fetch(Fetch(sha256: next.sha256, offset: fetchOffset, length: ProtocolConstants.chunkBytes)))
+    }
+
+    func receiveChunk(_ chunk: Chunk) throws {
+        guard let current = fetchQueue.first, chunk.sha256 == current.sha256, chunk.offset == fetchOffset else { return }
+        do {
+            let complete = try cache.receive(sha256: chunk.sha256, offset: chunk.offset, total: current.total, bytes: chunk.bytes)
+            fetchOffset += chunk.bytes.count
+            if complete || current.total == 0 {
+                fetchQueue.removeFirst()
+                fetchOffset = 0
+            }
+        } catch {
+            log("fetch of \(chunk.sha256.prefix(12)) failed: \(error); starting it again")
+            fetchOffset = 0
+        }
+        if fetchQueue.isEmpty, let assignment = pendingStart {
+            pendingStart = nil
+            start(assignment)
+        } else {
+            requestNextChunk()
+        }
+    }
+
+    // MARK: Running
+
+    func start(_ assignment: TaskAssignment) {
+        let box = TaskMailbox()
+        mailbox = box
+        let base = options.workDirectory
+        let log = TaskLog(url: base.appendingPathComponent("logs/\(assignment.task)-\(assignment.attempt).log"))
+        let scratch = base.appendingPathComponent("scratch/\(assignment.lease)")
+        try? FileManager.default.removeItem(at: scratch)
+        try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        var inputs: [String: [String: URL]] = [:]
+        for input in assignment.inputs {
+            for ref in input.artifacts { if let p = cache.path(ref.sha256) { inputs[input.task, default: [:]][ref.name] = p } }
+        }
+        let request = ExecutionRequest(taskID: assignment.task, spec: assignment.spec, attempt: assignment.attempt,
+                                       inputs: inputs, workDirectory: scratch, threads: options.threads, log: log)
+        let executor = options.executors[assignment.spec.executor]
+        let cache = self.cache
+        let hello = state.config.hello
+        let thread = Thread {
+            let started = Date().timeIntervalSince1970
+            log.write("task \(assignment.spec.title) id \(assignment.task) lease \(assignment.lease) attempt \(assignment.attempt) on \(hello.worker)")
+            do {
+                guard let executor else { throw ExecutionError("this worker has no '\(assignment.spec.executor)' executor") }
+                let output = try executor.execute(request) { f, text in box.report(min(1, max(0, f)), text) }
+                var refs: [ArtifactRef] = []
+                for (name, url) in output.artifacts.sorted(by: { $0.key < $1.key }) {
+                    guard ArtifactName.isSafe(name) else { throw ExecutionError("artifact name '\(name)' is not a plain file name") }
+                    refs.append(try cache.put(file: url, name: name))
+                }
+                log.write("done: \(output.metrics.count) metrics, \(refs.count) artifacts")
+                var record = ResultRecord(taskID: assignment.task, spec: assignment.spec, status: "done", metrics: output.metrics,
+                                          artifacts: refs, engineVersion: hello.engine, host: hello.host, worker: hello.worker,
+                                          threads: hello.threads, attempt: assignment.attempt, startedAt: started,
+                                          endedAt: Date().timeIntervalSince1970)
+                record.log = try? cache.put(file: log.url, name: "task.log")
+                box.finish(.result(TaskResult(task: assignment.task, lease: assignment.lease, record: record)))
+            } catch {
+                log.write("failed: \(error)")
+                box.finish(.fail(TaskFailure(task: assignment.task, lease: assignment.lease, error: "\(error)",
+                                             logTail: String(log.tail().suffix(4000)))))
+            }
+            try? FileManager.default.removeItem(at: scratch)
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}

@@ -1,0 +1,187 @@
+// WorkerState: the worker's protocol state machine as a value (Paranoid Pirate with acknowledged results).
+// It takes events (messages, ticks, a finished task) and returns actions; the shell owns socket and threads.
+import Experiment
+import Foundation
+import Wire
+
+package struct WorkerConfig: Sendable {
+    package var hello: WorkerHello
+    package var heartbeatInterval: Double = ProtocolConstants.heartbeatInterval
+    package var liveness: Int = ProtocolConstants.liveness
+    package var backoffInitial: Double = ProtocolConstants.reconnectInitial
+    package var backoffMax: Double = ProtocolConstants.reconnectMax
+
+    package init(hello: WorkerHello) { self.hello = hello }
+}
+
+package enum WorkerPhase: Equatable, Sendable {
+    /// Waiting to reconnect at the given time.
+    case disconnected(retryAt: Double)
+    /// HELLO sent, waiting for the coordinator's HELLO.
+    case greeting
+    /// Greeted: working or idle with READY sent.
+    case working
+    case exited
+}
+
+package enum WorkerEvent: Sendable {
+    case start
+    case message(Message)
+    case malformed(WireError)
+    case tick
+    /// The running task ended: a RESULT or FAIL message to deliver (and keep until ACKed).
+    case finished(Message)
+    /// The running task reports progress (sent only while connected; never kept).
+    case progress(Double, String)
+}
+
+package enum WorkerAction: Equatable, Sendable {
+    /// Close any socket, open a fresh one and connect.
+    case connect
+    case disconnect
+    case send(Message)
+    case startTask(TaskAssignment)
+    case log(String)
+    case exit(reason: String)
+}
+
+package struct WorkerState: Sendable {
+    package private(set) var config: WorkerConfig
+    package private(set) var phase: WorkerPhase = .disconnected(retryAt: 0)
+    package private(set) var running: TaskAssignment?
+    /// RESULT/FAIL messages not yet acknowledged, oldest first.
+    package private(set) var unacked: [Message] = []
+    package private(set) var backoff: Double
+    private var lastHeard = 0.0
+    private var lastSent = 0.0
+    /// Deterministic jitter source (a worker-specific seed), so tests see exact delays.
+    private var jitterState: UInt64
+
+    package init(config: WorkerConfig, jitterSeed: UInt64 = 0) {
+        self.config = config
+        backoff = config.backoffInitial
+        jitterState = jitterSeed
+    }
+
+    package var isExited: Bool { phase == .exited }
+
+    package mutating func handle(_ event: WorkerEvent, now: Double) -> [WorkerAction] {
+        var out: [WorkerAction] = []
+        switch event {
+        case .start: connect(now: now, &out)
+        case .message(let message):
+            lastHeard = now
+            receive(message, now: now, &out)
+        case .malformed(let error):
+            out.append(.log("malformed message from the coordinator: \(error); reconnecting"))
+            dropConnection(now: now, &out)
+        case .tick: tick(now: now, &out)
+        case .progress(let fraction, let text):
+            if phase == .working, let task = running {
+                send(.progress(Progress(task: task.task, lease: task.lease, fraction: fraction, message: text)), now: now, &out)
+            }
+        case .finished(let message):
+            running = nil
+            unacked.append(message)
+            if phase == .working {
+                send(message, now: now, &out)
+                send(.ready, now: now, &out)
+            }
+        }
+        return out
+    }
+
+    private mutating func send(_ message: Message, now: Double, _ out: inout [WorkerAction]) {
+        out.append(.send(message))
+        lastSent = now
+    }
+
+    private mutating func connect(now: Double, _ out: inout [WorkerAction]) {
+        out.append(.connect)
+        phase = .greeting
+        lastHeard = now
+        var hello = config.hello
+        hello.current = running?.lease
+        send(.workerHello(hello), now: now, &out)
+    }
+
+    private mutating func dropConnection(now: Double, _ out: inout [WorkerAction]) {
+        out.append(.disconnect)
+        let delay = backoff * (0.8 + 0.4 * nextJitter())
+        phase = .disconnected(retryAt: now + delay)
+        out.append(.log(String(format: "reconnecting in %.2f s", delay)))
+        backoff = min(backoff * 2, config.backoffMax)
+    }
+
+    private mutating func nextJitter() -> Double {
+        jitterState &+= 0x9E37_79B9_7F4A_7C15
+        var z = jitterState
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
+    }
+
+    private mutating func receive(_ message: Message, now: Double, _ out: inout [WorkerAction]) {
+        switch (phase, message) {
+        case (.exited, _), (.disconnected, _):
+            break  // a straggler from a socket being replaced
+        case (.greeting, .coordinatorHello(let h)):
+            config.heartbeatInterval = h.heartbeatInterval
+            config.liveness = h.liveness
+            phase = .working
+            backoff = config.backoffInitial
+            for pending in unacked { send(pending, now: now, &out) }
+            if running == nil { send(.ready, now: now, &out) }
+        case (.working, .task(let assignment)):
+            guard running == nil else {
+                out.append(.log("TASK \(assignment.task.prefix(12)) while busy with \(running!.task.prefix(12)): reconnecting"))
+                dropConnection(now: now, &out)
+                return
+            }
+            running = assignment
+            out.append(.startTask(assignment))
+        case (.working, .ack(let ack)):
+            unacked.removeAll { Self.lease(of: $0) == ack.lease }
+        case (_, .heartbeat):
+            break
+        case (_, .bye(let bye)):
+            if bye.again {
+                out.append(.log("coordinator said BYE (\(bye.reason)); reconnecting"))
+                dropConnection(now: now, &out)
+            } else {
+                out.append(.log("coordinator said BYE: \(bye.reason)"))
+                out.append(.disconnect)
+                phase = .exited
+                out.append(.exit(reason: bye.reason))
+            }
+        case (_, .chunk):
+            break  // artifact transfers are the shell's business
+        default:
+            out.append(.log("unexpected \(message.command) from the coordinator; reconnecting"))
+            dropConnection(now: now, &out)
+        }
+    }
+
+    private mutating func tick(now: Double, _ out: inout [WorkerAction]) {
+        switch phase {
+        case .exited: return
+        case .disconnected(let retryAt):
+            if now >= retryAt { connect(now: now, &out) }
+        case .greeting, .working:
+            if now - lastHeard > config.heartbeatInterval * Double(config.liveness) {
+                out.append(.log(String(format: "coordinator silent for %.1f s", now - lastHeard)))
+                dropConnection(now: now, &out)
+                return
+            }
+            if phase == .working, now - lastSent >= config.heartbeatInterval { send(.heartbeat, now: now, &out) }
+        }
+    }
+
+    static func lease(of message: Message) -> String? {
+        switch message {
+        case .result(let r): r.lease
+        case .fail(let f): f.lease
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,71 @@
+// `smaller coordinator JOB.yaml --bind tcp://*:5555`: the coordinator alone; workers connect from anywhere.
+import ArgumentParser
+import Coordinator
+import Experiment
+import Foundation
+import Report
+import Wire
+
+struct CoordinatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "coordinator",
+        abstract: "Run the coordinator of a job; workers connect with `smaller worker --connect`.")
+
+    @Argument(help: "The job file (YAML).") var job: String
+    @Option(help: "Endpoint to bind; beyond loopback it needs --keys.") var bind: String = "tcp://127.0.0.1:5555"
+    @Option(help: "Run directory (journal, artifacts, results); reusing one resumes it.") var dir: String?
+    @Option(help: "CURVE keys directory (coordinator.key, allowed/*.pub).") var keys: String?
+    @Flag(help: "Give failed and skipped tasks fresh attempts.") var retryFailed = false
+
+    func validate() throws {
+        if keys == nil, !isLoopback(bind) {
+            throw ValidationError("binding \(bind) beyond loopback needs --keys DIR (CURVE with an allowlist); see `smaller keys generate`")
+        }
+    }
+
+    func run() throws {
+        Signals.install()
+        let spec = try loadJob(job)
+        let runDir = URL(fileURLWithPath: dir ?? "runs/\(spec.name)")
+        try keepJobFile(job, in: runDir)
+        var options = CoordinatorOptions(runDirectory: runDir, bind: bind)
+        options.retryFailed = retryFailed
+        options.shouldStop = { Signals.stopRequested }
+        if let keys { options.curve = try CurveServerKeys.load(directory: URL(fileURLWithPath: keys)) }
+        let server = try CoordinatorServer(job: spec, options: options)
+        let outcome = try server.run()
+        try printReport(spec, runDir)
+        if outcome.cancelled { throw ExitCode(130) }
+    }
+}
+
+/// A copy of the job file in the run directory, so `smaller results DIR` knows the current graph.
+func keepJobFile(_ job: String, in runDir: URL) throws {
+    try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
+    let copy = runDir.appendingPathComponent("job.yaml")
+    if URL(fileURLWithPath: job).standardizedFileURL.path == copy.standardizedFileURL.path { return }
+    try? FileManager.default.removeItem(at: copy)
+    try FileManager.default.copyItem(at: URL(fileURLWithPath: job), to: copy)
+}
+
+func loadJob(_ path: String) throws -> JobSpec {
+    do { return try JobSpec.load(path: path) } catch let e as JobFileError { throw ValidationError(e.description) }
+}
+
+/// Aggregates the run directory's results for the job's current graph, writes report.{md,csv,json}, prints it.
+func printReport(_ spec: JobSpec?, _ runDir: URL) throws {
+    let journal = try Journal(runDirectory: runDir)
+    let rows = try journal.taskRows()
+    var ids: Set<String>? = nil
+    var name = (try? journal.meta("job")) ?? "run"
+    if let spec {
+        ids = Set(spec.plan().tasks.map(\.id))
+        name = spec.name
+    }
+    let records = try journal.results(of: ids)
+    let relevant = rows.filter { ids?.contains($0.id) ?? true }
+    let report = Report(job: name, records: records, failed: relevant.filter { $0.state == "failed" }.count,
+                        skipped: relevant.filter { $0.state == "skipped" }.count)
+    try report.write(to: runDir)
+    print(report.markdown)
+    print("report written to \(runDir.path)/report.{md,csv,json}")
+}

@@ -1,0 +1,34 @@
+// `smaller plan JOB.yaml`: the expanded task graph (counts per kind, dependencies), without running it.
+import ArgumentParser
+import Experiment
+import Foundation
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a job's expanded task graph without running it.")
+
+    @Argument(help: "The job file (YAML).") var job: String
+    @Flag(help: "List every task with its id and inputs.") var tasks = false
+
+    func run() throws {
+        let spec: JobSpec
+        do { spec = try JobSpec.load(path: job) } catch let e as JobFileError { throw ValidationError(e.description) }
+        let graph = spec.plan()
+        print("job \(spec.name): \(graph.tasks.count) tasks (executor: \(spec.execution.executor))")
+        for kind in TaskKind.allCases {
+            let n = graph.count(of: kind)
+            if n > 0 { print("  \(kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(n)") }
+        }
+        if spec.noop == nil {
+            print("seeds \(spec.seeds.map(String.init).joined(separator: ", ")); languages \(spec.languages.joined(separator: ", "))")
+            print("settings (\(spec.compression.count)):")
+            for s in spec.compression { print("  \(s.label)") }
+            print("dependencies: pretrain(seed) → finetune(lang, seed) → compress(lang, seed, setting); prune when=before starts from pretrain(seed)")
+        }
+        if tasks {
+            for t in graph.tasks {
+                let inputs = t.spec.inputs.map { String($0.prefix(12)) }.joined(separator: ", ")
+                print("\(t.id.prefix(12))  \(t.spec.title)\(inputs.isEmpty ? "" : "  ← \(inputs)")")
+            }
+        }
+    }
+}

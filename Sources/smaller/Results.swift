@@ -1,0 +1,20 @@
+// `smaller results DIR`: the aggregated table of a run (also written as report.{md,csv,json}).
+import ArgumentParser
+import Experiment
+import Foundation
+
+struct Results: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Aggregate a run's results per language × setting.")
+
+    @Argument(help: "The run directory.") var dir: String
+
+    func run() throws {
+        let url = URL(fileURLWithPath: dir)
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("journal.sqlite").path) else {
+            throw ValidationError("\(dir) is not a run directory (no journal.sqlite)")
+        }
+        let jobFile = url.appendingPathComponent("job.yaml")
+        let spec = FileManager.default.fileExists(atPath: jobFile.path) ? try? JobSpec.load(path: jobFile.path) : nil
+        try printReport(spec, url)
+    }
+}

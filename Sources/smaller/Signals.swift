@@ -1,0 +1,36 @@
+// Ctrl-C and SIGTERM become a flag the loops poll (libraries never install handlers themselves).
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+nonisolated(unsafe) private var stopSignal: sig_atomic_t = 0
+
+enum Signals {
+    /// Installs handlers for SIGINT and SIGTERM that only set a flag; a second Ctrl-C exits at once.
+    static func install() {
+        let handler: @convention(c) (Int32) -> Void = { _ in
+            if stopSignal != 0 { _exit(130) }
+            stopSignal = 1
+        }
+        signal(SIGINT, handler)
+        signal(SIGTERM, handler)
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    static var stopRequested: Bool { stopSignal != 0 }
+}
+
+/// The path of this executable, so `smaller run` can start `smaller worker` children.
+enum SelfExecutable {
+    static var path: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}
+
+func isLoopback(_ endpoint: String) -> Bool {
+    endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("inproc://") || endpoint.hasPrefix("tcp://127.")
+        || endpoint.hasPrefix("tcp://localhost:") || endpoint.hasPrefix("tcp://[::1]:")
+}
+
+func printErr(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }

@@ -1,0 +1,38 @@
+// `smaller worker --connect tcp://HOST:5555`: one worker process; it reconnects by itself until told BYE.
+import ArgumentParser
+import Foundation
+import Wire
+import Worker
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Run one worker that connects to a coordinator.")
+
+    @Option(help: "The coordinator's endpoint, e.g. tcp://10.0.0.1:5555.") var connect: String
+    @Option(help: "Engine threads for this worker.") var threads: Int = 1
+    @Option(help: "Working directory (artifact cache, per-task logs).") var dir: String?
+    @Option(help: "CURVE keys directory (coordinator.pub and <key-name>.key).") var keys: String?
+    @Option(help: "Which key pair in --keys this worker uses.") var keyName: String = "worker-1"
+
+    func validate() throws {
+        guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must be in 1...1024") }
+        if keys == nil, !isLoopback(connect) {
+            throw ValidationError("connecting to \(connect) beyond loopback needs --keys DIR (CURVE); see `smaller keys generate`")
+        }
+    }
+
+    func run() throws {
+        Signals.install()
+        let workDir = URL(fileURLWithPath: dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("smaller-worker-\(getpid())").path)
+        var options = WorkerOptions(endpoint: connect, workDirectory: workDir, threads: threads,
+                                    engineVersion: SmallerVersion.current,
+                                    executors: [NoopExecutor(crash: { _exit(70) })])
+        if let keys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: keys), name: keyName) }
+        options.shouldStop = { Signals.stopRequested }
+        let client = try WorkerClient(options: options)
+        let reason = try client.run()
+        printErr("worker \(client.workerID) finished: \(reason)")
+    }
+}

@@ -1,0 +1,316 @@
+// CoordinatorState without sockets: a fake clock drives leases, liveness, retries, skips, duplicates, restore.
+import Experiment
+import Testing
+@testable import Coordinator
+@testable import Wire
+
+/// Drives one CoordinatorState with a fake clock and records what it does.
+struct Harness {
+    var state: CoordinatorState
+    var now = 0.0
+    var actions: [CoordinatorAction] = []
+
+    init(_ yaml: String, restored: [String: RestoredTask] = [:], issued: [String: String] = [:]) throws {
+        let job = try JobSpec.parse(yaml: yaml)
+        let config = CoordinatorConfig(runID: "run", leasePrefix: "p", execution: job.execution)
+        state = CoordinatorState(graph: job.plan(), config: config, restored: restored, issuedLeases: issued, now: 0)
+    }
+
+    @discardableResult
+    mutating func on(_ event: CoordinatorEvent) -> [CoordinatorAction] {
+        let out = state.handle(event, now: now)
+        actions += out
+        return out
+    }
+
+    @discardableResult
+    mutating func from(_ worker: String, _ message: Message) -> [CoordinatorAction] { on(.message(from: worker, message)) }
+
+    mutating func join(_ worker: String, current: String? = nil) {
+        from(worker, .workerHello(WorkerHello(worker: worker, host: "h", cores: 2, threads: 1, engine: "t",
+                                              executors: ["noop", "engine"], current: current, pid: 1)))
+    }
+
+    /// READY, and the TASK it produced (if any).
+    mutating func ready(_ worker: String) -> TaskAssignment? {
+        for action in from(worker, .ready) {
+            if case .send(worker, .task(let t)) = action { return t }
+        }
+        return nil
+    }
+
+    static func record(_ t: TaskAssignment, _ worker: String = "w") -> ResultRecord {
+        ResultRecord(taskID: t.task, spec: t.spec, status: "done", metrics: [:], engineVersion: "t", host: "h",
+                     worker: worker, threads: 1, attempt: t.attempt, startedAt: 0, endedAt: 0)
+    }
+
+    mutating func succeed(_ worker: String, _ t: TaskAssignment) -> [CoordinatorAction] {
+        from(worker, .result(TaskResult(task: t.task, lease: t.lease, record: Self.record(t, worker))))
+    }
+
+    mutating func failTask(_ worker: String, _ t: TaskAssignment, _ error: String = "boom") -> [CoordinatorAction] {
+        from(worker, .fail(TaskFailure(task: t.task, lease: t.lease, error: error, logTail: "tail")))
+    }
+}
+
+extension [CoordinatorAction] {
+    var journal: [JournalEntry] { compactMap { if case .journal(let j) = $0 { j } else { nil } } }
+    var sent: [(String, Message)] { compactMap { if case .send(let to, let m) = $0 { (to, m) } else { nil } } }
+    var finished: Bool { contains { if case .finished = $0 { true } else { false } } }
+}
+
+@Suite struct CoordinatorStateTests {
+    static let two = "name: n\nnoop: {tasks: 2, seconds: 0}\n"
+    static let pipeline = "name: p\nseeds: [1]\nlanguages: [a, b]\ncompression:\n  - quantize: {scheme: dynamic}\nexecution: {executor: noop}\n"
+
+    @Test func leaseResultAckThenFinished() throws {
+        var h = try Harness(Self.two)
+        h.join("w")
+        #expect(h.actions.sent.contains { $0.0 == "w" && $0.1.command == "HELLO" })
+        let t1Opt = h.ready("w")
+        let t1 = try #require(t1Opt)
+        #expect(t1.attempt == 1)
+        let done1 = h.succeed("w", t1)
+        // The result is journaled before the ACK goes out.
+        #expect(done1.first.map { if case .journal(.done(t1.task, _)) = $0 { true } else { false } } == true)
+        #expect(done1.sent.contains { $0.1 == .ack(Ack(task: t1.task, lease: t1.lease, duplicate: false)) })
+        let t2Opt = h.ready("w")
+        let t2 = try #require(t2Opt)
+        #expect(t2.task != t1.task)
+        let end = h.succeed("w", t2)
+        #expect(end.finished)
+        #expect(end.sent.contains { $0.1 == .bye(Bye(reason: "grid finished", again: false)) })
+        #expect(h.state.count(.done) == 2)
+    }
+
+    @Test func leaseIsJournaledBeforeTheTaskIsSent() throws {
+        var h = try Harness(Self.two)
+        h.join("w")
+        let out = h.from("w", .ready)
+        let journalIndex = try #require(out.firstIndex { if case .journal(.leased) = $0 { true } else { false } })
+        let sendIndex = try #require(out.firstIndex { if case .send(_, .task) = $0 { true } else { false } })
+        #expect(journalIndex < sendIndex)
+    }
+
+    @Test func silentWorkerIsDeadAfterLivenessAndItsTaskRunsElsewhere() throws {
+        var h = try Harness("name: n\nnoop: {tasks: 1, seconds: 0}\n")
+        h.join("a")
+        h.join("b")
+        let tOpt = h.ready("a")
+        let t = try #require(tOpt)
+        let bTask = h.ready("b")
+        #expect(bTask == nil)
+        // b keeps talking; a goes silent. 3 intervals of 1 s is the limit: at 3.0 s a is still alive.
+        for step in 1...6 {
+            h.now = Double(step) * 0.5
+            h.from("b", .heartbeat)
+            let out = h.on(.tick)
+            if h.now <= 3.0 { #expect(out.journal.isEmpty, "at \(h.now)") }
+        }
+        h.now = 3.5
+        h.from("b", .heartbeat)
+        let out = h.on(.tick)
+        #expect(out.journal.contains { if case .attemptFailed(t.task, 1, _, _) = $0 { true } else { false } })
+        let again = try #require(out.sent.compactMap { if case .task(let a) = $0.1, $0.0 == "b" { a } else { nil } }.first)
+        #expect(again.task == t.task && again.attempt == 2 && again.lease != t.lease)
+    }
+
+    @Test func heartbeatsGoOutEveryInterval() throws {
+        var h = try Harness(Self.two)
+        h.join("w")
+        var beats = 0
+        for step in 1...10 {
+            h.now = Double(step) * 0.25
+            h.from("w", .heartbeat)
+            beats += h.on(.tick).sent.filter { $0.1 == .heartbeat }.count
+        }
+        #expect(beats == 2)  // at 1.0 s and 2.0 s
+    }
+
+    @Test func failingTaskIsRetriedThenFailedAndDependentsSkipped() throws {
+        var h = try Harness(Self.pipeline)
+        h.join("w")
+        var last: [CoordinatorAction] = []
+        for attempt in 1...3 {
+            let tOpt = h.ready("w")
+        let t = try #require(tOpt)
+            #expect(t.spec.kind == .pretrain && t.attempt == attempt)
+            last = h.failTask("w", t, "error \(attempt)")
+            #expect(last.sent.contains { if case .ack = $0.1 { true } else { false } })
+        }
+        #expect(last.journal.contains { if case .failed(_, 3, "error 3", "tail") = $0 { true } else { false } })
+        // 2 finetunes + 2 compress tasks depend on it.
+        #expect(last.journal.filter { if case .skipped = $0 { true } else { false } }.count == 4)
+        #expect(last.finished)
+        #expect(h.state.count(.failed) == 1 && h.state.count(.skipped) == 4)
+    }
+
+    @Test func dependentsWaitForTheirInputs() throws {
+        var h = try Harness(Self.pipeline)
+        h.join("a")
+        h.join("b")
+        let preOpt = h.ready("a")
+        let pre = try #require(preOpt)
+        let bTask = h.ready("b")
+        #expect(bTask == nil)  // both finetunes need the pretrained model
+        let out = h.succeed("a", pre)
+        let next = out.sent.compactMap { if case .task(let t) = $0.1 { t } else { nil } }
+        #expect(next.count == 1 && next[0].spec.kind == .finetune && next[0].inputs.first?.task == pre.task)
+    }
+
+    @Test func duplicateResultIsAcknowledgedAndIgnored() throws {
+        var h = try Harness(Self.two)
+        h.join("w")
+        let tOpt = h.ready("w")
+        let t = try #require(tOpt)
+        _ = h.succeed("w", t)
+        let dup = h.succeed("w", t)
+        #expect(dup.journal.isEmpty)
+        #expect(dup.sent.contains { $0.1 == .ack(Ack(task: t.task, lease: t.lease, duplicate: true)) })
+        #expect(h.state.count(.done) == 1)
+    }
+
+    @Test func lateResultFromALostWorkerStillCountsOnce() throws {
+        var h = try Harness("name: n\nnoop: {tasks: 1, seconds: 0}\n")
+        h.join("a")
+        h.join("b")
+        let firstOpt = h.ready("a")
+        let none = h.ready("b")
+        #expect(none == nil)
+        let first = try #require(firstOpt)
+        h.now = 4
+        h.from("b", .heartbeat)
+        let tickOut = h.on(.tick)
+        let second = try #require(tickOut.sent.compactMap { if case .task(let t) = $0.1 { t } else { nil } }.first)
+        // a comes back and delivers; then b delivers too: one done, one duplicate.
+        h.join("a")
+        let fromA = h.succeed("a", first)
+        #expect(fromA.journal.count == 1)
+        let fromB = h.succeed("b", second)
+        #expect(fromB.journal.isEmpty)
+        #expect(fromB.sent.contains { $0.1 == .ack(Ack(task: second.task, lease: second.lease, duplicate: true)) })
+    }
+
+    @Test func messagesBeforeHelloAndForgedLeasesAreProtocolErrors() throws {
+        var h = try Harness(Self.two)
+        let early = h.from("x", .ready)
+        #expect(early.sent.contains { if case .bye(let b) = $0.1 { b.again } else { false } })
+        h.join("w")
+        let tOpt = h.ready("w")
+        let t = try #require(tOpt)
+        let forged = h.from("w", .fail(TaskFailure(task: t.task, lease: "p-999", error: "e", logTail: "")))
+        #expect(forged.sent.contains { if case .bye = $0.1 { true } else { false } })
+        // Forgetting the peer returned its real task to the queue as a failed attempt.
+        #expect(forged.journal.contains { if case .attemptFailed(t.task, 1, _, _) = $0 { true } else { false } })
+        let malformed = h.on(.malformed(from: "y", .badTag))
+        #expect(malformed.sent.map(\.0) == ["y"])
+    }
+
+    @Test func timedOutTaskSendsTheWorkerAwayAndRequeues() throws {
+        var h = try Harness("name: n\nnoop: {tasks: 1, seconds: 0}\nexecution: {task_timeout: 10}\n")
+        h.join("w")
+        let tOpt = h.ready("w")
+        let t = try #require(tOpt)
+        for s in stride(from: 1.0, through: 10.5, by: 0.5) {
+            h.now = s
+            h.from("w", .heartbeat)
+            h.on(.tick)
+        }
+        #expect(h.actions.sent.contains { $0.1 == .bye(Bye(reason: "task timed out", again: false)) })
+        #expect(h.actions.journal.contains { if case .attemptFailed(t.task, 1, _, _) = $0 { true } else { false } })
+    }
+
+    @Test func restoredRunKeepsDoneTasksAndAdoptsARunningLease() throws {
+        let job = try JobSpec.parse(yaml: "name: n\nnoop: {tasks: 3, seconds: 0}\n")
+        let ids = job.plan().tasks.map(\.id)
+        let restored: [String: RestoredTask] = [
+            ids[0]: RestoredTask(state: .done, failures: 0, lease: "old-1", worker: "w", lastError: nil, logTail: nil, artifacts: []),
+            ids[1]: RestoredTask(state: .leased, failures: 0, lease: "old-2", worker: "w", lastError: nil, logTail: nil, artifacts: []),
+        ]
+        var h = try Harness("name: n\nnoop: {tasks: 3, seconds: 0}\n", restored: restored,
+                            issued: ["old-1": ids[0], "old-2": ids[1]])
+        #expect(h.state.count(.done) == 1 && h.state.count(.leased) == 1)
+        h.join("w", current: "old-2")
+        // The worker still runs its lease: adopted, no failed attempt.
+        #expect(h.actions.journal.isEmpty)
+        let nextOpt = h.ready("w")  // READY while holding a lease gives it up ...
+        let next = try #require(nextOpt)
+        #expect(h.actions.journal.contains { if case .attemptFailed(ids[1], 1, _, _) = $0 { true } else { false } })
+        #expect(next.task != ids[0])  // ... and the done task is never handed out again.
+    }
+
+    @Test func restoredLeaseResultIsAcceptedAfterReconnect() throws {
+        let job = try JobSpec.parse(yaml: "name: n\nnoop: {tasks: 2, seconds: 0}\n")
+        let plan = job.plan()
+        let ids = plan.tasks.map(\.id)
+        var h = try Harness("name: n\nnoop: {tasks: 2, seconds: 0}\n",
+                            restored: [ids[0]: RestoredTask(state: .leased, failures: 0, lease: "old-1", worker: "w",
+                                                            lastError: nil, logTail: nil, artifacts: [])],
+                            issued: ["old-1": ids[0]])
+        h.join("w", current: "old-1")
+        let assignment = TaskAssignment(task: ids[0], lease: "old-1", attempt: 1, spec: plan.tasks[0].spec, inputs: [], timeout: 1)
+        let out = h.succeed("w", assignment)
+        #expect(out.journal.count == 1)
+        #expect(h.state.count(.done) == 1)
+        // A ghost that never comes back has its task requeued after the liveness period.
+        var g = try Harness("name: n\nnoop: {tasks: 2, seconds: 0}\n",
+                            restored: [ids[0]: RestoredTask(state: .leased, failures: 0, lease: "old-1", worker: "gone",
+                                                            lastError: nil, logTail: nil, artifacts: [])],
+                            issued: ["old-1": ids[0]])
+        g.now = 3.5
+        let tick = g.on(.tick)
+        #expect(tick.journal.contains { if case .attemptFailed(ids[0], 1, _, _) = $0 { true } else { false } })
+    }
+
+    @Test func cancelReleasesLeasesAndSaysBye() throws {
+        var h = try Harness(Self.two)
+        h.join("w")
+        let tOpt = h.ready("w")
+        let t = try #require(tOpt)
+        let out = h.on(.cancel)
+        #expect(out.journal == [.released(task: t.task)])
+        #expect(out.sent.contains { $0.1 == .bye(Bye(reason: "run cancelled", again: false)) })
+        #expect(out.finished)
+    }
+
+    @Test func everyTaskIsDoneExactlyOnceUnderRandomFailures() throws {
+        // 200 tasks, 3 workers; workers randomly fail tasks or vanish and come back. Nothing is lost or doubled.
+        var h = try Harness("name: n\nnoop: {tasks: 200, seconds: 0}\nexecution: {max_attempts: 100}\n")
+        var rng = SplitMix(seed: 3)
+        var holding: [String: TaskAssignment] = [:]
+        for w in ["a", "b", "c"] { h.join(w); if let t = h.ready(w) { holding[w] = t } }
+        var steps = 0
+        while !h.state.isFinished && steps < 100_000 {
+            steps += 1
+            h.now += 0.01
+            let w = ["a", "b", "c"][Int(rng.next() % 3)]
+            if let t = holding[w] {
+                switch rng.next() % 10 {
+                case 0: _ = h.failTask(w, t); holding[w] = nil
+                case 1: h.join(w); holding[w] = nil  // restarted: its lease is lost
+                default: _ = h.succeed(w, t); holding[w] = nil
+                }
+                if let next = h.ready(w) { holding[w] = next }
+            } else {
+                h.from(w, .heartbeat)
+                if let next = h.ready(w) { holding[w] = next }
+            }
+            for action in h.on(.tick) { if case .send(let to, .task(let t)) = action { holding[to] = t } }
+        }
+        #expect(h.state.isFinished)
+        let done = h.actions.journal.compactMap { if case .done(let id, _) = $0 { id } else { nil } }
+        #expect(done.count == 200 && Set(done).count == 200)
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

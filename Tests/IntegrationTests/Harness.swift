@@ -1,0 +1,137 @@
+// Real processes over loopback: find the built `smaller`, spawn coordinators and workers, wait on events
+// with deadlines (never a bare sleep as synchronisation), and read run directories back.
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum Smaller {
+    /// The `smaller` executable beside the test bundle in the build directory.
+    static var executable: URL? {
+        var dir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        for _ in 0..<4 {
+            dir = dir.deletingLastPathComponent()
+            let candidate = dir.appendingPathComponent("smaller")
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDir), !isDir.boolValue { return candidate }
+        }
+        return nil
+    }
+
+    static var available: Bool {
+        if executable == nil { print("IntegrationTests: skipped: no built `smaller` beside the test bundle (run `swift build` first)") }
+        return executable != nil
+    }
+}
+
+/// One spawned `smaller` process with its output in a file.
+final class Child: @unchecked Sendable {
+    let process = Process()
+    let output: URL
+
+    init(_ arguments: [String], in dir: URL, name: String) throws {
+        output = dir.appendingPathComponent("\(name).out")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.executableURL = Smaller.executable!
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        process.currentDirectoryURL = dir
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var text: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+
+    /// Waits for exit; kills and records an issue past the deadline.
+    @discardableResult
+    func wait(seconds: Double, _ what: String = "process") -> Int32? {
+        guard waitUntil(seconds: seconds, { !self.process.isRunning }) else {
+            Issue.record("\(what) still running after \(seconds) s; killing it. Output:\n\(text.suffix(3000))")
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    func kill9() {
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
+
+/// Polls a condition until it holds or the deadline passes.
+func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    return condition()
+}
+
+/// A free TCP port on loopback (bind to 0, read it back, close).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// What a run directory holds, read without the coordinator.
+struct RunDir {
+    let url: URL
+
+    var resultFiles: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: url.appendingPathComponent("results").path)) ?? [])
+            .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }
+    }
+
+    func query<T>(_ body: (Database) throws -> T) throws -> T {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(5)
+        return try DatabaseQueue(path: url.appendingPathComponent("journal.sqlite").path, configuration: config).read(body)
+    }
+
+    func states() throws -> [String: String] {
+        try query { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, state FROM tasks").map { ($0["id"] as String, $0["state"] as String) })
+        }
+    }
+
+    func eventCount(_ kind: String) throws -> Int {
+        try query { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events WHERE kind = ?", arguments: [kind]) ?? 0 }
+    }
+
+    func events(_ kind: String) throws -> [(task: String, detail: String)] {
+        try query { db in
+            try Row.fetchAll(db, sql: "SELECT task, detail FROM events WHERE kind = ?", arguments: [kind]).map { ($0["task"], $0["detail"] ?? "") }
+        }
+    }
+
+    var statusText: String { (try? String(contentsOf: url.appendingPathComponent("status.json"), encoding: .utf8)) ?? "" }
+    var coordinatorLog: String { (try? String(contentsOf: url.appendingPathComponent("coordinator.log"), encoding: .utf8)) ?? "" }
+}
+
+/// Writes a job file into `dir`.
+func writeJob(_ yaml: String, in dir: URL, name: String = "job.yaml") throws -> String {
+    let url = dir.appendingPathComponent(name)
+    try yaml.write(to: url, atomically: true, encoding: .utf8)
+    return url.path
+}

@@ -1,0 +1,107 @@
+// WorkerState without sockets: greeting, READY credit, results kept until ACK across reconnects, back-off.
+import Experiment
+import Testing
+@testable import Wire
+@testable import Worker
+
+@Suite struct WorkerStateTests {
+    static let digest = String(repeating: "cd", count: 32)
+    static let hello = WorkerHello(worker: "w1", host: "h", cores: 2, threads: 1, engine: "t", executors: ["noop"], pid: 1)
+
+    static func assignment(_ lease: String) -> TaskAssignment {
+        TaskAssignment(task: digest, lease: lease, attempt: 1,
+                       spec: TaskSpec(kind: .noop, executor: "noop", params: [:]), inputs: [], timeout: 10)
+    }
+
+    static func failure(_ lease: String) -> Message {
+        .fail(TaskFailure(task: digest, lease: lease, error: "e", logTail: ""))
+    }
+
+    func greeted() -> WorkerState {
+        var s = WorkerState(config: WorkerConfig(hello: Self.hello))
+        _ = s.handle(.start, now: 0)
+        _ = s.handle(.message(.coordinatorHello(CoordinatorHello(run: "r", heartbeatInterval: 1, liveness: 3))), now: 0)
+        return s
+    }
+
+    @Test func startSaysHelloThenReadyAfterWelcome() {
+        var s = WorkerState(config: WorkerConfig(hello: Self.hello))
+        #expect(s.handle(.start, now: 0) == [.connect, .send(.workerHello(Self.hello))])
+        let out = s.handle(.message(.coordinatorHello(CoordinatorHello(run: "r", heartbeatInterval: 0.5, liveness: 4))), now: 0.1)
+        #expect(out == [.send(.ready)])
+        #expect(s.config.heartbeatInterval == 0.5 && s.config.liveness == 4)
+    }
+
+    @Test func taskRunsAndItsResultIsKeptUntilAcked() {
+        var s = greeted()
+        let a = Self.assignment("L1")
+        #expect(s.handle(.message(.task(a)), now: 1) == [.startTask(a)])
+        #expect(s.handle(.finished(Self.failure("L1")), now: 2) == [.send(Self.failure("L1")), .send(.ready)])
+        #expect(s.unacked.count == 1)
+        _ = s.handle(.message(.ack(Ack(task: Self.digest, lease: "L1", duplicate: false))), now: 2.1)
+        #expect(s.unacked.isEmpty)
+    }
+
+    @Test func resultFinishedWhileDisconnectedIsResentAfterReconnect() {
+        var s = greeted()
+        _ = s.handle(.message(.task(Self.assignment("L1"))), now: 1)
+        // The coordinator goes silent: after 3 intervals the worker drops the connection.
+        #expect(s.handle(.tick, now: 3.9) == [.send(.heartbeat)])
+        let drop = s.handle(.tick, now: 4.1)
+        #expect(drop.contains(.disconnect))
+        guard case .disconnected(let retryAt) = s.phase else { Issue.record("not disconnected"); return }
+        #expect(retryAt >= 4.1 + 0.08 && retryAt <= 4.1 + 0.12)  // 0.1 s ± 20 %
+        // The task finishes meanwhile: kept, not sent.
+        #expect(s.handle(.finished(Self.failure("L1")), now: 4.15) == [])
+        // Reconnect announces itself (no lease running any more) and resends the result after the welcome.
+        var hello = Self.hello
+        hello.current = nil
+        #expect(s.handle(.tick, now: retryAt) == [.connect, .send(.workerHello(hello))])
+        let welcome = s.handle(.message(.coordinatorHello(CoordinatorHello(run: "r2", heartbeatInterval: 1, liveness: 3))), now: retryAt + 0.01)
+        #expect(welcome == [.send(Self.failure("L1")), .send(.ready)])
+    }
+
+    @Test func reconnectWhileRunningNamesTheLease() {
+        var s = greeted()
+        _ = s.handle(.message(.task(Self.assignment("L9"))), now: 1)
+        _ = s.handle(.message(.bye(Bye(reason: "unknown worker", again: true))), now: 1.5)
+        guard case .disconnected(let at) = s.phase else { Issue.record("not disconnected"); return }
+        var hello = Self.hello
+        hello.current = "L9"
+        #expect(s.handle(.tick, now: at) == [.connect, .send(.workerHello(hello))])
+        // Welcomed back while still running: no READY until the task ends.
+        #expect(s.handle(.message(.coordinatorHello(CoordinatorHello(run: "r", heartbeatInterval: 1, liveness: 3))), now: at) == [])
+    }
+
+    @Test func backOffDoublesUpToTheCap() {
+        var s = WorkerState(config: WorkerConfig(hello: Self.hello))
+        _ = s.handle(.start, now: 0)
+        var now = 0.0
+        var delays: [Double] = []
+        for _ in 0..<10 {
+            now += 3.01  // silence beyond liveness while greeting
+            _ = s.handle(.tick, now: now)
+            guard case .disconnected(let at) = s.phase else { Issue.record("expected a drop"); return }
+            delays.append(at - now)
+            now = at
+            _ = s.handle(.tick, now: now)  // reconnects
+        }
+        let nominal = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5, 5, 5, 5]
+        for (d, n) in zip(delays, nominal) { #expect(d >= n * 0.8 - 1e-9 && d <= n * 1.2 + 1e-9, "\(d) vs \(n)") }
+    }
+
+    @Test func byeWithoutAgainExits() {
+        var s = greeted()
+        let out = s.handle(.message(.bye(Bye(reason: "grid finished"))), now: 1)
+        #expect(out.contains(.exit(reason: "grid finished")))
+        #expect(s.isExited)
+    }
+
+    @Test func taskWhileBusyIsAProtocolErrorThatReconnects() {
+        var s = greeted()
+        _ = s.handle(.message(.task(Self.assignment("L1"))), now: 1)
+        let out = s.handle(.message(.task(Self.assignment("L2"))), now: 1.1)
+        #expect(out.contains(.disconnect))
+        #expect(s.running?.lease == "L1")
+    }
+}
