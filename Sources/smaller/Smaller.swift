@@ -12,7 +12,7 @@ struct Smaller: ParsableCommand {
             """,
         version: SmallerVersion.current,
         subcommands: [Run.self, Plan.self, CoordinatorCommand.self, WorkerCommand.self, Status.self, Cancel.self,
-                      Results.self, Keys.self, Doctor.self]
+                      Results.self, Keys.self, Bench.self, Doctor.self]
     )
 }
 
