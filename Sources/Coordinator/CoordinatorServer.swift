@@ -17,6 +17,8 @@ package struct CoordinatorOptions: Sendable {
     /// Called once the socket is bound, with the resolved endpoint (a `*` port becomes a number), unless there
     /// is nothing left to do (every task already done on a resumed run).
     package var onBound: @Sendable (String) -> Void = { _ in }
+    /// Record READY → TASK latencies (`smaller bench cluster`).
+    package var measureDispatch = false
 
     package init(runDirectory: URL, bind: String) {
         self.runDirectory = runDirectory
@@ -45,6 +47,10 @@ package final class CoordinatorServer {
     var identities: [String: [UInt8]] = [:]
     var lastStatus = 0.0
     var logFile: FileHandle?
+    /// When a READY arrived, per worker, for measuring dispatch latency (READY received → TASK sent).
+    var readyAt: [String: UInt64] = [:]
+    /// Dispatch latencies in seconds, when `options.measureDispatch` is on.
+    package private(set) var dispatchLatencies: [Double] = []
 
     package init(job: JobSpec, options: CoordinatorOptions) throws {
         self.options = options
@@ -73,8 +79,10 @@ package final class CoordinatorServer {
 
     var now: Double { Double(DispatchTime.now().uptimeNanoseconds - clock0) / 1e9 }
 
+    let formatter = ISO8601DateFormatter()
+
     func log(_ text: String) {
-        let line = "\(ISO8601DateFormatter().string(from: Date())) \(text)"
+        let line = "\(formatter.string(from: Date())) \(text)"
         logFile?.write(Data((line + "\n").utf8))
         options.log(line)
     }
@@ -150,6 +158,7 @@ package final class CoordinatorServer {
         } catch {
             return state.handle(.malformed(from: from, error), now: now)
         }
+        if options.measureDispatch, case .ready = message { readyAt[from] = DispatchTime.now().uptimeNanoseconds }
         if case .result(let result) = message {
             let missing = result.record.artifacts.map(\.sha256).filter { !store.has($0) }
             if !missing.isEmpty {
@@ -167,7 +176,11 @@ package final class CoordinatorServer {
         for action in actions {
             switch action {
             case .journal: break
-            case .send(let to, let message): send(message, to: to, socket)
+            case .send(let to, let message):
+                send(message, to: to, socket)
+                if options.measureDispatch, case .task = message, let t0 = readyAt.removeValue(forKey: to) {
+                    dispatchLatencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
             case .log(let text): log(text)
             case .serveFetch(let to, let fetch):
                 let bytes = store.read(fetch.sha256, offset: fetch.offset, length: fetch.length)

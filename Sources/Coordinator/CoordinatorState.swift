@@ -18,6 +18,8 @@ package struct CoordinatorState: Sendable {
     private var nextLease = 0
     private var finishedSent = false
     package private(set) var cancelled = false
+    /// Tasks per state, kept in step with `tasks` so finishing is known without a scan.
+    private var counts: [TaskState: Int] = [:]
 
     package init(graph: TaskGraph, config: CoordinatorConfig, restored: [String: RestoredTask] = [:],
                  issuedLeases: [String: String] = [:], now: Double) {
@@ -49,12 +51,20 @@ package struct CoordinatorState: Sendable {
             for input in task.spec.inputs { dependents[input, default: []].append(task.id) }
         }
         for id in order where tasks[id]!.state == .pending && inputsDone(id) { runnable.append(id) }
+        for t in tasks.values { counts[t.state, default: 0] += 1 }
+    }
+
+    /// Every state change goes through here (after construction), to keep `counts` right.
+    private mutating func setState(_ id: String, _ state: TaskState) {
+        counts[tasks[id]!.state, default: 0] -= 1
+        counts[state, default: 0] += 1
+        tasks[id]!.state = state
     }
 
     // MARK: Queries (for status and tests)
 
-    package func count(_ state: TaskState) -> Int { tasks.values.filter { $0.state == state }.count }
-    package var isFinished: Bool { tasks.values.allSatisfy { $0.state.isTerminal } }
+    package func count(_ state: TaskState) -> Int { counts[state, default: 0] }
+    package var isFinished: Bool { count(.pending) + count(.leased) == 0 }
     package var liveWorkers: [WorkerEntry] { workers.values.filter { $0.hello != nil }.sorted { $0.id < $1.id } }
 
     // MARK: Events
@@ -75,7 +85,7 @@ package struct CoordinatorState: Sendable {
         case .cancel:
             cancelled = true
             for id in order where tasks[id]!.state == .leased {
-                tasks[id]!.state = .pending
+                setState(id, .pending)
                 tasks[id]!.lease = nil
                 tasks[id]!.worker = nil
                 out.append(.journal(.released(task: id)))
@@ -191,7 +201,7 @@ package struct CoordinatorState: Sendable {
         }
         var record = r.record
         record.status = "done"
-        tasks[r.task]!.state = .done
+        setState(r.task, .done)
         tasks[r.task]!.artifacts = record.artifacts
         tasks[r.task]!.lease = nil
         tasks[r.task]!.leasedAt = nil
@@ -225,14 +235,14 @@ package struct CoordinatorState: Sendable {
         task.lastError = error
         task.logTail = logTail
         if task.failures >= config.maxAttempts {
-            task.state = .failed
             tasks[id] = task
+            setState(id, .failed)
             out.append(.journal(.failed(task: id, failures: task.failures, error: error, logTail: logTail)))
             out.append(.log("task \(task.spec.title) failed after \(task.failures) attempts: \(error)"))
             skipDependents(of: id, &out)
         } else {
-            task.state = .pending
             tasks[id] = task
+            setState(id, .pending)
             out.append(.journal(.attemptFailed(task: id, failures: task.failures, error: error, logTail: logTail)))
             out.append(.log("task \(task.spec.title) attempt \(task.failures) failed: \(error); requeued"))
             runnable.insert(id, at: 0)
@@ -240,7 +250,7 @@ package struct CoordinatorState: Sendable {
     }
 
     private mutating func release(_ id: String, _ out: inout [CoordinatorAction]) {
-        tasks[id]!.state = .pending
+        setState(id, .pending)
         tasks[id]!.lease = nil
         tasks[id]!.worker = nil
         tasks[id]!.leasedAt = nil
@@ -252,7 +262,7 @@ package struct CoordinatorState: Sendable {
         var stack = dependents[id] ?? []
         while let next = stack.popLast() {
             guard let t = tasks[next], !t.state.isTerminal else { continue }
-            tasks[next]!.state = .skipped
+            setState(next, .skipped)
             tasks[next]!.lastError = "input \(tasks[id]!.spec.title) failed"
             runnable.removeAll { $0 == next }
             out.append(.journal(.skipped(task: next, reason: "input \(tasks[id]!.spec.title) failed")))
@@ -308,8 +318,8 @@ package struct CoordinatorState: Sendable {
             nextLease += 1
             let lease = "\(config.leasePrefix)-\(nextLease)"
             issued[lease] = taskID
+            setState(taskID, .leased)
             var task = tasks[taskID]!
-            task.state = .leased
             task.lease = lease
             task.worker = id
             task.leasedAt = now

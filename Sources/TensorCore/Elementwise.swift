@@ -44,23 +44,65 @@ package enum Kernels {
     // MARK: GELU, exact: 0.5 · x · (1 + erf(x / √2)), as torch's default and transformers' "gelu".
 
     package static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        let invSqrt2: Float = 0.70710678118654752440
-        for i in 0..<n {
-            let v = x[i]
-            y[i] = 0.5 * v * (1 + erff(v * invSqrt2))
+        forEachBlock(n) { i, count in
+            let v = load8(x + i, count)
+            store8(v * simdNormalCDF(v).cdf, y + i, count)
         }
     }
 
     /// dx[i] = dy[i] · gelu'(x[i]); gelu'(x) = Φ(x) + x · φ(x). `dx` may alias `dy`.
     package static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
-        let invSqrt2: Float = 0.70710678118654752440
-        let invSqrt2Pi: Float = 0.39894228040143267794
-        for i in 0..<n {
-            let v = x[i]
-            let cdf = 0.5 * (1 + erff(v * invSqrt2))
-            let pdf = invSqrt2Pi * expf(-0.5 * v * v)
-            dx[i] = dy[i] * (cdf + v * pdf)
+        forEachBlock(n) { i, count in
+            let v = load8(x + i, count)
+            let (cdf, pdf) = simdNormalCDF(v)
+            store8(load8(dy + i, count) * (cdf + v * pdf), dx + i, count)
         }
+    }
+
+    /// Calls `body(start, count)` over 0..<n in blocks of 8 (the last block may be shorter).
+    @inline(__always)
+    package static func forEachBlock(_ n: Int, _ body: (Int, Int) -> Void) {
+        var i = 0
+        while i + 8 <= n { body(i, 8); i += 8 }
+        if i < n { body(i, n - i) }
+    }
+
+    /// Loads `count` ≤ 8 floats (the rest zero).
+    @inline(__always)
+    package static func load8(_ p: UnsafePointer<Float>, _ count: Int) -> SIMD8<Float> {
+        if count == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+        var v = SIMD8<Float>()
+        for j in 0..<count { v[j] = p[j] }
+        return v
+    }
+
+    /// Stores the first `count` ≤ 8 lanes.
+    @inline(__always)
+    package static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        if count == 8 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self); return }
+        for j in 0..<count { p[j] = v[j] }
+    }
+
+    /// out[i] = exp(x[i] − shift) for i in 0..<n; returns Σ out. `out` may alias `x`.
+    @inline(__always)
+    package static func expShifted(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n {
+            let e = simdExp(load8(x + i, 8) - shift)
+            store8(e, out + i, 8)
+            acc += e
+            i += 8
+        }
+        var total = acc.sum()
+        if i < n {
+            let count = n - i
+            var e = simdExp(load8(x + i, count) - shift)
+            for j in count..<8 { e[j] = 0 }
+            store8(e, out + i, count)
+            total += e.sum()
+        }
+        return total
     }
 
     /// The plain reference GELU in Double, a test oracle.

@@ -14,8 +14,7 @@ extension Kernels {
             let xr = x + r * cols, yr = y + r * cols
             var m = -Float.infinity
             for c in 0..<cols { m = max(m, xr[c]) }
-            var s: Float = 0
-            for c in 0..<cols { let e = expf(xr[c] - m); yr[c] = e; s += e }
+            let s = expShifted(xr, yr, cols, shift: m)
             let inv = 1 / s
             for c in 0..<cols { yr[c] *= inv }
         }
@@ -108,15 +107,18 @@ extension Kernels {
             precondition(label >= 0 && label < cols, "crossEntropy: label \(label) outside 0..<\(cols)")
             var m = -Float.infinity
             for c in 0..<cols { m = max(m, lr[c]) }
-            var s: Float = 0
-            for c in 0..<cols { s += expf(lr[c] - m) }
-            let logZ = m + logf(s)
-            total += Double(logZ - lr[label])
+            let target = lr[label]
             if let d = dlogits {
+                // Exponentials go straight into the gradient row (which may be the logits row itself).
                 let dr = d + r * cols
-                let inv = 1 / s
-                for c in 0..<cols { dr[c] = expf(lr[c] - m) * inv * invCount }
+                let s = expShifted(lr, dr, cols, shift: m)
+                total += Double(m + logf(s) - target)
+                scale(dr, invCount / s, cols)
                 dr[label] -= invCount
+            } else {
+                var s: Float = 0
+                for c in 0..<cols { s += expf(lr[c] - m) }
+                total += Double(m + logf(s) - target)
             }
         }
         return (count > 0 ? Float(total / Double(count)) : 0, count)

@@ -143,6 +143,18 @@ package final class ZMQSocket {
         return frames
     }
 
+    /// Waits until a message can be read on this socket or `fd` is readable; returns which (both false on timeout).
+    package func poll(timeoutMs: Int, orFileDescriptor fd: Int32) throws -> (socket: Bool, fd: Bool) {
+        var items = [zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+                     zmq_pollitem_t(socket: nil, fd: fd, events: Int16(ZMQ_POLLIN), revents: 0)]
+        let rc = zmq_poll(&items, 2, timeoutMs)
+        if rc < 0 {
+            if zmq_errno() == EINTR { return (false, false) }
+            throw ZeroMQError.last("zmq_poll")
+        }
+        return (items[0].revents & Int16(ZMQ_POLLIN) != 0, items[1].revents & Int16(ZMQ_POLLIN) != 0)
+    }
+
     /// Waits until a message can be read; false on timeout.
     package func poll(timeoutMs: Int) throws -> Bool {
         var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)

@@ -31,6 +31,9 @@ package struct ExecutionOutput: Sendable {
 /// Runs tasks of one executor kind (`noop`, `engine`). Throwing fails the attempt with the error's text.
 package protocol TaskExecutor: Sendable {
     var name: String { get }
+    /// Whether each task's log file is uploaded to the coordinator with its result (engine tasks: yes; noop
+    /// tasks keep theirs on the worker, since uploading would dominate their cost).
+    var uploadsLogs: Bool { get }
     func execute(_ request: ExecutionRequest, progress: @escaping @Sendable (Double, String) -> Void) throws -> ExecutionOutput
 }
 
@@ -49,10 +52,20 @@ package final class TaskLog: @unchecked Sendable {
 
     deinit { try? handle?.close() }
 
+    nonisolated(unsafe) private static let formatter = ISO8601DateFormatter()
+    private static let formatterLock = NSLock()
+
+    /// An ISO 8601 time stamp (one shared formatter; making one per line costs more than the line).
+    package static func stamp(_ date: Date = Date()) -> String {
+        formatterLock.lock()
+        defer { formatterLock.unlock() }
+        return formatter.string(from: date)
+    }
+
     package func write(_ line: String) {
         lock.lock()
         defer { lock.unlock() }
-        let stamp = ISO8601DateFormatter().string(from: Date())
+        let stamp = Self.stamp()
         handle?.write(Data("\(stamp) \(line)\n".utf8))
     }
 
@@ -65,6 +78,10 @@ package final class TaskLog: @unchecked Sendable {
     }
 }
 
+extension TaskExecutor {
+    package var uploadsLogs: Bool { true }
+}
+
 package struct ExecutionError: Error, CustomStringConvertible {
     package var description: String
     package init(_ d: String) { description = d }
@@ -74,6 +91,7 @@ package struct ExecutionError: Error, CustomStringConvertible {
 /// and checks that its inputs' `noop.bin` arrived intact. Used by tests, benchmarks and noop pipelines.
 package struct NoopExecutor: TaskExecutor {
     package let name = "noop"
+    package var uploadsLogs: Bool { false }
     /// How the crash is done; the CLI passes `_exit`, tests may pass something observable.
     let crash: @Sendable () -> Void
 

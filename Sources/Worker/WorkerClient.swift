@@ -25,14 +25,23 @@ package struct WorkerOptions: Sendable {
     }
 }
 
-/// Results handed from the task thread to the loop.
+/// Results handed from the task thread to the loop; each hand-over writes a byte to a pipe the loop polls
+/// beside its socket, so a finished task is noticed at once rather than at the next poll timeout.
 final class TaskMailbox: @unchecked Sendable {
     private let lock = NSLock()
     private var finished: Message?
     private var progress: (Double, String)?
+    let wakeFD: Int32
 
-    func finish(_ m: Message) { lock.lock(); finished = m; lock.unlock() }
-    func report(_ f: Double, _ text: String) { lock.lock(); progress = (f, text); lock.unlock() }
+    init(wakeFD: Int32) { self.wakeFD = wakeFD }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeFD, &byte, 1)
+    }
+
+    func finish(_ m: Message) { lock.lock(); finished = m; lock.unlock(); wake() }
+    func report(_ f: Double, _ text: String) { lock.lock(); progress = (f, text); lock.unlock(); wake() }
     func take() -> (Message?, (Double, String)?) {
         lock.lock()
         defer { finished = nil; progress = nil; lock.unlock() }
@@ -53,8 +62,14 @@ package final class WorkerClient {
     var fetchQueue: [(sha256: String, total: Int)] = []
     var fetchOffset = 0
     var pendingStart: TaskAssignment?
+    /// The wake-up pipe: [read end, write end], non-blocking.
+    let wakePipe: [Int32]
 
     package init(options: WorkerOptions) throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw ExecutionError("pipe() failed: errno \(errno)") }
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        wakePipe = fds
         self.options = options
         let host = ProcessInfo.processInfo.hostName
         let safeHost = String(host.utf8.map { WireCodec.isIdentifierByte($0) ? Character(UnicodeScalar($0)) : "_" }.prefix(60))
@@ -67,9 +82,19 @@ package final class WorkerClient {
         state = WorkerState(config: WorkerConfig(hello: hello), jitterSeed: UInt64(getpid()))
     }
 
+    deinit {
+        close(wakePipe[0])
+        close(wakePipe[1])
+    }
+
     var now: Double { Double(DispatchTime.now().uptimeNanoseconds - clock0) / 1e9 }
 
-    func log(_ text: String) { options.log("\(ISO8601DateFormatter().string(from: Date())) worker \(workerID): \(text)") }
+    func drainWakePipe() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(wakePipe[0], &buffer, buffer.count) > 0 {}
+    }
+
+    func log(_ text: String) { options.log("\(TaskLog.stamp()) worker \(workerID): \(text)") }
 
     /// Runs until the coordinator says BYE (or a stop is requested); returns the reason.
     package func run() throws -> String {
@@ -80,7 +105,9 @@ package final class WorkerClient {
                 Thread.sleep(forTimeInterval: 0.05)
                 return "stopped"
             }
-            if let socket, try socket.poll(timeoutMs: 10) {
+            let woke = try socket?.poll(timeoutMs: 50, orFileDescriptor: wakePipe[0]) ?? (socket: false, fd: false)
+            if woke.fd { drainWakePipe() }
+            if let socket, woke.socket {
                 var budget = 1000
                 while budget > 0, let frames = try socket.receive(timeoutMs: 0) {
                     budget -= 1
@@ -206,7 +233,7 @@ package final class WorkerClient {
     // MARK: Running
 
     func start(_ assignment: TaskAssignment) {
-        let box = TaskMailbox()
+        let box = TaskMailbox(wakeFD: wakePipe[1])
         mailbox = box
         let base = options.workDirectory
         let log = TaskLog(url: base.appendingPathComponent("logs/\(assignment.task)-\(assignment.attempt).log"))
@@ -238,7 +265,7 @@ package final class WorkerClient {
                                           artifacts: refs, engineVersion: hello.engine, host: hello.host, worker: hello.worker,
                                           threads: hello.threads, attempt: assignment.attempt, startedAt: started,
                                           endedAt: Date().timeIntervalSince1970)
-                record.log = try? cache.put(file: log.url, name: "task.log")
+                if executor.uploadsLogs { record.log = try? cache.put(file: log.url, name: "task.log") }
                 box.finish(.result(TaskResult(task: assignment.task, lease: assignment.lease, record: record)))
             } catch {
                 log.write("failed: \(error)")

@@ -4,6 +4,7 @@ import ArgumentParser
 import Coordinator
 import Experiment
 import Foundation
+import Worker
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,6 +26,9 @@ struct Run: ParsableCommand {
     func run() throws {
         Signals.install()
         let spec = try loadJob(job)
+        guard WorkerExecutors.names.contains(spec.execution.executor) else {
+            throw ValidationError("\(job): execution.executor '\(spec.execution.executor)' is not available in this build's workers (have: \(WorkerExecutors.names.joined(separator: ", "))); the engine's tasks are not wired in yet, use 'executor: noop'")
+        }
         let runDir = URL(fileURLWithPath: out ?? "runs/\(spec.name)")
         try keepJobFile(job, in: runDir)
         let count = workers ?? ProcessInfo.processInfo.activeProcessorCount
@@ -102,6 +106,14 @@ final class LocalWorkers: @unchecked Sendable {
             printErr("local worker \(index) (pid \(process.processIdentifier)) exited with status \(process.terminationStatus); starting another")
             spawn(index)
         }
+    }
+
+    /// SIGKILLs the local worker whose id (host-pid-random) names one of our children.
+    func killWorker(id workerID: String) {
+        lock.lock()
+        let target = processes.values.first { workerID.contains("-\($0.processIdentifier)-") }
+        lock.unlock()
+        if let target { Glibc.kill(target.processIdentifier, SIGKILL) }
     }
 
     /// Waits a little for workers to leave on their own (they were told BYE), then terminates the rest.

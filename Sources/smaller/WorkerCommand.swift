@@ -28,11 +28,18 @@ struct WorkerCommand: ParsableCommand {
         let workDir = URL(fileURLWithPath: dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("smaller-worker-\(getpid())").path)
         var options = WorkerOptions(endpoint: connect, workDirectory: workDir, threads: threads,
                                     engineVersion: SmallerVersion.current,
-                                    executors: [NoopExecutor(crash: { _exit(70) })])
+                                    executors: WorkerExecutors.all)
         if let keys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: keys), name: keyName) }
         options.shouldStop = { Signals.stopRequested }
         let client = try WorkerClient(options: options)
         let reason = try client.run()
         printErr("worker \(client.workerID) finished: \(reason)")
     }
+}
+
+/// The executors this build's workers have. The engine's (pretrain, finetune, compress) joins this list when
+/// it is wired in; a job whose executor is missing here is refused by `smaller run`.
+enum WorkerExecutors {
+    static var all: [any TaskExecutor] { [NoopExecutor(crash: { _exit(70) })] }
+    static var names: [String] { all.map(\.name) }
 }

@@ -1,0 +1,75 @@
+// Journal and ArtifactStore on disk: journaled changes restore exactly; uploads are verified and contained.
+import Experiment
+import Foundation
+import Testing
+import TestSupport
+@testable import Coordinator
+
+@Suite struct JournalTests {
+    @Test func journaledChangesRestore() throws {
+        let dir = try Fixtures.temporaryDirectory("journal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let graph = try JobSpec.parse(yaml: "name: n\nseeds: [1]\nlanguages: [a]\ncompression:\n  - quantize: {scheme: dynamic}\nexecution: {executor: noop}\n").plan()
+        let (pre, ft, cq) = (graph.tasks[0], graph.tasks[1], graph.tasks[2])
+        let journal = try Journal(runDirectory: dir)
+        try journal.register(graph, retryFailed: false, now: 1)
+        let record = ResultRecord(taskID: pre.id, spec: pre.spec, status: "done", metrics: ["x": .double(0.5)],
+                                  artifacts: [ArtifactRef(name: "noop.bin", sha256: String(repeating: "a", count: 64), bytes: 3)],
+                                  engineVersion: "t", host: "h", worker: "w", threads: 1, attempt: 1, startedAt: 0, endedAt: 1)
+        try journal.apply([.leased(task: pre.id, lease: "L1", worker: "w", attempt: 1), .done(task: pre.id, record: record),
+                           .leased(task: ft.id, lease: "L2", worker: "w", attempt: 1),
+                           .attemptFailed(task: ft.id, failures: 1, error: "e1", logTail: "t1"),
+                           .leased(task: ft.id, lease: "L3", worker: "v", attempt: 2)], now: 2)
+        var (tasks, leases) = try journal.restore(graph)
+        #expect(tasks[pre.id]?.state == .done && tasks[pre.id]?.artifacts == record.artifacts)
+        #expect(tasks[ft.id]?.state == .leased && tasks[ft.id]?.failures == 1 && tasks[ft.id]?.lease == "L3" && tasks[ft.id]?.worker == "v")
+        #expect(tasks[ft.id]?.lastError == "e1" && tasks[ft.id]?.logTail == "t1")
+        #expect(leases == ["L1": pre.id, "L2": ft.id, "L3": ft.id])
+        #expect(try journal.results().map(\.taskID) == [pre.id])
+        let file = dir.appendingPathComponent("results/\(pre.id).json")
+        #expect(try ResultRecord.decode(Data(contentsOf: file)) == record)
+
+        try journal.apply([.failed(task: ft.id, failures: 3, error: "e3", logTail: nil), .skipped(task: cq.id, reason: "input failed")], now: 3)
+        (tasks, _) = try journal.restore(graph)
+        #expect(tasks[ft.id]?.state == .failed && tasks[cq.id]?.state == .skipped)
+        // Registering again keeps everything; with retryFailed, failed and skipped tasks start over.
+        try journal.register(graph, retryFailed: false, now: 4)
+        #expect(try journal.restore(graph).tasks[ft.id]?.state == .failed)
+        try journal.register(graph, retryFailed: true, now: 5)
+        (tasks, _) = try journal.restore(graph)
+        #expect(tasks[ft.id]?.state == .pending && tasks[ft.id]?.failures == 0 && tasks[cq.id]?.state == .pending)
+        #expect(tasks[pre.id]?.state == .done)
+    }
+
+    @Test func chunkedUploadsAreVerifiedAndContained() throws {
+        let dir = try Fixtures.temporaryDirectory("store")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try ArtifactStore(root: dir.appendingPathComponent("artifacts"))
+        var rng = TestRandom(seed: 5)
+        let bytes = (0..<2500).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let digest = ArtifactStore.sha256(of: bytes)
+        // In order: complete only at the end, then readable by range.
+        #expect(try store.receive(sha256: digest, offset: 0, total: 2500, bytes: Array(bytes[0..<1000])) == false)
+        #expect(try store.receive(sha256: digest, offset: 1000, total: 2500, bytes: Array(bytes[1000..<2000])) == false)
+        #expect(try store.receive(sha256: digest, offset: 2000, total: 2500, bytes: Array(bytes[2000...])) == true)
+        #expect(store.has(digest) && store.size(digest) == 2500)
+        #expect(store.read(digest, offset: 100, length: 10) == Array(bytes[100..<110]))
+        // Wrong content for a digest is discarded; a gap is refused.
+        var corrupt = bytes
+        corrupt[7] ^= 1
+        let other = ArtifactStore.sha256(of: Array(bytes.reversed()))
+        #expect(throws: ArtifactError.self) { try store.receive(sha256: other, offset: 0, total: 2500, bytes: corrupt) }
+        #expect(!store.has(other))
+        #expect(throws: ArtifactError.self) { try store.receive(sha256: other, offset: 10, total: 2500, bytes: [1]) }
+        // Only digests name files.
+        for bad in ["../../etc/passwd", "/etc/passwd", "..", String(repeating: "A", count: 64)] {
+            #expect(store.path(bad) == nil)
+            #expect(store.read(bad, offset: 0, length: 1) == nil)
+            #expect(throws: ArtifactError.self) { try store.receive(sha256: bad, offset: 0, total: 1, bytes: [0]) }
+        }
+        // put() of a local file gives the same address as its bytes.
+        let file = dir.appendingPathComponent("x.bin")
+        try Data(bytes).write(to: file)
+        #expect(try store.put(file: file, name: "x.bin") == ArtifactRef(name: "x.bin", sha256: digest, bytes: 2500))
+    }
+}
