@@ -62,6 +62,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CDNNL", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TextDataTests", dependencies: ["TextData", "CSentencePiece", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TextData", "TestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CZeroMQ", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17

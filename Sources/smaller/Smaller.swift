@@ -11,7 +11,7 @@ struct Smaller: ParsableCommand {
             of an XLM-R-style encoder, across worker processes on one or many machines.
             """,
         version: SmallerVersion.current,
-        subcommands: [Run.self, Doctor.self]
+        subcommands: [Run.self, Doctor.self, Tokenize.self, TokenizerCommand.self, Score.self, DataCommand.self]
     )
 }
 

@@ -1,0 +1,60 @@
+// `smaller data fetch masakhaner --to DIR` (download, SHA-256 verified) and `smaller data synthetic --to DIR`
+// (write the embedded synthetic corpus as files).
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TextData
+
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data", abstract: "Get NER data: download MasakhaNER, or write the synthetic corpus.",
+        subcommands: [Fetch.self, Synthetic.self])
+
+    struct Fetch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download MasakhaNER 1.0/2.0 from GitHub (pinned commit) into DIR/<version>/<lang>/<split>.txt, verifying SHA-256.")
+
+        @Argument(help: "The dataset (only masakhaner).")
+        var dataset: String
+
+        @Option(help: "Target folder.")
+        var to: String
+
+        @Option(help: "Versions to fetch, comma separated.")
+        var versions = "1.0,2.0"
+
+        func validate() throws {
+            guard dataset == "masakhaner" else { throw ValidationError("unknown dataset \(dataset); only masakhaner can be fetched") }
+        }
+
+        func run() throws {
+            let dir = URL(fileURLWithPath: to)
+            let count = try MasakhaNERFetch.fetch(
+                to: dir, versions: Set(versions.split(separator: ",").map(String.init)),
+                download: { url in try Data(contentsOf: url) }, log: { print($0) })
+            print("MasakhaNER in \(dir.path): \(count) file(s) downloaded, all verified. Data licence: CC BY-NC 4.0; use with --data \(dir.path)/2.0")
+        }
+    }
+
+    struct Synthetic: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the embedded SYNTHETIC corpus: DIR/text/<lang>.txt and DIR/ner/<lang>/{train,dev,test}.txt.")
+
+        @Option(help: "Target folder.")
+        var to: String
+
+        @Option(help: "Random seed.")
+        var seed: UInt64 = 1
+
+        func run() throws {
+            let data = SyntheticCorpus.languages.map { SyntheticCorpus.generate($0, seed: seed) }
+            try SyntheticCorpus.write(data, to: URL(fileURLWithPath: to), seed: seed)
+            for d in data {
+                print("\(d.spec.code): \(d.text.count) text lines, \(d.train.count)/\(d.dev.count)/\(d.test.count) NER sentences — \(d.spec.description)")
+            }
+            print("wrote \(to) (synthetic data; see its README.md)")
+        }
+    }
+}
