@@ -46,6 +46,7 @@ package struct EntityScores: Sendable, Equatable, Codable {
 package struct ScoringError: Error, CustomStringConvertible, Equatable {
     package let message: String
     package var description: String { message }
+    package init(message: String) { self.message = message }
 }
 
 package enum EntityF1 {

@@ -33,11 +33,28 @@ struct DataCommand: ParsableCommand {
             let dir = URL(fileURLWithPath: to)
             let count = try MasakhaNERFetch.fetch(
                 to: dir, versions: Set(versions.split(separator: ",").map(String.init)),
-                download: { url in try Data(contentsOf: url) }, log: { print($0) })
+                download: DataCommand.download, log: { print($0) })
             print("MasakhaNER in \(dir.path): \(count) file(s) downloaded, all verified. Data licence: CC BY-NC 4.0; use with --data \(dir.path)/2.0")
         }
     }
 
+    struct DownloadError: Error, CustomStringConvertible { let description: String }
+
+    /// Downloads one URL; on failure reports the innermost reason (e.g. "Could not resolve host: …").
+    static func download(_ url: URL) throws -> Data {
+        do { return try Data(contentsOf: url) } catch {
+            var reason = error.localizedDescription
+            var current: NSError? = error as NSError
+            while let e = current {
+                if let text = e.userInfo[NSLocalizedDescriptionKey] as? String { reason = text }
+                current = (e.userInfo[NSUnderlyingErrorKey] as? Error).map { $0 as NSError }
+            }
+            throw DownloadError(description: reason)
+        }
+    }
+}
+
+extension DataCommand {
     struct Synthetic: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the embedded SYNTHETIC corpus: DIR/text/<lang>.txt and DIR/ner/<lang>/{train,dev,test}.txt.")

@@ -32,7 +32,7 @@ struct Score: ParsableCommand {
             if let warning = doc.warning(file: path) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         }
         if let mismatch = EntityF1.firstMismatch(gold: goldDoc.sentences.map(\.words.count), predicted: predDoc.sentences.map(\.words.count)) {
-            throw ValidationError("\(pred) does not match \(gold): \(mismatch)")
+            throw ScoringError(message: "\(pred) does not match \(gold): \(mismatch)")
         }
         for (s, (g, p)) in zip(goldDoc.sentences, predDoc.sentences).enumerated() where g.words != p.words {
             let k = zip(g.words, p.words).enumerated().first { $0.element.0 != $0.element.1 }!.offset
