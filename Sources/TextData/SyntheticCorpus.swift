@@ -73,9 +73,12 @@ package enum SyntheticCorpus {
         let root = SeededRandom(seed: seed).derived(spec.code)
         var lexiconRNG = root.derived("lexicon")
         let lexicon = Lexicon(spec: spec, rng: &lexiconRNG)
+        // Train (and the pretraining text) see 70% of each name list; dev and test draw from all of it, so a
+        // model must also use context (triggers, capitals, position) to find unseen names.
         func sentences(_ stream: String, _ count: Int) -> [NERSentence] {
             var rng = root.derived(stream)
-            return (0..<count).map { _ in lexicon.sentence(&rng) }
+            let heldOut = stream == "dev" || stream == "test"
+            return (0..<count).map { _ in lexicon.sentence(&rng, unseenNames: heldOut) }
         }
         return SyntheticLanguageData(spec: spec, text: sentences("text", sizes.text).map { $0.words.joined(separator: " ") },
                                      train: sentences("train", sizes.train), dev: sentences("dev", sizes.dev),
@@ -180,16 +183,24 @@ struct Lexicon {
     }
 
     /// An entity: (trigger words tagged O, entity words, type).
-    func entity(_ rng: inout SeededRandom) -> (trigger: [String], words: [String], type: String) {
+    /// A name from a list: the first 70% when `unseen` is false, any of it otherwise.
+    static func name(_ list: [String], unseen: Bool, _ rng: inout SeededRandom) -> String {
+        unseen ? rng.pick(list) : list[rng.below(max(1, list.count * 7 / 10))]
+    }
+
+    func entity(_ rng: inout SeededRandom, unseenNames: Bool) -> (trigger: [String], words: [String], type: String) {
+        func pick(_ list: [String]) -> String { Lexicon.name(list, unseen: unseenNames, &rng) }
         switch rng.below(4) {
         case 0:
-            let name = rng.chance(0.5) ? [rng.pick(persons), rng.pick(persons)] : [rng.pick(persons)]
+            // One person in ten is named after a place: only the context tells PER from LOC.
+            let first = rng.chance(0.1) ? pick(places) : pick(persons)
+            let name = rng.chance(0.5) ? [first, pick(persons)] : [first]
             return (rng.chance(0.7) ? [rng.pick(personTriggers)] : [], name, "PER")
         case 1:
-            let name = (0..<(1 + rng.below(2))).map { _ in rng.pick(orgNames) } + [rng.pick(orgHeads)]
+            let name = (0..<(1 + rng.below(2))).map { _ in pick(orgNames) } + [rng.pick(orgHeads)]
             return ([], name, "ORG")
         case 2:
-            return (rng.chance(0.8) ? [rng.pick(placeTriggers)] : [], [rng.pick(places)], "LOC")
+            return (rng.chance(0.8) ? [rng.pick(placeTriggers)] : [], [pick(places)], "LOC")
         default:
             let year = String(1950 + rng.below(80))
             let date: [String]
@@ -202,13 +213,13 @@ struct Lexicon {
         }
     }
 
-    func sentence(_ rng: inout SeededRandom) -> NERSentence {
+    func sentence(_ rng: inout SeededRandom, unseenNames: Bool) -> NERSentence {
         let length = spec.sentenceLength.lowerBound + rng.below(spec.sentenceLength.count)
         let entityChance = min(0.9, spec.entitiesPerSentence / Double(length))
         var words: [String] = [], tags: [String] = []
         while words.count < length {
             if rng.chance(entityChance) {
-                let e = entity(&rng)
+                let e = entity(&rng, unseenNames: unseenNames)
                 words += e.trigger; tags += e.trigger.map { _ in "O" }
                 words += e.words
                 tags += e.words.indices.map { ($0 == 0 ? "B-" : "I-") + e.type }

@@ -10,7 +10,7 @@ import TextData
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data", abstract: "Get NER data: download MasakhaNER, or write the synthetic corpus.",
-        subcommands: [Fetch.self, Synthetic.self])
+        subcommands: [Fetch.self, Synthetic.self, Check.self])
 
     struct Fetch: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -55,6 +55,42 @@ struct DataCommand: ParsableCommand {
 }
 
 extension DataCommand {
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load a --data tree (DIR/<lang>/{train,dev,test}.txt) and/or --text folder (DIR/<lang>.txt) and print counts.")
+
+        @Option(help: "A MasakhaNER-style tree.")
+        var data: String?
+
+        @Option(help: "A raw-text folder.")
+        var text: String?
+
+        @Flag(help: "Skip malformed CoNLL lines (counted in a warning) instead of failing.")
+        var lenient = false
+
+        func validate() throws {
+            guard data != nil || text != nil else { throw ValidationError("give --data DIR, --text DIR or both") }
+        }
+
+        func run() throws {
+            if let data {
+                let dir = URL(fileURLWithPath: data)
+                for language in try Corpora.nerLanguages(in: dir) {
+                    let splits = try Corpora.loadNER(from: dir, language: language, lenient: lenient)
+                    let counts = [splits.train, splits.dev, splits.test].map { "\($0.count)/\($0.reduce(0) { $0 + $1.words.count })" }
+                    print("\(language): train \(counts[0])  dev \(counts[1])  test \(counts[2])  (sentences/tokens)")
+                    for warning in splits.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+                }
+            }
+            if let text {
+                let dir = URL(fileURLWithPath: text)
+                for language in try Corpora.textLanguages(in: dir) {
+                    print("\(language): \(try Corpora.loadText(from: dir, language: language).count) lines of text")
+                }
+            }
+        }
+    }
+
     struct Synthetic: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the embedded SYNTHETIC corpus: DIR/text/<lang>.txt and DIR/ner/<lang>/{train,dev,test}.txt.")
