@@ -51,14 +51,23 @@ package enum CoNLL {
         do { data = try Data(contentsOf: url) } catch {
             throw CoNLLError(file: url.path, line: 0, problem: "cannot read the file: \(error.localizedDescription)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard String(data: data, encoding: .utf8) != nil else {
             throw CoNLLError(file: url.path, line: 0, problem: "the file is not valid UTF-8")
         }
-        return try parse(text, file: url.path, labels: labels, lenient: lenient)
+        return try data.withUnsafeBytes {
+            try parse(bytes: $0.bindMemory(to: UInt8.self), file: url.path, labels: labels, lenient: lenient)
+        }
     }
 
     /// Parses CoNLL text; `file` only names the source in errors.
     package static func parse(_ text: String, file: String, labels: LabelSet? = .masakhaNER, lenient: Bool = false) throws -> CoNLLDocument {
+        var text = text
+        return try text.withUTF8 { try parse(bytes: $0, file: file, labels: labels, lenient: lenient) }
+    }
+
+    /// The parser works on UTF-8 bytes (every separator is ASCII, so no multi-byte character is ever split; a token
+    /// that begins with a combining mark stays whole).
+    static func parse(bytes: UnsafeBufferPointer<UInt8>, file: String, labels: LabelSet?, lenient: Bool) throws -> CoNLLDocument {
         var sentences: [NERSentence] = []
         var skipped: [SkippedLine] = []
         var words: [String] = [], tags: [String] = []
@@ -68,22 +77,35 @@ package enum CoNLL {
             tags.removeAll(keepingCapacity: true)
         }
         var lineNumber = 0
-        // Split by Unicode scalars, not Characters: a token may begin with a combining mark, which would
-        // otherwise fuse with the space before it into one Character.
-        for rawLine in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
+        var position = 0
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }  // UTF-8 BOM
+        var fields: [Range<Int>] = []
+        while position < bytes.count || (position == bytes.count && lineNumber == 0) {
             lineNumber += 1
-            var line = rawLine
-            if lineNumber == 1, line.first == "\u{FEFF}" { line = line.dropFirst() }
-            if line.last == "\r" { line = line.dropLast() }
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { String(String.UnicodeScalarView($0)) }
+            var lineEnd = position
+            while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            let next = lineEnd + 1
+            if lineEnd > position, bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            fields.removeAll(keepingCapacity: true)
+            var i = position
+            while i < lineEnd {
+                while i < lineEnd, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
+                let start = i
+                while i < lineEnd, bytes[i] != 0x20, bytes[i] != 0x09 { i += 1 }
+                if i > start { fields.append(start..<i) }
+            }
+            let startsBlank = lineEnd > position && (bytes[position] == 0x20 || bytes[position] == 0x09)
+            position = next
+            func string(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self) }
             if fields.isEmpty { flush(); continue }
-            if fields[0] == "-DOCSTART-" { flush(); continue }
+            let first = string(fields[0])
+            if first == "-DOCSTART-" { flush(); continue }
             var problem: String?
+            var tag = ""
             if fields.count == 1 {
-                let startsBlank = line.first == " " || line.first == "\t"
-                problem = startsBlank ? "a tag `\(fields[0])` with no token before it" : "a token `\(fields[0])` with no tag after it"
+                problem = startsBlank ? "a tag `\(first)` with no token before it" : "a token `\(first)` with no tag after it"
             } else {
-                let tag = fields[fields.count - 1]
+                tag = string(fields[fields.count - 1])
                 if let labels {
                     if labels.id(of: tag) == nil {
                         problem = "tag `\(tag)` is not in the label set (\(labels.labels.joined(separator: " ")))"
@@ -96,8 +118,8 @@ package enum CoNLL {
                 if lenient { skipped.append(SkippedLine(line: lineNumber, problem: problem)); continue }
                 throw CoNLLError(file: file, line: lineNumber, problem: problem)
             }
-            words.append(fields[0])
-            tags.append(fields[fields.count - 1])
+            words.append(first)
+            tags.append(tag)
         }
         flush()
         return CoNLLDocument(sentences: sentences, skipped: skipped)
