@@ -92,3 +92,39 @@ package enum Corpora {
         }
     }
 }
+
+/// Where the Runner takes a language's data from: the embedded synthetic corpus (default) or real folders.
+package enum DataSource: Sendable, Equatable {
+    case synthetic(seed: UInt64, sizes: SyntheticSizes)
+    /// `ner`: a MasakhaNER-style tree (`--data`); `text`: a raw-text folder (`--text`), optional.
+    case folders(ner: URL, text: URL?, lenient: Bool)
+}
+
+extension Corpora {
+    /// A language's NER splits from either source.
+    package static func ner(_ source: DataSource, language: String, labels: LabelSet = .masakhaNER) throws -> NERSplits {
+        switch source {
+        case .synthetic(let seed, let sizes): return try synthetic(language: language, seed: seed, sizes: sizes).0
+        case .folders(let ner, _, let lenient): return try loadNER(from: ner, language: language, labels: labels, lenient: lenient)
+        }
+    }
+
+    /// A language's raw text (pretraining, tokenizer): the synthetic text, the `--text` file, or, when no text folder
+    /// was given, the words of the NER train split (so dev/test never leak into pretraining).
+    package static func text(_ source: DataSource, language: String) throws -> [String] {
+        switch source {
+        case .synthetic(let seed, let sizes): return try synthetic(language: language, seed: seed, sizes: sizes).text
+        case .folders(_, let text?, _): return try loadText(from: text, language: language)
+        case .folders(let ner, nil, let lenient):
+            return try loadNER(from: ner, language: language, lenient: lenient).train.map { $0.words.joined(separator: " ") }
+        }
+    }
+
+    /// The languages a source offers.
+    package static func languages(_ source: DataSource) throws -> [String] {
+        switch source {
+        case .synthetic: return SyntheticCorpus.languages.map(\.code)
+        case .folders(let ner, _, _): return try nerLanguages(in: ner)
+        }
+    }
+}

@@ -61,6 +61,15 @@ import TestSupport
             #expect(try Corpora.loadText(from: dir.appendingPathComponent("text"), language: d.spec.code) == d.text)
         }
         #expect(try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8).contains("SYNTHETIC"))
+        // The Runner's entry points give the same data from either source.
+        let folders = DataSource.folders(ner: dir.appendingPathComponent("ner"), text: dir.appendingPathComponent("text"), lenient: false)
+        let embedded = DataSource.synthetic(seed: 4, sizes: Self.sizes)
+        #expect(try Corpora.languages(folders) == Corpora.languages(embedded).sorted())
+        #expect(try Corpora.ner(folders, language: "syn-eth").test == Corpora.ner(embedded, language: "syn-eth").test)
+        #expect(try Corpora.text(folders, language: "syn-eth") == Corpora.text(embedded, language: "syn-eth"))
+        #expect(try Corpora.ner(embedded, language: "syn-eth").synthetic && !Corpora.ner(folders, language: "syn-eth").synthetic)
+        let noText = DataSource.folders(ner: dir.appendingPathComponent("ner"), text: nil, lenient: false)
+        #expect(try Corpora.text(noText, language: "syn-iso").count == Self.sizes.train)
         // A tokenizer trains on the synthetic text; NER words rarely hit <unk> (character coverage 0.9995 drops the rarest).
         let tok = try XLMRTokenizer.train(textFiles: [dir.appendingPathComponent("text/syn-ton.txt")], vocabularySize: 300,
                                           output: dir.appendingPathComponent("syn.model"))
