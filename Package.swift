@@ -64,6 +64,7 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TextDataTests", dependencies: ["TextData", "CSentencePiece", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TextData", "TestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CZeroMQ", "TestSupport"]),
         .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Wire", "Experiment", "TestSupport"]),

@@ -12,7 +12,8 @@ struct Smaller: ParsableCommand {
             """,
         version: SmallerVersion.current,
         subcommands: [Run.self, Plan.self, CoordinatorCommand.self, WorkerCommand.self, Status.self, Cancel.self,
-                      Results.self, Keys.self, Pretrain.self, Finetune.self, Logits.self, Bench.self, Doctor.self]
+                      Results.self, Keys.self, Pretrain.self, Finetune.self, Logits.self, Tokenize.self,
+                      TokenizerCommand.self, Score.self, DataCommand.self, Bench.self, Doctor.self]
     )
 }
 

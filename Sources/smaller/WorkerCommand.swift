@@ -40,6 +40,6 @@ struct WorkerCommand: ParsableCommand {
 /// The executors this build's workers have. The engine's (pretrain, finetune, compress) joins this list when
 /// it is wired in; a job whose executor is missing here is refused by `smaller run`.
 enum WorkerExecutors {
-    static var all: [any TaskExecutor] { [NoopExecutor(crash: { _exit(70) })] }
+    static var all: [any TaskExecutor] { [NoopExecutor(crash: { _exit(70) }), EngineExecutor()] }
     static var names: [String] { all.map(\.name) }
 }

@@ -55,9 +55,7 @@ struct FinetuneTask {
                 let record = try trainer.step(&batch, step: step)
                 step += 1
                 lastLoss = record.loss
-                observer.stepFinished(StepRecord(step: step, loss: record.loss, learningRate: record.learningRate,
-                                                 gradNorm: record.gradNorm, seconds: record.seconds, tokens: record.tokens),
-                                      of: totalSteps)
+                observer.stepFinished(record, of: totalSteps)
             }
             let devScores = try evaluator.score(model, data.dev, windows: dev)
             log.write(String(format: "epoch %d: dev F1 %.4f (P %.4f R %.4f), last loss %.4f", epoch, devScores.f1,

@@ -12,8 +12,7 @@ final class TaskProgress: StepObserver {
     let log: TaskLog
     let progress: @Sendable (Double, String) -> Void
     let span: ClosedRange<Double>
-    /// Step offset and total when one trainer run is a part of a longer schedule (fine-tuning epochs).
-    var offset = 0
+    /// The schedule's total when steps are driven by hand rather than by `Trainer.run`.
     var total: Int? = nil
     private var lastReport = 0.0
     private var lastLog = 0.0
@@ -24,7 +23,7 @@ final class TaskProgress: StepObserver {
 
     func stepFinished(_ r: StepRecord, of total: Int) {
         let all = self.total ?? total
-        let done = offset + r.step
+        let done = r.step
         let now = Date().timeIntervalSinceReferenceDate
         let text = "\(label) step \(done)/\(all) loss \(String(format: "%.4f", r.loss)) lr \(String(format: "%.2e", r.learningRate))"
         if now - lastReport >= 0.25 || done == all {

@@ -1,0 +1,75 @@
+// SHA-256 (FIPS vectors), the MasakhaNER fetcher offline (injected downloads), and the noise perturbations.
+import Foundation
+import Testing
+import TestSupport
+@testable import TextData
+
+@Suite struct FetchNoiseTests {
+    @Test func sha256MatchesFIPSVectors() {
+        #expect(SHA256.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex(Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(SHA256.hex(Data(repeating: UInt8(ascii: "a"), count: 1_000_000))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        // Fed in odd-sized pieces, the digest is the same.
+        var hasher = SHA256()
+        let bytes = Data((0..<1000).map { UInt8($0 % 251) })
+        var start = 0
+        for size in [1, 63, 64, 65, 7, 300, 500] { hasher.update(bytes[start..<min(start + size, 1000)]); start += size }
+        #expect(hasher.finalizeHex() == SHA256.hex(bytes))
+    }
+
+    @Test func fetchFailsClearlyOfflineAndVerifiesChecksums() throws {
+        let dir = try Fixtures.temporaryDirectory("fetch")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        struct Offline: Error {}
+        do {
+            try MasakhaNERFetch.fetch(to: dir, download: { _ in throw Offline() })
+            Issue.record("an offline fetch must fail")
+        } catch let error as MasakhaNERFetch.FetchError {
+            #expect(error.message.contains("no internet") && error.message.contains("raw.githubusercontent.com/masakhane-io/masakhane-ner"))
+        }
+        #expect(MasakhaNERFetch.files.count == 90)
+        #expect(MasakhaNERFetch.files.first { $0.version == "2.0" }!.url.absoluteString.contains("/MasakhaNER2.0/data/"))
+        // A corrupted download is refused and not written.
+        do {
+            try MasakhaNERFetch.fetch(to: dir, versions: ["1.0"], download: { _ in Data("tampered".utf8) })
+            Issue.record("a wrong checksum must fail")
+        } catch let error as MasakhaNERFetch.FetchError { #expect(error.message.contains("checksum mismatch")) }
+        #expect(MasakhaNERFetch.verify(dir, versions: ["1.0"]).count == 30)
+
+        guard let shared = Fixtures.sharedData else {
+            print("skipped: ../shared/data is absent, so the checksums cannot be checked against the real files")
+            return
+        }
+        // "Download" from the local copy (byte-identical to upstream): every listed checksum matches.
+        let local = shared.appendingPathComponent("masakhaner")
+        let count = try MasakhaNERFetch.fetch(to: dir, download: { url in
+            let file = MasakhaNERFetch.files.first { $0.url == url }!
+            return try Data(contentsOf: local.appendingPathComponent(file.localPath))
+        })
+        #expect(count == 90)
+        #expect(MasakhaNERFetch.verify(dir).isEmpty && MasakhaNERFetch.verify(local).isEmpty)
+        // A second run downloads nothing.
+        #expect(try MasakhaNERFetch.fetch(to: dir, download: { _ in throw Offline() }) == 0)
+    }
+
+    @Test func perturbationsKeepWordsAndTags() {
+        #expect(Noise.stripDiacritics("Ọ̀ṣọ́ọ̀ àti ẹ̀fọ́ ŋɔ́ ሰላም Ç") == "Osoo ati efo ŋɔ ሰላም C")
+        let sentence = NERSentence(words: ["Ọlá", "lọ", "sí", "Kampala", "ní", "2019"], tags: ["B-PER", "O", "O", "B-LOC", "O", "B-DATE"])
+        let stripped = Noise.apply(.stripDiacritics, to: [sentence])[0]
+        #expect(stripped.words == ["Ola", "lo", "si", "Kampala", "ni", "2019"] && stripped.tags == sentence.tags)
+        #expect(Noise.apply(.lowercase, to: [sentence])[0].words[0] == "ọlá")
+        // Typos: reproducible for a seed; the rate controls how much changes; nothing is empty; tags unchanged.
+        let many = Array(repeating: sentence, count: 200)
+        let a = Noise.apply(.typos(rate: 0.1), to: many, seed: 7)
+        #expect(a == Noise.apply(.typos(rate: 0.1), to: many, seed: 7))
+        #expect(a != Noise.apply(.typos(rate: 0.1), to: many, seed: 8))
+        #expect(Noise.apply(.typos(rate: 0), to: many, seed: 7) == many)
+        func changed(_ s: [NERSentence]) -> Int { zip(s.flatMap(\.words), many.flatMap(\.words)).filter { $0 != $1 }.count }
+        let low = changed(a), high = changed(Noise.apply(.typos(rate: 0.4), to: many, seed: 7))
+        #expect(low > 50 && high > 2 * low)
+        for s in a { #expect(s.tags == sentence.tags && s.words.count == 6 && s.words.allSatisfy { !$0.isEmpty }) }
+    }
+}
