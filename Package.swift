@@ -32,7 +32,8 @@ let package = Package(
 
         // The engine.
         .target(name: "TensorCore", dependencies: ["CDNNL"], swiftSettings: numericSettings),
-        .target(name: "TextData", dependencies: ["CSentencePiece"], swiftSettings: numericSettings),
+        .target(name: "TextData", dependencies: ["CSentencePiece", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: numericSettings),
         .target(name: "Transformer", dependencies: ["TensorCore"], swiftSettings: numericSettings),
         .target(name: "Training", dependencies: ["Transformer", "TensorCore", "TextData"], swiftSettings: numericSettings),
         .target(name: "Compression", dependencies: ["Training", "Transformer", "TensorCore", "TextData"], swiftSettings: numericSettings),

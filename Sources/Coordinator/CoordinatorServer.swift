@@ -121,6 +121,12 @@ package final class CoordinatorServer {
                 var budget = 2000
                 while budget > 0, let frames = try socket.receive(timeoutMs: 0) {
                     budget -= 1
+                    // A RESULT is checked against the artifact store, so the CHUNKs that came before it in this
+                    // batch must be stored first: flush the batch's actions when a RESULT arrives.
+                    if frames.count > 2, frames[2] == Self.resultCommand, !actions.isEmpty {
+                        if let f = try perform(actions, socket) { finished = f }
+                        actions = []
+                    }
                     actions += handle(frames)
                 }
             }
@@ -140,6 +146,9 @@ package final class CoordinatorServer {
         log("coordinator stops: \(outcome.done) done, \(outcome.failed) failed, \(outcome.skipped) skipped, \(outcome.pending) not finished\(outcome.cancelled ? " (cancelled; the run directory resumes)" : "")")
         return outcome
     }
+
+    /// The command frame of a RESULT (frame 2, after the identity and the protocol tag).
+    static let resultCommand = Array("RESULT".utf8)
 
     static func key(_ identity: [UInt8]) -> String {
         if !identity.isEmpty, identity.count <= ProtocolConstants.maxIdentifierLength, identity.allSatisfy(WireCodec.isIdentifierByte) {

@@ -42,7 +42,7 @@ package enum MasakhaNERFetch {
         var downloaded = 0
         for file in selected {
             let target = dir.appendingPathComponent(file.localPath)
-            if let existing = FileManager.default.contents(atPath: target.path), SHA256.hex(existing) == file.sha256 {
+            if let existing = FileManager.default.contents(atPath: target.path), Digest.sha256Hex(existing) == file.sha256 {
                 continue
             }
             let data: Data
@@ -54,7 +54,7 @@ package enum MasakhaNERFetch {
                     or run without --data to use the embedded synthetic corpus.
                     """)
             }
-            let digest = SHA256.hex(data)
+            let digest = Digest.sha256Hex(data)
             guard digest == file.sha256 else {
                 throw FetchError(message: "checksum mismatch for \(file.url.absoluteString): got sha256 \(digest), expected \(file.sha256); the file was not written")
             }
@@ -72,7 +72,7 @@ package enum MasakhaNERFetch {
             guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent(file.localPath).path) else {
                 return "\(file.localPath): missing"
             }
-            let digest = SHA256.hex(data)
+            let digest = Digest.sha256Hex(data)
             return digest == file.sha256 ? nil : "\(file.localPath): sha256 \(digest), expected \(file.sha256)"
         }
     }

@@ -23,7 +23,7 @@ struct FinetuneTask {
         // Data and tokenizer.
         let parentFolder = try Checkpoint.folder(from: request, parent: parent)
         let tokenizer = try XLMRTokenizer(contentsOf: parentFolder.appendingPathComponent(Checkpoint.tokenizerFile).path)
-        let data = try TaskData.ner(s, language: language)
+        let data = try Corpora.ner(try TaskData.source(s, needsText: false), language: language)
         for warning in data.warnings { log.write("data warning: \(warning)") }
         let labels = LabelSet.masakhaNER
         let train = try tokenizer.align(data.train, labels: labels, maxLength: s.maxLength)

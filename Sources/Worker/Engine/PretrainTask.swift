@@ -19,9 +19,10 @@ struct PretrainTask {
         let started = Date()
 
         // 1. Text of every language, one file for the tokenizer trainer.
+        let source = try TaskData.source(s, needsText: true)
         var lines: [String] = []
         for language in s.languages {
-            let text = try TaskData.text(s, language: language)
+            let text = try Corpora.text(source, language: language)
             log.write("text \(language): \(text.count) lines")
             lines += text
         }

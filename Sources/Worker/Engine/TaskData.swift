@@ -9,34 +9,21 @@ enum TaskData {
     /// (the task's seed varies initialisation, data order, masking and dropout, not the corpus).
     static let syntheticCorpusSeed: UInt64 = 20_240_404
 
-    static func syntheticSizes(_ s: EngineSettings) -> SyntheticSizes {
-        let n = s.syntheticSentences
-        return SyntheticSizes(text: n, train: max(10, n / 2), dev: max(10, n / 10), test: max(10, n / 5))
-    }
-
-    /// Raw pretraining text of one language.
-    static func text(_ s: EngineSettings, language: String) throws -> [String] {
-        switch s.source {
-        case "synthetic":
-            return try Corpora.synthetic(language: language, seed: syntheticCorpusSeed, sizes: syntheticSizes(s)).text
-        default:
-            guard !s.textPath.isEmpty else {
-                throw ExecutionError("data.source is \(s.source) but data.text (a folder of <lang>.txt) is not set")
-            }
-            return try Corpora.loadText(from: URL(fileURLWithPath: s.textPath), language: language)
+    /// The job's data section as a TextData source. Real data is read leniently: MasakhaNER's two malformed
+    /// lines are skipped and logged as warnings.
+    static func source(_ s: EngineSettings, needsText: Bool) throws -> DataSource {
+        if s.source == "synthetic" {
+            let n = s.syntheticSentences
+            return .synthetic(seed: syntheticCorpusSeed,
+                              sizes: SyntheticSizes(text: n, train: max(10, n / 2), dev: max(10, n / 10), test: max(10, n / 5)))
         }
-    }
-
-    /// NER train/dev/test of one language (MasakhaNER is read leniently: its two malformed lines are skipped and logged).
-    static func ner(_ s: EngineSettings, language: String) throws -> NERSplits {
-        switch s.source {
-        case "synthetic":
-            return try Corpora.synthetic(language: language, seed: syntheticCorpusSeed, sizes: syntheticSizes(s)).0
-        default:
-            guard !s.nerPath.isEmpty else {
-                throw ExecutionError("data.source is \(s.source) but data.ner (a folder of <lang>/{train,dev,test}.txt) is not set")
-            }
-            return try Corpora.loadNER(from: URL(fileURLWithPath: s.nerPath), language: language, lenient: true)
+        if needsText && s.textPath.isEmpty {
+            throw ExecutionError("data.source is \(s.source) but data.text (a folder of <lang>.txt for pretraining) is not set")
         }
+        if !needsText && s.nerPath.isEmpty {
+            throw ExecutionError("data.source is \(s.source) but data.ner (a folder of <lang>/{train,dev,test}.txt) is not set")
+        }
+        return .folders(ner: URL(fileURLWithPath: s.nerPath), text: s.textPath.isEmpty ? nil : URL(fileURLWithPath: s.textPath),
+                        lenient: true)
     }
 }
