@@ -77,6 +77,14 @@ package final class CoordinatorServer {
         _ = try? logFile?.seekToEnd()
     }
 
+    var lastCancelCheck = 0.0
+
+    /// `smaller cancel` leaves a `cancel` file; looked for ten times a second, not on every message.
+    func cancelRequested() -> Bool {
+        lastCancelCheck = now
+        return access(options.runDirectory.appendingPathComponent("cancel").path, F_OK) == 0
+    }
+
     var now: Double { Double(DispatchTime.now().uptimeNanoseconds - clock0) / 1e9 }
 
     let formatter = ISO8601DateFormatter()
@@ -110,7 +118,7 @@ package final class CoordinatorServer {
         var lastTick = 0.0
         let tickEvery = min(0.05, state.config.heartbeatInterval / 4)
         while finished == nil {
-            if options.shouldStop() || FileManager.default.fileExists(atPath: options.runDirectory.appendingPathComponent("cancel").path) {
+            if options.shouldStop() || (now - lastCancelCheck >= 0.1 && cancelRequested()) {
                 try? FileManager.default.removeItem(at: options.runDirectory.appendingPathComponent("cancel"))
                 finished = try perform(state.handle(.cancel, now: now), socket)
                 break

@@ -126,15 +126,23 @@ package final class ZMQSocket {
     }
 
     /// Receives one whole multipart message, or nil when nothing arrives within `timeoutMs` (-1 waits forever).
+    /// A zero timeout does not poll: it tries a non-blocking receive (one system call fewer per message).
     package func receive(timeoutMs: Int = -1) throws -> [[UInt8]]? {
-        guard try poll(timeoutMs: timeoutMs) else { return nil }
+        if timeoutMs != 0 {
+            guard try poll(timeoutMs: timeoutMs) else { return nil }
+        }
         var frames: [[UInt8]] = []
         var more = true
         while more {
             var msg = zmq_msg_t()
             zmq_msg_init(&msg)
             defer { zmq_msg_close(&msg) }
-            guard zmq_msg_recv(&msg, handle, 0) >= 0 else { throw ZeroMQError.last("zmq_msg_recv") }
+            let flags: Int32 = (timeoutMs == 0 && frames.isEmpty) ? ZMQ_DONTWAIT : 0
+            guard zmq_msg_recv(&msg, handle, flags) >= 0 else {
+                let code = zmq_errno()
+                if frames.isEmpty && (code == EAGAIN || code == EINTR) { return nil }
+                throw ZeroMQError(call: "zmq_msg_recv", code: code)
+            }
             let size = zmq_msg_size(&msg)
             let data = zmq_msg_data(&msg)
             frames.append(size == 0 ? [] : Array(UnsafeRawBufferPointer(start: data, count: size)))

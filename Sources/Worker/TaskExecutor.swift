@@ -10,7 +10,8 @@ package struct ExecutionRequest: Sendable {
     package var attempt: Int
     /// Input artifacts by producing task id, then logical name → local verified file.
     package var inputs: [String: [String: URL]]
-    /// An empty directory for outputs; files the executor names in `ExecutionOutput.artifacts` are uploaded.
+    /// A directory for outputs, not yet created (create it before writing); files the executor names in
+    /// `ExecutionOutput.artifacts` are uploaded, then the directory is removed.
     package var workDirectory: URL
     package var threads: Int
     package var log: TaskLog
@@ -131,6 +132,7 @@ package struct NoopExecutor: TaskExecutor {
                 x = x &* 6364136223846793005 &+ 1442695040888963407
                 out[i] = UInt8(truncatingIfNeeded: x >> 56)
             }
+            try FileManager.default.createDirectory(at: request.workDirectory, withIntermediateDirectories: true)
             let url = request.workDirectory.appendingPathComponent("noop.bin")
             try Data(out).write(to: url)
             artifacts["noop.bin"] = url

@@ -237,9 +237,8 @@ package final class WorkerClient {
         mailbox = box
         let base = options.workDirectory
         let log = TaskLog(url: base.appendingPathComponent("logs/\(assignment.task)-\(assignment.attempt).log"))
+        // Created by the executor when it writes outputs (most noop tasks write none: two system calls saved).
         let scratch = base.appendingPathComponent("scratch/\(assignment.lease)")
-        try? FileManager.default.removeItem(at: scratch)
-        try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         var inputs: [String: [String: URL]] = [:]
         for input in assignment.inputs {
             for ref in input.artifacts { if let p = cache.path(ref.sha256) { inputs[input.task, default: [:]][ref.name] = p } }
@@ -272,7 +271,7 @@ package final class WorkerClient {
                 box.finish(.fail(TaskFailure(task: assignment.task, lease: assignment.lease, error: "\(error)",
                                              logTail: String(log.tail().suffix(4000)))))
             }
-            try? FileManager.default.removeItem(at: scratch)
+            if access(scratch.path, F_OK) == 0 { try? FileManager.default.removeItem(at: scratch) }
         }
         thread.stackSize = 8 << 20
         thread.start()

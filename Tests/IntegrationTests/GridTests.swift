@@ -169,6 +169,34 @@ import Glibc
         #expect(run.coordinatorLog.contains("protocol error"))
     }
 
+    @Test func cancelLeavesAResumableRunAndResultsAggregates() throws {
+        let dir = try Fixtures.temporaryDirectory("cancel")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yaml = "name: cn\nnoop: {tasks: 30, seconds: 0.1}\n"
+        let job = try writeJob(yaml, in: dir)
+        let runURL = dir.appendingPathComponent("run")
+        let run = RunDir(url: runURL)
+        let first = try Child(["run", job, "--workers", "2", "--out", runURL.path], in: dir, name: "run1")
+        #expect(waitUntil(seconds: 20) { run.resultFiles.count >= 3 })
+        let cancel = try Child(["cancel", runURL.path], in: dir, name: "cancel")
+        #expect(cancel.wait(seconds: 10) == 0)
+        #expect(first.wait(seconds: 20, "cancelled run") == 130)
+        let states = try run.states()
+        #expect(states.values.filter { $0 == "leased" }.isEmpty)  // leases were released, not left dangling
+        let doneAtCancel = states.values.filter { $0 == "done" }.count
+        #expect(doneAtCancel < 30)
+        #expect(try run.eventCount("attempt-failed") == 0)  // a cancel is not a failure
+        let second = try Child(["run", job, "--workers", "2", "--out", runURL.path], in: dir, name: "run2")
+        #expect(second.wait(seconds: 30, "resumed run") == 0)
+        #expect(second.text.contains("(\(doneAtCancel) already done)"))
+        #expect(try run.eventCount("done") == 30)
+        let results = try Child(["results", runURL.path], in: dir, name: "results")
+        #expect(results.wait(seconds: 10) == 0)
+        #expect(results.text.contains("| - | noop | 30 |"), "\(results.text)")
+        let csv = try String(contentsOf: runURL.appendingPathComponent("report.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 2)
+    }
+
     @Test func jobFileErrorsNameTheKey() throws {
         let dir = try Fixtures.temporaryDirectory("joberr")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -32,11 +32,11 @@ final class Child: @unchecked Sendable {
     let process = Process()
     let output: URL
 
-    init(_ arguments: [String], in dir: URL, name: String) throws {
+    init(_ arguments: [String], in dir: URL, name: String, executable: String? = nil) throws {
         output = dir.appendingPathComponent("\(name).out")
         FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
-        process.executableURL = Smaller.executable!
+        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? Smaller.executable!
         process.arguments = arguments
         process.standardOutput = handle
         process.standardError = handle
