@@ -13,5 +13,6 @@ build: deps
 run: build
 	.build/release/smaller run jobs/quickstart.yaml
 
-test: deps
+test:
+	@bash .ci/install-deps --test
 	swift test -j $(SWIFT_JOBS)

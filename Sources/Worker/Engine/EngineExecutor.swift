@@ -10,6 +10,7 @@ package struct EngineExecutor: TaskExecutor {
 
     package func execute(_ request: ExecutionRequest, progress: @escaping @Sendable (Double, String) -> Void) throws -> ExecutionOutput {
         ComputeInfo.setThreads(request.threads)
+        try FileManager.default.createDirectory(at: request.workDirectory, withIntermediateDirectories: true)
         let spec = request.spec
         let settings = try EngineSettings(spec)
         switch spec.kind {

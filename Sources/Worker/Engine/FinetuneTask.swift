@@ -69,7 +69,10 @@ struct FinetuneTask {
 
         let devScores = try evaluator.score(model, data.dev, windows: dev)
         let testScores = try evaluator.score(model, data.test, windows: test)
-        log.write(String(format: "best epoch %d: dev F1 %.4f, test F1 %.4f", best?.epoch ?? 0, devScores.f1, testScores.f1))
+        // Train F1 beside dev/test shows how much of the gap is generalisation rather than fitting.
+        let trainScores = try evaluator.score(model, data.train, windows: train)
+        log.write(String(format: "best epoch %d: train F1 %.4f, dev F1 %.4f, test F1 %.4f", best?.epoch ?? 0, trainScores.f1,
+                         devScores.f1, testScores.f1))
 
         let out = request.workDirectory.appendingPathComponent("checkpoint")
         try model.save(out)
@@ -78,6 +81,7 @@ struct FinetuneTask {
                                          to: out.appendingPathComponent(Checkpoint.tokenizerFile))
 
         var metrics = NEREvaluator.metrics(devScores, prefix: "dev").merging(NEREvaluator.metrics(testScores, prefix: "test")) { $1 }
+        metrics["train.f1"] = .double(trainScores.f1)
         metrics["params"] = .int(model.layout.totalCount)
         metrics["finetune.best_epoch"] = .int(best?.epoch ?? 0)
         metrics["finetune.epochs"] = .int(s.epochs)
