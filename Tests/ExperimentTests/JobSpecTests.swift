@@ -55,7 +55,9 @@ import TestSupport
     @Test func shippedJobsParseWithTheExpectedCounts() throws {
         let quick = try JobSpec.load(path: Fixtures.repositoryRoot.appendingPathComponent("jobs/quickstart.yaml").path)
         let q = quick.plan()
-        #expect((q.count(of: .pretrain), q.count(of: .finetune), q.count(of: .compress)) == (2, 6, 18))
+        // 2 seeds × 3 synthetic languages; no compression settings until the compression engine lands.
+        #expect((q.count(of: .pretrain), q.count(of: .finetune), q.count(of: .compress)) == (2, 6, 0))
+        #expect(quick.execution.executor == "engine" && quick.languages == ["syn-iso", "syn-agg", "syn-ton"])
         let masakha = try JobSpec.load(path: Fixtures.repositoryRoot.appendingPathComponent("jobs/masakhaner.yaml").path)
         let m = masakha.plan()
         #expect((m.count(of: .pretrain), m.count(of: .finetune), m.count(of: .compress)) == (3, 30, 3 * 10 * 16))
