@@ -16,21 +16,47 @@ struct Run: ParsableCommand {
     @Option(help: "Run directory (default runs/<job name>); reusing one resumes it.") var out: String?
     @Option(help: "Endpoint to bind (loopback; use `smaller coordinator` to serve other hosts).") var bind: String = "tcp://127.0.0.1:*"
     @Flag(help: "Give failed and skipped tasks fresh attempts.") var retryFailed = false
+    @Option(help: "Real NER data instead of the job's: a MasakhaNER-style tree DIR/<lang>/{train,dev,test}.txt (with --text; give both again to resume).") var data: String?
+    @Option(help: "Raw pretraining text instead of the job's: DIR/<lang>.txt (with --data).") var text: String?
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: job) else { throw ValidationError("no job file at \(job)") }
         if let workers, workers < 0 || workers > 256 { throw ValidationError("--workers must be in 0...256") }
         guard isLoopback(bind) else { throw ValidationError("`smaller run` binds loopback only; use `smaller coordinator --keys` for other hosts") }
+        for (flag, path) in [("--data", data), ("--text", text)] {
+            var isDirectory: ObjCBool = false
+            if let path, !(FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue) {
+                throw ValidationError("\(flag) \(path) is not a folder")
+            }
+        }
+        if (data == nil) != (text == nil) {
+            throw ValidationError("--data and --text go together: fine-tuning reads the NER tree, pretraining the raw text")
+        }
+    }
+
+    /// The job's data section with --data/--text applied (absolute paths, so workers in other folders read them).
+    func overridingData(_ spec: JobSpec) -> JobSpec {
+        guard let data, let text else { return spec }
+        var spec = spec
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        spec.data["source"] = .string("masakhaner")
+        spec.data["ner"] = .string(URL(fileURLWithPath: data, relativeTo: cwd).standardizedFileURL.path)
+        spec.data["text"] = .string(URL(fileURLWithPath: text, relativeTo: cwd).standardizedFileURL.path)
+        return spec
     }
 
     func run() throws {
         Signals.install()
-        let spec = try loadJob(job)
+        let spec = overridingData(try loadJob(job))
         guard WorkerExecutors.names.contains(spec.execution.executor) else {
-            throw ValidationError("\(job): execution.executor '\(spec.execution.executor)' is not available in this build's workers (have: \(WorkerExecutors.names.joined(separator: ", "))); the engine's tasks are not wired in yet, use 'executor: noop'")
+            throw ValidationError("\(job): execution.executor '\(spec.execution.executor)' is not available in this build's workers (have: \(WorkerExecutors.names.joined(separator: ", ")))")
         }
         let runDir = URL(fileURLWithPath: out ?? "runs/\(spec.name)")
         try keepJobFile(job, in: runDir)
+        if let data, let text {
+            let note = "--data \(spec.data["ner"]?.stringValue ?? data) --text \(spec.data["text"]?.stringValue ?? text)\n"
+            try note.write(to: runDir.appendingPathComponent("data-override.txt"), atomically: true, encoding: .utf8)
+        }
         let count = workers ?? ProcessInfo.processInfo.activeProcessorCount
         let pool = LocalWorkers(runDirectory: runDir)
         var options = CoordinatorOptions(runDirectory: runDir, bind: bind)
