@@ -16,8 +16,9 @@ package func simdExp(_ input: SIMD8<Float>) -> SIMD8<Float> {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     p = p * (r * r) + r + 1
-    let bits = (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(n, rounding: .towardZero)) &+ 127) &<< 23
-    let scale = unsafeBitCast(bits, to: SIMD8<Float>.self)
+    // n is integral and |n| < 2^22: adding 1.5·2^23 puts it in the low mantissa bits (a cheap float→int).
+    let shifted = unsafeBitCast(n + 12_582_912.0, to: SIMD8<Int32>.self) &- 0x4B40_0000
+    let scale = unsafeBitCast((shifted &+ 127) &<< 23, to: SIMD8<Float>.self)
     return (p * scale).replacing(with: 0, where: input .< -87.3)
 }
 
