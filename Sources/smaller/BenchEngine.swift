@@ -6,10 +6,6 @@ import TensorCore
 import Training
 import Transformer
 
-struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks (release build).", subcommands: [BenchEngine.self])
-}
-
 struct BenchEngine: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
