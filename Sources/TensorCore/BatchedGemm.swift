@@ -24,7 +24,7 @@ package func sgemmBatched(
     reference: Bool = false
 ) {
     let total = batches * heads
-    let threads = reference ? 1 : min(Int(omp_get_max_threads()), total)
+    let threads = reference || !Parallel.useDispatch ? 1 : min(Int(omp_get_max_threads()), total)
     if threads > 1 {
         let a = UnsafeSendable(a), b = UnsafeSendable(b), c = UnsafeSendable(c)
         DispatchQueue.concurrentPerform(iterations: threads) { part in

@@ -7,8 +7,10 @@ package enum Transpose: Sendable {
     var blasFlag: CChar { self == .none ? CChar(UInt8(ascii: "N")) : CChar(UInt8(ascii: "T")) }
 }
 
-/// Below this many multiply-adds (about 0.1 ms on one core) sgemm runs single-threaded.
-package let smallGemmMultiplyAdds = 1 << 21
+/// Below this many multiply-adds (about 1.5 ms on one AVX2 core) sgemm runs single-threaded. Measured on the
+/// loaded 2-core EPYC: with 2^21, batch-1 inference of the small model took 190 ms; with 2^26, 15 ms (oneDNN's
+/// two-thread path for M = 128 shapes stalled on the busy machine). Large products stay multi-threaded.
+package let smallGemmMultiplyAdds = 1 << 26
 
 /// C = alpha · op(A) · op(B) + beta · C, row-major, through oneDNN.
 /// op(A) is (M, K), op(B) is (K, N), C is (M, N); lda/ldb/ldc are the row strides of the stored matrices.
