@@ -1,5 +1,8 @@
 // Batched matmul for attention: one (M, N, K) product per (batch, head) pair, with strides, through oneDNN's
-// sgemm in a loop, and the plain-Swift reference beside it.
+// sgemm in a loop, and the plain-Swift reference beside it. The loop is split across threads, each running
+// single-threaded sgemm: one OpenMP fork/join per tiny (T×T×HS) product costs more than the product.
+import CDNNL
+import Dispatch
 
 /// Where matrix (b, h) of a batched operand starts: `b · batchStride + h · headStride` floats from the base.
 package struct BatchStrides: Sendable {
@@ -20,6 +23,22 @@ package func sgemmBatched(
     c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: BatchStrides,
     reference: Bool = false
 ) {
+    let total = batches * heads
+    let threads = reference || !Parallel.useDispatch ? 1 : min(Int(omp_get_max_threads()), total)
+    if threads > 1 {
+        let a = UnsafeSendable(a), b = UnsafeSendable(b), c = UnsafeSendable(c)
+        DispatchQueue.concurrentPerform(iterations: threads) { part in
+            let previous = omp_get_max_threads()
+            omp_set_num_threads(1)
+            defer { omp_set_num_threads(previous) }
+            for index in stride(from: part, to: total, by: threads) {
+                let (bi, h) = (index / heads, index % heads)
+                sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a.value + aStrides.offset(bi, h), lda: lda,
+                      b: b.value + bStrides.offset(bi, h), ldb: ldb, beta: beta, c: c.value + cStrides.offset(bi, h), ldc: ldc)
+            }
+        }
+        return
+    }
     for bi in 0..<batches {
         for h in 0..<heads {
             let ap = a + aStrides.offset(bi, h), bp = b + bStrides.offset(bi, h), cp = c + cStrides.offset(bi, h)
@@ -32,4 +51,10 @@ package func sgemmBatched(
             }
         }
     }
+}
+
+/// A pointer handed to worker threads that write disjoint parts of it.
+struct UnsafeSendable<P>: @unchecked Sendable {
+    let value: P
+    init(_ value: P) { self.value = value }
 }

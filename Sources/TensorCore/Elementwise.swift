@@ -44,18 +44,26 @@ package enum Kernels {
     // MARK: GELU, exact: 0.5 · x · (1 + erf(x / √2)), as torch's default and transformers' "gelu".
 
     package static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        forEachBlock(n) { i, count in
-            let v = load8(x + i, count)
-            store8(v * simdNormalCDF(v).cdf, y + i, count)
+        Parallel.chunks(n / 8, grain: 4096) { blocks in
+            let start = blocks.lowerBound * 8, end = blocks.upperBound == n / 8 ? n : blocks.upperBound * 8
+            forEachBlock(end - start) { j, count in
+                let i = start + j
+                let v = load8(x + i, count)
+                store8(v * simdNormalCDF(v).cdf, y + i, count)
+            }
         }
     }
 
     /// dx[i] = dy[i] · gelu'(x[i]); gelu'(x) = Φ(x) + x · φ(x). `dx` may alias `dy`.
     package static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
-        forEachBlock(n) { i, count in
-            let v = load8(x + i, count)
-            let (cdf, pdf) = simdNormalCDF(v)
-            store8(load8(dy + i, count) * (cdf + v * pdf), dx + i, count)
+        Parallel.chunks(n / 8, grain: 4096) { blocks in
+            let start = blocks.lowerBound * 8, end = blocks.upperBound == n / 8 ? n : blocks.upperBound * 8
+            forEachBlock(end - start) { j, count in
+                let i = start + j
+                let v = load8(x + i, count)
+                let (cdf, pdf) = simdNormalCDF(v)
+                store8(load8(dy + i, count) * (cdf + v * pdf), dx + i, count)
+            }
         }
     }
 

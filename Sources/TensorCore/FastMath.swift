@@ -5,8 +5,12 @@
 /// bits. Relative error about 2e-7 over the float range; inputs below −87.3 give exactly 0 (masked scores).
 @inline(__always)
 package func simdExp(_ input: SIMD8<Float>) -> SIMD8<Float> {
-    let x = input.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.7))
-    let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+    // Clamp with compares (SIMD clamped/rounded are not inlined here and call libm per lane).
+    var x = input.replacing(with: -87.3, where: input .< -87.3)
+    x = x.replacing(with: 88.7, where: x .> 88.7)
+    // Round to nearest: adding and subtracting 1.5·2^23 leaves the nearest integer (|x·log2e| < 2^22).
+    let magic = SIMD8<Float>(repeating: 12_582_912.0)
+    let n = (x * 1.44269504088896341 + magic) - magic
     var r = x - n * 0.693359375
     r = r + n * 2.12194440e-4
     var p = SIMD8<Float>(repeating: 1.9875691500e-4)
@@ -16,8 +20,9 @@ package func simdExp(_ input: SIMD8<Float>) -> SIMD8<Float> {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     p = p * (r * r) + r + 1
-    let bits = (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(n, rounding: .towardZero)) &+ 127) &<< 23
-    let scale = unsafeBitCast(bits, to: SIMD8<Float>.self)
+    // n is integral and |n| < 2^22: adding 1.5·2^23 puts it in the low mantissa bits (a cheap float→int).
+    let shifted = unsafeBitCast(n + 12_582_912.0, to: SIMD8<Int32>.self) &- 0x4B40_0000
+    let scale = unsafeBitCast((shifted &+ 127) &<< 23, to: SIMD8<Float>.self)
     return (p * scale).replacing(with: 0, where: input .< -87.3)
 }
 

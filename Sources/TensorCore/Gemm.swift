@@ -7,6 +7,11 @@ package enum Transpose: Sendable {
     var blasFlag: CChar { self == .none ? CChar(UInt8(ascii: "N")) : CChar(UInt8(ascii: "T")) }
 }
 
+/// Below this many multiply-adds (about 1.5 ms on one AVX2 core) sgemm runs single-threaded. Measured on the
+/// loaded 2-core EPYC: with 2^21, batch-1 inference of the small model took 190 ms; with 2^26, 15 ms (oneDNN's
+/// two-thread path for M = 128 shapes stalled on the busy machine). Large products stay multi-threaded.
+package let smallGemmMultiplyAdds = 1 << 26
+
 /// C = alpha · op(A) · op(B) + beta · C, row-major, through oneDNN.
 /// op(A) is (M, K), op(B) is (K, N), C is (M, N); lda/ldb/ldc are the row strides of the stored matrices.
 package func sgemm(
@@ -16,6 +21,12 @@ package func sgemm(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
+    // Small products run on the calling thread: an OpenMP fork/join costs more than they do, and far more
+    // when the machine is oversubscribed (a descheduled worker stalls the barrier for a time slice).
+    let previous = omp_get_max_threads()
+    let small = m * n * k < smallGemmMultiplyAdds && previous > 1
+    if small { omp_set_num_threads(1) }
+    defer { if small { omp_set_num_threads(previous) } }
     let status = dnnl_sgemm(
         transA.blasFlag, transB.blasFlag, Int64(m), Int64(n), Int64(k),
         alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))

@@ -10,7 +10,8 @@ extension Kernels {
 
     /// y = softmax(x) row by row. `y` may alias `x`.
     package static func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
-        for r in 0..<rows {
+        Parallel.chunks(rows, grain: max(1, 32_768 / max(cols, 1))) { range in
+        for r in range {
             let xr = x + r * cols, yr = y + r * cols
             var m = -Float.infinity
             for c in 0..<cols { m = max(m, xr[c]) }
@@ -18,15 +19,18 @@ extension Kernels {
             let inv = 1 / s
             for c in 0..<cols { yr[c] *= inv }
         }
+        }
     }
 
     /// dx = y ⊙ (dy − Σ dy ⊙ y) row by row. `dx` may alias `dy`.
     package static func softmaxBackward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
-        for r in 0..<rows {
+        Parallel.chunks(rows, grain: max(1, 32_768 / max(cols, 1))) { range in
+        for r in range {
             let yr = y + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
             var dot: Float = 0
             for c in 0..<cols { dot += yr[c] * dyr[c] }
             for c in 0..<cols { dxr[c] = yr[c] * (dyr[c] - dot) }
+        }
         }
     }
 

@@ -1,5 +1,5 @@
-// `smaller bench …`: benchmarks (release build), each printing a table and ratios against a reference run
-// in the same process.
+// `smaller bench …`: the benchmark group (release build). Each area adds its subcommand here; each prints a
+// table and ratios against a reference measured in the same run.
 import ArgumentParser
 
 struct Bench: ParsableCommand {
