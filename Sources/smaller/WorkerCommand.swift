@@ -34,6 +34,10 @@ struct WorkerCommand: ParsableCommand {
         let client = try WorkerClient(options: options)
         let reason = try client.run()
         printErr("worker \(client.workerID) finished: \(reason)")
+        // A task thread may still be training when the worker is told to stop. A normal exit would tear down
+        // globals (and the memory that thread uses) under it and crash; nothing is left to flush, so leave now.
+        fflush(nil)
+        _exit(0)
     }
 }
 
