@@ -79,6 +79,8 @@ final class OracleModel: TokenLogitsModel {
             finetune: {epochs: 2, batch: 8, learning_rate: 1.0e-3}
             seeds: [7]
             languages: [syn-ton]
+            compression:
+              - prune: {sparsity: 0.5, when: after}
             """
         let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
         let pretrain = try #require(graph.tasks.first { $0.spec.kind == .pretrain })
@@ -112,5 +114,14 @@ final class OracleModel: TokenLogitsModel {
         let again = try NEREvaluator(tokenizer: tokenizer, labels: .masakhaNER, maxLength: 32, batchSize: 5)
             .score(model, splits.test, windows: windows)
         #expect(abs(again.f1 - testF1) < 1e-12)
+
+        // Pruning after fine-tuning: half the encoder's linear weights are zero, exactly, and it is evaluated too.
+        let compress = try #require(graph.tasks.first { $0.spec.kind == .compress })
+        let pruned = try executor.execute(request(compress, inputs: [finetune.id: ft.artifacts])) { _, _ in }
+        let prunable = try #require(pruned.metrics["prunable"]?.intValue)
+        #expect(pruned.metrics["sparsity"]?.doubleValue == Double((Double(prunable) * 0.5).rounded()) / Double(prunable))
+        #expect((pruned.metrics["nonzeros"]?.intValue ?? .max) < (pruned.metrics["params"]?.intValue ?? 0))
+        #expect(pruned.metrics["test.f1"] != nil)
+        #expect(try XLMRModel.load(try #require(pruned.artifacts["config.json"]).deletingLastPathComponent()).config.id2label?["1"] == "B-PER")
     }
 }

@@ -19,7 +19,7 @@ package struct EngineExecutor: TaskExecutor {
         case .finetune:
             return try FinetuneTask(request: request, settings: settings, progress: progress).run()
         case .compress:
-            throw ExecutionError("compress tasks (\(spec.setting?.label ?? "?")) need the compression engine, which is not built yet")
+            return try CompressTask(request: request, settings: settings, progress: progress).run()
         case .noop:
             throw ExecutionError("noop tasks run on the noop executor, not the engine")
         }

@@ -1,1 +1,0 @@
-// Compression: Pruning/, Distillation/ and Quantization/. Filled by the compression issue.
