@@ -83,6 +83,9 @@ struct FinetuneTask {
         var metrics = NEREvaluator.metrics(devScores, prefix: "dev").merging(NEREvaluator.metrics(testScores, prefix: "test")) { $1 }
         metrics["train.f1"] = .double(trainScores.f1)
         metrics["params"] = .int(model.layout.totalCount)
+        // Counted like a pruned model's, so the report's Δ non-zeros compares like with like.
+        metrics["nonzeros"] = .int(UnsafeBufferPointer(start: model.parameters.pointer, count: model.layout.totalCount)
+            .reduce(0) { $0 + ($1 != 0 ? 1 : 0) })
         metrics["finetune.best_epoch"] = .int(best?.epoch ?? 0)
         metrics["finetune.epochs"] = .int(s.epochs)
         metrics["finetune.steps"] = .int(totalSteps)
