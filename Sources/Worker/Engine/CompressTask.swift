@@ -44,8 +44,8 @@ struct CompressTask {
         let tokenizer = try XLMRTokenizer(contentsOf: tokenizerURL.path)
         let data = try Corpora.ner(try TaskData.source(settings, needsText: false), language: language)
         let evaluator = NEREvaluator(tokenizer: tokenizer, labels: labels, maxLength: settings.maxLength, batchSize: 32)
-        let dev = try evaluator.score(model, data.dev, windows: try tokenizer.align(data.dev, labels: labels, maxLength: settings.maxLength))
-        let test = try evaluator.score(model, data.test, windows: try tokenizer.align(data.test, labels: labels, maxLength: settings.maxLength))
+        let dev = try evaluator.score(model, data.dev)
+        let test = try evaluator.score(model, data.test)
         log.write(String(format: "after pruning: dev F1 %.4f, test F1 %.4f", dev.f1, test.f1))
 
         let out = request.workDirectory.appendingPathComponent("checkpoint")

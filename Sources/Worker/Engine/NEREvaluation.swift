@@ -36,6 +36,11 @@ struct NEREvaluator {
         return words.map { $0.map { labels.label(of: $0 ?? 0) } }
     }
 
+    /// Scores sentences, aligning them to windows of the evaluator's `maxLength` first.
+    func score(_ model: TokenLogitsModel, _ sentences: [NERSentence]) throws -> EntityScores {
+        try score(model, sentences, windows: try tokenizer.align(sentences, labels: labels, maxLength: maxLength))
+    }
+
     func score(_ model: TokenLogitsModel, _ sentences: [NERSentence], windows: [AlignedWindow]) throws -> EntityScores {
         let predicted = try predict(model, sentences, windows: windows)
         return try EntityF1.score(gold: sentences.map(\.tags), predicted: predicted, mode: .default)
