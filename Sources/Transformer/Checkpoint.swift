@@ -94,6 +94,8 @@ extension XLMRModel {
             "initializer_range": number(c.initializerRange), "tie_word_embeddings": true,
             "classifier_dropout": c.classifierDropout.map { number($0) as Any } ?? NSNull(),
         ]
+        if let pruned = c.prunedHeads, !pruned.isEmpty { object["pruned_heads"] = pruned }
+        if let sizes = c.layerIntermediateSizes { object["smaller_intermediate_sizes"] = sizes }
         switch head {
         case .maskedLM: object["architectures"] = ["XLMRobertaForMaskedLM"]
         case .tokenClassification(let n):

@@ -29,6 +29,12 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
     /// Token-classification label names, index → name (transformers' `id2label`); nil for MLM checkpoints.
     package var id2label: [String: String]?
     package var architectures: [String]?
+    /// Heads removed by structured pruning, layer index (as a string) → head indices, as transformers'
+    /// `pruned_heads` (so head-pruned checkpoints still load there). Nil or empty: every layer has all heads.
+    package var prunedHeads: [String: [Int]]?
+    /// FFN width per layer after neuron pruning (our own key; transformers has none). Nil: every layer has
+    /// `intermediate_size`.
+    package var layerIntermediateSizes: [Int]?
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
@@ -38,13 +44,15 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         case attentionProbsDropoutProb = "attention_probs_dropout_prob", classifierDropout = "classifier_dropout"
         case padTokenId = "pad_token_id", hiddenAct = "hidden_act", initializerRange = "initializer_range"
         case id2label, architectures
+        case prunedHeads = "pruned_heads", layerIntermediateSizes = "smaller_intermediate_sizes"
     }
 
     package init(vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, intermediateSize: Int,
                  maxPositionEmbeddings: Int = 514, typeVocabSize: Int = 1, layerNormEps: Float = 1e-5,
                  hiddenDropoutProb: Float = 0.1, attentionProbsDropoutProb: Float = 0.1, classifierDropout: Float? = nil,
                  padTokenId: Int = 1, hiddenAct: String = "gelu", initializerRange: Float = 0.02,
-                 id2label: [String: String]? = nil, architectures: [String]? = nil) {
+                 id2label: [String: String]? = nil, architectures: [String]? = nil,
+                 prunedHeads: [String: [Int]]? = nil, layerIntermediateSizes: [Int]? = nil) {
         self.vocabSize = vocabSize; self.hiddenSize = hiddenSize; self.numHiddenLayers = numHiddenLayers
         self.numAttentionHeads = numAttentionHeads; self.intermediateSize = intermediateSize
         self.maxPositionEmbeddings = maxPositionEmbeddings; self.typeVocabSize = typeVocabSize
@@ -52,6 +60,7 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         self.attentionProbsDropoutProb = attentionProbsDropoutProb; self.classifierDropout = classifierDropout
         self.padTokenId = padTokenId; self.hiddenAct = hiddenAct; self.initializerRange = initializerRange
         self.id2label = id2label; self.architectures = architectures
+        self.prunedHeads = prunedHeads; self.layerIntermediateSizes = layerIntermediateSizes
     }
 
     package init(from decoder: Decoder) throws {
@@ -73,9 +82,38 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         initializerRange = try c.decodeIfPresent(Float.self, forKey: .initializerRange) ?? 0.02
         id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
         architectures = try c.decodeIfPresent([String].self, forKey: .architectures)
+        prunedHeads = try c.decodeIfPresent([String: [Int]].self, forKey: .prunedHeads)
+        layerIntermediateSizes = try c.decodeIfPresent([Int].self, forKey: .layerIntermediateSizes)
+    }
+
+    package func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(vocabSize, forKey: .vocabSize); try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(numHiddenLayers, forKey: .numHiddenLayers); try c.encode(numAttentionHeads, forKey: .numAttentionHeads)
+        try c.encode(intermediateSize, forKey: .intermediateSize)
+        try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings); try c.encode(typeVocabSize, forKey: .typeVocabSize)
+        try c.encode(layerNormEps, forKey: .layerNormEps); try c.encode(hiddenDropoutProb, forKey: .hiddenDropoutProb)
+        try c.encode(attentionProbsDropoutProb, forKey: .attentionProbsDropoutProb)
+        try c.encodeIfPresent(classifierDropout, forKey: .classifierDropout)
+        try c.encode(padTokenId, forKey: .padTokenId); try c.encode(hiddenAct, forKey: .hiddenAct)
+        try c.encode(initializerRange, forKey: .initializerRange)
+        try c.encodeIfPresent(id2label, forKey: .id2label); try c.encodeIfPresent(architectures, forKey: .architectures)
+        if let prunedHeads, !prunedHeads.isEmpty { try c.encode(prunedHeads, forKey: .prunedHeads) }
+        try c.encodeIfPresent(layerIntermediateSizes, forKey: .layerIntermediateSizes)
     }
 
     package var headSize: Int { hiddenSize / numAttentionHeads }
+
+    /// Attention heads left in `layer` after structured pruning.
+    package func heads(layer: Int) -> Int { numAttentionHeads - (prunedHeads?[String(layer)]?.count ?? 0) }
+    /// Width of `layer`'s q/k/v projections and attention context: heads × head size.
+    package func attentionWidth(layer: Int) -> Int { heads(layer: layer) * headSize }
+    /// FFN width of `layer` after structured pruning.
+    package func intermediate(layer: Int) -> Int { layerIntermediateSizes?[layer] ?? intermediateSize }
+    /// True when every layer has all heads and the full FFN width.
+    package var isUniform: Bool {
+        (0..<numHiddenLayers).allSatisfy { heads(layer: $0) == numAttentionHeads && intermediate(layer: $0) == intermediateSize }
+    }
     package var numLabels: Int { id2label?.count ?? 0 }
 
     /// Throws a ModelError naming the field and the expected value when the config cannot describe a model.
@@ -97,6 +135,23 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         for (name, p) in [("hidden_dropout_prob", hiddenDropoutProb), ("attention_probs_dropout_prob", attentionProbsDropoutProb),
                           ("classifier_dropout", classifierDropout ?? 0)] {
             try need(p >= 0 && p < 1, "\(name) is \(p), expected in [0, 1)")
+        }
+        if let pruned = prunedHeads {
+            for (key, heads) in pruned {
+                guard let l = Int(key), l >= 0, l < numHiddenLayers else {
+                    throw ModelError("config: pruned_heads has layer key \"\(key)\", expected 0..<\(numHiddenLayers)")
+                }
+                try need(Set(heads).count == heads.count && heads.allSatisfy { $0 >= 0 && $0 < numAttentionHeads },
+                         "pruned_heads[\(key)] is \(heads), expected distinct heads in 0..<\(numAttentionHeads)")
+                try need(heads.count < numAttentionHeads, "pruned_heads[\(key)] removes all \(numAttentionHeads) heads, expected at least one left")
+            }
+        }
+        if let sizes = layerIntermediateSizes {
+            try need(sizes.count == numHiddenLayers,
+                     "smaller_intermediate_sizes has \(sizes.count) entries, expected one per layer (\(numHiddenLayers))")
+            for (l, f) in sizes.enumerated() {
+                try need(f > 0 && f <= intermediateSize, "smaller_intermediate_sizes[\(l)] is \(f), expected 1...\(intermediateSize)")
+            }
         }
         if let labels = id2label {
             for i in 0..<labels.count {

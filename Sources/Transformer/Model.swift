@@ -39,6 +39,7 @@ package final class XLMRModel {
 
     package init(config: XLMRConfig, head: ModelHead) throws {
         try config.validate()
+        guard config.isUniform else { throw ModelError("config: per-layer heads or FFN widths (pruned_heads, smaller_intermediate_sizes) are not supported by this engine build") }
         if case .tokenClassification(let n) = head, n < 1 { throw ModelError("token classification needs at least 1 label, got \(n)") }
         self.config = config
         self.head = head
