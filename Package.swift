@@ -61,9 +61,11 @@ let package = Package(
 
         // Tests mirror the targets; TestSupport holds tolerances, gradient checks and fixture loading.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Counts heap allocations in tests by interposing malloc; never linked into the `smaller` executable.
+        .target(name: "CAllocationCounter"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CDNNL", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "TensorCore", "TestSupport", "CAllocationCounter"], swiftSettings: numericSettings),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Transformer", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TextDataTests", dependencies: ["TextData", "CSentencePiece", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TextData", "TestSupport"]),
