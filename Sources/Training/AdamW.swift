@@ -42,25 +42,52 @@ package final class AdamW {
         }
     }
 
-    /// One update with learning rate `lr`, from the gradients in the model's gradient buffer.
-    package func update(_ model: XLMRModel, lr: Float) {
+    /// One update with learning rate `lr`, from the gradients in the model's gradient buffer multiplied by
+    /// `gradientScale` (the clipping coefficient, fused here to save a pass over the gradients; the product is
+    /// rounded exactly as a separate scaling would round it).
+    package func update(_ model: XLMRModel, lr: Float, gradientScale: Float = 1) {
         step += 1
         let s = settings
         let bc1 = 1 - powf(s.beta1, Float(step))
         let bc2Sqrt = (1 - powf(s.beta2, Float(step))).squareRoot()
         let stepSize = lr / bc1
         let p = model.parameters.pointer, g = model.gradients.pointer, mp = m.pointer, vp = v.pointer
-        let b1 = s.beta1, b2 = s.beta2, eps = s.eps
         for group in groups {
-            let decay = 1 - lr * group.decay
-            let end = group.offset + group.count
-            for i in group.offset..<end {
-                let gi = g[i]
-                let mi = b1 * mp[i] + (1 - b1) * gi
-                let vi = b2 * vp[i] + (1 - b2) * gi * gi
-                mp[i] = mi; vp[i] = vi
-                p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() / bc2Sqrt + eps)
-            }
+            Self.update(p + group.offset, g + group.offset, mp + group.offset, vp + group.offset, group.count,
+                        decay: 1 - lr * group.decay, stepSize: stepSize, bc2Sqrt: bc2Sqrt, gradientScale: gradientScale, s)
+        }
+    }
+
+    /// The update over one range, eight lanes at a time, then a scalar tail; each lane does exactly the
+    /// scalar arithmetic in the same order, so the result is bit-identical to the plain loop.
+    @inline(__always)
+    static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ mp: UnsafeMutablePointer<Float>,
+                       _ vp: UnsafeMutablePointer<Float>, _ count: Int, decay: Float, stepSize: Float, bc2Sqrt: Float,
+                       gradientScale: Float, _ s: AdamWSettings) {
+        let b1 = s.beta1, b2 = s.beta2, eps = s.eps, c1 = 1 - b1, c2 = 1 - b2
+        typealias V = SIMD8<Float>
+        var i = 0
+        let scaled = gradientScale != 1
+        while i + 8 <= count {
+            var gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+            if scaled { gi = gi * gradientScale }
+            let mi = b1 * UnsafeRawPointer(mp + i).loadUnaligned(as: V.self) + c1 * gi
+            let vi = b2 * UnsafeRawPointer(vp + i).loadUnaligned(as: V.self) + c2 * gi * gi
+            let pi = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+            let updated = pi * decay - stepSize * mi / (vi.squareRoot() / bc2Sqrt + eps)
+            UnsafeMutableRawPointer(mp + i).storeBytes(of: mi, as: V.self)
+            UnsafeMutableRawPointer(vp + i).storeBytes(of: vi, as: V.self)
+            UnsafeMutableRawPointer(p + i).storeBytes(of: updated, as: V.self)
+            i += 8
+        }
+        while i < count {
+            var gi = g[i]
+            if scaled { gi = gi * gradientScale }
+            let mi = b1 * mp[i] + c1 * gi
+            let vi = b2 * vp[i] + c2 * gi * gi
+            mp[i] = mi; vp[i] = vi
+            p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() / bc2Sqrt + eps)
+            i += 1
         }
     }
 }
@@ -70,10 +97,17 @@ package enum GradientClipping {
     /// maxNorm / (norm + 1e-6), applied only when below 1). Returns the norm before clipping.
     @discardableResult
     package static func clip(_ model: XLMRModel, maxNorm: Float) -> Float {
+        let (norm, scale) = coefficient(model, maxNorm: maxNorm)
+        if scale != 1 { Kernels.scale(model.gradients.pointer, scale, model.gradients.count) }
+        return norm
+    }
+
+    /// The gradients' global L2 norm and the factor clipping would scale them by (1 when within `maxNorm`),
+    /// without scaling: the trainer passes the factor to `AdamW.update(_:lr:gradientScale:)`.
+    package static func coefficient(_ model: XLMRModel, maxNorm: Float) -> (norm: Float, scale: Float) {
         let norm = Float(Kernels.sumOfSquares(model.gradients.pointer, model.gradients.count).squareRoot())
         let coefficient = maxNorm / (norm + 1e-6)
-        if coefficient < 1 { Kernels.scale(model.gradients.pointer, coefficient, model.gradients.count) }
-        return norm
+        return (norm, coefficient < 1 ? coefficient : 1)
     }
 }
 

@@ -63,10 +63,10 @@ package final class Trainer {
         model.zeroGradients()
         let loss = try model.forward(batch, workspace: workspace, training: true, rng: &rng) ?? 0
         model.backward(workspace: workspace)
-        let norm = GradientClipping.clip(model, maxNorm: settings.maxGradNorm)
+        let (norm, gradientScale) = GradientClipping.coefficient(model, maxNorm: settings.maxGradNorm)
         let schedule = LinearSchedule(peak: settings.peakLearningRate, warmup: settings.warmupSteps, total: settings.steps)
         let lr = schedule.rate(at: step)
-        optimizer.update(model, lr: lr)
+        optimizer.update(model, lr: lr, gradientScale: gradientScale)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepRecord(step: step + 1, loss: loss, learningRate: lr, gradNorm: norm, seconds: seconds,
                           tokens: batch.attentionMask.reduce(0) { $0 + Int($1) })

@@ -71,4 +71,38 @@ struct CurveExpected: Decodable {
         #expect(abs(g[0] - 0.6) < 1e-5 && abs(g[1] - 0.8) < 1e-5)
         #expect(GradientClipping.clip(model, maxNorm: 10) < 1.0001, "no scaling below the maximum")
     }
+
+    @Test func fusedClippedUpdateEqualsClipThenPlainLoopBitForBit() throws {
+        // The trainer's path (clip factor fused into the eight-lane update) against the textbook order: scale the
+        // gradients, then the scalar AdamW loop written out here. Odd sizes exercise the scalar tails.
+        let config = XLMRConfig(vocabSize: 37, hiddenSize: 12, numHiddenLayers: 1, numAttentionHeads: 3, intermediateSize: 20,
+                                maxPositionEmbeddings: 16)
+        let model = try XLMRModel(config: config, head: .tokenClassification(labels: 5))
+        model.initializeWeights(seed: 9)
+        var r = TestRandom(seed: 10)
+        let n = model.parameters.count
+        let settings = AdamWSettings(weightDecay: 0.05, excludeBiasAndNormFromDecay: true)
+        let optimizer = AdamW(model: model, settings: settings)
+        var p = Array(model.parameters.buffer), m = [Float](repeating: 0, count: n), v = m
+        for step in 1...4 {
+            let grads = (0..<n).map { _ in r.uniform() * 3 }
+            model.gradients.pointer.update(from: grads, count: n)
+            let lr: Float = 0.01 * Float(step)
+            let (_, scale) = GradientClipping.coefficient(model, maxNorm: 1)
+            #expect(scale < 1, "the gradients are large enough to be clipped")
+            optimizer.update(model, lr: lr, gradientScale: scale)
+            // Reference: clip, then the plain loop.
+            let bc1 = 1 - powf(settings.beta1, Float(step)), bc2Sqrt = (1 - powf(settings.beta2, Float(step))).squareRoot()
+            for (offset, count, decayRate) in optimizer.groups {
+                let decay = 1 - lr * decayRate
+                for i in offset..<(offset + count) {
+                    let gi = grads[i] * scale
+                    m[i] = settings.beta1 * m[i] + (1 - settings.beta1) * gi
+                    v[i] = settings.beta2 * v[i] + (1 - settings.beta2) * gi * gi
+                    p[i] = p[i] * decay - (lr / bc1) * m[i] / (v[i].squareRoot() / bc2Sqrt + settings.eps)
+                }
+            }
+            #expect(Array(model.parameters.buffer) == p, "step \(step): parameters differ from the plain loop")
+        }
+    }
 }
