@@ -4,5 +4,5 @@ import ArgumentParser
 
 struct Compress: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Compress a checkpoint (prune, distill, quantize).",
-                                                    subcommands: [CompressPrune.self])
+                                                    subcommands: [CompressPrune.self, BenchPruneCommand.self])
 }
