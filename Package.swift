@@ -66,13 +66,13 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CDNNL", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "TensorCore", "TestSupport", "CAllocationCounter"], swiftSettings: numericSettings),
-        .testTarget(name: "CompressionTests", dependencies: ["Compression", "Transformer", "TestSupport"], swiftSettings: numericSettings),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "Training", "Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TextDataTests", dependencies: ["TextData", "CSentencePiece", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TextData", "TestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CZeroMQ", "TestSupport"]),
         .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Wire", "Experiment", "TestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Experiment", "TextData", "Transformer", "TestSupport"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Experiment", "TextData", "Transformer", "Compression", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Experiment", "TestSupport"]),
         // Real processes over loopback; depends on the executable so `swift test` builds it first.
         .testTarget(name: "IntegrationTests", dependencies: [

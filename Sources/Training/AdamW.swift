@@ -26,7 +26,8 @@ package struct AdamWSettings: Sendable, Equatable {
 
 package final class AdamW {
     package let settings: AdamWSettings
-    let m: FloatBuffer, v: FloatBuffer
+    /// First and second moments, laid out like the parameters (pruning masks zero them with the weights).
+    package let m: FloatBuffer, v: FloatBuffer
     /// Ranges of the flat buffer with their weight-decay factor (0 or settings.weightDecay).
     let groups: [(offset: Int, count: Int, decay: Float)]
     package private(set) var step = 0

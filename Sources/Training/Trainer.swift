@@ -48,6 +48,9 @@ package final class Trainer {
     package let masking: MLMMasking?
     package private(set) var rng: Xoshiro256
     package var observers: [StepObserver] = []
+    /// Called after every optimizer update with the number of updates done so far (1 after the first step);
+    /// pruning uses it to re-apply a fixed mask or to prune further on a schedule.
+    package var afterUpdate: ((_ updates: Int) -> Void)? = nil
 
     package init(model: XLMRModel, settings: TrainerSettings, maxBatch: Int, maxTokens: Int, masking: MLMMasking? = nil) {
         self.model = model; self.settings = settings; self.masking = masking
@@ -67,6 +70,7 @@ package final class Trainer {
         let schedule = LinearSchedule(peak: settings.peakLearningRate, warmup: settings.warmupSteps, total: settings.steps)
         let lr = schedule.rate(at: step)
         optimizer.update(model, lr: lr, gradientScale: gradientScale)
+        afterUpdate?(optimizer.step)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepRecord(step: step + 1, loss: loss, learningRate: lr, gradNorm: norm, seconds: seconds,
                           tokens: batch.attentionMask.reduce(0) { $0 + Int($1) })

@@ -4,14 +4,14 @@ import TensorCore
 
 /// One layer's saved activations (all allocated once in the Workspace).
 struct LayerActivations {
-    let q, k, v: Tensor                 /// (B, T, C)
+    let q, k, v: Tensor                 /// (B, T, W), W = this layer's attention width (heads × HS)
     let attention: AttentionActivations
-    let ctx: Tensor                     /// (B, T, C) attention context
+    let ctx: Tensor                     /// (B, T, W) attention context
     let attentionSum: Tensor            /// (B, T, C) dropout(dense(ctx)) + input, before LayerNorm
     let attentionDrop: Tensor?          /// (B, T, C)
     let attentionOut: Tensor            /// (B, T, C) after LayerNorm
     let attentionMean, attentionRstd: Tensor  /// (B, T)
-    let inter: Tensor                   /// (B, T, F) before GELU
+    let inter: Tensor                   /// (B, T, F) before GELU (F: this layer's FFN width)
     let gelu: Tensor                    /// (B, T, F) after GELU
     let outputSum: Tensor               /// (B, T, C) dropout(dense(gelu)) + attentionOut, before LayerNorm
     let outputDrop: Tensor?             /// (B, T, C)
@@ -19,19 +19,19 @@ struct LayerActivations {
     let outputMean, outputRstd: Tensor  /// (B, T)
 }
 
-/// Scratch for the backward pass, shared by all layers.
+/// Scratch for the backward pass, shared by all layers (sized for the widest layer; each layer uses a prefix).
 struct BackwardScratch {
     let d1, d2, dAttentionOut: Tensor   /// (B, T, C)
-    let dInter: Tensor                  /// (B, T, F)
-    let dq, dk, dv, dctx: Tensor        /// (B, T, C)
-    let dscores: Tensor                 /// (B, NH, T, T)
+    let dInter: Tensor                  /// (B, T, max F)
+    let dq, dk, dv, dctx: Tensor        /// (B, T, max W)
+    let dscores: Tensor                 /// (B, max NH, T, T)
 }
 
 extension ModelSlots.Layer {
     func forward(_ x: UnsafePointer<Float>, keyMask: UnsafePointer<Float>, a: LayerActivations, shape s: AttentionShape,
                  config c: XLMRConfig, params p: UnsafeMutablePointer<Float>, dropout: (hidden: Float, attention: Float),
                  rng: inout Xoshiro256) {
-        let N = s.B * s.T, C = s.C, F = c.intermediateSize
+        let N = s.B * s.T, C = c.hiddenSize, F = intermediate.outFeatures
         query.forward(x, a.q.pointer, rows: N, params: p)
         key.forward(x, a.k.pointer, rows: N, params: p)
         value.forward(x, a.v.pointer, rows: N, params: p)
@@ -61,7 +61,7 @@ extension ModelSlots.Layer {
     func backward(_ x: UnsafePointer<Float>, dHidden: UnsafeMutablePointer<Float>, a: LayerActivations, s: BackwardScratch,
                   shape sh: AttentionShape, config c: XLMRConfig, dropout: (hidden: Float, attention: Float),
                   params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>) {
-        let N = sh.B * sh.T, C = sh.C, F = c.intermediateSize
+        let N = sh.B * sh.T, C = c.hiddenSize, F = intermediate.outFeatures
         let d1 = s.d1.pointer, d2 = s.d2.pointer, dAO = s.dAttentionOut.pointer
         // Output LayerNorm, residual and dropout.
         outputNorm.backward(a.outputSum.pointer, mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, dHidden, d1,

@@ -39,7 +39,6 @@ package final class XLMRModel {
 
     package init(config: XLMRConfig, head: ModelHead) throws {
         try config.validate()
-        guard config.isUniform else { throw ModelError("config: per-layer heads or FFN widths (pruned_heads, smaller_intermediate_sizes) are not supported by this engine build") }
         if case .tokenClassification(let n) = head, n < 1 { throw ModelError("token classification needs at least 1 label, got \(n)") }
         self.config = config
         self.head = head
@@ -99,7 +98,7 @@ package final class XLMRModel {
     @discardableResult
     package func forward(_ batch: TokenBatch, workspace w: Workspace, training: Bool, rng: inout Xoshiro256) throws -> Float? {
         try validate(batch, workspace: w, training: training)
-        let c = config, B = batch.batch, T = batch.tokens, N = B * T, C = c.hiddenSize
+        let c = config, B = batch.batch, T = batch.tokens, N = B * T
         let p = parameters.pointer
         let hiddenDrop: Float = training ? c.hiddenDropoutProb : 0
         let attentionDrop: Float = training ? c.attentionProbsDropoutProb : 0
@@ -107,10 +106,10 @@ package final class XLMRModel {
         batch.ids.withUnsafeBufferPointer { w.ids.update(from: $0.baseAddress!, count: N) }
         for i in 0..<N { w.keyMask.pointer[i] = batch.attentionMask[i] != 0 ? 0 : maskedScore }
         slots.embeddingForward(w.ids, B: B, T: T, config: c, a: w.embeddings, params: p, dropout: hiddenDrop, rng: &rng)
-        let shape = AttentionShape(B: B, T: T, C: C, NH: c.numAttentionHeads)
         var x = w.embeddings.out.pointer
         for (l, layer) in slots.layers.enumerated() {
             let a = w.layers[l]
+            let shape = AttentionShape(B: B, T: T, NH: c.heads(layer: l), HS: c.headSize)
             layer.forward(x, keyMask: w.keyMask.pointer, a: a, shape: shape, config: c, params: p,
                           dropout: (hiddenDrop, attentionDrop), rng: &rng)
             x = a.out.pointer
@@ -168,8 +167,8 @@ package final class XLMRModel {
             slots.classifierBackward(hidden: top, dHidden: dHidden, rowCount: N, a: cls, config: c,
                                      dropout: c.classifierDropout ?? c.hiddenDropoutProb, params: p, grads: g)
         }
-        let shape = AttentionShape(B: B, T: T, C: C, NH: c.numAttentionHeads)
         for l in stride(from: c.numHiddenLayers - 1, through: 0, by: -1) {
+            let shape = AttentionShape(B: B, T: T, NH: c.heads(layer: l), HS: c.headSize)
             let x = l > 0 ? w.layers[l - 1].out.pointer : w.embeddings.out.pointer
             slots.layers[l].backward(x, dHidden: dHidden, a: w.layers[l], s: s, shape: shape, config: c,
                                      dropout: (hiddenDrop, attentionDrop), params: p, grads: g)

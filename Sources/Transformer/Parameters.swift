@@ -78,15 +78,16 @@ struct ModelSlots {
         embeddingNorm = NormSlots(&layout, "roberta.embeddings.LayerNorm", size: C)
         var layers: [Layer] = []
         for l in 0..<c.numHiddenLayers {
-            let p = "roberta.encoder.layer.\(l)."
+            // Per-layer widths: W = heads left × HS for q/k/v and the attention output's input, F for the FFN.
+            let p = "roberta.encoder.layer.\(l).", W = c.attentionWidth(layer: l), F = c.intermediate(layer: l)
             layers.append(Layer(
-                query: LinearSlots(&layout, p + "attention.self.query", in: C, out: C),
-                key: LinearSlots(&layout, p + "attention.self.key", in: C, out: C),
-                value: LinearSlots(&layout, p + "attention.self.value", in: C, out: C),
-                attentionOutput: LinearSlots(&layout, p + "attention.output.dense", in: C, out: C),
+                query: LinearSlots(&layout, p + "attention.self.query", in: C, out: W),
+                key: LinearSlots(&layout, p + "attention.self.key", in: C, out: W),
+                value: LinearSlots(&layout, p + "attention.self.value", in: C, out: W),
+                attentionOutput: LinearSlots(&layout, p + "attention.output.dense", in: W, out: C),
                 attentionNorm: NormSlots(&layout, p + "attention.output.LayerNorm", size: C),
-                intermediate: LinearSlots(&layout, p + "intermediate.dense", in: C, out: c.intermediateSize),
-                output: LinearSlots(&layout, p + "output.dense", in: c.intermediateSize, out: C),
+                intermediate: LinearSlots(&layout, p + "intermediate.dense", in: C, out: F),
+                output: LinearSlots(&layout, p + "output.dense", in: F, out: C),
                 outputNorm: NormSlots(&layout, p + "output.LayerNorm", size: C)))
         }
         self.layers = layers

@@ -29,20 +29,28 @@ package final class Workspace {
                  training: Bool) {
         precondition(B > 0 && T > 0, "Workspace: batch and tokens must be positive")
         maxBatch = B; maxTokens = T; self.training = training
-        let C = c.hiddenSize, F = c.intermediateSize, NH = c.numAttentionHeads, V = c.vocabSize
+        // Per layer l: W = attentionWidth(l), NH = heads(l), F = intermediate(l); the backward scratch takes the maxima.
+        let C = c.hiddenSize, V = c.vocabSize, L = c.numHiddenLayers
+        let Ws = (0..<L).map { c.attentionWidth(layer: $0) }, NHs = (0..<L).map { c.heads(layer: $0) }
+        let Fs = (0..<L).map { c.intermediate(layer: $0) }
+        let maxW = Ws.max() ?? C, maxNH = NHs.max() ?? 1, maxF = Fs.max() ?? 1
         let R = min(maxHeadRows ?? B * T, B * T)
         self.maxHeadRows = R
         let attentionDropout = training && c.attentionProbsDropoutProb > 0
         let hiddenDropout = training && c.hiddenDropoutProb > 0
         var shapes: [[Int]] = [[B, T], [B, T, C], [B, T], [B, T], [B, T, C]]
         if hiddenDropout { shapes.append([B, T, C]) }
-        for _ in 0..<c.numHiddenLayers {
-            shapes += [[B, T, C], [B, T, C], [B, T, C], [B, NH, T, T]]
+        for l in 0..<L {
+            let W = Ws[l], NH = NHs[l], F = Fs[l]
+            shapes += [[B, T, W], [B, T, W], [B, T, W], [B, NH, T, T]]
             if attentionDropout { shapes += [[B, NH, T, T], [B, NH, T, T]] }
-            shapes += [[B, T, C], [B, T, C], [B, T, C], [B, T], [B, T], [B, T, F], [B, T, F], [B, T, C], [B, T, C], [B, T], [B, T]]
+            shapes += [[B, T, W], [B, T, C], [B, T, C], [B, T], [B, T], [B, T, F], [B, T, F], [B, T, C], [B, T, C], [B, T], [B, T]]
             if hiddenDropout { shapes += [[B, T, C], [B, T, C]] }
         }
-        if training { shapes += [[B, T, C], [B, T, C], [B, T, C], [B, T, F], [B, T, C], [B, T, C], [B, T, C], [B, T, C], [B, NH, T, T], [B, T, C]] }
+        if training {
+            shapes += [[B, T, C], [B, T, C], [B, T, C], [B, T, maxF], [B, T, maxW], [B, T, maxW], [B, T, maxW], [B, T, maxW],
+                       [B, maxNH, T, T], [B, T, C]]
+        }
         var classifierDropout: Float = 0
         switch head {
         case .maskedLM:
@@ -64,11 +72,12 @@ package final class Workspace {
         embeddings = EmbeddingActivations(positions: ints + B * T, sum: embSum, mean: embMean, rstd: embRstd, out: embOut,
                                           dropMask: hiddenDropout ? ar.take([B, T, C]) : nil)
         var layers: [LayerActivations] = []
-        for _ in 0..<c.numHiddenLayers {
-            let q = ar.take([B, T, C]), k = ar.take([B, T, C]), v = ar.take([B, T, C]), probs = ar.take([B, NH, T, T])
+        for l in 0..<L {
+            let W = Ws[l], NH = NHs[l], F = Fs[l]
+            let q = ar.take([B, T, W]), k = ar.take([B, T, W]), v = ar.take([B, T, W]), probs = ar.take([B, NH, T, T])
             let dm = attentionDropout ? ar.take([B, NH, T, T]) : nil
             let pd = attentionDropout ? ar.take([B, NH, T, T]) : nil
-            let ctx = ar.take([B, T, C]), aSum = ar.take([B, T, C]), aOut = ar.take([B, T, C])
+            let ctx = ar.take([B, T, W]), aSum = ar.take([B, T, C]), aOut = ar.take([B, T, C])
             let aMean = ar.take([B, T]), aRstd = ar.take([B, T])
             let inter = ar.take([B, T, F]), gelu = ar.take([B, T, F])
             let oSum = ar.take([B, T, C]), out = ar.take([B, T, C]), oMean = ar.take([B, T]), oRstd = ar.take([B, T])
@@ -83,8 +92,8 @@ package final class Workspace {
         self.layers = layers
         if training {
             scratch = BackwardScratch(d1: ar.take([B, T, C]), d2: ar.take([B, T, C]), dAttentionOut: ar.take([B, T, C]),
-                                      dInter: ar.take([B, T, F]), dq: ar.take([B, T, C]), dk: ar.take([B, T, C]),
-                                      dv: ar.take([B, T, C]), dctx: ar.take([B, T, C]), dscores: ar.take([B, NH, T, T]))
+                                      dInter: ar.take([B, T, maxF]), dq: ar.take([B, T, maxW]), dk: ar.take([B, T, maxW]),
+                                      dv: ar.take([B, T, maxW]), dctx: ar.take([B, T, maxW]), dscores: ar.take([B, maxNH, T, T]))
             dHidden = ar.take([B, T, C])
         } else {
             scratch = nil; dHidden = nil

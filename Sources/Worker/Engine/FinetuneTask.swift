@@ -1,5 +1,6 @@
 // finetune(lang, seed): token classification from the pretrained checkpoint (classifier freshly initialised,
-// seeded), the epoch with the best dev F1 kept, then evaluation on dev and test; the checkpoint is the artifact.
+// seeded), the epoch with the best dev F1 kept (FineTuning.run), then evaluation on dev and test; the checkpoint
+// is the artifact.
 import Evaluation
 import Experiment
 import Foundation
@@ -23,55 +24,22 @@ struct FinetuneTask {
         // Data and tokenizer.
         let parentFolder = try Checkpoint.folder(from: request, parent: parent)
         let tokenizer = try XLMRTokenizer(contentsOf: parentFolder.appendingPathComponent(Checkpoint.tokenizerFile).path)
-        let data = try Corpora.ner(try TaskData.source(s, needsText: false), language: language)
-        for warning in data.warnings { log.write("data warning: \(warning)") }
         let labels = LabelSet.masakhaNER
-        let train = try tokenizer.align(data.train, labels: labels, maxLength: s.maxLength)
-        let dev = try tokenizer.align(data.dev, labels: labels, maxLength: s.maxLength)
-        let test = try tokenizer.align(data.test, labels: labels, maxLength: s.maxLength)
-        log.write("\(language): train \(data.train.count) sentences (\(train.count) windows), dev \(data.dev.count), test \(data.test.count)\(data.synthetic ? " [synthetic]" : "")")
-        guard !train.isEmpty else { throw ExecutionError("\(request.spec.title): no training sentences") }
+        let data = try NERTaskData(settings: s, language: language, tokenizer: tokenizer, labels: labels, log: log)
+        guard !data.train.isEmpty else { throw ExecutionError("\(request.spec.title): no training sentences") }
 
-        // Model: the pretrained encoder with a fresh, seeded classifier.
+        // Model: the pretrained encoder with a fresh, seeded classifier; trained epoch by epoch, best dev F1 kept.
         let model = try XLMRModel.load(parentFolder, head: .tokenClassification(labels: labels.count), classifierSeed: UInt64(s.seed))
-        let evaluator = NEREvaluator(tokenizer: tokenizer, labels: labels, maxLength: s.maxLength, batchSize: 32)
-
-        // Training, epoch by epoch, keeping the parameters of the best dev F1.
-        let batchesPerEpoch = (train.count + s.finetuneBatch - 1) / s.finetuneBatch
-        let totalSteps = batchesPerEpoch * s.epochs
-        let trainer = Trainer(model: model, settings: TrainerSettings(
-            steps: totalSteps, peakLearningRate: Float(s.finetuneLR), warmupSteps: Int(Double(totalSteps) * s.finetuneWarmup),
-            optimizer: AdamWSettings(excludeBiasAndNormFromDecay: true), seed: UInt64(s.seed)),
-            maxBatch: s.finetuneBatch, maxTokens: s.maxLength)
-        let observer = TaskProgress(label: "finetune \(language)", log: log, progress: progress, span: 0.0...0.95)
-        observer.total = totalSteps
-        var batches = EpochBatches(windows: train, batchSize: s.finetuneBatch, seed: UInt64(s.seed))
-        var best: (f1: Double, epoch: Int, parameters: [Float])? = nil
-        var step = 0
-        var lastLoss: Float = 0
-        for epoch in 1...s.epochs {
-            for _ in 0..<batchesPerEpoch {
-                var batch = batches.next().tokenBatch
-                let record = try trainer.step(&batch, step: step)
-                step += 1
-                lastLoss = record.loss
-                observer.stepFinished(record, of: totalSteps)
-            }
-            let devScores = try evaluator.score(model, data.dev, windows: dev)
-            log.write(String(format: "epoch %d: dev F1 %.4f (P %.4f R %.4f), last loss %.4f", epoch, devScores.f1,
-                             devScores.precision, devScores.recall, lastLoss))
-            if best == nil || devScores.f1 > best!.f1 {
-                best = (devScores.f1, epoch, Array(UnsafeBufferPointer(start: model.parameters.pointer, count: model.layout.totalCount)))
-            }
-        }
-        if let best { model.parameters.pointer.update(from: best.parameters, count: best.parameters.count) }
+        let outcome = try FineTuning.run(model, epochs: s.epochs, data: data, settings: s, label: "finetune \(language)", log: log,
+                                         progress: progress, span: 0.0...0.95)
         progress(0.96, "evaluating \(language)")
 
-        let devScores = try evaluator.score(model, data.dev, windows: dev)
-        let testScores = try evaluator.score(model, data.test, windows: test)
+        let evaluator = data.evaluator
+        let devScores = try evaluator.score(model, data.splits.dev, windows: data.dev)
+        let testScores = try evaluator.score(model, data.splits.test, windows: data.test)
         // Train F1 beside dev/test shows how much of the gap is generalisation rather than fitting.
-        let trainScores = try evaluator.score(model, data.train, windows: train)
-        log.write(String(format: "best epoch %d: train F1 %.4f, dev F1 %.4f, test F1 %.4f", best?.epoch ?? 0, trainScores.f1,
+        let trainScores = try evaluator.score(model, data.splits.train, windows: data.train)
+        log.write(String(format: "best epoch %d: train F1 %.4f, dev F1 %.4f, test F1 %.4f", outcome.bestEpoch, trainScores.f1,
                          devScores.f1, testScores.f1))
 
         let out = request.workDirectory.appendingPathComponent("checkpoint")
@@ -82,18 +50,17 @@ struct FinetuneTask {
 
         var metrics = NEREvaluator.metrics(devScores, prefix: "dev").merging(NEREvaluator.metrics(testScores, prefix: "test")) { $1 }
         metrics["train.f1"] = .double(trainScores.f1)
-        metrics["params"] = .int(model.layout.totalCount)
+        metrics["params"] = .int(model.layout.parameterCount)
         // Counted like a pruned model's, so the report's Δ non-zeros compares like with like.
-        metrics["nonzeros"] = .int(UnsafeBufferPointer(start: model.parameters.pointer, count: model.layout.totalCount)
-            .reduce(0) { $0 + ($1 != 0 ? 1 : 0) })
-        metrics["finetune.best_epoch"] = .int(best?.epoch ?? 0)
+        metrics["nonzeros"] = .int(FineTuning.nonZeros(model))
+        metrics["finetune.best_epoch"] = .int(outcome.bestEpoch)
         metrics["finetune.epochs"] = .int(s.epochs)
-        metrics["finetune.steps"] = .int(totalSteps)
-        metrics["finetune.final_loss"] = .double(Double(lastLoss))
+        metrics["finetune.steps"] = .int(outcome.steps)
+        metrics["finetune.final_loss"] = .double(Double(outcome.lastLoss))
         metrics["finetune.seconds"] = .double(Date().timeIntervalSince(started))
-        metrics["data.synthetic"] = .bool(data.synthetic)
-        metrics["data.train_sentences"] = .int(data.train.count)
-        metrics["data.test_sentences"] = .int(data.test.count)
+        metrics["data.synthetic"] = .bool(data.splits.synthetic)
+        metrics["data.train_sentences"] = .int(data.splits.train.count)
+        metrics["data.test_sentences"] = .int(data.splits.test.count)
         return ExecutionOutput(metrics: metrics, artifacts: try Checkpoint.artifacts(in: out))
     }
 

@@ -1,0 +1,78 @@
+// Per-layer shapes (heads removed in some layers, narrower FFNs in others): the whole model's gradients match
+// finite differences, slots have the pruned shapes, and such a checkpoint saves and loads unchanged.
+import Foundation
+import Testing
+import TestSupport
+@testable import TensorCore
+@testable import Transformer
+
+@Suite struct PerLayerShapeTests {
+    /// 3 layers of 3 heads (HS 2): layer 0 loses head 1, layer 2 loses heads 0 and 2; FFN widths 12, 5, 7.
+    static let config = XLMRConfig(vocabSize: 20, hiddenSize: 6, numHiddenLayers: 3, numAttentionHeads: 3, intermediateSize: 12,
+                                   maxPositionEmbeddings: 12, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0,
+                                   initializerRange: 0.3, prunedHeads: ["0": [1], "2": [0, 2]], layerIntermediateSizes: [12, 5, 7])
+
+    @Test func slotsHavePerLayerShapes() throws {
+        let c = Self.config
+        #expect(!c.isUniform)
+        let model = try XLMRModel(config: c, head: .tokenClassification(labels: 3))
+        #expect(model.parameter("roberta.encoder.layer.0.attention.self.query.weight")!.shape == [4, 6])
+        #expect(model.parameter("roberta.encoder.layer.1.attention.self.key.bias")!.shape == [6])
+        #expect(model.parameter("roberta.encoder.layer.2.attention.self.value.weight")!.shape == [2, 6])
+        #expect(model.parameter("roberta.encoder.layer.2.attention.output.dense.weight")!.shape == [6, 2])
+        #expect(model.parameter("roberta.encoder.layer.1.intermediate.dense.weight")!.shape == [5, 6])
+        #expect(model.parameter("roberta.encoder.layer.2.output.dense.weight")!.shape == [6, 7])
+    }
+
+    @Test(arguments: [ModelHead.maskedLM, .tokenClassification(labels: 3)])
+    func nonUniformModelMatchesFiniteDifferences(head: ModelHead) throws {
+        let model = try XLMRModel(config: Self.config, head: head)
+        model.initializeWeights(seed: 21)
+        var noise = Xoshiro256(seed: 22)
+        for e in model.layout.entries where e.shape.count == 1 {
+            let t = model.parameter(e.name)!
+            for i in 0..<t.count { t[i] += 0.1 * noise.normal() }
+        }
+        let batch = GradientCheckTests.batch(head)
+        let w = Workspace(config: model.config, head: head, maxBatch: 2, maxTokens: 5, training: true)
+        var rng = Xoshiro256(seed: 0)
+        model.zeroGradients()
+        _ = try model.forward(batch, workspace: w, training: true, rng: &rng)
+        model.backward(workspace: w)
+        let evalSpace = Workspace(config: model.config, head: head, maxBatch: 2, maxTokens: 5, training: false)
+        func loss() -> Double { Double(try! model.forward(batch, workspace: evalSpace, training: false, rng: &rng)!) }
+        var pick = Xoshiro256(seed: 23)
+        var checked = 0
+        for e in model.layout.entries {
+            if e.name.contains("attention.self.key.bias") { continue }  // exactly zero: softmax ignores a per-row constant
+            let p = model.parameter(e.name)!, g = model.gradient(e.name)!
+            var indices = [g.array.indices.max { abs(g[$0]) < abs(g[$1]) }!]
+            indices += [pick.below(e.count), pick.below(e.count)]
+            for i in indices {
+                let saved = p[i], h = Tolerance.finiteDifferenceStep
+                p[i] = saved + h; let up = loss()
+                p[i] = saved - h; let down = loss()
+                p[i] = saved
+                let fd = Float((up - down) / Double(2 * h))
+                let ok = abs(fd - g[i]) <= Tolerance.finiteDifferenceRelative * max(abs(fd), abs(g[i])) + Tolerance.finiteDifferenceAbsolute
+                #expect(ok, "\(e.name)[\(i)]: finite difference \(fd) vs analytic \(g[i])")
+                checked += 1
+            }
+        }
+        #expect(checked >= 3 * (model.layout.entries.count - 3))
+    }
+
+    @Test func nonUniformCheckpointRoundTrips() throws {
+        let model = try XLMRModel(config: Self.config, head: .tokenClassification(labels: 3))
+        model.initializeWeights(seed: 5)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("perlayer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try model.save(dir)
+        let back = try XLMRModel.load(dir)
+        #expect(back.config.prunedHeads == Self.config.prunedHeads)
+        #expect(back.config.layerIntermediateSizes == [12, 5, 7])
+        #expect(back.parameters.array == model.parameters.array)
+        let batch = GradientCheckTests.batch(model.head)
+        #expect(try back.logits(batch) == model.logits(batch))
+    }
+}

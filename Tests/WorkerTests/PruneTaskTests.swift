@@ -1,0 +1,80 @@
+// Every prune setting through the engine executor on a tiny synthetic pipeline: before/after, unstructured
+// (one-shot with the mask kept through further fine-tuning, and gradual), heads and neurons (smaller models);
+// the records carry structure, params, non-zeros and bytes, checkpoints load, and bad combinations fail clearly.
+import Compression
+import Experiment
+import Foundation
+import Testing
+import TestSupport
+import TextData
+import Transformer
+@testable import Worker
+
+@Suite struct PruneTaskTests {
+    @Test func everyPruneSettingRuns() throws {
+        let dir = try Fixtures.temporaryDirectory("prune-tasks")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yaml = """
+            name: tiny-prune
+            data: {source: synthetic, synthetic_sentences: 120}
+            model: {layers: 2, hidden: 32, heads: 4, ffn: 64, max_length: 32, vocab: 400}
+            pretrain: {steps: 10, batch: 8, learning_rate: 1.0e-3}
+            finetune: {epochs: 1, batch: 8, learning_rate: 1.0e-3}
+            seeds: [3]
+            languages: [syn-ton]
+            compression:
+              - prune: {sparsity: 0.5, when: after, finetune_epochs: 1}
+              - prune: {sparsity: 0.8, when: before, schedule: gradual}
+              - prune: {sparsity: 0.5, structure: heads, scope: layer}
+              - prune: {sparsity: 0.5, structure: neurons, when: before}
+              - prune: {sparsity: 0.5, when: after, schedule: gradual}
+            """
+        let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
+        let executor = EngineExecutor()
+        var outputs: [String: ExecutionOutput] = [:]
+        func run(_ task: PlannedTask) throws -> ExecutionOutput {
+            let inputs = Dictionary(uniqueKeysWithValues: task.spec.inputs.map { ($0, outputs[$0]!.artifacts) })
+            let request = ExecutionRequest(taskID: task.id, spec: task.spec, attempt: 1, inputs: inputs,
+                                           workDirectory: dir.appendingPathComponent(String(task.id.prefix(8))), threads: 1,
+                                           log: TaskLog(url: dir.appendingPathComponent("\(task.id.prefix(8)).log")))
+            return try executor.execute(request) { _, _ in }
+        }
+        var results: [String: ExecutionOutput] = [:]
+        for task in graph.tasks {
+            if task.spec.kind == .compress, let label = task.spec.setting?.label, label.contains("schedule=gradual"), !label.contains("before") {
+                #expect { _ = try run(task) } throws: { "\($0)".contains("finetune_epochs > 0") }
+                continue
+            }
+            let out = try run(task)
+            outputs[task.id] = out
+            if let label = task.spec.setting?.label { results[label] = out }
+        }
+        #expect(results.count == 4)
+        let dense = try #require(graph.tasks.first { $0.spec.kind == .finetune }.flatMap { outputs[$0.id] })
+        let denseParams = try #require(dense.metrics["params"]?.intValue)
+        for (label, out) in results {
+            let m = out.metrics
+            let params = try #require(m["params"]?.intValue), nonzeros = try #require(m["nonzeros"]?.intValue)
+            let model = try XLMRModel.load(try #require(out.artifacts["config.json"]).deletingLastPathComponent())
+            #expect(model.layout.parameterCount == params, "\(label)")
+            #expect(model.config.id2label?["1"] == "B-PER", "\(label)")
+            #expect(m["test.f1"] != nil && (m["bytes"]?.intValue ?? 0) > 0, "\(label)")
+            switch m["structure"]?.stringValue {
+            case "unstructured":
+                #expect(params == denseParams && nonzeros < params, "\(label)")
+                // Fine-tuning kept the pruned weights at zero: the exact target sparsity survives.
+                let target = label.contains("0.8") ? 0.8 : 0.5
+                let prunable = try #require(m["prunable"]?.intValue)
+                #expect(m["sparsity"]?.doubleValue == Double((Double(prunable) * target).rounded()) / Double(prunable), "\(label)")
+                #expect((m["bytes"]?.intValue ?? .max) < (m["bytes.dense"]?.intValue ?? 0), "\(label)")
+                let compact = try SparseCheckpoint.load(try #require(out.artifacts[SparseCheckpoint.weightsFile]).deletingLastPathComponent())
+                #expect(compact.parameters.array == model.parameters.array, "\(label): the compact copy is the same model")
+            case "heads":
+                #expect(m["heads"]?.intValue == 4 && params < denseParams, "\(label): 2 of 4 heads left in each of 2 layers")
+            case "neurons":
+                #expect(m["neurons"]?.intValue == 64 && params < denseParams, "\(label): half of 2 × 64 neurons left")
+            default: Issue.record("\(label): no structure metric")
+            }
+        }
+    }
+}
