@@ -83,6 +83,39 @@ import Transformer
         #expect(loaded.config.numHiddenLayers == 2 && loaded.parameters.array == student.parameters.array)
     }
 
+    @Test func narrowerStudentFromItsOwnPretrainingGetsAFreshClassifierAndTheTeachersLabels() throws {
+        var teacherConfig = Self.config
+        teacherConfig.id2label = ["0": "O", "1": "B-X", "2": "I-X"]
+        let teacher = try XLMRModel(config: teacherConfig, head: .tokenClassification(labels: Self.labels))
+        teacher.initializeWeights(seed: 1)
+        var narrow = Self.config
+        narrow.hiddenSize = 4; narrow.intermediateSize = 6; narrow.numHiddenLayers = 2
+        let mlm = try XLMRModel(config: narrow, head: .maskedLM)
+        mlm.initializeWeights(seed: 2)
+        let dir = try Fixtures.temporaryDirectory("distill-narrow")
+        try mlm.save(dir)
+        let a = try Student.fromPretrained(dir, teacher: teacher, seed: 5), b = try Student.fromPretrained(dir, teacher: teacher, seed: 5)
+        #expect(a.head == teacher.head && a.config.hiddenSize == 4 && a.config.id2label == teacherConfig.id2label)
+        #expect(a.parameter("roberta.encoder.layer.1.output.dense.weight")!.array == mlm.parameter("roberta.encoder.layer.1.output.dense.weight")!.array)
+        #expect(a.parameter("classifier.weight")!.array == b.parameter("classifier.weight")!.array, "the fresh classifier is seeded")
+        #expect(a.parameter("classifier.weight")!.array.contains { $0 != 0 })
+        // Logit distillation works across widths.
+        let d = try Distiller(teacher: teacher, student: a, settings: DistillationSettings(), training: Self.training(), maxBatch: 2, maxTokens: 5)
+        #expect(try d.loss(Self.batch, gradients: true).total.isFinite)
+        // Another vocabulary, or a deeper student, is refused.
+        var otherVocab = narrow
+        otherVocab.vocabSize = 30
+        let wrong = try XLMRModel(config: otherVocab, head: .maskedLM)
+        let wrongDir = try Fixtures.temporaryDirectory("distill-vocab")
+        try wrong.save(wrongDir)
+        #expect { _ = try Student.fromPretrained(wrongDir, teacher: teacher, seed: 0) } throws: { "\($0)".contains("vocab_size 30, the teacher 20") }
+        var deep = narrow
+        deep.numHiddenLayers = 5
+        let deepDir = try Fixtures.temporaryDirectory("distill-deep")
+        try XLMRModel(config: deep, head: .maskedLM).save(deepDir)
+        #expect { _ = try Student.fromPretrained(deepDir, teacher: teacher, seed: 0) } throws: { "\($0)".contains("deeper than the teacher's 4 layers") }
+    }
+
     @Test(arguments: [false, true])
     func wholeStudentGradientMatchesFiniteDifferences(hiddenMSE: Bool) throws {
         let teacher = try Self.teacher()

@@ -176,12 +176,12 @@ package final class Distiller {
     /// epoch `score(epoch)` rates the student (dev F1), and the parameters of the best epoch are restored at the end.
     package func train<S: BatchSource>(epochs: Int, batchesPerEpoch: Int, source: inout S, observers: [StepObserver] = [],
                                        score: (Int) throws -> Double) throws -> Outcome {
-        precondition(epochs * batchesPerEpoch == training.steps, "Distiller.train: \(epochs) × \(batchesPerEpoch) steps, schedule has \(training.steps)")
+        precondition(epochs >= 1 && epochs * batchesPerEpoch == training.steps, "Distiller.train: \(epochs) × \(batchesPerEpoch) steps, schedule has \(training.steps)")
         var best: (score: Double, epoch: Int, parameters: [Float])? = nil
         var scores: [Double] = []
         var last: DistillationBatchLoss? = nil
         var step = 0
-        for epoch in 1...max(epochs, 1) where epochs > 0 {
+        for epoch in 1...epochs {
             for _ in 0..<batchesPerEpoch {
                 let batch = source.batch(step: step, rng: &rng)
                 let (record, loss) = try self.step(batch, step: step)
