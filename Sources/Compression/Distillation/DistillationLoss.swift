@@ -31,42 +31,44 @@ package enum DistillationLoss {
         let invN: Float = n > 0 ? 1 / Float(n) : 0
         let invT = 1 / T
         var klTotal: Double = 0, ceTotal: Double = 0
-        // Per-row scratch on the stack-like array: softmax(s/T), softmax(t/T), softmax(s).
-        var ps = [Float](repeating: 0, count: K), pt = [Float](repeating: 0, count: K), p1 = [Float](repeating: 0, count: K)
-        for r in 0..<N {
-            let sr = s + r * K, tr = t + r * K
-            let label = Int(labels[r])
-            if label == Int(Kernels.ignoreIndex) {
-                if let d = dlogits { (d + r * K).update(repeating: 0, count: K) }
-                continue
-            }
-            precondition(label >= 0 && label < K, "distillation: label \(label) outside 0..<\(K)")
-            // log-softmax of s/T and t/T, and of s, each shifted by its row maximum.
-            var ms = -Float.infinity, mt = -Float.infinity
-            for k in 0..<K { ms = max(ms, sr[k]); mt = max(mt, tr[k]) }
-            var zs: Float = 0, zt: Float = 0, z1: Float = 0
-            for k in 0..<K {
-                ps[k] = expf((sr[k] - ms) * invT); zs += ps[k]
-                pt[k] = expf((tr[k] - mt) * invT); zt += pt[k]
-                p1[k] = expf(sr[k] - ms); z1 += p1[k]
-            }
-            let logZs = logf(zs), logZt = logf(zt)
-            var kl: Double = 0
-            for k in 0..<K {
-                ps[k] /= zs; pt[k] /= zt; p1[k] /= z1
-                if pt[k] > 0 {
-                    // log pt − log ps with both logs in shifted form, exact where pt underflows to 0 (term is 0).
-                    let logPt = (tr[k] - mt) * invT - logZt, logPs = (sr[k] - ms) * invT - logZs
-                    kl += Double(pt[k]) * Double(logPt - logPs)
+        // Per-row scratch on the stack (no heap allocation in a training step): softmax(s/T), softmax(t/T), softmax(s).
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * K) { scratch in
+            let ps = scratch.baseAddress!, pt = ps + K, p1 = ps + 2 * K
+            for r in 0..<N {
+                let sr = s + r * K, tr = t + r * K
+                let label = Int(labels[r])
+                if label == Int(Kernels.ignoreIndex) {
+                    if let d = dlogits { (d + r * K).update(repeating: 0, count: K) }
+                    continue
                 }
-            }
-            klTotal += kl
-            ceTotal += Double(ms + logf(z1) - sr[label])
-            if let d = dlogits {
-                let dr = d + r * K
-                let a = alpha * T * invN, b = (1 - alpha) * invN
-                for k in 0..<K { dr[k] = a * (ps[k] - pt[k]) + b * p1[k] }
-                dr[label] -= b
+                precondition(label >= 0 && label < K, "distillation: label \(label) outside 0..<\(K)")
+                // log-softmax of s/T and t/T, and of s, each shifted by its row maximum.
+                var ms = -Float.infinity, mt = -Float.infinity
+                for k in 0..<K { ms = max(ms, sr[k]); mt = max(mt, tr[k]) }
+                var zs: Float = 0, zt: Float = 0, z1: Float = 0
+                for k in 0..<K {
+                    ps[k] = expf((sr[k] - ms) * invT); zs += ps[k]
+                    pt[k] = expf((tr[k] - mt) * invT); zt += pt[k]
+                    p1[k] = expf(sr[k] - ms); z1 += p1[k]
+                }
+                let logZs = logf(zs), logZt = logf(zt)
+                var kl: Double = 0
+                for k in 0..<K {
+                    ps[k] /= zs; pt[k] /= zt; p1[k] /= z1
+                    if pt[k] > 0 {
+                        // log pt − log ps with both logs in shifted form, exact where pt underflows to 0 (term is 0).
+                        let logPt = (tr[k] - mt) * invT - logZt, logPs = (sr[k] - ms) * invT - logZs
+                        kl += Double(pt[k]) * Double(logPt - logPs)
+                    }
+                }
+                klTotal += kl
+                ceTotal += Double(ms + logf(z1) - sr[label])
+                if let d = dlogits {
+                    let dr = d + r * K
+                    let a = alpha * T * invN, b = (1 - alpha) * invN
+                    for k in 0..<K { dr[k] = a * (ps[k] - pt[k]) + b * p1[k] }
+                    dr[label] -= b
+                }
             }
         }
         let kl = n > 0 ? klTotal / Double(n) : 0, ce = n > 0 ? ceTotal / Double(n) : 0
