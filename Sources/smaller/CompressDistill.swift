@@ -38,6 +38,9 @@ struct CompressDistill: ParsableCommand {
     @Option(help: "Threads for oneDNN.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Output folder for the student checkpoint, distill.log and summary.json.") var out: String
 
+    /// Bad teacher, student, data or map: the message alone, without the usage text a ValidationError prints.
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
     func validate() throws {
         guard (layers == nil) != (studentFrom == nil) else { throw ValidationError("give exactly one of --layers and --student-from") }
         guard alpha >= 0 && alpha <= 1 else { throw ValidationError("--alpha is \(alpha), expected in [0, 1]") }
@@ -68,8 +71,15 @@ struct CompressDistill: ParsableCommand {
                 FileHandle.standardError.write(Data(String(format: "\r[%3.0f%%] %@   ", fraction * 100, text).utf8))
             }
             FileHandle.standardError.write(Data("\n".utf8))
-        } catch let error as ValidationError { throw error } catch { throw ValidationError("\(error)") }
-        func number(_ key: String) -> Any { metrics[key].map { v -> Any in v.intValue ?? v.doubleValue ?? v.stringValue ?? v.boolValue ?? NSNull() } ?? NSNull() }
+        } catch { throw Failure(description: "\(error)") }
+        func number(_ key: String) -> Any {
+            guard let v = metrics[key] else { return NSNull() }
+            if let i = v.intValue { return i }
+            if let d = v.doubleValue { return d }
+            if let s = v.stringValue { return s }
+            if let b = v.boolValue { return b }
+            return NSNull()
+        }
         let scheme = "distill layers=\(number("distill.student_layers")) map=\(number("distill.layer_map")) alpha=\(alpha) temperature=\(temperature)"
             + (hiddenMSE ? " hidden_mse" : "") + (studentFrom != nil ? " student=\(studentFrom!)" : "")
         var summary: [String: Any] = ["scheme": scheme, "parameters": number("params"), "nonzeros": number("nonzeros"),

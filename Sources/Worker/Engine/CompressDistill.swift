@@ -42,6 +42,12 @@ package enum DistillPipeline {
 
         let student: XLMRModel, map: [Int]
         if let folder = job.studentFolder {
+            // Teacher and student read the same token ids: a student with its own tokenizer must have the teacher's.
+            let studentTokenizer = folder.appendingPathComponent(Checkpoint.tokenizerFile)
+            if FileManager.default.fileExists(atPath: studentTokenizer.path),
+               FileManager.default.contents(atPath: studentTokenizer.resolvingSymlinksInPath().path) != FileManager.default.contents(atPath: tokenizerURL.resolvingSymlinksInPath().path) {
+                throw ExecutionError("distill: the student's \(studentTokenizer.path) differs from the teacher's \(tokenizerURL.path); both must use the same tokenizer")
+            }
             student = try Student.fromPretrained(folder, teacher: teacher, seed: UInt64(job.seed))
             map = try Student.layerMap(job.map, teacher: teacherLayers, student: student.config.numHiddenLayers)
         } else {
