@@ -59,6 +59,19 @@ import Transformer
             .score(student, splits.test, windows: windows)
         #expect(abs(again.f1 - testF1) < 1e-12)
 
+        // A student from its own pretraining (path b) must share the teacher's tokenizer.
+        let other = dir.appendingPathComponent("other-tokenizer")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        for name in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: try #require(pre.artifacts[name]), to: other.appendingPathComponent(name))
+        }
+        try Data("not the teacher's tokenizer".utf8).write(to: other.appendingPathComponent("sentencepiece.bpe.model"))
+        var fromOther = DistillJob(teacherFolder: try #require(ft.artifacts["config.json"]).deletingLastPathComponent(), layers: nil)
+        fromOther.studentFolder = other
+        #expect {
+            try DistillPipeline.run(fromOther, data: splits, out: dir.appendingPathComponent("never"), log: TaskLog(url: dir.appendingPathComponent("y.log"))) { _, _ in }
+        } throws: { "\($0)".contains("both must use the same tokenizer") }
+
         // A teacher whose labels are not the data's is refused, naming both label sets.
         let wrong = dir.appendingPathComponent("wrong-teacher")
         try FileManager.default.createDirectory(at: wrong, withIntermediateDirectories: true)
