@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CDNNL", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "TensorCore", "TestSupport", "CAllocationCounter"], swiftSettings: numericSettings),
-        .testTarget(name: "CompressionTests", dependencies: ["Compression", "Training", "Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "Training", "Transformer", "TensorCore", "TextData", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TextDataTests", dependencies: ["TextData", "CSentencePiece", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TextData", "TestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CZeroMQ", "TestSupport"]),

@@ -89,6 +89,8 @@ enum JobSchema {
             .double("temperature", "a number > 0", 2.0) { $0 > 0 },
             .bool("hidden_mse", false),
             .int("epochs", 1...1000, 3),
+            .string("map", ""),
+            .bool("cache_teacher", false),
         ],
         "quantize": [
             .word("scheme", ["dynamic", "llm-int8", "static", "int4"], nil),

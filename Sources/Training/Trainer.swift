@@ -26,6 +26,10 @@ package struct StepRecord: Codable, Sendable, Equatable {
     package var gradNorm: Float
     package var seconds: Double
     package var tokens: Int
+    package init(step: Int, loss: Float, learningRate: Float, gradNorm: Float, seconds: Double, tokens: Int) {
+        self.step = step; self.loss = loss; self.learningRate = learningRate; self.gradNorm = gradNorm
+        self.seconds = seconds; self.tokens = tokens
+    }
 }
 
 /// Sees every finished step (progress bars, logs, the Worker's heartbeats).

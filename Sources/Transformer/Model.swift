@@ -155,6 +155,23 @@ package final class XLMRModel {
     /// The logits of that pass are consumed (they hold ∂loss/∂logits).
     package func backward(workspace w: Workspace) {
         precondition(w.training && w.lastForwardTrained && w.lastLoss != nil, "backward needs a training forward pass with labels")
+        backwardPass(w, hiddenGradients: [:])
+    }
+
+    /// The distillation seam: backward from the caller's own loss. After a training forward pass WITHOUT labels,
+    /// `logitGradients` holds ∂loss/∂logits, (headRows, outputs) as `Workspace.logits(outputs:)` lays them out;
+    /// `hiddenGradients[l]`, when present, is ∂loss/∂(output of encoder layer l), (B, T, C), added into the hidden
+    /// gradient as the backward pass reaches that layer. Accumulates into `gradients` like `backward(workspace:)`.
+    package func backward(workspace w: Workspace, logitGradients: UnsafePointer<Float>,
+                          hiddenGradients: [Int: UnsafePointer<Float>] = [:]) {
+        precondition(w.training && w.lastForwardTrained, "backward needs a training forward pass")
+        precondition(hiddenGradients.keys.allSatisfy { $0 >= 0 && $0 < config.numHiddenLayers }, "hidden gradient for a layer outside 0..<\(config.numHiddenLayers)")
+        let logits = w.logits(outputs: outputCount)
+        logits.pointer.update(from: logitGradients, count: w.headRows * outputCount)
+        backwardPass(w, hiddenGradients: hiddenGradients)
+    }
+
+    private func backwardPass(_ w: Workspace, hiddenGradients: [Int: UnsafePointer<Float>]) {
         let c = config, B = w.batch, T = w.tokens, N = B * T, C = c.hiddenSize
         let p = parameters.pointer, g = gradients.pointer
         let dHidden = w.dHidden!.pointer, s = w.scratch!
@@ -170,6 +187,8 @@ package final class XLMRModel {
         for l in stride(from: c.numHiddenLayers - 1, through: 0, by: -1) {
             let shape = AttentionShape(B: B, T: T, NH: c.heads(layer: l), HS: c.headSize)
             let x = l > 0 ? w.layers[l - 1].out.pointer : w.embeddings.out.pointer
+            // Distillation hook: an extra loss on this layer's output (hidden-state MSE) joins its gradient here.
+            if let extra = hiddenGradients[l] { Kernels.accumulate(extra, into: dHidden, N * C) }
             slots.layers[l].backward(x, dHidden: dHidden, a: w.layers[l], s: s, shape: shape, config: c,
                                      dropout: (hiddenDrop, attentionDrop), params: p, grads: g)
         }
@@ -198,5 +217,13 @@ package final class XLMRModel {
                 throw ModelError("label \(l) at batch row \(i / b.tokens), position \(i % b.tokens) is outside 0..<\(outputCount) (or -100)")
             }
         }
+    }
+}
+
+extension Workspace {
+    /// The output of encoder layer `layer` from the last forward pass, (B, T, C) (post-LayerNorm, as transformers'
+    /// hidden_states[layer + 1]). Valid until the next forward pass; read by distillation's hidden-state loss.
+    package func layerOutput(_ layer: Int) -> Tensor {
+        Tensor(layers[layer].out.pointer, [batch, tokens, layers[layer].out.shape[2]])
     }
 }

@@ -1,0 +1,87 @@
+// The distill compress task end to end on the synthetic corpus: pretrain → finetune (2-layer teacher) → distill
+// to 1 layer; the student checkpoint loads with the teacher's labels and re-evaluates to the reported test F1;
+// the record carries the distill keys; and a teacher with another label set is a clear error.
+import Experiment
+import Foundation
+import Testing
+import TestSupport
+import TextData
+import Transformer
+@testable import Worker
+
+@Suite struct DistillTaskTests {
+    @Test func distillTaskRunsEndToEnd() throws {
+        let dir = try Fixtures.temporaryDirectory("distill-task")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yaml = """
+            name: tiny-distill
+            data: {source: synthetic, synthetic_sentences: 200}
+            model: {layers: 2, hidden: 32, heads: 2, ffn: 64, max_length: 32, vocab: 400}
+            pretrain: {steps: 20, batch: 8, learning_rate: 1.0e-3}
+            finetune: {epochs: 2, batch: 8, learning_rate: 1.0e-3}
+            seeds: [7]
+            languages: [syn-ton]
+            compression:
+              - distill: {layers: 1, map: "0", epochs: 2, hidden_mse: true, cache_teacher: true}
+            """
+        let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
+        let pretrain = try #require(graph.tasks.first { $0.spec.kind == .pretrain })
+        let finetune = try #require(graph.tasks.first { $0.spec.kind == .finetune })
+        let compress = try #require(graph.tasks.first { $0.spec.kind == .compress })
+        #expect(compress.spec.inputs == [finetune.id], "the teacher is the fine-tuned checkpoint")
+        let executor = EngineExecutor()
+        func request(_ task: PlannedTask, inputs: [String: [String: URL]]) -> ExecutionRequest {
+            ExecutionRequest(taskID: task.id, spec: task.spec, attempt: 1, inputs: inputs,
+                             workDirectory: dir.appendingPathComponent(String(task.id.prefix(8))), threads: 1,
+                             log: TaskLog(url: dir.appendingPathComponent("\(task.id.prefix(8)).log")))
+        }
+        let pre = try executor.execute(request(pretrain, inputs: [:])) { _, _ in }
+        let ft = try executor.execute(request(finetune, inputs: [pretrain.id: pre.artifacts])) { _, _ in }
+        let out = try executor.execute(request(compress, inputs: [finetune.id: ft.artifacts])) { _, _ in }
+
+        #expect(out.metrics["distill.teacher_layers"]?.intValue == 2)
+        #expect(out.metrics["distill.student_layers"]?.intValue == 1)
+        #expect(out.metrics["distill.layer_map"]?.stringValue == "0")
+        #expect(out.metrics["distill.teacher_test_f1"]?.doubleValue == ft.metrics["test.f1"]?.doubleValue,
+                "the teacher re-evaluated in the distill task scores what its own record says")
+        #expect((out.metrics["params"]?.intValue ?? .max) < (ft.metrics["params"]?.intValue ?? 0))
+        #expect(out.metrics["distill.final_hidden_mse"] != nil && out.metrics["bytes"] != nil)
+        let testF1 = try #require(out.metrics["test.f1"]?.doubleValue)
+
+        // The student is a normal checkpoint: it loads with the label names and re-evaluates to the reported F1.
+        let folder = try #require(out.artifacts["config.json"]).deletingLastPathComponent()
+        let student = try XLMRModel.load(folder)
+        #expect(student.config.numHiddenLayers == 1 && student.config.id2label?["1"] == "B-PER")
+        let tokenizer = try XLMRTokenizer(contentsOf: folder.appendingPathComponent("sentencepiece.bpe.model").path)
+        let splits = try Corpora.ner(try TaskData.source(try EngineSettings(compress.spec), needsText: false), language: "syn-ton")
+        let windows = try tokenizer.align(splits.test, labels: .masakhaNER, maxLength: 32)
+        let again = try NEREvaluator(tokenizer: tokenizer, labels: .masakhaNER, maxLength: 32, batchSize: 5)
+            .score(student, splits.test, windows: windows)
+        #expect(abs(again.f1 - testF1) < 1e-12)
+
+        // A student from its own pretraining (path b) must share the teacher's tokenizer.
+        let other = dir.appendingPathComponent("other-tokenizer")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        for name in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: try #require(pre.artifacts[name]), to: other.appendingPathComponent(name))
+        }
+        try Data("not the teacher's tokenizer".utf8).write(to: other.appendingPathComponent("sentencepiece.bpe.model"))
+        var fromOther = DistillJob(teacherFolder: try #require(ft.artifacts["config.json"]).deletingLastPathComponent(), layers: nil)
+        fromOther.studentFolder = other
+        #expect {
+            try DistillPipeline.run(fromOther, data: splits, out: dir.appendingPathComponent("never"), log: TaskLog(url: dir.appendingPathComponent("y.log"))) { _, _ in }
+        } throws: { "\($0)".contains("both must use the same tokenizer") }
+
+        // A teacher whose labels are not the data's is refused, naming both label sets.
+        let wrong = dir.appendingPathComponent("wrong-teacher")
+        try FileManager.default.createDirectory(at: wrong, withIntermediateDirectories: true)
+        let teacher = try XLMRModel.load(try #require(ft.artifacts["config.json"]).deletingLastPathComponent(), head: .tokenClassification(labels: 5))
+        try teacher.save(wrong)
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("sentencepiece.bpe.model"), to: wrong.appendingPathComponent("sentencepiece.bpe.model"))
+        var job = DistillJob(teacherFolder: wrong, layers: 1)
+        job.epochs = 1
+        #expect {
+            try DistillPipeline.run(job, data: splits, out: dir.appendingPathComponent("never"), log: TaskLog(url: dir.appendingPathComponent("x.log"))) { _, _ in }
+        } throws: { "\($0)".contains("differ from the data's") && "\($0)".contains("(5)") }
+    }
+}
