@@ -1,7 +1,7 @@
 // Pruning benchmarks for `smaller bench compress`: on the AfriBERTa-small shape (random weights), batch-32 ×
 // seq-128 throughput and batch-1 latency of dense fp32, 50% heads + 50% FFN neurons removed, and 90%
 // unstructured sparsity (dense kernel; and the CSR kernel on the encoder's linear layers alone), plus the
-// compact checkpoint's bytes against dense. `PruningBench.measure` returns plain numbers; the hidden
+// compact checkpoint's bytes against dense. Model variants are timed interleaved, round by round. `PruningBench.measure` returns plain numbers; the hidden
 // `smaller compress bench-prune` prints them until the lead folds them into `bench compress`.
 import ArgumentParser
 import Compression
@@ -47,28 +47,39 @@ enum PruningBench {
             for i in 0..<batch { v[i * T] = 0; v[i * T + T - 1] = 2 }
             return TokenBatch(batch: batch, tokens: T, ids: v)
         }
-        func variant(_ name: String, _ model: XLMRModel) throws -> Variant {
-            var rng = Xoshiro256(seed: 0)
-            var timings: [Timing] = []
-            for B in [32, 1] {
-                let batch = ids(B)
-                let w = Workspace(config: model.config, head: model.head, maxBatch: B, maxTokens: T, training: false)
-                timings.append(try time(warmup, repeats) { _ = try model.forward(batch, workspace: w, training: false, rng: &rng) })
-            }
-            let r = Pruning.report(model, structure: .unstructured)
-            log("\(name): B32 \(timings[0].median_ms) ms, B1 \(timings[1].median_ms) ms")
-            return Variant(name: name, parameters: r.parameters, nonzeros: r.nonZeros, batch32: timings[0], batch1: timings[1],
-                           sequencesPerSecond: 32_000 / timings[0].median_ms)
-        }
-        var variants = [try variant("dense fp32", dense)]
         let heads = try StructuredPruning.prune(dense, structure: .heads, fraction: 0.5, scope: .global).model
         let both = try StructuredPruning.prune(heads, structure: .neurons, fraction: 0.5, scope: .global).model
-        variants.append(try variant("structured 50% heads + 50% neurons", both))
         let sparse = try XLMRModel(config: c, head: dense.head)
         sparse.parameters.copy(from: dense.parameters)
         let tensors = MagnitudePruning.prunableTensors(of: sparse)
         try MagnitudePruning.prune(sparse, sparsity: 0.9, scope: .global, tensors: tensors)
-        variants.append(try variant("unstructured 90% (dense kernel)", sparse))
+        let models = [("dense fp32", dense), ("structured 50% heads + 50% neurons", both), ("unstructured 90% (dense kernel)", sparse)]
+        // Runs are interleaved (one of each model per round), so load from other processes hits all alike.
+        var ms = [[[Double]]](repeating: [[], []], count: models.count)
+        var rng = Xoshiro256(seed: 0)
+        for (bi, B) in [32, 1].enumerated() {
+            let batch = ids(B)
+            let spaces = models.map { Workspace(config: $0.1.config, head: $0.1.head, maxBatch: B, maxTokens: T, training: false) }
+            for round in 0..<(warmup + repeats) {
+                for (i, (_, model)) in models.enumerated() {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    try model.forward(batch, workspace: spaces[i], training: false, rng: &rng)
+                    if round >= warmup { ms[i][bi].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+                }
+            }
+        }
+        func stat(_ v: [Double]) -> Timing {
+            let s = v.sorted()
+            let median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+            return Timing(median_ms: median, p95_ms: s[min(s.count - 1, Int((Double(s.count) * 0.95).rounded(.up)) - 1)])
+        }
+        let variants = models.enumerated().map { i, m in
+            let r = Pruning.report(m.1, structure: .unstructured)
+            let v = Variant(name: m.0, parameters: r.parameters, nonzeros: r.nonZeros, batch32: stat(ms[i][0]), batch1: stat(ms[i][1]),
+                            sequencesPerSecond: 32_000 / stat(ms[i][0]).median_ms)
+            log("\(m.0): B32 \(v.batch32.median_ms) ms, B1 \(v.batch1.median_ms) ms")
+            return v
+        }
 
         // The encoder's linear layers alone: dense sgemm vs CSR at 90%.
         let mats = tensors.map { name -> (e: ParameterLayout.Entry, csr: CSRMatrix) in
