@@ -35,6 +35,8 @@ package protocol TaskExecutor: Sendable {
     /// Whether each task's log file is uploaded to the coordinator with its result (engine tasks: yes; noop
     /// tasks keep theirs on the worker, since uploading would dominate their cost).
     var uploadsLogs: Bool { get }
+    /// Whether the task finishes at once, so the worker runs it on its own loop rather than on a new thread.
+    func runsInline(_ spec: TaskSpec) -> Bool
     func execute(_ request: ExecutionRequest, progress: @escaping @Sendable (Double, String) -> Void) throws -> ExecutionOutput
 }
 
@@ -81,6 +83,7 @@ package final class TaskLog: @unchecked Sendable {
 
 extension TaskExecutor {
     package var uploadsLogs: Bool { true }
+    package func runsInline(_ spec: TaskSpec) -> Bool { false }
 }
 
 package struct ExecutionError: Error, CustomStringConvertible {
@@ -98,6 +101,30 @@ package struct NoopExecutor: TaskExecutor {
 
     package init(crash: @escaping @Sendable () -> Void) { self.crash = crash }
 
+    /// Keeps this thread busy until it has used `cpuSeconds` of CPU time (not wall time: a fixed amount of
+    /// work, which takes longer when the core is shared). Returns the iterations, so the loop is not elided.
+    static func burn(cpuSeconds: Double) -> UInt64 {
+        func cpu() -> Double {
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        }
+        let end = cpu() + cpuSeconds
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15, iterations: UInt64 = 0
+        while cpu() < end {
+            for _ in 0..<10_000 { x = x &* 6364136223846793005 &+ 1442695040888963407 }
+            iterations &+= 10_000
+        }
+        return iterations &+ (x & 1)
+    }
+
+    /// A 0 s noop that writes nothing finishes at once (a crash on request ends the process either way).
+    package func runsInline(_ spec: TaskSpec) -> Bool {
+        let params = spec.params["noop"]?.objectValue ?? [:]
+        return (params["seconds"]?.doubleValue ?? 0) == 0 && (params["output_bytes"]?.intValue ?? 0) == 0
+            && params["burn"] == nil
+    }
+
     package func execute(_ request: ExecutionRequest, progress: @escaping @Sendable (Double, String) -> Void) throws -> ExecutionOutput {
         let params = request.spec.params["noop"]?.objectValue ?? [:]
         let seconds = params["seconds"]?.doubleValue ?? 0
@@ -112,7 +139,10 @@ package struct NoopExecutor: TaskExecutor {
             request.log.write("crashing the worker on request")
             crash()
         }
-        if seconds > 0 {
+        if seconds > 0, params["burn"] == .bool(true) {
+            request.log.write("burning \(Self.burn(cpuSeconds: seconds)) iterations")
+            progress(1, "burnt \(seconds) s of CPU")
+        } else if seconds > 0 {
             let steps = max(1, min(10, Int(seconds / 0.1)))
             for step in 1...steps {
                 Thread.sleep(forTimeInterval: seconds / Double(steps))

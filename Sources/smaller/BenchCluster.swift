@@ -12,6 +12,7 @@ struct BenchCluster: ParsableCommand {
     @Option(help: "Noop tasks in the throughput grid.") var tasks: Int = 5000
     @Option(help: "Local worker processes.") var workers: Int = 2
     @Flag(help: "Print JSON instead of a table.") var json = false
+    @Flag(help: "Also print where the coordinator's and the workers' time went (timing counters).") var profile = false
 
     struct Numbers: Codable {
         var tasks: Int
@@ -37,6 +38,13 @@ struct BenchCluster: ParsableCommand {
         let (first, last) = try journal.span()
         let seconds = max(last - first, 1e-9)
         let latencies = server.dispatchLatencies.sorted()
+        if profile {
+            print("coordinator, \(tasks) tasks (µs/item is per task):\n\(server.phases.table(per: tasks))")
+            for i in 0..<workers {
+                let log = (try? String(contentsOf: runDir.appendingPathComponent("workers/\(i)/worker.log"), encoding: .utf8)) ?? ""
+                if let range = log.range(of: "profile over") { print("worker \(i): \(log[range.lowerBound...])") }
+            }
+        }
         func pct(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(p * Double(latencies.count)))] * 1000 }
 
         // 2. Recovery: one long task; SIGKILL the worker holding it; time until it is leased elsewhere.
@@ -73,6 +81,7 @@ struct BenchCluster: ParsableCommand {
     func runCoordinator(_ job: JobSpec, _ runDir: URL, measure: Bool, workers: Int,
                         whileRunning: (LocalWorkers) throws -> Void) throws -> (CoordinatorServer, CoordinatorOutcome?) {
         let pool = LocalWorkers(runDirectory: runDir)
+        if profile && measure { pool.extraArguments = ["--profile"] }
         var options = CoordinatorOptions(runDirectory: runDir, bind: "tcp://127.0.0.1:*")
         options.measureDispatch = measure
         options.log = { _ in }

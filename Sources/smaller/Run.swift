@@ -84,6 +84,8 @@ final class LocalWorkers: @unchecked Sendable {
     var stopping = false
     var restarts = 0
     var endpoint = ""
+    /// Appended to every worker's command line (`--profile` for `smaller bench cluster --profile`).
+    var extraArguments: [String] = []
     static let maxRestarts = 1000
 
     init(runDirectory: URL) { self.runDirectory = runDirectory }
@@ -107,7 +109,7 @@ final class LocalWorkers: @unchecked Sendable {
         _ = try? logHandle?.seekToEnd()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: SelfExecutable.path)
-        process.arguments = ["worker", "--connect", endpoint, "--dir", dir.path, "--threads", "1"]
+        process.arguments = ["worker", "--connect", endpoint, "--dir", dir.path, "--threads", "1"] + extraArguments
         process.standardOutput = logHandle
         process.standardError = logHandle
         process.standardInput = FileHandle.nullDevice
