@@ -70,6 +70,7 @@ package final class CoordinatorServer {
         try journal.setMeta("job", job.name)
         try journal.register(graph, retryFailed: options.retryFailed, now: Date().timeIntervalSince1970)
         let (restored, leases) = try journal.restore(graph)
+        try journal.writeMissingResultFiles()
         let config = CoordinatorConfig(runID: runID, leasePrefix: "l\(UUID().uuidString.prefix(8).lowercased())",
                                        execution: job.execution)
         state = CoordinatorState(graph: graph, config: config, restored: restored, issuedLeases: leases, now: 0)
@@ -128,11 +129,12 @@ package final class CoordinatorServer {
             }
             zap?.serve()
             var actions: [CoordinatorAction] = []
-            var t = PhaseTimes.clock()
+            var t = phases.clock()
             let woke = try socket.poll(timeoutMs: Int(tickEvery * 1000))
             t = phases.add("poll (idle)", since: t)
             if woke {
-                var budget = 1000
+                // A short batch keeps READY → TASK under a millisecond; a batch is still one transaction.
+                var budget = 64
                 while budget > 0, let frames = try socket.receive(timeoutMs: 0) {
                     t = phases.add("receive", since: t)
                     budget -= 1
@@ -145,7 +147,7 @@ package final class CoordinatorServer {
                         actions = []
                     }
                     actions += handle(frames)
-                    t = PhaseTimes.clock()
+                    t = phases.clock()
                 }
             }
             if now - lastTick >= tickEvery {
@@ -154,9 +156,10 @@ package final class CoordinatorServer {
                 t = phases.add("tick", since: t)
             }
             finished = try perform(actions, socket)
-            t = PhaseTimes.clock()
+            t = phases.clock()
             if now - lastStatus >= 0.5 { writeStatus(); phases.add("status", since: t) }
         }
+        journal.flushResultFiles()
         writeStatus()
         // Give the BYEs a moment to leave before the socket closes (linger is 0).
         let flushUntil = now + 0.2
@@ -182,7 +185,7 @@ package final class CoordinatorServer {
         let from = Self.key(identity)
         identities[from] = identity
         let message: Message
-        var t = PhaseTimes.clock()
+        var t = phases.clock()
         do {
             message = try WireCodec.decode(Array(frames.dropFirst()), direction: .toCoordinator)
         } catch {
@@ -203,9 +206,9 @@ package final class CoordinatorServer {
     /// Journal first (one transaction), then everything else in order. Returns the finish flag if reached.
     func perform(_ actions: [CoordinatorAction], _ socket: ZMQSocket) throws -> Bool? {
         let entries = actions.compactMap { if case .journal(let e) = $0 { e } else { nil } }
-        var t = PhaseTimes.clock()
-        try journal.apply(entries, now: Date().timeIntervalSince1970)
-        if !entries.isEmpty { t = phases.add("journal", since: t, count: entries.count) }
+        var t = phases.clock()
+        try journal.apply(entries, now: Date().timeIntervalSince1970, phases: &phases)
+        t = phases.clock()
         defer { phases.add("send", since: t) }
         var finished: Bool? = nil
         for action in actions {

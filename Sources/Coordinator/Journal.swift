@@ -3,6 +3,7 @@
 import Experiment
 import Foundation
 import GRDB
+import Wire
 
 package final class Journal: @unchecked Sendable {
     package let db: DatabaseQueue
@@ -84,23 +85,34 @@ package final class Journal: @unchecked Sendable {
         }
     }
 
-    /// Writes a batch of entries in one transaction (and each done record as `results/<id>.json`, first).
-    /// The coordinator calls this once per loop iteration with everything that iteration decided (group
-    /// commit), before it sends anything: one transaction for many leases and results.
+    /// Writes a batch of entries in one transaction. The coordinator calls this once per loop iteration with
+    /// everything that iteration decided (group commit), before it sends anything: one transaction for many
+    /// leases and results. Each done record is then also exported as `results/<id>.json` by a background
+    /// writer (creating a file costs more than the rest of a noop task); the journal's `results` table is
+    /// the durable copy, and `writeMissingResultFiles` (at every start) restores files a crash cut short.
     package func apply(_ entries: [JournalEntry], now: Double) throws {
+        var phases = PhaseTimes(enabled: false)
+        try apply(entries, now: now, phases: &phases)
+    }
+
+    /// The same, timing its parts into `phases` (`smaller bench cluster --profile`).
+    package func apply(_ entries: [JournalEntry], now: Double, phases: inout PhaseTimes) throws {
         guard !entries.isEmpty else { return }
+        var t = phases.clock()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let resultsDir = runDirectory.appendingPathComponent("results")
         var recordJSON: [String: String] = [:]
+        var files: [(URL, Data)] = []
         for case .done(let task, let record) in entries {
-            if !madeResultsDirectory {
-                try FileManager.default.createDirectory(at: resultsDir, withIntermediateDirectories: true)
-                madeResultsDirectory = true
-            }
             let json = try record.json()
-            try Self.replace(resultsDir.appendingPathComponent("\(task).json"), with: json)
+            files.append((resultsDir.appendingPathComponent("\(task).json"), json))
             recordJSON[task] = String(decoding: json, as: UTF8.self)
+        }
+        t = phases.add("journal: json", since: t)
+        defer {
+            phases.add("journal: sqlite", since: t)
+            if !files.isEmpty { exportResultFiles(files) }
         }
         // Statements are compiled once per connection (cachedStatement), not once per entry.
         func run(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws {
@@ -140,6 +152,39 @@ package final class Journal: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    private let fileWriter = DispatchQueue(label: "smaller.results-files")
+
+    private func exportResultFiles(_ files: [(URL, Data)]) {
+        let dir = runDirectory.appendingPathComponent("results")
+        fileWriter.async { [self] in
+            if !madeResultsDirectory {
+                try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                madeResultsDirectory = true
+            }
+            for (url, data) in files { try? Self.replace(url, with: data) }
+        }
+    }
+
+    /// Waits until every result file handed to the background writer is written.
+    package func flushResultFiles() { fileWriter.sync {} }
+
+    /// Writes `results/<id>.json` for every journaled result that has none (a crash between the commit and
+    /// the background write); returns how many.
+    @discardableResult
+    package func writeMissingResultFiles() throws -> Int {
+        let dir = runDirectory.appendingPathComponent("results")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let present = Set((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+        var written = 0
+        for (task, json) in try db.read({ db in
+            try Row.fetchAll(db, sql: "SELECT task, record FROM results").map { ($0["task"] as String, $0["record"] as String) }
+        }) where !present.contains("\(task).json") {
+            try Self.replace(dir.appendingPathComponent("\(task).json"), with: Data(json.utf8))
+            written += 1
+        }
+        return written
     }
 
     /// Write-then-rename without an fsync: as durable as the WAL journal at synchronous=NORMAL (it survives a

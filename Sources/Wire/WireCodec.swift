@@ -29,11 +29,8 @@ package enum WireError: Error, Equatable, CustomStringConvertible {
 }
 
 package enum WireCodec {
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return e
-    }()
+    /// Keys unsorted: the wire needs no canonical form, and sorting costs a noticeable share of a noop task.
+    static let encoder = JSONEncoder()
 
     package static func encode(_ message: Message) -> [[UInt8]] {
         var frames: [[UInt8]] = [ProtocolConstants.tag, Array(message.command.utf8)]

@@ -40,42 +40,70 @@ package protocol TaskExecutor: Sendable {
     func execute(_ request: ExecutionRequest, progress: @escaping @Sendable (Double, String) -> Void) throws -> ExecutionOutput
 }
 
-/// A per-task, per-attempt log file; its tail goes into FAIL messages and failed records.
+/// A per-task, per-attempt log file; its tail goes into FAIL messages and failed records. Tasks that run
+/// inline (a 0 s noop) share one open file instead (`logs/inline.log`, each line naming the task): creating a
+/// file costs more than such a task; their lines are also kept in memory for the tail.
 package final class TaskLog: @unchecked Sendable {
     package let url: URL
-    private let handle: FileHandle?
+    private let fd: Int32
+    private let ownsFD: Bool
+    /// In shared mode: the prefix of every line (task and attempt) and the lines written, for `tail`.
+    private let prefix: String?
+    private var lines: [String] = []
     private let lock = NSLock()
+
+    /// Appends to an already open file shared by many tasks (the caller keeps `fd` open and closes it).
+    package init(sharedFD fd: Int32, url: URL, prefix: String) {
+        self.url = url
+        self.fd = fd
+        ownsFD = false
+        self.prefix = prefix
+    }
 
     package init(url: URL) {
         self.url = url
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-        handle = try? FileHandle(forWritingTo: url)
+        ownsFD = true
+        prefix = nil
+        // Plain open(2): FileManager.createFile writes atomically with an fsync, which cost a noop task
+        // milliseconds; a log needs no more durability than the process that writes it.
+        var fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0, errno == ENOENT {
+            try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        }
+        self.fd = fd
     }
 
-    deinit { try? handle?.close() }
+    deinit { if ownsFD, fd >= 0 { close(fd) } }
 
     nonisolated(unsafe) private static let formatter = ISO8601DateFormatter()
+    nonisolated(unsafe) private static var lastStamp: (second: Int, text: String) = (-1, "")
     private static let formatterLock = NSLock()
 
-    /// An ISO 8601 time stamp (one shared formatter; making one per line costs more than the line).
+    /// An ISO 8601 time stamp to the second (formatted once per second: the formatter costs more than a line).
     package static func stamp(_ date: Date = Date()) -> String {
+        let second = Int(date.timeIntervalSince1970.rounded(.down))
         formatterLock.lock()
         defer { formatterLock.unlock() }
-        return formatter.string(from: date)
+        if lastStamp.second != second { lastStamp = (second, formatter.string(from: date)) }
+        return lastStamp.text
     }
 
     package func write(_ line: String) {
         lock.lock()
         defer { lock.unlock() }
-        let stamp = Self.stamp()
-        handle?.write(Data("\(stamp) \(line)\n".utf8))
+        guard fd >= 0 else { return }
+        var text = prefix.map { "\(Self.stamp()) \($0) \(line)\n" } ?? "\(Self.stamp()) \(line)\n"
+        if prefix != nil { lines.append(String(text.dropLast())) }
+        _ = text.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
     }
 
     /// The last `lines` lines of the log.
-    package func tail(lines: Int = 20) -> String {
+    package func tail(lines count: Int = 20) -> String {
         lock.lock()
         defer { lock.unlock() }
+        if prefix != nil { return lines.suffix(count).joined(separator: "\n") }
+        let lines = count
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1).joined(separator: "\n")
     }

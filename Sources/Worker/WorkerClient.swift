@@ -95,6 +95,7 @@ package final class WorkerClient {
     deinit {
         close(wakePipe[0])
         close(wakePipe[1])
+        if inlineLog >= 0 { close(inlineLog) }
     }
 
     var now: Double { Double(DispatchTime.now().uptimeNanoseconds - clock0) / 1e9 }
@@ -116,7 +117,7 @@ package final class WorkerClient {
                 Thread.sleep(forTimeInterval: 0.05)
                 return "stopped"
             }
-            var t = PhaseTimes.clock()
+            var t = phases.clock()
             let woke = try socket?.poll(timeoutMs: 50, orFileDescriptor: wakePipe[0]) ?? (socket: false, fd: false)
             t = phases.add("poll (idle)", since: t)
             if woke.fd { drainWakePipe() }
@@ -133,14 +134,14 @@ package final class WorkerClient {
                     t = phases.add("decode", since: t)
                     if case .chunk(let chunk) = message { try receiveChunk(chunk) }
                     try perform(state.handle(.message(message), now: now))
-                    t = PhaseTimes.clock()
+                    t = phases.clock()
                     if self.socket == nil || state.isExited { break }
                 }
             } else if socket == nil {
                 Thread.sleep(forTimeInterval: 0.01)
             }
             // A finished task starts the next held one, which may finish at once (inline): drain them all.
-            t = PhaseTimes.clock()
+            t = phases.clock()
             while let box = mailbox {
                 let (finished, progress) = box.take()
                 if let (f, text) = progress { try perform(state.handle(.progress(f, text), now: now)) }
@@ -194,7 +195,7 @@ package final class WorkerClient {
 
     func send(_ message: Message) {
         guard let socket else { return }
-        let t = PhaseTimes.clock()
+        let t = phases.clock()
         do { try socket.trySend(WireCodec.encode(message)) } catch { log("send failed: \(error)") }
         phases.add("send", since: t)
     }
@@ -260,14 +261,35 @@ package final class WorkerClient {
 
     // MARK: Running
 
+    var inlineLog: Int32 = -1
+
+    /// `logs/inline.log`, opened once for appending: the log of every task that runs inline.
+    func inlineLogFD() -> Int32? {
+        if inlineLog < 0 {
+            let dir = options.workDirectory.appendingPathComponent("logs")
+            try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            inlineLog = open(dir.appendingPathComponent("inline.log").path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        }
+        return inlineLog >= 0 ? inlineLog : nil
+    }
+
     func start(_ assignment: TaskAssignment) {
-        let t = PhaseTimes.clock()
+        var t = phases.clock()
         tasksRun += 1
-        defer { phases.add("task start", since: t) }
+        defer { phases.add("task: prepare", since: t) }
         let box = TaskMailbox(wakeFD: wakePipe[1])
         mailbox = box
         let base = options.workDirectory
-        let log = TaskLog(url: base.appendingPathComponent("logs/\(assignment.task)-\(assignment.attempt).log"))
+        let executor = options.executors[assignment.spec.executor]
+        let inline = executor?.runsInline(assignment.spec) ?? true
+        let log: TaskLog
+        if inline, let fd = inlineLogFD() {
+            log = TaskLog(sharedFD: fd, url: base.appendingPathComponent("logs/inline.log"),
+                          prefix: "\(assignment.task.prefix(16))-\(assignment.attempt)")
+        } else {
+            log = TaskLog(url: base.appendingPathComponent("logs/\(assignment.task)-\(assignment.attempt).log"))
+        }
+        t = phases.add("task: log open", since: t)
         // Created by the executor when it writes outputs (most noop tasks write none: two system calls saved).
         let scratch = base.appendingPathComponent("scratch/\(assignment.lease)")
         var inputs: [String: [String: URL]] = [:]
@@ -276,10 +298,8 @@ package final class WorkerClient {
         }
         let request = ExecutionRequest(taskID: assignment.task, spec: assignment.spec, attempt: assignment.attempt,
                                        inputs: inputs, workDirectory: scratch, threads: options.threads, log: log)
-        let executor = options.executors[assignment.spec.executor]
         let cache = self.cache
         let hello = state.config.hello
-        let inline = executor?.runsInline(assignment.spec) ?? true
         let body: @Sendable () -> Void = {
             let started = Date().timeIntervalSince1970
             log.write("task \(assignment.spec.title) id \(assignment.task) lease \(assignment.lease) attempt \(assignment.attempt) on \(hello.worker)")
@@ -296,7 +316,7 @@ package final class WorkerClient {
                                           artifacts: refs, engineVersion: hello.engine, host: hello.host, worker: hello.worker,
                                           threads: hello.threads, attempt: assignment.attempt, startedAt: started,
                                           endedAt: Date().timeIntervalSince1970)
-                if executor.uploadsLogs { record.log = try? cache.put(file: log.url, name: "task.log") }
+                if executor.uploadsLogs, !inline { record.log = try? cache.put(file: log.url, name: "task.log") }
                 box.finish(.result(TaskResult(task: assignment.task, lease: assignment.lease, record: record)), wake: !inline)
             } catch {
                 log.write("failed: \(error)")
@@ -306,7 +326,12 @@ package final class WorkerClient {
             if access(scratch.path, F_OK) == 0 { try? FileManager.default.removeItem(at: scratch) }
         }
         // Tasks that finish at once (a 0 s noop) run here: a thread would cost more than the task.
-        if inline { body(); return }
+        if inline {
+            t = phases.add("task: prepare", since: t)
+            body()
+            t = phases.add("task: run inline", since: t)
+            return
+        }
         let thread = Thread(block: body)
         thread.stackSize = 8 << 20
         thread.start()

@@ -76,7 +76,10 @@ func processAlive(_ pid: Int32) -> Bool {
             .split(separator: "\n").compactMap { Int32($0) }
         #expect(pids.count == 3)
         #expect(waitUntil(seconds: 30) { slowRun.coordinatorLog.components(separatedBy: "joined").count - 1 == 3 }, "\(slowRun.coordinatorLog)")
-        #expect(waitUntil(seconds: 30) { ((try? slowRun.states()) ?? [:]).values.contains("leased") })
+        var lastError = ""
+        #expect(waitUntil(seconds: 30) {
+            do { return try slowRun.states().values.contains("leased") } catch { lastError = "\(error)"; return false }
+        }, "\(lastError)")
         let stopped = shell("'\(script)/stop.sh'", in: dir, environment: env)
         #expect(stopped.status == 0, "\(stopped.output)")
         #expect(waitUntil(seconds: 20) { !pids.contains(where: processAlive) }, "workers still running after stop.sh")
