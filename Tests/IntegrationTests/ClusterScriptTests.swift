@@ -10,24 +10,18 @@ import Glibc
 #endif
 
 /// Runs `script` with /bin/sh in `dir` with extra environment; returns the exit status and the output.
+/// Through system(3), not Process, and with every descriptor above 2 closed first: Foundation's Process
+/// counts a child as running while any other process holds a descriptor it made for that child, and the
+/// recipes leave workers running in the background with whatever they inherited.
 @discardableResult
-func shell(_ script: String, in dir: URL, environment: [String: String] = [:], timeout: Double = 60) -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", script]
-    process.currentDirectoryURL = dir
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+func shell(_ script: String, in dir: URL, environment: [String: String] = [:]) -> (status: Int32, output: String) {
+    func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
     let out = dir.appendingPathComponent("shell-\(UUID().uuidString.prefix(6)).out")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    guard let handle = try? FileHandle(forWritingTo: out) else { return (-1, "cannot open \(out.path)") }
-    process.standardOutput = handle
-    process.standardError = handle
-    process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch { return (-1, "\(error)") }
-    if !waitUntil(seconds: timeout, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
-    try? handle.close()
-    return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    let exports = environment.map { "export \($0.key)=\(quote($0.value)); " }.joined()
+    let closeAll = "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; "
+    let inner = "\(closeAll)\(exports)cd \(quote(dir.path)) && ( \(script) ) </dev/null >\(quote(out.path)) 2>&1"
+    let status = Glibc.system("exec bash -c \(quote(inner))")
+    return (status == -1 ? -1 : (status >> 8) & 0xff, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
 }
 
 func processAlive(_ pid: Int32) -> Bool {
@@ -65,7 +59,7 @@ func processAlive(_ pid: Int32) -> Bool {
         let script = Self.cluster.appendingPathComponent("local").path
 
         // 1. A grid of slow tasks: three workers join, stop.sh ends them (each says BYE: its lease is released).
-        let slow = "name: cl-slow\nnoop: {tasks: 40, seconds: 0.5}\n"
+        let slow = "name: cl-slow\nnoop: {tasks: 40, seconds: 1}\n"
         let slowRun = RunDir(url: dir.appendingPathComponent("slow"))
         let slowEndpoint = "tcp://127.0.0.1:\(freePort())"
         let c1 = try Child(["coordinator", try writeJob(slow, in: dir, name: "slow.yaml"), "--bind", slowEndpoint, "--dir", slowRun.url.path],
@@ -78,7 +72,11 @@ func processAlive(_ pid: Int32) -> Bool {
         #expect(waitUntil(seconds: 30) { slowRun.coordinatorLog.components(separatedBy: "joined").count - 1 == 3 }, "\(slowRun.coordinatorLog)")
         var lastError = ""
         #expect(waitUntil(seconds: 30) {
-            do { return try slowRun.states().values.contains("leased") } catch { lastError = "\(error)"; return false }
+            do {
+                let states = try slowRun.states()
+                lastError = "states: \(Set(states.values)) of \(states.count)"
+                return states.values.contains("leased")
+            } catch { lastError = "\(error)"; return false }
         }, "\(lastError)")
         let stopped = shell("'\(script)/stop.sh'", in: dir, environment: env)
         #expect(stopped.status == 0, "\(stopped.output)")
@@ -88,8 +86,9 @@ func processAlive(_ pid: Int32) -> Bool {
                 "\(slowRun.coordinatorLog)")
         #expect(waitUntil(seconds: 10) { !((try? slowRun.states()) ?? [:]).values.contains("leased") })
         #expect(try slowRun.eventCount("attempt-failed") == 0)  // leaving on purpose costs no attempt
-        kill(c1.pid, SIGTERM)
-        #expect(c1.wait(seconds: 20, "coordinator") != nil)
+        // `smaller cancel` stops the coordinator cleanly (a signal's disposition is the spawner's business).
+        #expect(try Child(["cancel", slowRun.url.path], in: dir, name: "cancel1").wait(seconds: 20, "cancel") == 0)
+        #expect(c1.wait(seconds: 20, "coordinator") == 130)
         for pid in pids where processAlive(pid) { kill(pid, SIGKILL) }
 
         // 2. A fast grid completes with two local workers, which exit by themselves on the coordinator's BYE.
@@ -216,8 +215,8 @@ func processAlive(_ pid: Int32) -> Bool {
         }
         #expect(waitUntil(seconds: 10) { run.coordinatorLog.components(separatedBy: "left: worker stopped").count - 1 == 3 },
                 "\(run.coordinatorLog)")
-        kill(coordinator.pid, SIGTERM)
-        #expect(coordinator.wait(seconds: 20, "coordinator") != nil)
+        #expect(try Child(["cancel", run.url.path], in: dir, name: "cancel").wait(seconds: 20, "cancel") == 0)
+        #expect(coordinator.wait(seconds: 20, "coordinator") == 130)
         for pid in pids where processAlive(pid) { kill(pid, SIGKILL) }
     }
 }
