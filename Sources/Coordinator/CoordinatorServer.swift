@@ -133,7 +133,8 @@ package final class CoordinatorServer {
             let woke = try socket.poll(timeoutMs: Int(tickEvery * 1000))
             t = phases.add("poll (idle)", since: t)
             if woke {
-                // A short batch keeps READY → TASK under a millisecond; a batch is still one transaction.
+                // A batch ends at a READY (its TASKs go out after one commit, not after the whole queue is
+                // read) or after 64 messages; either way it is one transaction.
                 var budget = 64
                 while budget > 0, let frames = try socket.receive(timeoutMs: 0) {
                     t = phases.add("receive", since: t)
@@ -148,6 +149,7 @@ package final class CoordinatorServer {
                     }
                     actions += handle(frames)
                     t = phases.clock()
+                    if frames.count > 2, frames[2] == Self.readyCommand { break }
                 }
             }
             if now - lastTick >= tickEvery {
@@ -172,6 +174,7 @@ package final class CoordinatorServer {
 
     /// The command frame of a RESULT (frame 2, after the identity and the protocol tag).
     static let resultCommand = Array("RESULT".utf8)
+    static let readyCommand = Array("READY".utf8)
 
     static func key(_ identity: [UInt8]) -> String {
         if !identity.isEmpty, identity.count <= ProtocolConstants.maxIdentifierLength, identity.allSatisfy(WireCodec.isIdentifierByte) {

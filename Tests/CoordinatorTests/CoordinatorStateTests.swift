@@ -26,7 +26,8 @@ struct Harness {
     @discardableResult
     mutating func from(_ worker: String, _ message: Message) -> [CoordinatorAction] { on(.message(from: worker, message)) }
 
-    mutating func join(_ worker: String, current: String? = nil, prefetch: Int = 1) {
+    @discardableResult
+    mutating func join(_ worker: String, current: String? = nil, prefetch: Int = 1) -> [CoordinatorAction] {
         from(worker, .workerHello(WorkerHello(worker: worker, host: "h", cores: 2, threads: 1, engine: "t",
                                               executors: ["noop", "engine"], current: current, pid: 1, prefetch: prefetch)))
     }
@@ -350,24 +351,28 @@ extension [CoordinatorAction] {
         var h = try Harness("name: n\nnoop: {tasks: 200, seconds: 0}\nexecution: {max_attempts: 100}\n")
         var rng = SplitMix(seed: 3)
         var holding: [String: TaskAssignment] = [:]
-        for w in ["a", "b", "c"] { h.join(w); if let t = h.ready(w) { holding[w] = t } }
+        // Any event may grant a task to any worker with credit (a requeued task goes to whoever waits).
+        func track(_ out: [CoordinatorAction]) { for case .send(let to, .task(let t)) in out { holding[to] = t } }
+        let ready = Message.ready(Ready(credit: 1))
+        for w in ["a", "b", "c"] { h.join(w); track(h.from(w, ready)) }
         var steps = 0
         while !h.state.isFinished && steps < 100_000 {
             steps += 1
             h.now += 0.01
             let w = ["a", "b", "c"][Int(rng.next() % 3)]
             if let t = holding[w] {
+                holding[w] = nil
                 switch rng.next() % 10 {
-                case 0: _ = h.failTask(w, t); holding[w] = nil
-                case 1: h.join(w); holding[w] = nil  // restarted: its lease is lost
-                default: _ = h.succeed(w, t); holding[w] = nil
+                case 0: track(h.failTask(w, t))
+                case 1: track(h.join(w))  // restarted: its lease is lost
+                default: track(h.succeed(w, t))
                 }
-                if let next = h.ready(w) { holding[w] = next }
+                track(h.from(w, ready))
             } else {
-                h.from(w, .heartbeat)
-                if let next = h.ready(w) { holding[w] = next }
+                track(h.from(w, .heartbeat))
+                track(h.from(w, ready))
             }
-            for action in h.on(.tick) { if case .send(let to, .task(let t)) = action { holding[to] = t } }
+            track(h.on(.tick))
         }
         #expect(h.state.isFinished)
         let done = h.actions.journal.compactMap { if case .done(let id, _) = $0 { id } else { nil } }
