@@ -73,7 +73,7 @@ struct BenchCluster: ParsableCommand {
         func scalingRun(_ workers: Int) throws -> Double {
             let job = try JobSpec.parse(yaml: "name: scaling\nnoop: {tasks: \(scalingTasks), seconds: \(burn), burn: true, salt: \(UUID().uuidString)}\n")
             let dir = base.appendingPathComponent("scaling-\(workers)")
-            _ = try runCoordinator(job, dir, measure: false, workers: workers, whileRunning: { _ in })
+            _ = try runCoordinator(job, dir, measure: false, workers: workers, separateSessions: true, whileRunning: { _ in })
             let (first, last) = try Journal(runDirectory: dir, readOnly: true).span()
             return last - first
         }
@@ -99,10 +99,14 @@ struct BenchCluster: ParsableCommand {
     }
 
     /// Runs a coordinator on a background thread with local workers; `whileRunning` runs on this thread.
-    func runCoordinator(_ job: JobSpec, _ runDir: URL, measure: Bool, workers: Int,
+    func runCoordinator(_ job: JobSpec, _ runDir: URL, measure: Bool, workers: Int, separateSessions: Bool = false,
                         whileRunning: (LocalWorkers) throws -> Void) throws -> (CoordinatorServer, CoordinatorOutcome?) {
         let pool = LocalWorkers(runDirectory: runDir)
         if profile && measure { pool.extraArguments = ["--profile"] }
+        // Scaling: each worker in a session of its own, as on a host of its own. With the kernel's autogroup
+        // scheduling, the processes of one session share one CPU share, so on a machine busy with other
+        // sessions a second worker in the bench's session adds no CPU and the run would measure nothing.
+        if separateSessions, FileManager.default.isExecutableFile(atPath: "/usr/bin/setsid") { pool.launcher = ["/usr/bin/setsid", "-w"] }
         var options = CoordinatorOptions(runDirectory: runDir, bind: "tcp://127.0.0.1:*")
         options.measureDispatch = measure
         options.log = { _ in }
