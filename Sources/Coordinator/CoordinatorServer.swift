@@ -17,7 +17,7 @@ package struct CoordinatorOptions: Sendable {
     /// Called once the socket is bound, with the resolved endpoint (a `*` port becomes a number), unless there
     /// is nothing left to do (every task already done on a resumed run).
     package var onBound: @Sendable (String) -> Void = { _ in }
-    /// Record READY → TASK latencies (`smaller bench cluster`).
+    /// Record READY → TASK latencies and the loop's phase times (`smaller bench cluster`).
     package var measureDispatch = false
 
     package init(runDirectory: URL, bind: String) {
@@ -51,6 +51,8 @@ package final class CoordinatorServer {
     var readyAt: [String: UInt64] = [:]
     /// Dispatch latencies in seconds, when `options.measureDispatch` is on.
     package private(set) var dispatchLatencies: [Double] = []
+    /// Where the loop's time goes, when `options.measureDispatch` is on.
+    package private(set) var phases = PhaseTimes(enabled: false)
 
     package init(job: JobSpec, options: CoordinatorOptions) throws {
         self.options = options
@@ -68,9 +70,11 @@ package final class CoordinatorServer {
         try journal.setMeta("job", job.name)
         try journal.register(graph, retryFailed: options.retryFailed, now: Date().timeIntervalSince1970)
         let (restored, leases) = try journal.restore(graph)
+        try journal.writeMissingResultFiles()
         let config = CoordinatorConfig(runID: runID, leasePrefix: "l\(UUID().uuidString.prefix(8).lowercased())",
                                        execution: job.execution)
         state = CoordinatorState(graph: graph, config: config, restored: restored, issuedLeases: leases, now: 0)
+        phases = PhaseTimes(enabled: options.measureDispatch)
         let logURL = options.runDirectory.appendingPathComponent("coordinator.log")
         if !fm.fileExists(atPath: logURL.path) { _ = fm.createFile(atPath: logURL.path, contents: nil) }
         logFile = try? FileHandle(forWritingTo: logURL)
@@ -125,26 +129,39 @@ package final class CoordinatorServer {
             }
             zap?.serve()
             var actions: [CoordinatorAction] = []
-            if try socket.poll(timeoutMs: Int(tickEvery * 1000)) {
-                var budget = 2000
+            var t = phases.clock()
+            let woke = try socket.poll(timeoutMs: Int(tickEvery * 1000))
+            t = phases.add("poll (idle)", since: t)
+            if woke {
+                // A batch ends at a READY (its TASKs go out after one commit, not after the whole queue is
+                // read) or after 64 messages; either way it is one transaction.
+                var budget = 64
                 while budget > 0, let frames = try socket.receive(timeoutMs: 0) {
+                    t = phases.add("receive", since: t)
                     budget -= 1
                     // A RESULT is checked against the artifact store, so the CHUNKs that came before it in this
-                    // batch must be stored first: flush the batch's actions when a RESULT arrives.
-                    if frames.count > 2, frames[2] == Self.resultCommand, !actions.isEmpty {
+                    // batch must be stored first: flush the batch's actions when a RESULT follows a CHUNK.
+                    // Otherwise the whole batch is one journal transaction (group commit), before any send.
+                    if frames.count > 2, frames[2] == Self.resultCommand,
+                       actions.contains(where: { if case .storeChunk = $0 { true } else { false } }) {
                         if let f = try perform(actions, socket) { finished = f }
                         actions = []
                     }
                     actions += handle(frames)
+                    t = phases.clock()
+                    if frames.count > 2, frames[2] == Self.readyCommand { break }
                 }
             }
             if now - lastTick >= tickEvery {
                 lastTick = now
                 actions += state.handle(.tick, now: now)
+                t = phases.add("tick", since: t)
             }
             finished = try perform(actions, socket)
-            if now - lastStatus >= 0.5 { writeStatus() }
+            t = phases.clock()
+            if now - lastStatus >= 0.5 { writeStatus(); phases.add("status", since: t) }
         }
+        journal.flushResultFiles()
         writeStatus()
         // Give the BYEs a moment to leave before the socket closes (linger is 0).
         let flushUntil = now + 0.2
@@ -157,6 +174,7 @@ package final class CoordinatorServer {
 
     /// The command frame of a RESULT (frame 2, after the identity and the protocol tag).
     static let resultCommand = Array("RESULT".utf8)
+    static let readyCommand = Array("READY".utf8)
 
     static func key(_ identity: [UInt8]) -> String {
         if !identity.isEmpty, identity.count <= ProtocolConstants.maxIdentifierLength, identity.allSatisfy(WireCodec.isIdentifierByte) {
@@ -170,11 +188,14 @@ package final class CoordinatorServer {
         let from = Self.key(identity)
         identities[from] = identity
         let message: Message
+        var t = phases.clock()
         do {
             message = try WireCodec.decode(Array(frames.dropFirst()), direction: .toCoordinator)
         } catch {
             return state.handle(.malformed(from: from, error), now: now)
         }
+        t = phases.add("decode", since: t)
+        defer { phases.add("state machine", since: t) }
         if options.measureDispatch, case .ready = message { readyAt[from] = DispatchTime.now().uptimeNanoseconds }
         if case .result(let result) = message {
             let missing = result.record.artifacts.map(\.sha256).filter { !store.has($0) }
@@ -188,7 +209,10 @@ package final class CoordinatorServer {
     /// Journal first (one transaction), then everything else in order. Returns the finish flag if reached.
     func perform(_ actions: [CoordinatorAction], _ socket: ZMQSocket) throws -> Bool? {
         let entries = actions.compactMap { if case .journal(let e) = $0 { e } else { nil } }
-        try journal.apply(entries, now: Date().timeIntervalSince1970)
+        var t = phases.clock()
+        try journal.apply(entries, now: Date().timeIntervalSince1970, phases: &phases)
+        t = phases.clock()
+        defer { phases.add("send", since: t) }
         var finished: Bool? = nil
         for action in actions {
             switch action {

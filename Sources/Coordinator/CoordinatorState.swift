@@ -20,6 +20,9 @@ package struct CoordinatorState: Sendable {
     package private(set) var cancelled = false
     /// Tasks per state, kept in step with `tasks` so finishing is known without a scan.
     private var counts: [TaskState: Int] = [:]
+    /// Mean run time per task kind (`executor.kind`), an exponential moving average of the records'
+    /// endedAt − startedAt: decides whether a worker may hold more than one lease of that kind.
+    package private(set) var meanRunTime: [String: Double] = [:]
 
     package init(graph: TaskGraph, config: CoordinatorConfig, restored: [String: RestoredTask] = [:],
                  issuedLeases: [String: String] = [:], now: Double) {
@@ -40,8 +43,8 @@ package struct CoordinatorState: Sendable {
                     entry.worker = worker
                     entry.leasedAt = now
                     var ghost = workers[worker] ?? WorkerEntry(id: worker, hello: nil, lastSeen: now, lastSent: now)
-                    ghost.lease = lease
-                    ghost.task = task.id
+                    ghost.held.append(HeldLease(lease: lease, task: task.id))
+                    ghost.headSince = now
                     workers[worker] = ghost
                 } else if r.state == .leased {
                     entry.state = .pending
@@ -126,11 +129,9 @@ package struct CoordinatorState: Sendable {
         }
         touch(from, now)
         switch message {
-        case .ready:
-            if let lease = workers[from]!.lease, let task = workers[from]!.task {
-                fail(task: task, lease: lease, worker: from, error: "worker abandoned the task", logTail: nil, now: now, &out)
-            }
-            workers[from]!.ready = true
+        case .ready(let r):
+            let w = workers[from]!
+            workers[from]!.credit = min(w.credit + r.credit, max(0, (w.hello?.prefetch ?? 1) - w.held.count))
         case .heartbeat: break
         case .progress(let p):
             if workers[from]!.lease == p.lease {
@@ -149,9 +150,7 @@ package struct CoordinatorState: Sendable {
         case .chunk(let c): out.append(.storeChunk(from: from, c))
         case .bye(let b):
             out.append(.log("worker \(from) left: \(b.reason)"))
-            if let task = workers[from]!.task, tasks[task]?.state == .leased, tasks[task]?.lease == workers[from]!.lease {
-                release(task, &out)
-            }
+            for h in workers[from]!.held.reversed() { releaseIfCurrent(h, &out) }
             workers[from] = nil
         case .workerHello, .coordinatorHello, .task, .ack:
             protocolError(from, "\(message.command) does not travel to the coordinator", now: now, &out)
@@ -164,21 +163,28 @@ package struct CoordinatorState: Sendable {
             return
         }
         var entry = workers[from] ?? WorkerEntry(id: from, hello: nil, lastSeen: now, lastSent: now)
-        if let lease = entry.lease, let task = entry.task, hello.current != lease {
-            // It came back without the task it held: it restarted or gave it up.
-            fail(task: task, lease: lease, worker: from, error: "worker restarted and lost the task", logTail: nil, now: now, &out)
-            entry.lease = nil
-            entry.task = nil
+        // A (re)connecting worker keeps only the lease it is running (`current`); the leases it held queued are
+        // dropped on its side, so they go back to the queue uncharged. Coming back without the one it was
+        // running (it restarted or gave it up) is a failed attempt of that one.
+        var kept: HeldLease?
+        for (i, h) in entry.held.enumerated().reversed() {
+            if h.lease == hello.current { kept = h; continue }
+            if i == 0, kept == nil {
+                fail(task: h.task, lease: h.lease, worker: from, error: "worker restarted and lost the task", logTail: nil, now: now, &out)
+            } else {
+                releaseIfCurrent(h, &out)
+            }
         }
-        if let current = hello.current, entry.lease == nil, let task = issued[current],
+        if kept == nil, let current = hello.current, let task = issued[current],
            tasks[task]?.state == .leased, tasks[task]?.lease == current {
-            entry.lease = current
-            entry.task = task
+            kept = HeldLease(lease: current, task: task)
         }
+        entry.held = kept.map { [$0] } ?? []
+        entry.headSince = kept == nil ? nil : now
         entry.hello = hello
         entry.lastSeen = now
         entry.lastSent = now
-        entry.ready = false
+        entry.credit = 0
         workers[from] = entry
         out.append(.log("worker \(from) joined (host \(hello.host), \(hello.threads) threads, pid \(hello.pid))"))
         out.append(.send(to: from, .coordinatorHello(CoordinatorHello(
@@ -190,27 +196,29 @@ package struct CoordinatorState: Sendable {
             protocolError(from, "RESULT for lease \(r.lease) that was never issued for task \(r.task)", now: now, &out)
             return
         }
-        if workers[from]?.lease == r.lease {
-            workers[from]!.lease = nil
-            workers[from]!.task = nil
-            workers[from]!.progress = nil
-        }
+        drop(r.lease, of: from, now: now)
         if task.state.isTerminal {
             out.append(.send(to: from, .ack(Ack(task: r.task, lease: r.lease, duplicate: true))))
             return
         }
         var record = r.record
         record.status = "done"
+        let ran = record.endedAt - record.startedAt
+        if ran.isFinite, ran >= 0 {
+            let key = Self.kindKey(task.spec)
+            meanRunTime[key] = meanRunTime[key].map { 0.8 * $0 + 0.2 * ran } ?? ran
+        }
         setState(r.task, .done)
         tasks[r.task]!.artifacts = record.artifacts
         tasks[r.task]!.lease = nil
         tasks[r.task]!.leasedAt = nil
-        if let holder = task.worker, holder != from, workers[holder]?.lease == task.lease {
+        if let holder = task.worker, holder != from, workers[holder]?.held.contains(where: { $0.lease == task.lease }) == true {
             // Someone else holds a newer lease on it; their result will be a duplicate.
             out.append(.log("task \(r.task.prefix(12)) finished by \(from) while leased to \(holder)"))
         }
         tasks[r.task]!.worker = nil
-        runnable.removeAll { $0 == r.task }
+        // Only a pending task (requeued, then its late result came) is in the queue: skip the scan otherwise.
+        if task.state == .pending { runnable.removeAll { $0 == r.task } }
         workers[from]?.done += 1
         out.append(.journal(.done(task: r.task, record: record)))
         out.append(.send(to: from, .ack(Ack(task: r.task, lease: r.lease, duplicate: false))))
@@ -222,11 +230,7 @@ package struct CoordinatorState: Sendable {
     /// A failed attempt on `lease`; ignored when the lease is no longer the task's current one.
     private mutating func fail(task id: String, lease: String, worker: String, error: String, logTail: String?,
                                now: Double, _ out: inout [CoordinatorAction]) {
-        if workers[worker]?.lease == lease {
-            workers[worker]!.lease = nil
-            workers[worker]!.task = nil
-            workers[worker]!.progress = nil
-        }
+        drop(lease, of: worker, now: now)
         guard var task = tasks[id], task.state == .leased, task.lease == lease else { return }
         task.failures += 1
         task.lease = nil
@@ -247,6 +251,23 @@ package struct CoordinatorState: Sendable {
             out.append(.log("task \(task.spec.title) attempt \(task.failures) failed: \(error); requeued"))
             runnable.insert(id, at: 0)
         }
+    }
+
+    /// Removes `lease` from what `worker` holds; when it was the running one, the next starts running now.
+    private mutating func drop(_ lease: String, of worker: String, now: Double) {
+        guard let i = workers[worker]?.held.firstIndex(where: { $0.lease == lease }) else { return }
+        workers[worker]!.held.remove(at: i)
+        if i == 0 {
+            workers[worker]!.progress = nil
+            workers[worker]!.progressMessage = nil
+            workers[worker]!.headSince = workers[worker]!.held.isEmpty ? nil : now
+        }
+    }
+
+    /// Gives a held lease's task back to the queue without counting an attempt, if the lease is still current.
+    private mutating func releaseIfCurrent(_ h: HeldLease, _ out: inout [CoordinatorAction]) {
+        guard tasks[h.task]?.state == .leased, tasks[h.task]?.lease == h.lease else { return }
+        release(h.task, &out)
     }
 
     private mutating func release(_ id: String, _ out: inout [CoordinatorAction]) {
@@ -278,8 +299,10 @@ package struct CoordinatorState: Sendable {
 
     private mutating func forget(_ worker: String, error: String, now: Double, _ out: inout [CoordinatorAction]) {
         guard let entry = workers[worker] else { return }
-        if let lease = entry.lease, let task = entry.task {
-            fail(task: task, lease: lease, worker: worker, error: error, logTail: nil, now: now, &out)
+        // It ran its leases in order: the first is charged; the ones queued behind it never started.
+        for h in entry.held.dropFirst().reversed() { releaseIfCurrent(h, &out) }
+        if let h = entry.held.first {
+            fail(task: h.task, lease: h.lease, worker: worker, error: error, logTail: nil, now: now, &out)
         }
         workers[worker] = nil
     }
@@ -293,7 +316,7 @@ package struct CoordinatorState: Sendable {
                 continue
             }
             if let task = w.task, let lease = w.lease, let t = tasks[task], t.lease == lease,
-               let at = t.leasedAt, now - at > config.taskTimeout {
+               let at = w.headSince, now - at > config.taskTimeout {
                 out.append(.send(to: id, .bye(Bye(reason: "task timed out", again: false))))
                 forget(id, error: "timed out after \(Int(config.taskTimeout)) s", now: now, &out)
                 continue
@@ -309,31 +332,50 @@ package struct CoordinatorState: Sendable {
         tasks[id]!.spec.inputs.allSatisfy { tasks[$0]?.state == .done }
     }
 
+    static func kindKey(_ spec: TaskSpec) -> String { "\(spec.executor).\(spec.kind.rawValue)" }
+
+    /// Whether a worker that already holds a lease may be granted `spec` too: only for kinds known to run
+    /// shorter than a round trip would cost (prefetching a long task would idle another worker at the end).
+    private func prefetchable(_ spec: TaskSpec) -> Bool {
+        (meanRunTime[Self.kindKey(spec)] ?? .infinity) < config.prefetchBelow
+    }
+
+    /// Grants runnable tasks to workers with credit, one per worker per round (those holding fewest first),
+    /// until no worker can take the task it would get next.
     private mutating func dispatch(now: Double, _ out: inout [CoordinatorAction]) {
-        guard !runnable.isEmpty else { return }
-        for id in workers.keys.sorted() where workers[id]!.ready && workers[id]!.lease == nil {
-            guard let executors = workers[id]!.hello?.executors,
-                  let index = runnable.firstIndex(where: { executors.contains(tasks[$0]!.spec.executor) }) else { continue }
-            let taskID = runnable.remove(at: index)
-            nextLease += 1
-            let lease = "\(config.leasePrefix)-\(nextLease)"
-            issued[lease] = taskID
-            setState(taskID, .leased)
-            var task = tasks[taskID]!
-            task.lease = lease
-            task.worker = id
-            task.leasedAt = now
-            tasks[taskID] = task
-            workers[id]!.ready = false
-            workers[id]!.lease = lease
-            workers[id]!.task = taskID
-            workers[id]!.lastSent = now
-            let inputs = task.spec.inputs.map { TaskInput(task: $0, artifacts: tasks[$0]!.artifacts) }
-            out.append(.journal(.leased(task: taskID, lease: lease, worker: id, attempt: task.failures + 1)))
-            out.append(.send(to: id, .task(TaskAssignment(task: taskID, lease: lease, attempt: task.failures + 1,
-                                                         spec: task.spec, inputs: inputs, timeout: config.taskTimeout))))
-            if runnable.isEmpty { break }
+        while !runnable.isEmpty {
+            let candidates = workers.values.filter { $0.hello != nil && $0.credit > 0 }
+                .sorted { ($0.held.count, $0.id) < ($1.held.count, $1.id) }.map(\.id)
+            var granted = false
+            for id in candidates {
+                guard !runnable.isEmpty, let executors = workers[id]!.hello?.executors,
+                      let index = runnable.firstIndex(where: { executors.contains(tasks[$0]!.spec.executor) }) else { continue }
+                if !workers[id]!.held.isEmpty, !prefetchable(tasks[runnable[index]]!.spec) { continue }
+                grant(runnable.remove(at: index), to: id, now: now, &out)
+                granted = true
+            }
+            if !granted { return }
         }
+    }
+
+    private mutating func grant(_ taskID: String, to id: String, now: Double, _ out: inout [CoordinatorAction]) {
+        nextLease += 1
+        let lease = "\(config.leasePrefix)-\(nextLease)"
+        issued[lease] = taskID
+        setState(taskID, .leased)
+        var task = tasks[taskID]!
+        task.lease = lease
+        task.worker = id
+        task.leasedAt = now
+        tasks[taskID] = task
+        if workers[id]!.held.isEmpty { workers[id]!.headSince = now }
+        workers[id]!.held.append(HeldLease(lease: lease, task: taskID))
+        workers[id]!.credit -= 1
+        workers[id]!.lastSent = now
+        let inputs = task.spec.inputs.map { TaskInput(task: $0, artifacts: tasks[$0]!.artifacts) }
+        out.append(.journal(.leased(task: taskID, lease: lease, worker: id, attempt: task.failures + 1)))
+        out.append(.send(to: id, .task(TaskAssignment(task: taskID, lease: lease, attempt: task.failures + 1,
+                                                     spec: task.spec, inputs: inputs, timeout: config.taskTimeout))))
     }
 
     private mutating func checkFinished(_ out: inout [CoordinatorAction]) {

@@ -12,6 +12,8 @@ package struct CoordinatorConfig: Sendable {
     package var liveness: Int
     package var maxAttempts: Int
     package var taskTimeout: Double
+    /// More than one lease per worker only for task kinds whose mean run time is below this.
+    package var prefetchBelow = ProtocolConstants.prefetchBelowSeconds
 
     package init(runID: String, leasePrefix: String, execution: ExecutionSpec) {
         self.runID = runID
@@ -62,16 +64,27 @@ package struct RestoredTask: Sendable {
     }
 }
 
+/// A lease a worker holds: the task it names.
+package struct HeldLease: Equatable, Sendable {
+    package var lease: String
+    package var task: String
+}
+
 package struct WorkerEntry: Sendable {
     package let id: String
     /// Nil for a worker known only from the journal (it held a lease when the last coordinator stopped).
     package var hello: WorkerHello?
     package var lastSeen: Double
     package var lastSent: Double
-    package var ready = false
-    package var lease: String?
-    package var task: String?
+    /// Leases it may still be granted (READY credits, at most its prefetch minus what it holds).
+    package var credit = 0
+    /// Leases it holds, oldest first: a worker runs them in that order, so the first is the one running.
+    package var held: [HeldLease] = []
+    /// When the first held lease started running (granted to an idle worker, or its predecessor ended).
+    package var headSince: Double?
     package var done = 0
+    package var lease: String? { held.first?.lease }
+    package var task: String? { held.first?.task }
     package var progress: Double?
     package var progressMessage: String?
 }

@@ -175,7 +175,8 @@ extension JobSpec {
             return try f.scalarOrSequence().map { try $0.int(in: 0...(tasks - 1)) }
         }
         let salt = try m["salt"]?.string() ?? ""
-        return NoopGrid(tasks: tasks, seconds: seconds, fail: try indices("fail"), crash: try indices("crash"), salt: salt)
+        let burn = try m["burn"]?.bool() ?? false
+        return NoopGrid(tasks: tasks, seconds: seconds, fail: try indices("fail"), crash: try indices("crash"), salt: salt, burn: burn)
     }
 
     private static func yamlLine(_ error: YamlError) -> Int? {

@@ -51,6 +51,8 @@ package struct NoopGrid: Sendable, Equatable, Codable {
     package var crash: [Int]
     /// Distinguishes otherwise identical grids (so a benchmark can rerun without the journal skipping it).
     package var salt: String
+    /// Keep one CPU busy for `seconds` instead of sleeping (the scaling benchmark's CPU-bound tasks).
+    package var burn = false
 }
 
 /// One expanded compression setting: a family and its fully resolved fields.

@@ -133,6 +133,7 @@ extension JobSpec {
             if grid.fail.contains(index) { noop["fail"] = .bool(true) }
             if grid.crash.contains(index) { noop["crash"] = .bool(true) }
             if !grid.salt.isEmpty { noop["salt"] = .string(grid.salt) }
+            if grid.burn { noop["burn"] = .bool(true) }
             let spec = TaskSpec(kind: .noop, executor: "noop", params: ["noop": .object(noop)])
             return PlannedTask(id: spec.id, spec: spec)
         }

@@ -123,10 +123,12 @@ extension Value: Hashable {
 extension Value: Codable {
     package init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
+        // Most likely first: every failed try builds a DecodingError, which dominated decoding a task spec.
+        // JSON numbers never decode as Bool nor `true` as a number, so the order does not change the result.
         if let i = try? c.decode(Int.self) { self = .int(i); return }
         if let d = try? c.decode(Double.self) { self = .double(d); return }
         if let s = try? c.decode(String.self) { self = .string(s); return }
+        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
         if let a = try? c.decode([Value].self) { self = .array(a); return }
         if let o = try? c.decode([String: Value].self) { self = .object(o); return }
         throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value (null is not allowed)")

@@ -11,12 +11,22 @@ package struct WorkerHello: Codable, Equatable, Sendable {
     package var executors: [String]
     package var current: String?
     package var pid: Int
+    /// The most leases this worker holds at once (it runs one at a time, in the order granted).
+    package var prefetch: Int
 
     package init(worker: String, host: String, cores: Int, threads: Int, engine: String, executors: [String],
-                 current: String? = nil, pid: Int) {
+                 current: String? = nil, pid: Int, prefetch: Int = 1) {
         self.worker = worker; self.host = host; self.cores = cores; self.threads = threads
         self.engine = engine; self.executors = executors; self.current = current; self.pid = pid
+        self.prefetch = prefetch
     }
+}
+
+/// READY: the worker can take `credit` more leases.
+package struct Ready: Codable, Equatable, Sendable {
+    package var credit: Int
+
+    package init(credit: Int = 1) { self.credit = credit }
 }
 
 package struct CoordinatorHello: Codable, Equatable, Sendable {
@@ -124,11 +134,11 @@ package struct Bye: Codable, Equatable, Sendable {
     package init(reason: String, again: Bool = false) { self.reason = reason; self.again = again }
 }
 
-/// Every message of protocol version 1, in both directions.
+/// Every message of protocol version 2, in both directions.
 package enum Message: Equatable, Sendable {
     case workerHello(WorkerHello)
     case coordinatorHello(CoordinatorHello)
-    case ready
+    case ready(Ready)
     case task(TaskAssignment)
     case heartbeat
     case progress(Progress)

@@ -4,7 +4,7 @@ import Foundation
 package enum ProtocolConstants {
     /// Frame 0 of every message: "SMALLER" then the version byte.
     package static let tagPrefix: [UInt8] = Array("SMALLER".utf8)
-    package static let version: UInt8 = 1
+    package static let version: UInt8 = 2
     package static var tag: [UInt8] { tagPrefix + [version] }
 
     package static let heartbeatInterval: Double = 1.0
@@ -17,4 +17,11 @@ package enum ProtocolConstants {
     package static let maxBodyBytes = 4 << 20
     package static let maxMessageBytes = (8 << 20) + (64 << 10)
     package static let maxIdentifierLength = 128
+    /// The most leases a worker may ask to hold at once (HELLO `prefetch`, READY `credit`).
+    package static let maxPrefetch = 1024
+    /// Leases a `smaller worker` holds at once by default (it runs one; the rest hide the round trip).
+    package static let defaultPrefetch = 32
+    /// The coordinator grants a worker more than one lease only for task kinds whose mean run time (EMA of
+    /// the records' endedAt − startedAt) is below this: the tasks a round trip would slow down.
+    package static let prefetchBelowSeconds = 0.005
 }

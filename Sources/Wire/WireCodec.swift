@@ -29,11 +29,8 @@ package enum WireError: Error, Equatable, CustomStringConvertible {
 }
 
 package enum WireCodec {
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return e
-    }()
+    /// Keys unsorted: the wire needs no canonical form, and sorting costs a noticeable share of a noop task.
+    static let encoder = JSONEncoder()
 
     package static func encode(_ message: Message) -> [[UInt8]] {
         var frames: [[UInt8]] = [ProtocolConstants.tag, Array(message.command.utf8)]
@@ -44,7 +41,8 @@ package enum WireCodec {
         switch message {
         case .workerHello(let b): frames.append(body(b))
         case .coordinatorHello(let b): frames.append(body(b))
-        case .ready, .heartbeat: frames.append(Array("{}".utf8))
+        case .ready(let b): frames.append(body(b))
+        case .heartbeat: frames.append(Array("{}".utf8))
         case .task(let b): frames.append(body(b))
         case .progress(let b): frames.append(body(b))
         case .result(let b): frames.append(body(b))
@@ -88,7 +86,7 @@ package enum WireCodec {
         switch command {
         case "HELLO":
             message = toCoordinator ? .workerHello(try body(WorkerHello.self)) : .coordinatorHello(try body(CoordinatorHello.self))
-        case "READY": try only(toCoordinator); _ = try body(Empty.self); message = .ready
+        case "READY": try only(toCoordinator); message = .ready(try body(Ready.self))
         case "HEARTBEAT": _ = try body(Empty.self); message = .heartbeat
         case "TASK": try only(!toCoordinator); message = .task(try body(TaskAssignment.self))
         case "PROGRESS": try only(toCoordinator); message = .progress(try body(Progress.self))
@@ -132,6 +130,9 @@ package enum WireCodec {
             try identifier(h.worker, "worker")
             if let current = h.current { try identifier(current, "current") }
             guard h.threads >= 1, h.threads <= 4096, h.cores >= 0, h.host.utf8.count <= 256 else { throw .badField("threads/cores/host") }
+            guard h.prefetch >= 1, h.prefetch <= ProtocolConstants.maxPrefetch else { throw .badField("prefetch") }
+        case .ready(let r):
+            guard r.credit >= 1, r.credit <= ProtocolConstants.maxPrefetch else { throw .badField("credit") }
         case .coordinatorHello(let h):
             guard h.heartbeatInterval > 0, h.heartbeatInterval <= 600, h.liveness >= 1,
                   h.chunkBytes > 0, h.chunkBytes <= ProtocolConstants.chunkBytes else { throw .badField("heartbeat/liveness/chunkBytes") }
@@ -161,7 +162,7 @@ package enum WireCodec {
             try digest(c.sha256, "sha256")
             guard c.offset >= 0, c.total >= 0, c.bytes.count <= ProtocolConstants.chunkBytes,
                   c.offset + c.bytes.count <= c.total else { throw .badField("offset/total") }
-        case .ready, .heartbeat, .bye: break
+        case .heartbeat, .bye: break
         }
     }
 }

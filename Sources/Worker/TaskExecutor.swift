@@ -35,45 +35,75 @@ package protocol TaskExecutor: Sendable {
     /// Whether each task's log file is uploaded to the coordinator with its result (engine tasks: yes; noop
     /// tasks keep theirs on the worker, since uploading would dominate their cost).
     var uploadsLogs: Bool { get }
+    /// Whether the task finishes at once, so the worker runs it on its own loop rather than on a new thread.
+    func runsInline(_ spec: TaskSpec) -> Bool
     func execute(_ request: ExecutionRequest, progress: @escaping @Sendable (Double, String) -> Void) throws -> ExecutionOutput
 }
 
-/// A per-task, per-attempt log file; its tail goes into FAIL messages and failed records.
+/// A per-task, per-attempt log file; its tail goes into FAIL messages and failed records. Tasks that run
+/// inline (a 0 s noop) share one open file instead (`logs/inline.log`, each line naming the task): creating a
+/// file costs more than such a task; their lines are also kept in memory for the tail.
 package final class TaskLog: @unchecked Sendable {
     package let url: URL
-    private let handle: FileHandle?
+    private let fd: Int32
+    private let ownsFD: Bool
+    /// In shared mode: the prefix of every line (task and attempt) and the lines written, for `tail`.
+    private let prefix: String?
+    private var lines: [String] = []
     private let lock = NSLock()
+
+    /// Appends to an already open file shared by many tasks (the caller keeps `fd` open and closes it).
+    package init(sharedFD fd: Int32, url: URL, prefix: String) {
+        self.url = url
+        self.fd = fd
+        ownsFD = false
+        self.prefix = prefix
+    }
 
     package init(url: URL) {
         self.url = url
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-        handle = try? FileHandle(forWritingTo: url)
+        ownsFD = true
+        prefix = nil
+        // Plain open(2): FileManager.createFile writes atomically with an fsync, which cost a noop task
+        // milliseconds; a log needs no more durability than the process that writes it.
+        var fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0, errno == ENOENT {
+            try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        }
+        self.fd = fd
     }
 
-    deinit { try? handle?.close() }
+    deinit { if ownsFD, fd >= 0 { close(fd) } }
 
     nonisolated(unsafe) private static let formatter = ISO8601DateFormatter()
+    nonisolated(unsafe) private static var lastStamp: (second: Int, text: String) = (-1, "")
     private static let formatterLock = NSLock()
 
-    /// An ISO 8601 time stamp (one shared formatter; making one per line costs more than the line).
+    /// An ISO 8601 time stamp to the second (formatted once per second: the formatter costs more than a line).
     package static func stamp(_ date: Date = Date()) -> String {
+        let second = Int(date.timeIntervalSince1970.rounded(.down))
         formatterLock.lock()
         defer { formatterLock.unlock() }
-        return formatter.string(from: date)
+        if lastStamp.second != second { lastStamp = (second, formatter.string(from: date)) }
+        return lastStamp.text
     }
 
     package func write(_ line: String) {
         lock.lock()
         defer { lock.unlock() }
-        let stamp = Self.stamp()
-        handle?.write(Data("\(stamp) \(line)\n".utf8))
+        guard fd >= 0 else { return }
+        var text = prefix.map { "\(Self.stamp()) \($0) \(line)\n" } ?? "\(Self.stamp()) \(line)\n"
+        if prefix != nil { lines.append(String(text.dropLast())) }
+        _ = text.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
     }
 
     /// The last `lines` lines of the log.
-    package func tail(lines: Int = 20) -> String {
+    package func tail(lines count: Int = 20) -> String {
         lock.lock()
         defer { lock.unlock() }
+        if prefix != nil { return lines.suffix(count).joined(separator: "\n") }
+        let lines = count
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1).joined(separator: "\n")
     }
@@ -81,6 +111,7 @@ package final class TaskLog: @unchecked Sendable {
 
 extension TaskExecutor {
     package var uploadsLogs: Bool { true }
+    package func runsInline(_ spec: TaskSpec) -> Bool { false }
 }
 
 package struct ExecutionError: Error, CustomStringConvertible {
@@ -98,6 +129,30 @@ package struct NoopExecutor: TaskExecutor {
 
     package init(crash: @escaping @Sendable () -> Void) { self.crash = crash }
 
+    /// Keeps this thread busy until it has used `cpuSeconds` of CPU time (not wall time: a fixed amount of
+    /// work, which takes longer when the core is shared). Returns the iterations, so the loop is not elided.
+    static func burn(cpuSeconds: Double) -> UInt64 {
+        func cpu() -> Double {
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        }
+        let end = cpu() + cpuSeconds
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15, iterations: UInt64 = 0
+        while cpu() < end {
+            for _ in 0..<10_000 { x = x &* 6364136223846793005 &+ 1442695040888963407 }
+            iterations &+= 10_000
+        }
+        return iterations &+ (x & 1)
+    }
+
+    /// A 0 s noop that writes nothing finishes at once (a crash on request ends the process either way).
+    package func runsInline(_ spec: TaskSpec) -> Bool {
+        let params = spec.params["noop"]?.objectValue ?? [:]
+        return (params["seconds"]?.doubleValue ?? 0) == 0 && (params["output_bytes"]?.intValue ?? 0) == 0
+            && params["burn"] == nil
+    }
+
     package func execute(_ request: ExecutionRequest, progress: @escaping @Sendable (Double, String) -> Void) throws -> ExecutionOutput {
         let params = request.spec.params["noop"]?.objectValue ?? [:]
         let seconds = params["seconds"]?.doubleValue ?? 0
@@ -112,7 +167,10 @@ package struct NoopExecutor: TaskExecutor {
             request.log.write("crashing the worker on request")
             crash()
         }
-        if seconds > 0 {
+        if seconds > 0, params["burn"] == .bool(true) {
+            request.log.write("burning \(Self.burn(cpuSeconds: seconds)) iterations")
+            progress(1, "burnt \(seconds) s of CPU")
+        } else if seconds > 0 {
             let steps = max(1, min(10, Int(seconds / 0.1)))
             for step in 1...steps {
                 Thread.sleep(forTimeInterval: seconds / Double(steps))

@@ -15,6 +15,10 @@ package struct WorkerOptions: Sendable {
     package var curve: CurveClientKeys?
     package var shouldStop: @Sendable () -> Bool = { false }
     package var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    /// Time the loop's phases and log the table when the worker stops (`smaller bench cluster --profile`).
+    package var profile = false
+    /// Leases held at once (HELLO `prefetch`): one runs, the rest wait so a round trip never idles the worker.
+    package var prefetch = 1
 
     package init(endpoint: String, workDirectory: URL, threads: Int, engineVersion: String, executors: [any TaskExecutor]) {
         self.endpoint = endpoint
@@ -40,7 +44,7 @@ final class TaskMailbox: @unchecked Sendable {
         _ = write(wakeFD, &byte, 1)
     }
 
-    func finish(_ m: Message) { lock.lock(); finished = m; lock.unlock(); wake() }
+    func finish(_ m: Message, wake: Bool = true) { lock.lock(); finished = m; lock.unlock(); if wake { self.wake() } }
     func report(_ f: Double, _ text: String) { lock.lock(); progress = (f, text); lock.unlock(); wake() }
     func take() -> (Message?, (Double, String)?) {
         lock.lock()
@@ -64,6 +68,10 @@ package final class WorkerClient {
     var pendingStart: TaskAssignment?
     /// The wake-up pipe: [read end, write end], non-blocking.
     let wakePipe: [Int32]
+    var phases: PhaseTimes
+    var tasksRun = 0
+    /// READY credits to send at the end of this loop iteration: one READY for every task finished in it.
+    var pendingCredit = 0
 
     package init(options: WorkerOptions) throws {
         var fds: [Int32] = [0, 0]
@@ -71,6 +79,7 @@ package final class WorkerClient {
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         wakePipe = fds
         self.options = options
+        phases = PhaseTimes(enabled: options.profile)
         let host = ProcessInfo.processInfo.hostName
         let safeHost = String(host.utf8.map { WireCodec.isIdentifierByte($0) ? Character(UnicodeScalar($0)) : "_" }.prefix(60))
         workerID = "\(safeHost)-\(getpid())-\(UUID().uuidString.prefix(4).lowercased())"
@@ -78,13 +87,15 @@ package final class WorkerClient {
         context = try ZMQContext()
         let hello = WorkerHello(worker: workerID, host: host, cores: ProcessInfo.processInfo.activeProcessorCount,
                                 threads: options.threads, engine: options.engineVersion,
-                                executors: options.executors.keys.sorted(), pid: Int(getpid()))
+                                executors: options.executors.keys.sorted(), pid: Int(getpid()),
+                                prefetch: max(1, min(options.prefetch, ProtocolConstants.maxPrefetch)))
         state = WorkerState(config: WorkerConfig(hello: hello), jitterSeed: UInt64(getpid()))
     }
 
     deinit {
         close(wakePipe[0])
         close(wakePipe[1])
+        if inlineLog >= 0 { close(inlineLog) }
     }
 
     var now: Double { Double(DispatchTime.now().uptimeNanoseconds - clock0) / 1e9 }
@@ -98,6 +109,7 @@ package final class WorkerClient {
 
     /// Runs until the coordinator says BYE (or a stop is requested); returns the reason.
     package func run() throws -> String {
+        defer { if options.profile { log("profile over \(tasksRun) tasks:\n" + phases.table(per: tasksRun)) } }
         try perform(state.handle(.start, now: now))
         while !state.isExited {
             if options.shouldStop() {
@@ -105,33 +117,44 @@ package final class WorkerClient {
                 Thread.sleep(forTimeInterval: 0.05)
                 return "stopped"
             }
+            var t = phases.clock()
             let woke = try socket?.poll(timeoutMs: 50, orFileDescriptor: wakePipe[0]) ?? (socket: false, fd: false)
+            t = phases.add("poll (idle)", since: t)
             if woke.fd { drainWakePipe() }
             if let socket, woke.socket {
                 var budget = 1000
                 while budget > 0, let frames = try socket.receive(timeoutMs: 0) {
                     budget -= 1
+                    t = phases.add("receive", since: t)
                     let message: Message
                     do { message = try WireCodec.decode(frames, direction: .toWorker) } catch {
                         try perform(state.handle(.malformed(error), now: now))
                         break
                     }
+                    t = phases.add("decode", since: t)
                     if case .chunk(let chunk) = message { try receiveChunk(chunk) }
                     try perform(state.handle(.message(message), now: now))
+                    t = phases.clock()
                     if self.socket == nil || state.isExited { break }
                 }
             } else if socket == nil {
                 Thread.sleep(forTimeInterval: 0.01)
             }
-            if let box = mailbox {
+            // A finished task starts the next held one, which may finish at once (inline): drain them all.
+            t = phases.clock()
+            while let box = mailbox {
                 let (finished, progress) = box.take()
                 if let (f, text) = progress { try perform(state.handle(.progress(f, text), now: now)) }
-                if let finished {
-                    mailbox = nil
-                    try perform(state.handle(.finished(finished), now: now))
-                }
+                guard let finished else { break }
+                mailbox = nil
+                try perform(state.handle(.finished(finished), now: now))
             }
+            t = phases.add("finish+start", since: t)
             try perform(state.handle(.tick, now: now))
+            if pendingCredit > 0 {
+                send(.ready(Ready(credit: pendingCredit)))
+                pendingCredit = 0
+            }
         }
         if case .exited = state.phase { return "coordinator said BYE" }
         return "stopped"
@@ -142,6 +165,7 @@ package final class WorkerClient {
             switch action {
             case .connect:
                 socket = nil
+                pendingCredit = 0
                 let s = try ZMQSocket(context, .dealer)
                 try s.setOption(ZMQ_ROUTING_ID, string: workerID)
                 try s.setOption(ZMQ_MAXMSGSIZE, Int64(ProtocolConstants.maxMessageBytes))
@@ -152,6 +176,9 @@ package final class WorkerClient {
                 socket = s
             case .disconnect:
                 socket = nil
+                pendingCredit = 0
+            case .send(.ready(let r)):
+                pendingCredit += r.credit
             case .send(let message):
                 if case .result(let r) = message { upload(r.record) }
                 send(message)
@@ -168,7 +195,9 @@ package final class WorkerClient {
 
     func send(_ message: Message) {
         guard let socket else { return }
+        let t = phases.clock()
         do { try socket.trySend(WireCodec.encode(message)) } catch { log("send failed: \(error)") }
+        phases.add("send", since: t)
     }
 
     /// CHUNKs for every artifact and the log of a record, so the coordinator holds them before the RESULT.
@@ -232,11 +261,35 @@ package final class WorkerClient {
 
     // MARK: Running
 
+    var inlineLog: Int32 = -1
+
+    /// `logs/inline.log`, opened once for appending: the log of every task that runs inline.
+    func inlineLogFD() -> Int32? {
+        if inlineLog < 0 {
+            let dir = options.workDirectory.appendingPathComponent("logs")
+            try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            inlineLog = open(dir.appendingPathComponent("inline.log").path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        }
+        return inlineLog >= 0 ? inlineLog : nil
+    }
+
     func start(_ assignment: TaskAssignment) {
+        var t = phases.clock()
+        tasksRun += 1
+        defer { phases.add("task: prepare", since: t) }
         let box = TaskMailbox(wakeFD: wakePipe[1])
         mailbox = box
         let base = options.workDirectory
-        let log = TaskLog(url: base.appendingPathComponent("logs/\(assignment.task)-\(assignment.attempt).log"))
+        let executor = options.executors[assignment.spec.executor]
+        let inline = executor?.runsInline(assignment.spec) ?? true
+        let log: TaskLog
+        if inline, let fd = inlineLogFD() {
+            log = TaskLog(sharedFD: fd, url: base.appendingPathComponent("logs/inline.log"),
+                          prefix: "\(assignment.task.prefix(16))-\(assignment.attempt)")
+        } else {
+            log = TaskLog(url: base.appendingPathComponent("logs/\(assignment.task)-\(assignment.attempt).log"))
+        }
+        t = phases.add("task: log open", since: t)
         // Created by the executor when it writes outputs (most noop tasks write none: two system calls saved).
         let scratch = base.appendingPathComponent("scratch/\(assignment.lease)")
         var inputs: [String: [String: URL]] = [:]
@@ -245,10 +298,9 @@ package final class WorkerClient {
         }
         let request = ExecutionRequest(taskID: assignment.task, spec: assignment.spec, attempt: assignment.attempt,
                                        inputs: inputs, workDirectory: scratch, threads: options.threads, log: log)
-        let executor = options.executors[assignment.spec.executor]
         let cache = self.cache
         let hello = state.config.hello
-        let thread = Thread {
+        let body: @Sendable () -> Void = {
             let started = Date().timeIntervalSince1970
             log.write("task \(assignment.spec.title) id \(assignment.task) lease \(assignment.lease) attempt \(assignment.attempt) on \(hello.worker)")
             do {
@@ -264,15 +316,23 @@ package final class WorkerClient {
                                           artifacts: refs, engineVersion: hello.engine, host: hello.host, worker: hello.worker,
                                           threads: hello.threads, attempt: assignment.attempt, startedAt: started,
                                           endedAt: Date().timeIntervalSince1970)
-                if executor.uploadsLogs { record.log = try? cache.put(file: log.url, name: "task.log") }
-                box.finish(.result(TaskResult(task: assignment.task, lease: assignment.lease, record: record)))
+                if executor.uploadsLogs, !inline { record.log = try? cache.put(file: log.url, name: "task.log") }
+                box.finish(.result(TaskResult(task: assignment.task, lease: assignment.lease, record: record)), wake: !inline)
             } catch {
                 log.write("failed: \(error)")
                 box.finish(.fail(TaskFailure(task: assignment.task, lease: assignment.lease, error: "\(error)",
-                                             logTail: String(log.tail().suffix(4000)))))
+                                             logTail: String(log.tail().suffix(4000)))), wake: !inline)
             }
             if access(scratch.path, F_OK) == 0 { try? FileManager.default.removeItem(at: scratch) }
         }
+        // Tasks that finish at once (a 0 s noop) run here: a thread would cost more than the task.
+        if inline {
+            t = phases.add("task: prepare", since: t)
+            body()
+            t = phases.add("task: run inline", since: t)
+            return
+        }
+        let thread = Thread(block: body)
         thread.stackSize = 8 << 20
         thread.start()
     }

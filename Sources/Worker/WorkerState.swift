@@ -48,7 +48,9 @@ package enum WorkerAction: Equatable, Sendable {
 package struct WorkerState: Sendable {
     package private(set) var config: WorkerConfig
     package private(set) var phase: WorkerPhase = .disconnected(retryAt: 0)
-    package private(set) var running: TaskAssignment?
+    /// Leases held, in the order granted: the first is running, the others wait (at most `hello.prefetch`).
+    package private(set) var queue: [TaskAssignment] = []
+    package var running: TaskAssignment? { queue.first }
     /// RESULT/FAIL messages not yet acknowledged, oldest first.
     package private(set) var unacked: [Message] = []
     package private(set) var backoff: Double
@@ -81,12 +83,13 @@ package struct WorkerState: Sendable {
                 send(.progress(Progress(task: task.task, lease: task.lease, fraction: fraction, message: text)), now: now, &out)
             }
         case .finished(let message):
-            running = nil
+            if !queue.isEmpty { queue.removeFirst() }
             unacked.append(message)
             if phase == .working {
                 send(message, now: now, &out)
-                send(.ready, now: now, &out)
+                send(.ready(Ready(credit: 1)), now: now, &out)
             }
+            if let next = queue.first { out.append(.startTask(next)) }
         }
         return out
     }
@@ -107,6 +110,9 @@ package struct WorkerState: Sendable {
 
     private mutating func dropConnection(now: Double, _ out: inout [WorkerAction]) {
         out.append(.disconnect)
+        // Leases waiting behind the running one are given up: the coordinator requeues them uncharged when
+        // this worker says HELLO again (naming only the running one) or is presumed dead.
+        queue = Array(queue.prefix(1))
         let delay = backoff * (0.8 + 0.4 * nextJitter())
         phase = .disconnected(retryAt: now + delay)
         out.append(.log(String(format: "reconnecting in %.2f s", delay)))
@@ -131,15 +137,16 @@ package struct WorkerState: Sendable {
             phase = .working
             backoff = config.backoffInitial
             for pending in unacked { send(pending, now: now, &out) }
-            if running == nil { send(.ready, now: now, &out) }
+            let credit = config.hello.prefetch - queue.count
+            if credit > 0 { send(.ready(Ready(credit: credit)), now: now, &out) }
         case (.working, .task(let assignment)):
-            guard running == nil else {
-                out.append(.log("TASK \(assignment.task.prefix(12)) while busy with \(running!.task.prefix(12)): reconnecting"))
+            guard queue.count < config.hello.prefetch else {
+                out.append(.log("TASK \(assignment.task.prefix(12)) beyond the \(config.hello.prefetch) leases this worker holds: reconnecting"))
                 dropConnection(now: now, &out)
                 return
             }
-            running = assignment
-            out.append(.startTask(assignment))
+            queue.append(assignment)
+            if queue.count == 1 { out.append(.startTask(assignment)) }
         case (.working, .ack(let ack)):
             unacked.removeAll { Self.lease(of: $0) == ack.lease }
         case (_, .heartbeat):

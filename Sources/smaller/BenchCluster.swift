@@ -11,7 +11,10 @@ struct BenchCluster: ParsableCommand {
 
     @Option(help: "Noop tasks in the throughput grid.") var tasks: Int = 5000
     @Option(help: "Local worker processes.") var workers: Int = 2
+    @Option(help: "CPU-bound tasks in the scaling grid (run on 1, then on 2 workers).") var scalingTasks: Int = 12
+    @Option(help: "CPU seconds each scaling task burns.") var burn: Double = 0.25
     @Flag(help: "Print JSON instead of a table.") var json = false
+    @Flag(help: "Also print where the coordinator's and the workers' time went (timing counters).") var profile = false
 
     struct Numbers: Codable {
         var tasks: Int
@@ -22,6 +25,14 @@ struct BenchCluster: ParsableCommand {
         var dispatchP99Ms: Double
         var recoverySeconds: Double
         var recoveryBoundSeconds: Double
+        var scalingOneWorkerSeconds: Double
+        var scalingTwoWorkersSeconds: Double
+        var scalingRatio: Double
+    }
+
+    func validate() throws {
+        guard tasks >= 1, workers >= 1, scalingTasks >= 2 else { throw ValidationError("--tasks and --workers must be ≥ 1, --scaling-tasks ≥ 2") }
+        guard burn > 0, burn <= 60 else { throw ValidationError("--burn must be in (0, 60] seconds") }
     }
 
     func run() throws {
@@ -37,6 +48,13 @@ struct BenchCluster: ParsableCommand {
         let (first, last) = try journal.span()
         let seconds = max(last - first, 1e-9)
         let latencies = server.dispatchLatencies.sorted()
+        if profile {
+            print("coordinator, \(tasks) tasks (µs/item is per task):\n\(server.phases.table(per: tasks))")
+            for i in 0..<workers {
+                let log = (try? String(contentsOf: runDir.appendingPathComponent("workers/\(i)/worker.log"), encoding: .utf8)) ?? ""
+                if let range = log.range(of: "profile over") { print("worker \(i): \(log[range.lowerBound...])") }
+            }
+        }
         func pct(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(p * Double(latencies.count)))] * 1000 }
 
         // 2. Recovery: one long task; SIGKILL the worker holding it; time until it is leased elsewhere.
@@ -51,10 +69,20 @@ struct BenchCluster: ParsableCommand {
             pool.killWorker(id: holder.worker)
             if Self.waitUntil(30, { leases().count >= 2 }) { recovery = leases()[1].at - killedAt }
         }
+        // 3. Scaling: the same grid of CPU-bound tasks (each burns `burn` CPU seconds) on 1, then 2 workers.
+        func scalingRun(_ workers: Int) throws -> Double {
+            let job = try JobSpec.parse(yaml: "name: scaling\nnoop: {tasks: \(scalingTasks), seconds: \(burn), burn: true, salt: \(UUID().uuidString)}\n")
+            let dir = base.appendingPathComponent("scaling-\(workers)")
+            _ = try runCoordinator(job, dir, measure: false, workers: workers, separateSessions: true, whileRunning: { _ in })
+            let (first, last) = try Journal(runDirectory: dir, readOnly: true).span()
+            return last - first
+        }
+        let one = try scalingRun(1), two = try scalingRun(2)
         let interval = ExecutionSpec().heartbeatInterval, liveness = ExecutionSpec().liveness
         let numbers = Numbers(tasks: tasks, workers: workers, seconds: seconds, tasksPerSecond: Double(tasks) / seconds,
                               dispatchP50Ms: pct(0.5), dispatchP99Ms: pct(0.99), recoverySeconds: recovery,
-                              recoveryBoundSeconds: interval * Double(liveness) + 1)
+                              recoveryBoundSeconds: interval * Double(liveness) + 1,
+                              scalingOneWorkerSeconds: one, scalingTwoWorkersSeconds: two, scalingRatio: two / one)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -66,13 +94,19 @@ struct BenchCluster: ParsableCommand {
             print(String(format: "| dispatch latency READY → TASK, p50 | %.3f ms | < 1 ms |", numbers.dispatchP50Ms))
             print(String(format: "| dispatch latency READY → TASK, p99 | %.3f ms | < 5 ms |", numbers.dispatchP99Ms))
             print(String(format: "| recovery: SIGKILL → task leased elsewhere | %.2f s | ≤ %.1f s (interval × liveness + 1 s) |", recovery, numbers.recoveryBoundSeconds))
+            print(String(format: "| scaling: %d × %.2f CPU s tasks, 2 workers ÷ 1 worker | %.3f (%.2f s ÷ %.2f s) | ≤ 0.55 |", scalingTasks, burn, two / one, two, one))
         }
     }
 
     /// Runs a coordinator on a background thread with local workers; `whileRunning` runs on this thread.
-    func runCoordinator(_ job: JobSpec, _ runDir: URL, measure: Bool, workers: Int,
+    func runCoordinator(_ job: JobSpec, _ runDir: URL, measure: Bool, workers: Int, separateSessions: Bool = false,
                         whileRunning: (LocalWorkers) throws -> Void) throws -> (CoordinatorServer, CoordinatorOutcome?) {
         let pool = LocalWorkers(runDirectory: runDir)
+        if profile && measure { pool.extraArguments = ["--profile"] }
+        // Scaling: each worker in a session of its own, as on a host of its own. With the kernel's autogroup
+        // scheduling, the processes of one session share one CPU share, so on a machine busy with other
+        // sessions a second worker in the bench's session adds no CPU and the run would measure nothing.
+        if separateSessions, FileManager.default.isExecutableFile(atPath: "/usr/bin/setsid") { pool.launcher = ["/usr/bin/setsid", "-w"] }
         var options = CoordinatorOptions(runDirectory: runDir, bind: "tcp://127.0.0.1:*")
         options.measureDispatch = measure
         options.log = { _ in }

@@ -84,6 +84,11 @@ final class LocalWorkers: @unchecked Sendable {
     var stopping = false
     var restarts = 0
     var endpoint = ""
+    /// Appended to every worker's command line (`--profile` for `smaller bench cluster --profile`).
+    var extraArguments: [String] = []
+    /// A command and its options that run each worker (`setsid -w` for the scaling runs of
+    /// `smaller bench cluster`), or none. The pid we hold is then the launcher's.
+    var launcher: [String] = []
     static let maxRestarts = 1000
 
     init(runDirectory: URL) { self.runDirectory = runDirectory }
@@ -106,8 +111,9 @@ final class LocalWorkers: @unchecked Sendable {
         let logHandle = try? FileHandle(forWritingTo: logURL)
         _ = try? logHandle?.seekToEnd()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: SelfExecutable.path)
-        process.arguments = ["worker", "--connect", endpoint, "--dir", dir.path, "--threads", "1"]
+        let arguments = ["worker", "--connect", endpoint, "--dir", dir.path, "--threads", "1"] + extraArguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? SelfExecutable.path)
+        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [SelfExecutable.path] + arguments
         process.standardOutput = logHandle
         process.standardError = logHandle
         process.standardInput = FileHandle.nullDevice

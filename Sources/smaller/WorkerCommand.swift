@@ -15,9 +15,15 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Working directory (artifact cache, per-task logs).") var dir: String?
     @Option(help: "CURVE keys directory (coordinator.pub and <key-name>.key).") var keys: String?
     @Option(help: "Which key pair in --keys this worker uses.") var keyName: String = "worker-1"
+    @Option(help: "Leases this worker holds at once; it runs one, the rest wait (the coordinator uses more than one only for task kinds shorter than 5 ms).")
+    var prefetch: Int = ProtocolConstants.defaultPrefetch
+    @Flag(help: .hidden) var profile = false
 
     func validate() throws {
         guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must be in 1...1024") }
+        guard prefetch >= 1, prefetch <= ProtocolConstants.maxPrefetch else {
+            throw ValidationError("--prefetch must be in 1...\(ProtocolConstants.maxPrefetch)")
+        }
         if keys == nil, !isLoopback(connect) {
             throw ValidationError("connecting to \(connect) beyond loopback needs --keys DIR (CURVE); see `smaller keys generate`")
         }
@@ -31,6 +37,8 @@ struct WorkerCommand: ParsableCommand {
                                     executors: WorkerExecutors.all)
         if let keys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: keys), name: keyName) }
         options.shouldStop = { Signals.stopRequested }
+        options.profile = profile
+        options.prefetch = prefetch
         let client = try WorkerClient(options: options)
         let reason = try client.run()
         printErr("worker \(client.workerID) finished: \(reason)")

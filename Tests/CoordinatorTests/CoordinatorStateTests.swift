@@ -26,26 +26,27 @@ struct Harness {
     @discardableResult
     mutating func from(_ worker: String, _ message: Message) -> [CoordinatorAction] { on(.message(from: worker, message)) }
 
-    mutating func join(_ worker: String, current: String? = nil) {
+    @discardableResult
+    mutating func join(_ worker: String, current: String? = nil, prefetch: Int = 1) -> [CoordinatorAction] {
         from(worker, .workerHello(WorkerHello(worker: worker, host: "h", cores: 2, threads: 1, engine: "t",
-                                              executors: ["noop", "engine"], current: current, pid: 1)))
+                                              executors: ["noop", "engine"], current: current, pid: 1, prefetch: prefetch)))
     }
 
     /// READY, and the TASK it produced (if any).
-    mutating func ready(_ worker: String) -> TaskAssignment? {
-        for action in from(worker, .ready) {
-            if case .send(worker, .task(let t)) = action { return t }
-        }
-        return nil
+    mutating func ready(_ worker: String) -> TaskAssignment? { ready(worker, credit: 1).first }
+
+    /// READY with `credit`, and the TASKs it produced.
+    mutating func ready(_ worker: String, credit: Int) -> [TaskAssignment] {
+        from(worker, .ready(Ready(credit: credit))).compactMap { if case .send(worker, .task(let t)) = $0 { t } else { nil } }
     }
 
-    static func record(_ t: TaskAssignment, _ worker: String = "w") -> ResultRecord {
+    static func record(_ t: TaskAssignment, _ worker: String = "w", seconds: Double = 0) -> ResultRecord {
         ResultRecord(taskID: t.task, spec: t.spec, status: "done", metrics: [:], engineVersion: "t", host: "h",
-                     worker: worker, threads: 1, attempt: t.attempt, startedAt: 0, endedAt: 0)
+                     worker: worker, threads: 1, attempt: t.attempt, startedAt: 100, endedAt: 100 + seconds)
     }
 
-    mutating func succeed(_ worker: String, _ t: TaskAssignment) -> [CoordinatorAction] {
-        from(worker, .result(TaskResult(task: t.task, lease: t.lease, record: Self.record(t, worker))))
+    mutating func succeed(_ worker: String, _ t: TaskAssignment, seconds: Double = 0) -> [CoordinatorAction] {
+        from(worker, .result(TaskResult(task: t.task, lease: t.lease, record: Self.record(t, worker, seconds: seconds))))
     }
 
     mutating func failTask(_ worker: String, _ t: TaskAssignment, _ error: String = "boom") -> [CoordinatorAction] {
@@ -86,7 +87,7 @@ extension [CoordinatorAction] {
     @Test func leaseIsJournaledBeforeTheTaskIsSent() throws {
         var h = try Harness(Self.two)
         h.join("w")
-        let out = h.from("w", .ready)
+        let out = h.from("w", .ready(Ready(credit: 1)))
         let journalIndex = try #require(out.firstIndex { if case .journal(.leased) = $0 { true } else { false } })
         let sendIndex = try #require(out.firstIndex { if case .send(_, .task) = $0 { true } else { false } })
         #expect(journalIndex < sendIndex)
@@ -193,7 +194,7 @@ extension [CoordinatorAction] {
 
     @Test func messagesBeforeHelloAndForgedLeasesAreProtocolErrors() throws {
         var h = try Harness(Self.two)
-        let early = h.from("x", .ready)
+        let early = h.from("x", .ready(Ready(credit: 1)))
         #expect(early.sent.contains { if case .bye(let b) = $0.1 { b.again } else { false } })
         h.join("w")
         let tOpt = h.ready("w")
@@ -233,10 +234,12 @@ extension [CoordinatorAction] {
         h.join("w", current: "old-2")
         // The worker still runs its lease: adopted, no failed attempt.
         #expect(h.actions.journal.isEmpty)
-        let nextOpt = h.ready("w")  // READY while holding a lease gives it up ...
+        #expect(h.ready("w") == nil)  // it holds the one lease it may hold
+        _ = h.succeed("w", TaskAssignment(task: ids[1], lease: "old-2", attempt: 1, spec: job.plan().tasks[1].spec, inputs: [], timeout: 1))
+        let nextOpt = h.ready("w")
         let next = try #require(nextOpt)
-        #expect(h.actions.journal.contains { if case .attemptFailed(ids[1], 1, _, _) = $0 { true } else { false } })
-        #expect(next.task != ids[0])  // ... and the done task is never handed out again.
+        #expect(next.task == ids[2])  // the done task is never handed out again
+        #expect(!h.actions.journal.contains { if case .attemptFailed = $0 { true } else { false } })
     }
 
     @Test func restoredLeaseResultIsAcceptedAfterReconnect() throws {
@@ -262,6 +265,76 @@ extension [CoordinatorAction] {
         #expect(tick.journal.contains { if case .attemptFailed(ids[0], 1, _, _) = $0 { true } else { false } })
     }
 
+    static func tasks(_ out: [CoordinatorAction], to worker: String) -> [TaskAssignment] {
+        out.compactMap { if case .send(worker, .task(let t)) = $0 { t } else { nil } }
+    }
+
+    @Test func shortTaskKindsArePrefetchedUpToTheWorkersCredit() throws {
+        var h = try Harness("name: n\nnoop: {tasks: 20, seconds: 0}\n")
+        h.join("w", prefetch: 4)
+        // The kind's run time is unknown yet: one lease, though READY offers four.
+        let first = h.ready("w", credit: 4)
+        #expect(first.count == 1)
+        // It ran in 1 ms: below the prefetch bound, so the worker now gets the three credits it has left, each
+        // journaled before any is sent (and before the ACK).
+        let out = h.succeed("w", first[0], seconds: 0.001)
+        let granted = Self.tasks(out, to: "w")
+        #expect(granted.count == 3 && Set(granted.map(\.task)).count == 3)
+        let lastJournal = try #require(out.lastIndex { if case .journal = $0 { true } else { false } })
+        let firstSend = try #require(out.firstIndex { if case .send = $0 { true } else { false } })
+        #expect(lastJournal < firstSend)
+        #expect(out.journal.filter { if case .leased = $0 { true } else { false } }.count == 3)
+        // The READY that came with the result: a fourth. Holding four, more credit gives nothing.
+        #expect(h.ready("w", credit: 1).count == 1)
+        #expect(h.ready("w", credit: 2).isEmpty)
+        #expect(h.state.workers["w"]?.held.count == 4)
+        // One ends (no credit left): nothing; its READY: one more.
+        #expect(Self.tasks(h.succeed("w", granted[0], seconds: 0.001), to: "w").isEmpty)
+        #expect(h.ready("w", credit: 1).count == 1)
+    }
+
+    @Test func longTaskKindsAreNotPrefetchedAndWorkersShareTheQueue() throws {
+        var h = try Harness("name: n\nnoop: {tasks: 6, seconds: 0}\n")
+        h.join("a", prefetch: 8)
+        h.join("b", prefetch: 8)
+        let a1 = h.ready("a", credit: 8)
+        let b1 = h.ready("b", credit: 8)
+        #expect(a1.count == 1 && b1.count == 1)
+        // A kind that runs for a second: one lease per worker at a time.
+        let next = Self.tasks(h.succeed("a", a1[0], seconds: 1), to: "a")
+        #expect(next.count == 1)
+        #expect(h.state.workers["a"]?.held.count == 1 && h.state.workers["b"]?.held.count == 1)
+    }
+
+    @Test func aDeadWorkerIsChargedForTheLeaseItRanAndItsQueuedLeasesAreReleased() throws {
+        var h = try Harness("name: n\nnoop: {tasks: 10, seconds: 0}\n")
+        h.join("w", prefetch: 3)
+        let first = h.ready("w", credit: 3)
+        let held = Self.tasks(h.succeed("w", first[0], seconds: 0), to: "w") + h.ready("w", credit: 1)
+        #expect(held.count == 3)
+        h.now = 10  // silent beyond liveness
+        let out = h.on(.tick)
+        #expect(out.journal.filter { if case .attemptFailed(held[0].task, 1, _, _) = $0 { true } else { false } }.count == 1)
+        #expect(Set(out.journal.compactMap { if case .released(let id) = $0 { id } else { nil } }) == Set([held[1].task, held[2].task]))
+        #expect(out.journal.filter { if case .attemptFailed = $0 { true } else { false } }.count == 1)
+    }
+
+    @Test func aReconnectingWorkerKeepsItsRunningLeaseAndGivesBackTheQueuedOnes() throws {
+        var h = try Harness("name: n\nnoop: {tasks: 10, seconds: 0}\n")
+        h.join("w", prefetch: 3)
+        let first = h.ready("w", credit: 3)
+        let held = Self.tasks(h.succeed("w", first[0], seconds: 0), to: "w") + h.ready("w", credit: 1)
+        #expect(held.count == 3)
+        let before = h.actions.count
+        h.join("w", current: held[0].lease, prefetch: 3)
+        let out = Array(h.actions[before...])
+        #expect(Set(out.journal.compactMap { if case .released(let id) = $0 { id } else { nil } }) == Set([held[1].task, held[2].task]))
+        #expect(!out.journal.contains { if case .attemptFailed = $0 { true } else { false } })
+        #expect(h.state.workers["w"]?.held.map(\.lease) == [held[0].lease])
+        // Its result is accepted as usual.
+        #expect(h.succeed("w", held[0]).journal.contains { if case .done(held[0].task, _) = $0 { true } else { false } })
+    }
+
     @Test func cancelReleasesLeasesAndSaysBye() throws {
         var h = try Harness(Self.two)
         h.join("w")
@@ -278,24 +351,28 @@ extension [CoordinatorAction] {
         var h = try Harness("name: n\nnoop: {tasks: 200, seconds: 0}\nexecution: {max_attempts: 100}\n")
         var rng = SplitMix(seed: 3)
         var holding: [String: TaskAssignment] = [:]
-        for w in ["a", "b", "c"] { h.join(w); if let t = h.ready(w) { holding[w] = t } }
+        // Any event may grant a task to any worker with credit (a requeued task goes to whoever waits).
+        func track(_ out: [CoordinatorAction]) { for case .send(let to, .task(let t)) in out { holding[to] = t } }
+        let ready = Message.ready(Ready(credit: 1))
+        for w in ["a", "b", "c"] { h.join(w); track(h.from(w, ready)) }
         var steps = 0
         while !h.state.isFinished && steps < 100_000 {
             steps += 1
             h.now += 0.01
             let w = ["a", "b", "c"][Int(rng.next() % 3)]
             if let t = holding[w] {
+                holding[w] = nil
                 switch rng.next() % 10 {
-                case 0: _ = h.failTask(w, t); holding[w] = nil
-                case 1: h.join(w); holding[w] = nil  // restarted: its lease is lost
-                default: _ = h.succeed(w, t); holding[w] = nil
+                case 0: track(h.failTask(w, t))
+                case 1: track(h.join(w))  // restarted: its lease is lost
+                default: track(h.succeed(w, t))
                 }
-                if let next = h.ready(w) { holding[w] = next }
+                track(h.from(w, ready))
             } else {
-                h.from(w, .heartbeat)
-                if let next = h.ready(w) { holding[w] = next }
+                track(h.from(w, .heartbeat))
+                track(h.from(w, ready))
             }
-            for action in h.on(.tick) { if case .send(let to, .task(let t)) = action { holding[to] = t } }
+            track(h.on(.tick))
         }
         #expect(h.state.isFinished)
         let done = h.actions.journal.compactMap { if case .done(let id, _) = $0 { id } else { nil } }

@@ -26,8 +26,16 @@ import TestSupport
         #expect(tasks[ft.id]?.lastError == "e1" && tasks[ft.id]?.logTail == "t1")
         #expect(leases == ["L1": pre.id, "L2": ft.id, "L3": ft.id])
         #expect(try journal.results().map(\.taskID) == [pre.id])
+        // The result file is an export written after the commit; once flushed it holds the record. Lost (a
+        // crash between the commit and the write), the next start writes it again from the journal.
+        journal.flushResultFiles()
         let file = dir.appendingPathComponent("results/\(pre.id).json")
         #expect(try ResultRecord.decode(Data(contentsOf: file)) == record)
+        let exported = try Data(contentsOf: file)
+        try FileManager.default.removeItem(at: file)
+        #expect(try journal.writeMissingResultFiles() == 1)
+        #expect(try Data(contentsOf: file) == exported)
+        #expect(try journal.writeMissingResultFiles() == 0)
 
         try journal.apply([.failed(task: ft.id, failures: 3, error: "e3", logTail: nil), .skipped(task: cq.id, reason: "input failed")], now: 3)
         (tasks, _) = try journal.restore(graph)

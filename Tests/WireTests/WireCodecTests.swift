@@ -16,9 +16,9 @@ import TestSupport
                                   startedAt: 0, endedAt: 1)
         return [
             (.workerHello(WorkerHello(worker: "h-1-ab", host: "h", cores: 2, threads: 1, engine: "0.1.0",
-                                      executors: ["noop"], current: "L7", pid: 42)), .toCoordinator),
+                                      executors: ["noop"], current: "L7", pid: 42, prefetch: 8)), .toCoordinator),
             (.coordinatorHello(CoordinatorHello(run: "r1", heartbeatInterval: 1, liveness: 3)), .toWorker),
-            (.ready, .toCoordinator),
+            (.ready(Ready(credit: 3)), .toCoordinator),
             (.heartbeat, .toCoordinator),
             (.heartbeat, .toWorker),
             (.task(TaskAssignment(task: digest, lease: "L1", attempt: 2, spec: spec,
@@ -37,7 +37,7 @@ import TestSupport
     @Test func everyMessageRoundTrips() throws {
         for (message, direction) in Self.samples {
             let frames = WireCodec.encode(message)
-            #expect(frames[0] == Array("SMALLER".utf8) + [1])
+            #expect(frames[0] == Array("SMALLER".utf8) + [2])
             #expect(try WireCodec.decode(frames, direction: direction) == message, "\(message.command)")
         }
     }
@@ -51,11 +51,15 @@ import TestSupport
         let body = Array("{}".utf8)
         #expect(decodeError([tag, Array("READY".utf8)]) == .badFrameCount(2))
         #expect(decodeError([Array("NOTSMALL".utf8) , Array("READY".utf8), body]) == .badTag)
-        #expect(decodeError([Array("SMALLER".utf8) + [2], Array("READY".utf8), body]) == .unsupportedVersion(2))
+        #expect(decodeError([Array("SMALLER".utf8) + [1], Array("READY".utf8), body]) == .unsupportedVersion(1))
+        #expect(decodeError([Array("SMALLER".utf8) + [3], Array("READY".utf8), body]) == .unsupportedVersion(3))
+        if case .badJSON = decodeError([tag, Array("READY".utf8), body]) {} else { Issue.record("READY without credit") }
+        #expect(decodeError([tag, Array("READY".utf8), Array(#"{"credit":0}"#.utf8)]) == .badField("credit"))
+        #expect(decodeError([tag, Array("READY".utf8), Array(#"{"credit":1025}"#.utf8)]) == .badField("credit"))
         #expect(decodeError([tag, Array("DANCE".utf8), body]) == .unknownCommand("DANCE"))
         #expect(decodeError([tag, Array("TASK".utf8), body]) == .wrongDirection("TASK"))
         #expect(decodeError([tag, Array("ACK".utf8), body]) == .wrongDirection("ACK"))
-        #expect(decodeError([tag, Array("READY".utf8), body, [1]]) == .unexpectedPayload("READY"))
+        #expect(decodeError([tag, Array("READY".utf8), Array(#"{"credit":1}"#.utf8), [1]]) == .unexpectedPayload("READY"))
         if case .badJSON = decodeError([tag, Array("FETCH".utf8), Array("{\"sha256\":".utf8)]) {} else { Issue.record("truncated JSON") }
         if case .badJSON = decodeError([tag, Array("HELLO".utf8), body]) {} else { Issue.record("missing fields") }
         let fetch = #"{"sha256":"../../etc/passwd","offset":0,"length":10}"#

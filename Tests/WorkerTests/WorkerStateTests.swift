@@ -28,7 +28,7 @@ import Testing
         var s = WorkerState(config: WorkerConfig(hello: Self.hello))
         #expect(s.handle(.start, now: 0) == [.connect, .send(.workerHello(Self.hello))])
         let out = s.handle(.message(.coordinatorHello(CoordinatorHello(run: "r", heartbeatInterval: 0.5, liveness: 4))), now: 0.1)
-        #expect(out == [.send(.ready)])
+        #expect(out == [.send(.ready(Ready(credit: 1)))])
         #expect(s.config.heartbeatInterval == 0.5 && s.config.liveness == 4)
     }
 
@@ -36,7 +36,7 @@ import Testing
         var s = greeted()
         let a = Self.assignment("L1")
         #expect(s.handle(.message(.task(a)), now: 1) == [.startTask(a)])
-        #expect(s.handle(.finished(Self.failure("L1")), now: 2) == [.send(Self.failure("L1")), .send(.ready)])
+        #expect(s.handle(.finished(Self.failure("L1")), now: 2) == [.send(Self.failure("L1")), .send(.ready(Ready(credit: 1)))])
         #expect(s.unacked.count == 1)
         _ = s.handle(.message(.ack(Ack(task: Self.digest, lease: "L1", duplicate: false))), now: 2.1)
         #expect(s.unacked.isEmpty)
@@ -58,7 +58,7 @@ import Testing
         hello.current = nil
         #expect(s.handle(.tick, now: retryAt) == [.connect, .send(.workerHello(hello))])
         let welcome = s.handle(.message(.coordinatorHello(CoordinatorHello(run: "r2", heartbeatInterval: 1, liveness: 3))), now: retryAt + 0.01)
-        #expect(welcome == [.send(Self.failure("L1")), .send(.ready)])
+        #expect(welcome == [.send(Self.failure("L1")), .send(.ready(Ready(credit: 1)))])
     }
 
     @Test func reconnectWhileRunningNamesTheLease() {
@@ -95,6 +95,33 @@ import Testing
         let out = s.handle(.message(.bye(Bye(reason: "grid finished"))), now: 1)
         #expect(out.contains(.exit(reason: "grid finished")))
         #expect(s.isExited)
+    }
+
+    @Test func prefetchHoldsLeasesRunsThemInOrderAndDropsTheQueuedOnesOnReconnect() {
+        var hello = Self.hello
+        hello.prefetch = 3
+        var s = WorkerState(config: WorkerConfig(hello: hello))
+        _ = s.handle(.start, now: 0)
+        let welcome = s.handle(.message(.coordinatorHello(CoordinatorHello(run: "r", heartbeatInterval: 1, liveness: 3))), now: 0)
+        #expect(welcome == [.send(.ready(Ready(credit: 3)))])
+        let (a, b, c) = (Self.assignment("L1"), Self.assignment("L2"), Self.assignment("L3"))
+        #expect(s.handle(.message(.task(a)), now: 1) == [.startTask(a)])
+        #expect(s.handle(.message(.task(b)), now: 1) == [])  // held, waits behind L1
+        #expect(s.handle(.message(.task(c)), now: 1) == [])
+        #expect(s.queue.map(\.lease) == ["L1", "L2", "L3"])
+        // L1 ends: its result, one more credit, and L2 starts.
+        #expect(s.handle(.finished(Self.failure("L1")), now: 2) == [.send(Self.failure("L1")), .send(.ready(Ready(credit: 1))), .startTask(b)])
+        // A fourth lease beyond the three it may hold is a protocol error.
+        _ = s.handle(.message(.task(Self.assignment("L4"))), now: 2.1)
+        let over = s.handle(.message(.task(Self.assignment("L5"))), now: 2.2)
+        #expect(over.contains(.disconnect))
+        // Reconnecting keeps only the running lease (L2); L3 and L4 are given up, so the welcome asks for 2.
+        #expect(s.queue.map(\.lease) == ["L2"])
+        guard case .disconnected(let at) = s.phase else { Issue.record("not disconnected"); return }
+        hello.current = "L2"
+        #expect(s.handle(.tick, now: at) == [.connect, .send(.workerHello(hello))])
+        let back = s.handle(.message(.coordinatorHello(CoordinatorHello(run: "r", heartbeatInterval: 1, liveness: 3))), now: at)
+        #expect(back == [.send(Self.failure("L1")), .send(.ready(Ready(credit: 2)))])
     }
 
     @Test func taskWhileBusyIsAProtocolErrorThatReconnects() {

@@ -13,8 +13,9 @@ while read -r host threads key; do
     n=$((n + 1))
     threads=${threads:-1}
     key=${key:-worker-$n}
-    ssh "$host" "mkdir -p ~/.smaller/keys"
-    scp -q "$KEYDIR/coordinator.pub" "$KEYDIR/$key.key" "$host:.smaller/keys/"
+    # -n and </dev/null: ssh and scp must not read the rest of HOSTS from this loop's stdin.
+    ssh -n "$host" "mkdir -p ~/.smaller/keys"
+    scp -q "$KEYDIR/coordinator.pub" "$KEYDIR/$key.key" "$host:.smaller/keys/" < /dev/null
     ssh -n "$host" "nohup smaller worker --connect '$ENDPOINT' --keys ~/.smaller/keys --key-name '$key' --threads $threads --dir ~/.smaller/work > ~/.smaller/worker.log 2>&1 & echo \$! > ~/.smaller/worker.pid"
     echo "started a worker on $host ($threads threads, key $key)"
 done < "$HOSTS"

@@ -1,0 +1,53 @@
+// TaskLog: a file per task, or one shared file for inline tasks whose tail still holds only that task's lines;
+// the noop executor's inline choice and its CPU-time burn.
+import Experiment
+import Foundation
+import Testing
+import TestSupport
+@testable import Worker
+
+@Suite struct TaskLogTests {
+    @Test func sharedLogKeepsEachTasksTailApartAndWritesEveryLineOnce() throws {
+        let dir = try Fixtures.temporaryDirectory("tasklog")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("inline.log")
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let a = TaskLog(sharedFD: fd, url: url, prefix: "aaaa-1")
+        let b = TaskLog(sharedFD: fd, url: url, prefix: "bbbb-2")
+        a.write("first of a")
+        b.write("first of b")
+        a.write("failing on request")
+        #expect(a.tail().components(separatedBy: "\n").map { $0.hasSuffix("aaaa-1 first of a") || $0.hasSuffix("aaaa-1 failing on request") } == [true, true])
+        #expect(b.tail().hasSuffix("bbbb-2 first of b") && !b.tail().contains("aaaa"))
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[0].hasSuffix("aaaa-1 first of a") && lines[1].hasSuffix("bbbb-2 first of b"))
+        // Each line starts with an ISO 8601 stamp to the second (formatted once a second, still exact).
+        #expect(lines.allSatisfy { $0.count > 21 && $0.dropFirst(4).first == "-" && $0.dropFirst(10).first == "T" && $0.dropFirst(19).first == "Z" })
+    }
+
+    @Test func ownFileLogTailReadsTheFile() throws {
+        let dir = try Fixtures.temporaryDirectory("tasklog")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = TaskLog(url: dir.appendingPathComponent("sub/t-1.log"))  // the directory is made on demand
+        for i in 0..<30 { log.write("line \(i)") }
+        let tail = log.tail(lines: 5).split(separator: "\n")
+        #expect(tail.count == 5 && tail.last?.hasSuffix("line 29") == true && tail.first?.hasSuffix("line 25") == true)
+    }
+
+    @Test func noopRunsInlineOnlyWhenItFinishesAtOnceAndBurnsCPUTime() {
+        let noop = NoopExecutor(crash: {})
+        func spec(_ fields: [String: Value]) -> TaskSpec { TaskSpec(kind: .noop, executor: "noop", params: ["noop": .object(fields)]) }
+        #expect(noop.runsInline(spec(["seconds": .double(0)])))
+        #expect(!noop.runsInline(spec(["seconds": .double(0.01)])))
+        #expect(!noop.runsInline(spec(["seconds": .double(0), "output_bytes": .int(10)])))
+        #expect(!noop.runsInline(spec(["seconds": .double(0.1), "burn": .bool(true)])))
+        // Burning 50 ms of this thread's CPU time takes at least 50 ms of it.
+        func cpu() -> Double { var ts = timespec(); clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 }
+        let before = cpu()
+        #expect(NoopExecutor.burn(cpuSeconds: 0.05) > 0)
+        #expect(cpu() - before >= 0.05)
+    }
+}
