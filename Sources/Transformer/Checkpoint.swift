@@ -84,7 +84,7 @@ extension XLMRModel {
     }
 
     /// config.json as transformers writes it for this model.
-    func configJSON() throws -> Data {
+    package func configJSON() throws -> Data {
         let c = config
         func number(_ f: Float) -> Double { Double("\(f)") ?? Double(f) }
         var object: [String: Any] = [
