@@ -66,63 +66,55 @@ package struct ActivationQuantization: Equatable, Sendable {
     }
     package init(scale: Float, zero: Int32) { self.scale = scale; self.zero = zero }
 
-    /// The code of one value.
+    /// The code of one value: clamp(x / scale + zero, 0, 127) rounded half to even. The kernels compute the same
+    /// expression in the same order (rounding through the 1.5·2²³ trick), so codes match exactly.
     @inline(__always) package func code(_ x: Float) -> UInt8 {
-        UInt8(max(0, min(Float(int8ActivationMax), (x / scale).rounded(.toNearestOrEven) + Float(zero))))
+        UInt8(max(0, min(Float(int8ActivationMax), x / scale + Float(zero))).rounded(.toNearestOrEven))
     }
     /// The value a code stands for (the fake-quantized activation).
     @inline(__always) package func value(_ q: UInt8) -> Float { Float(Int32(q) - zero) * scale }
 }
 
 package enum Int8Math {
-    /// The per-token range of row `x` (K).
+    /// Adding 1.5·2²³ to a float in [0, 2²²) rounds it to an integer (half to even) held in the low mantissa bits.
+    static let roundingMagic: Float = 12_582_912
+
+    /// The per-token range of row `x` (K). Eight scalar accumulators (Swift's float min/max reductions do not
+    /// vectorise).
     @inline(__always)
     static func rowRange(_ x: UnsafePointer<Float>, _ K: Int) -> ActivationQuantization {
-        var lo = SIMD8<Float>(repeating: 0), hi = SIMD8<Float>(repeating: 0)
+        var lo = (Float(0), Float(0), Float(0), Float(0)), hi = (Float(0), Float(0), Float(0), Float(0))
         var k = 0
-        while k + 8 <= K {
-            let v = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD8<Float>.self)
-            lo = pointwiseMin(lo, v); hi = pointwiseMax(hi, v); k += 8
+        while k + 4 <= K {
+            let a = x[k], b = x[k + 1], c = x[k + 2], d = x[k + 3]
+            lo.0 = a < lo.0 ? a : lo.0; lo.1 = b < lo.1 ? b : lo.1; lo.2 = c < lo.2 ? c : lo.2; lo.3 = d < lo.3 ? d : lo.3
+            hi.0 = a > hi.0 ? a : hi.0; hi.1 = b > hi.1 ? b : hi.1; hi.2 = c > hi.2 ? c : hi.2; hi.3 = d > hi.3 ? d : hi.3
+            k += 4
         }
-        var l = lo.min(), h = hi.max()
+        var l = min(min(lo.0, lo.1), min(lo.2, lo.3)), h = max(max(hi.0, hi.1), max(hi.2, hi.3))
         while k < K { l = min(l, x[k]); h = max(h, x[k]); k += 1 }
         return ActivationQuantization(lo: l, hi: h)
     }
 
-    /// q (K) = codes of x (K) under `a`.
+    /// q (K) = codes of x (K) under `a` (see `ActivationQuantization.code`); a loop the compiler vectorises.
     @inline(__always)
     static func quantizeRow(_ x: UnsafePointer<Float>, _ K: Int, _ a: ActivationQuantization, into q: UnsafeMutablePointer<UInt8>) {
-        let z = Float(a.zero), top = Float(int8ActivationMax)
-        var k = 0
-        while k + 8 <= K {
-            let v = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD8<Float>.self)
-            var r = (v / SIMD8(repeating: a.scale)).rounded(.toNearestOrEven) + z
-            r = r.clamped(lowerBound: SIMD8(repeating: 0), upperBound: SIMD8(repeating: top))
-            let codes = SIMD8<UInt8>(truncatingIfNeeded: SIMD8<Int32>(r, rounding: .towardZero))
-            UnsafeMutableRawPointer(q + k).storeBytes(of: codes, as: SIMD8<UInt8>.self)
-            k += 8
+        let s = a.scale, z = Float(a.zero), top = Float(int8ActivationMax), magic = roundingMagic
+        for k in 0..<K {
+            var y = x[k] / s + z
+            y = y < 0 ? 0 : y
+            y = y > top ? top : y
+            q[k] = UInt8(truncatingIfNeeded: (y + magic).bitPattern)
         }
-        while k < K { q[k] = a.code(x[k]); k += 1 }
     }
 
     /// y (N) = s_x · s_w · (acc − z · rowSum) + b for one output row.
     @inline(__always)
-    static func dequantizeRow(_ acc: UnsafePointer<Int32>, _ a: ActivationQuantization, weights w: Int8Weights,
+    static func dequantizeRow(_ acc: UnsafePointer<Int32>, _ a: ActivationQuantization, outFeatures N: Int,
                               wScale: UnsafePointer<Float>, rowSum: UnsafePointer<Int32>, bias: UnsafePointer<Float>,
                               into y: UnsafeMutablePointer<Float>) {
-        let N = w.outFeatures
-        var j = 0
-        let z = SIMD8<Int32>(repeating: a.zero), sx = SIMD8<Float>(repeating: a.scale)
-        while j + 8 <= N {
-            let c = UnsafeRawPointer(acc + j).loadUnaligned(as: SIMD8<Int32>.self)
-            let rs = UnsafeRawPointer(rowSum + j).loadUnaligned(as: SIMD8<Int32>.self)
-            let corrected = SIMD8<Float>(c &- z &* rs)
-            let sw = UnsafeRawPointer(wScale + j).loadUnaligned(as: SIMD8<Float>.self)
-            let b = UnsafeRawPointer(bias + j).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + j).storeBytes(of: corrected * sx * sw + b, as: SIMD8<Float>.self)
-            j += 8
-        }
-        while j < N { y[j] = Float(acc[j] - a.zero * rowSum[j]) * a.scale * wScale[j] + bias[j]; j += 1 }
+        let z = a.zero, sx = a.scale
+        for j in 0..<N { y[j] = Float(acc[j] &- z &* rowSum[j]) * (sx * wScale[j]) + bias[j] }
     }
 }
 
@@ -170,7 +162,7 @@ package final class Int8Linear: LinearKernel {
             weights.rowSum.withUnsafeBufferPointer { rs in
                 bias.withUnsafeBufferPointer { b in
                     for i in 0..<rows {
-                        Int8Math.dequantizeRow(acc + i * N, rowQuant[i], weights: weights, wScale: sw.baseAddress!, rowSum: rs.baseAddress!,
+                        Int8Math.dequantizeRow(acc + i * N, rowQuant[i], outFeatures: N, wScale: sw.baseAddress!, rowSum: rs.baseAddress!,
                                                bias: b.baseAddress!, into: y + i * N)
                     }
                 }
@@ -219,7 +211,12 @@ package final class MixedInt8Linear: LinearKernel {
     package func outliers(_ x: UnsafePointer<Float>, rows: Int) -> [Int] {
         let K = inFeatures
         var colMax = [Float](repeating: 0, count: K)
-        for i in 0..<rows { let r = x + i * K; for k in 0..<K { colMax[k] = max(colMax[k], abs(r[k])) } }
+        colMax.withUnsafeMutableBufferPointer { m in
+            for i in 0..<rows {
+                let r = x + i * K
+                for k in 0..<K { let v = abs(r[k]); m[k] = v > m[k] ? v : m[k] }
+            }
+        }
         return (0..<K).filter { colMax[$0] > threshold }
     }
 
