@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "CZeroMQ", "TestSupport"]),
         .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Wire", "Experiment", "TestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Experiment", "TextData", "Transformer", "TestSupport"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Experiment", "TextData", "Transformer", "Compression", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Experiment", "TestSupport"]),
         // Real processes over loopback; depends on the executable so `swift test` builds it first.
         .testTarget(name: "IntegrationTests", dependencies: [

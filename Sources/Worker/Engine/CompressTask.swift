@@ -18,6 +18,7 @@ struct CompressTask {
         guard let setting = spec.setting, let language = spec.language, let parent = spec.inputs.first else {
             throw ExecutionError("\(spec.title): a compress task needs a setting, a language and a parent checkpoint")
         }
+        if setting.family == "quantize" { return try CompressQuantize(request: request, settings: settings, progress: progress).run() }
         let fields = setting.fields
         let supported = setting.family == "prune" && fields["when"] == .string("after")
             && fields["structure"] == .string("unstructured") && fields["schedule"] == .string("oneshot")
