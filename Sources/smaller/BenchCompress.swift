@@ -72,6 +72,8 @@ struct BenchCompress: ParsableCommand {
         var name: String
         var timing: InferenceTiming.Result?
         var bytes: Int, encoderLinearBytes: Int
+        /// max |logits − fp32 logits| / max |fp32 logits| on one synthetic sentence.
+        var logitsRelativeError: Double
         var note: String?
     }
 
@@ -87,7 +89,6 @@ struct BenchCompress: ParsableCommand {
             { let m = try Quantizer.quantize(model: model, config: q, calibration: calibration)
               return (m, m.encoder.encoderLinearBytes, m.save) }
         }
-        var mixed: MixedInt8Linear? = nil
         let variants: [Variant] = [
             Variant(name: "fp32 XLMRModel.forward", timed: true) {
                 (WorkspaceModel(model), try InferenceEncoder(model: model).encoderLinearBytes, model.save)
@@ -100,7 +101,6 @@ struct BenchCompress: ParsableCommand {
             Variant(name: "dynamic int8 + int8 embeddings", timed: false, build: quantized(QuantizationConfig(scheme: .dynamic, embeddings: true))),
             Variant(name: "llm-int8 (threshold 6)", timed: true) {
                 let m = try Quantizer.quantize(model: model, config: QuantizationConfig(scheme: .llmInt8, threshold: 6))
-                mixed = m.kernels.values.compactMap { $0 as? MixedInt8Linear }.first
                 return (m, m.encoder.encoderLinearBytes, m.save)
             },
             Variant(name: "static int8 (min-max)", timed: true, build: quantized(QuantizationConfig(scheme: .staticInt8))),
@@ -111,29 +111,44 @@ struct BenchCompress: ParsableCommand {
         var outlierFraction: Double? = nil
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("smaller-bench-compress-\(ProcessInfo.processInfo.processIdentifier)")
         defer { try? FileManager.default.removeItem(at: scratch) }
+        let probe = InferenceTiming.batch(1, tokens: tokens, vocab: c.vocabSize, seed: 99)
+        let reference = try model.logits(probe)
+        let referenceScale = Double(reference.map(abs).max() ?? 1)
+        var models: [TokenLogitsModel?] = []
         for v in variants {
             let built = try v.build()
+            let probeLogits = try built.model.logits(probe)
+            let logitsError = Double(zip(probeLogits, reference).map { abs($0 - $1) }.max() ?? 0) / referenceScale
             try? FileManager.default.removeItem(at: scratch)
             try built.save(scratch)
             let bytes = InferenceTiming.bytesOnDisk(scratch)
-            var timing: InferenceTiming.Result? = nil
-            if v.timed {
-                timing = try InferenceTiming.run(built.model, vocab: c.vocabSize, maxLength: tokens, repeats: repeats, batchRepeats: batchRepeats)
-            }
-            var note: String? = nil
-            if v.name.hasPrefix("llm-int8") {
+            models.append(v.timed ? built.model : nil)
+            rows.append(Row(name: v.name, timing: nil, bytes: bytes, encoderLinearBytes: built.encoderLinearBytes,
+                            logitsRelativeError: logitsError, note: nil))
+        }
+        // Timing interleaves the variants, one call each per round, so load that drifts on a shared machine hits
+        // every variant alike (measured one after another, the ratios swung 0.3–2.9× between runs).
+        let one = InferenceTiming.batch(1, tokens: tokens, vocab: c.vocabSize), many = InferenceTiming.batch(32, tokens: tokens, vocab: c.vocabSize)
+        let timed = models.indices.filter { models[$0] != nil }
+        var b1 = [[Double]](repeating: [], count: models.count), b32 = b1
+        for i in timed { for _ in 0..<2 { _ = try models[i]!.logits(one) }; _ = try models[i]!.logits(many) }
+        for _ in 0..<repeats { for i in timed { b1[i] += try InferenceTiming.times(warmup: 0, repeats: 1) { _ = try models[i]!.logits(one) } } }
+        if !json { FileHandle.standardError.write(Data("batch 1 done\n".utf8)) }
+        for _ in 0..<batchRepeats { for i in timed { b32[i] += try InferenceTiming.times(warmup: 0, repeats: 1) { _ = try models[i]!.logits(many) } } }
+        for i in timed {
+            let (a, b) = (b1[i].sorted(), b32[i].sorted())
+            rows[i].timing = InferenceTiming.Result(b1P50Ms: InferenceTiming.percentile(a, 0.5), b1P95Ms: InferenceTiming.percentile(a, 0.95),
+                                                    b32MedianMs: InferenceTiming.percentile(b, 0.5), b32P95Ms: InferenceTiming.percentile(b, 0.95))
+            if let q = models[i] as? QuantizedModel {
                 // Over every mixed kernel of the model and every call of the timing runs.
-                if let q = built.model as? QuantizedModel {
-                    let ks = q.kernels.values.compactMap { $0 as? MixedInt8Linear }
+                let ks = q.kernels.values.compactMap { $0 as? MixedInt8Linear }
+                if !ks.isEmpty {
                     let o = ks.reduce(0) { $0 + $1.outlierColumns }, s = ks.reduce(0) { $0 + $1.columnsSeen }
                     outlierFraction = s > 0 ? Double(o) / Double(s) : 0
-                    note = String(format: "outlier columns %.3f%% of linear inputs", 100 * outlierFraction!)
+                    rows[i].note = String(format: "outlier columns %.3f%% of linear inputs", 100 * outlierFraction!)
                 }
             }
-            rows.append(Row(name: v.name, timing: timing, bytes: bytes, encoderLinearBytes: built.encoderLinearBytes, note: note))
-            if !json { FileHandle.standardError.write(Data("measured \(v.name)\n".utf8)) }
         }
-        _ = mixed
         report(rows, outlierFraction: outlierFraction)
     }
 
@@ -160,10 +175,11 @@ struct BenchCompress: ParsableCommand {
                                            refTiming.b1P50Ms / t.b1P50Ms, t.b32MedianMs, t.throughput, t.throughput / refTiming.throughput)
                   + (r.note.map { "   (\($0))" } ?? ""))
         }
-        print(pad("variant", 32) + "  bytes on disk  ×fp32   encoder linear bytes  ×fp32")
+        print(pad("variant", 32) + "  bytes on disk  ×fp32   encoder linear bytes  ×fp32   logits rel. error")
         for r in rows where r.name != "fp32 XLMRModel.forward" {
-            print(pad(r.name, 32) + String(format: " %14d %6.1f%% %21d %6.1f%%", r.bytes, 100 * Double(r.bytes) / Double(reference.bytes),
-                                           r.encoderLinearBytes, 100 * Double(r.encoderLinearBytes) / Double(reference.encoderLinearBytes)))
+            print(pad(r.name, 32) + String(format: " %14d %6.1f%% %21d %6.1f%% %18.2e", r.bytes, 100 * Double(r.bytes) / Double(reference.bytes),
+                                           r.encoderLinearBytes, 100 * Double(r.encoderLinearBytes) / Double(reference.encoderLinearBytes),
+                                           r.logitsRelativeError))
         }
     }
 }

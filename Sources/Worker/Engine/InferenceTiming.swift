@@ -8,6 +8,9 @@ package enum InferenceTiming {
     package struct Result: Sendable, Codable {
         package var b1P50Ms: Double, b1P95Ms: Double
         package var b32MedianMs: Double, b32P95Ms: Double
+        package init(b1P50Ms: Double, b1P95Ms: Double, b32MedianMs: Double, b32P95Ms: Double) {
+            self.b1P50Ms = b1P50Ms; self.b1P95Ms = b1P95Ms; self.b32MedianMs = b32MedianMs; self.b32P95Ms = b32P95Ms
+        }
         /// Sentences per second at batch 32.
         package var throughput: Double { 32_000 / b32MedianMs }
     }
