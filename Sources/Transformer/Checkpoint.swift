@@ -46,6 +46,9 @@ extension XLMRModel {
             guard let t = lookup(e.name, in: tensors) else {
                 throw ModelError("\(file) is missing tensor \(e.name) (expected shape \(e.shape))")
             }
+            guard [.F32, .F16, .BF16, .F64].contains(t.dtype) else {
+                throw ModelError("\(file): tensor \(e.name) is \(t.dtype.rawValue), not a float: a quantized checkpoint? (load it with QuantizedModel.load)")
+            }
             guard t.shape == e.shape else {
                 throw ModelError("\(file): tensor \(e.name) has shape \(t.shape), expected \(e.shape)")
             }

@@ -15,6 +15,7 @@ struct CompressTask {
             throw ExecutionError("\(spec.title): a compress task needs a setting, a language and a parent checkpoint")
         }
         if setting.family == "prune" { return try PruneTask(request: request, settings: settings, setting: setting, progress: progress).run() }
+        if setting.family == "quantize" { return try CompressQuantize(request: request, settings: settings, progress: progress).run() }
         if setting.family == "distill" { return try CompressDistill(request: request, settings: settings, progress: progress).run() }
         throw ExecutionError("\(spec.title): compression family '\(setting.family)' is not built yet in this engine (compression issue)")
     }

@@ -1,0 +1,256 @@
+// int8 linear kernels: weights symmetric per output channel (s8 in -127...127, one fp32 scale per row);
+// activations unsigned 7-bit with a zero point (u8 in 0...127, see `int8ActivationMax` for why 7 bits),
+// per token at run time (dynamic, LLM.int8()) or fixed by calibration (static); u8·s8 → s32 in oneDNN, then
+// y = s_x · s_w · (acc − z_x · Σ_k W_q[j, k]) + b in fp32. Each kernel has a reference (dequantize, fp32 matmul).
+import TensorCore
+import Transformer
+
+/// A linear layer's weights in int8: W ≈ q · scale per output row.
+package final class Int8Weights: @unchecked Sendable {
+    package let outFeatures: Int, inFeatures: Int
+    package let q: UnsafeMutablePointer<Int8>      /// (out, in)
+    package let scale: [Float]                     /// (out)
+    package let rowSum: [Int32]                    /// (out) Σ_k q[j, k], for the activation zero point
+
+    package init(q values: [Int8], scale: [Float], outFeatures: Int, inFeatures: Int) {
+        precondition(values.count == outFeatures * inFeatures && scale.count == outFeatures, "Int8Weights: shape mismatch")
+        self.outFeatures = outFeatures; self.inFeatures = inFeatures; self.scale = scale
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(values.count, 1), alignment: 64)
+        q = raw.bindMemory(to: Int8.self, capacity: max(values.count, 1))
+        q.initialize(from: values, count: values.count)
+        var sums = [Int32](repeating: 0, count: outFeatures)
+        for j in 0..<outFeatures { var s: Int32 = 0; for k in 0..<inFeatures { s += Int32(q[j * inFeatures + k]) }; sums[j] = s }
+        rowSum = sums
+    }
+
+    deinit { UnsafeMutableRawPointer(q).deallocate() }
+
+    /// Symmetric per-row quantization of W (out, in): scale = max |row| / 127, q = round(w / scale).
+    package convenience init(weight w: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int) {
+        var values = [Int8](repeating: 0, count: outFeatures * inFeatures), scales = [Float](repeating: 0, count: outFeatures)
+        for j in 0..<outFeatures {
+            let row = w + j * inFeatures
+            var m: Float = 0
+            for k in 0..<inFeatures { m = max(m, abs(row[k])) }
+            let s = m / 127
+            scales[j] = s
+            if s > 0 { for k in 0..<inFeatures { values[j * inFeatures + k] = Int8(max(-127, min(127, (row[k] / s).rounded()))) } }
+        }
+        self.init(q: values, scale: scales, outFeatures: outFeatures, inFeatures: inFeatures)
+    }
+
+    package var values: [Int8] { Array(UnsafeBufferPointer(start: q, count: outFeatures * inFeatures)) }
+
+    /// The dequantized weights (out, in).
+    package func dequantized() -> [Float] {
+        var out = [Float](repeating: 0, count: outFeatures * inFeatures)
+        for j in 0..<outFeatures { for k in 0..<inFeatures { out[j * inFeatures + k] = Float(q[j * inFeatures + k]) * scale[j] } }
+        return out
+    }
+
+    /// Bytes on disk: the codes and the scales.
+    package var byteCount: Int { outFeatures * inFeatures + 4 * outFeatures }
+}
+
+/// Activation quantization parameters for one row (or one whole tensor): x ≈ (q − zero) · scale.
+package struct ActivationQuantization: Equatable, Sendable {
+    package var scale: Float
+    package var zero: Int32
+
+    /// The asymmetric 7-bit range covering [lo, hi] (widened to include 0, so 0 is exact).
+    package init(lo: Float, hi: Float) {
+        let l = min(lo, 0), h = max(hi, 0)
+        let s = (h - l) / Float(int8ActivationMax)
+        scale = s > 0 && s.isFinite ? s : 1
+        zero = Int32(max(0, min(Float(int8ActivationMax), (-l / scale).rounded())))
+    }
+    package init(scale: Float, zero: Int32) { self.scale = scale; self.zero = zero }
+
+    /// The code of one value: clamp(x / scale + zero, 0, 127) rounded half to even. The kernels compute the same
+    /// expression in the same order (rounding through the 1.5·2²³ trick), so codes match exactly.
+    @inline(__always) package func code(_ x: Float) -> UInt8 {
+        UInt8(max(0, min(Float(int8ActivationMax), x / scale + Float(zero))).rounded(.toNearestOrEven))
+    }
+    /// The value a code stands for (the fake-quantized activation).
+    @inline(__always) package func value(_ q: UInt8) -> Float { Float(Int32(q) - zero) * scale }
+}
+
+package enum Int8Math {
+    /// Adding 1.5·2²³ to a float in [0, 2²²) rounds it to an integer (half to even) held in the low mantissa bits.
+    static let roundingMagic: Float = 12_582_912
+
+    /// The per-token range of row `x` (K). Eight scalar accumulators (Swift's float min/max reductions do not
+    /// vectorise).
+    @inline(__always)
+    static func rowRange(_ x: UnsafePointer<Float>, _ K: Int) -> ActivationQuantization {
+        var lo = (Float(0), Float(0), Float(0), Float(0)), hi = (Float(0), Float(0), Float(0), Float(0))
+        var k = 0
+        while k + 4 <= K {
+            let a = x[k], b = x[k + 1], c = x[k + 2], d = x[k + 3]
+            lo.0 = a < lo.0 ? a : lo.0; lo.1 = b < lo.1 ? b : lo.1; lo.2 = c < lo.2 ? c : lo.2; lo.3 = d < lo.3 ? d : lo.3
+            hi.0 = a > hi.0 ? a : hi.0; hi.1 = b > hi.1 ? b : hi.1; hi.2 = c > hi.2 ? c : hi.2; hi.3 = d > hi.3 ? d : hi.3
+            k += 4
+        }
+        var l = min(min(lo.0, lo.1), min(lo.2, lo.3)), h = max(max(hi.0, hi.1), max(hi.2, hi.3))
+        while k < K { l = min(l, x[k]); h = max(h, x[k]); k += 1 }
+        return ActivationQuantization(lo: l, hi: h)
+    }
+
+    /// q (K) = codes of x (K) under `a` (see `ActivationQuantization.code`); a loop the compiler vectorises.
+    @inline(__always)
+    static func quantizeRow(_ x: UnsafePointer<Float>, _ K: Int, _ a: ActivationQuantization, into q: UnsafeMutablePointer<UInt8>) {
+        let s = a.scale, z = Float(a.zero), top = Float(int8ActivationMax), magic = roundingMagic
+        for k in 0..<K {
+            var y = x[k] / s + z
+            y = y < 0 ? 0 : y
+            y = y > top ? top : y
+            q[k] = UInt8(truncatingIfNeeded: (y + magic).bitPattern)
+        }
+    }
+
+    /// y (N) = s_x · s_w · (acc − z · rowSum) + b for one output row.
+    @inline(__always)
+    static func dequantizeRow(_ acc: UnsafePointer<Int32>, _ a: ActivationQuantization, outFeatures N: Int,
+                              wScale: UnsafePointer<Float>, rowSum: UnsafePointer<Int32>, bias: UnsafePointer<Float>,
+                              into y: UnsafeMutablePointer<Float>) {
+        let z = a.zero, sx = a.scale
+        for j in 0..<N { y[j] = Float(acc[j] &- z &* rowSum[j]) * (sx * wScale[j]) + bias[j] }
+    }
+}
+
+/// Scratch that grows to the largest call and is reused.
+final class Int8Scratch {
+    private(set) var codes = UnsafeMutablePointer<UInt8>.allocate(capacity: 1), codeCapacity = 1
+    private(set) var acc = UnsafeMutablePointer<Int32>.allocate(capacity: 1), accCapacity = 1
+    func reserve(codes n: Int, acc m: Int) {
+        if n > codeCapacity { codes.deallocate(); codes = .allocate(capacity: n); codeCapacity = n }
+        if m > accCapacity { acc.deallocate(); acc = .allocate(capacity: m); accCapacity = m }
+    }
+    deinit { codes.deallocate(); acc.deallocate() }
+}
+
+/// A linear layer with int8 weights; `activations` nil means per token at run time (dynamic), otherwise the
+/// fixed calibrated range (static).
+package final class Int8Linear: LinearKernel {
+    package let weights: Int8Weights
+    package let bias: [Float]
+    package let activations: ActivationQuantization?
+    private let scratch = Int8Scratch()
+    private var rowQuant: [ActivationQuantization] = []
+
+    package init(weights: Int8Weights, bias: [Float], activations: ActivationQuantization? = nil) {
+        precondition(bias.count == weights.outFeatures, "Int8Linear: bias has \(bias.count) values, expected \(weights.outFeatures)")
+        self.weights = weights; self.bias = bias; self.activations = activations
+    }
+
+    package var inFeatures: Int { weights.inFeatures }
+    package var outFeatures: Int { weights.outFeatures }
+    package var byteCount: Int { weights.byteCount + 4 * bias.count + (activations == nil ? 0 : 8) }
+
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        let K = inFeatures, N = outFeatures
+        scratch.reserve(codes: rows * K, acc: rows * N)
+        if rowQuant.count < rows { rowQuant = [ActivationQuantization](repeating: ActivationQuantization(scale: 1, zero: 0), count: rows) }
+        let codes = scratch.codes, acc = scratch.acc
+        for i in 0..<rows {
+            let a = activations ?? Int8Math.rowRange(x + i * K, K)
+            rowQuant[i] = a
+            Int8Math.quantizeRow(x + i * K, K, a, into: codes + i * K)
+        }
+        gemmU8S8S32(m: rows, n: N, k: K, a: codes, lda: K, b: weights.q, ldb: K, c: acc, ldc: N)
+        weights.scale.withUnsafeBufferPointer { sw in
+            weights.rowSum.withUnsafeBufferPointer { rs in
+                bias.withUnsafeBufferPointer { b in
+                    for i in 0..<rows {
+                        Int8Math.dequantizeRow(acc + i * N, rowQuant[i], outFeatures: N, wScale: sw.baseAddress!, rowSum: rs.baseAddress!,
+                                               bias: b.baseAddress!, into: y + i * N)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The reference: fake-quantize each activation row with the same range, dequantize the weights, and multiply
+    /// in float64.
+    package func reference(_ x: [Float], rows: Int) -> [Float] {
+        let K = inFeatures, N = outFeatures, w = weights.dequantized()
+        var y = [Float](repeating: 0, count: rows * N)
+        x.withUnsafeBufferPointer { xp in
+            for i in 0..<rows {
+                let a = activations ?? Int8Math.rowRange(xp.baseAddress! + i * K, K)
+                let fake = (0..<K).map { Double(a.value(a.code(xp[i * K + $0]))) }
+                for j in 0..<N {
+                    var s = 0.0
+                    for k in 0..<K { s += fake[k] * Double(w[j * K + k]) }
+                    y[i * N + j] = Float(s) + bias[j]
+                }
+            }
+        }
+        return y
+    }
+}
+
+/// LLM.int8()-style mixed decomposition: input columns whose max |x| over the rows of this call exceeds
+/// `threshold` are multiplied in fp32 (against the dequantized int8 weight columns); the rest go through the
+/// dynamic int8 path with those columns zeroed.
+package final class MixedInt8Linear: LinearKernel {
+    package let base: Int8Linear
+    package let threshold: Float
+    /// Outlier columns and columns seen over every call so far (for reporting the outlier fraction).
+    package private(set) var outlierColumns = 0, columnsSeen = 0
+    private var regular: [Float] = [], gatheredX: [Float] = [], gatheredW: [Float] = []
+
+    package init(weights: Int8Weights, bias: [Float], threshold: Float) {
+        base = Int8Linear(weights: weights, bias: bias); self.threshold = threshold
+    }
+    package var inFeatures: Int { base.inFeatures }
+    package var outFeatures: Int { base.outFeatures }
+    package var byteCount: Int { base.byteCount }
+
+    /// The columns of x (rows, in) whose max |x| exceeds the threshold.
+    package func outliers(_ x: UnsafePointer<Float>, rows: Int) -> [Int] {
+        let K = inFeatures
+        var colMax = [Float](repeating: 0, count: K)
+        colMax.withUnsafeMutableBufferPointer { m in
+            for i in 0..<rows {
+                let r = x + i * K
+                for k in 0..<K { let v = abs(r[k]); m[k] = v > m[k] ? v : m[k] }
+            }
+        }
+        return (0..<K).filter { colMax[$0] > threshold }
+    }
+
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        let K = inFeatures, N = outFeatures
+        let cols = outliers(x, rows: rows)
+        outlierColumns += cols.count; columnsSeen += K
+        if cols.isEmpty { base.apply(x, rows: rows, into: y); return }
+        let O = cols.count, w = base.weights
+        if regular.count < rows * K { regular = [Float](repeating: 0, count: rows * K) }
+        if gatheredX.count < rows * O { gatheredX = [Float](repeating: 0, count: rows * O) }
+        if gatheredW.count < N * O { gatheredW = [Float](repeating: 0, count: N * O) }
+        regular.withUnsafeMutableBufferPointer { r in
+            r.baseAddress!.update(from: x, count: rows * K)
+            for i in 0..<rows { for (o, k) in cols.enumerated() { gatheredX[i * O + o] = x[i * K + k]; r[i * K + k] = 0 } }
+            base.apply(r.baseAddress!, rows: rows, into: y)
+        }
+        for j in 0..<N { for (o, k) in cols.enumerated() { gatheredW[j * O + o] = Float(w.q[j * K + k]) * w.scale[j] } }
+        sgemm(.none, .transposed, m: rows, n: N, k: O, a: gatheredX, lda: O, b: gatheredW, ldb: O, beta: 1, c: y, ldc: N)
+    }
+
+    /// The reference: outlier columns exact, the others fake-quantized per token (range over the regular
+    /// columns only), dequantized weights, float64 matmul.
+    package func reference(_ x: [Float], rows: Int) -> [Float] {
+        let K = inFeatures, cols = Set(x.withUnsafeBufferPointer { outliers($0.baseAddress!, rows: rows) })
+        var regular = x
+        for i in 0..<rows { for k in cols { regular[i * K + k] = 0 } }
+        var y = base.reference(regular, rows: rows)
+        let w = base.weights.dequantized(), N = outFeatures
+        for i in 0..<rows { for j in 0..<N {
+            var s = 0.0
+            for k in cols { s += Double(x[i * K + k]) * Double(w[j * K + k]) }
+            y[i * N + j] += Float(s)
+        } }
+        return y
+    }
+}

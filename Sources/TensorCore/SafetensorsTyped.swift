@@ -1,0 +1,80 @@
+// safetensors with integer tensors (I8, U8, I32) beside F32: the writer for mixed dtypes (quantized
+// checkpoints) and typed readers that check the dtype instead of converting.
+import Foundation
+
+/// A tensor to write: its dtype, shape and raw little-endian bytes.
+package struct SafetensorsTensor {
+    package let name: String
+    package let dtype: SafetensorsDType
+    package let shape: [Int]
+    package let bytes: Data
+
+    package init(name: String, dtype: SafetensorsDType, shape: [Int], bytes: Data) {
+        precondition(shape.reduce(1, *) * dtype.byteSize == bytes.count,
+                     "SafetensorsTensor \(name): shape \(shape) × \(dtype.rawValue) ≠ \(bytes.count) bytes")
+        self.name = name; self.dtype = dtype; self.shape = shape; self.bytes = bytes
+    }
+
+    package static func f32(_ name: String, _ shape: [Int], _ values: UnsafeBufferPointer<Float>) -> SafetensorsTensor {
+        SafetensorsTensor(name: name, dtype: .F32, shape: shape, bytes: Data(buffer: values))
+    }
+    package static func f32(_ name: String, _ shape: [Int], _ values: [Float]) -> SafetensorsTensor {
+        values.withUnsafeBufferPointer { f32(name, shape, $0) }
+    }
+    package static func i8(_ name: String, _ shape: [Int], _ values: [Int8]) -> SafetensorsTensor {
+        SafetensorsTensor(name: name, dtype: .I8, shape: shape, bytes: values.withUnsafeBufferPointer { Data(buffer: $0) })
+    }
+    package static func u8(_ name: String, _ shape: [Int], _ values: [UInt8]) -> SafetensorsTensor {
+        SafetensorsTensor(name: name, dtype: .U8, shape: shape, bytes: Data(values))
+    }
+}
+
+extension Safetensors {
+    /// Serialises tensors of any dtype in the given order (keys sorted by offset, 8-byte aligned header).
+    package static func serialize(_ tensors: [SafetensorsTensor], metadata: [String: String] = [:]) -> Data {
+        var entries: [String] = []
+        var offset = 0
+        for t in tensors {
+            let size = t.bytes.count
+            entries.append("\(jsonString(t.name)):{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}")
+            offset += size
+        }
+        if !metadata.isEmpty {
+            let m = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",")
+            entries.insert("\"__metadata__\":{\(m)}", at: 0)
+        }
+        var header = Array("{\(entries.joined(separator: ","))}".utf8)
+        while (8 + header.count) % 8 != 0 { header.append(UInt8(ascii: " ")) }
+        var out = Data(capacity: 8 + header.count + offset)
+        var length = UInt64(header.count).littleEndian
+        withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
+        out.append(contentsOf: header)
+        for t in tensors { out.append(t.bytes) }
+        return out
+    }
+
+    /// Writes tensors of any dtype to `url` atomically.
+    package static func write(_ tensors: [SafetensorsTensor], metadata: [String: String] = [:], to url: URL) throws {
+        do { try serialize(tensors, metadata: metadata).write(to: url, options: .atomic) } catch {
+            throw SafetensorsError(file: url.path, problem: "cannot be written (\(error.localizedDescription))")
+        }
+    }
+}
+
+extension SafetensorsEntry {
+    /// The values of an I8 tensor; any other dtype throws naming `name`, `file` and the dtype found.
+    package func int8s(_ name: String, file: String) throws -> [Int8] {
+        guard dtype == .I8 else { throw SafetensorsError(file: file, problem: "tensor \(name) is \(dtype.rawValue), expected I8") }
+        return data.withUnsafeBytes { Array($0.bindMemory(to: Int8.self)) }
+    }
+    /// The values of a U8 tensor; any other dtype throws.
+    package func uint8s(_ name: String, file: String) throws -> [UInt8] {
+        guard dtype == .U8 else { throw SafetensorsError(file: file, problem: "tensor \(name) is \(dtype.rawValue), expected U8") }
+        return [UInt8](data)
+    }
+    /// The values of an F32 tensor; any other dtype throws (no silent conversion of integer codes).
+    package func float32s(_ name: String, file: String) throws -> [Float] {
+        guard dtype == .F32 else { throw SafetensorsError(file: file, problem: "tensor \(name) is \(dtype.rawValue), expected F32") }
+        return floats()
+    }
+}

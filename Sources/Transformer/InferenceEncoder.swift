@@ -1,0 +1,220 @@
+// The inference-only encoder every compressed variant runs on: no dropout, no saved activations, buffers
+// allocated once per largest shape seen and reused. Its linear layers are `LinearKernel`s (fp32 views of an
+// XLMRModel by default, any replacement by name), its word embeddings an `EmbeddingLookup`. Per-layer shapes
+// come only from config.heads(layer:), attentionWidth(layer:) and intermediate(layer:).
+import TensorCore
+
+package final class InferenceEncoder: TokenLogitsModel {
+    package let config: XLMRConfig
+    package let head: ModelHead
+    package let outputCount: Int
+    package var padId: Int32 { Int32(config.padTokenId) }
+
+    struct Norm { let gamma: UnsafePointer<Float>, beta: UnsafePointer<Float> }
+    struct Layer {
+        let query, key, value, attentionOutput, intermediate, output: LinearKernel
+        let attentionNorm, outputNorm: Norm
+        let heads: Int, width: Int, ffn: Int
+    }
+
+    /// The word-embedding table (possibly quantized).
+    package let wordEmbeddings: EmbeddingLookup
+    let positions: UnsafePointer<Float>     /// (P, C)
+    let tokenType0: UnsafePointer<Float>    /// (C)
+    let embeddingNorm: Norm
+    let layers: [Layer]
+    /// Token classification: the classifier. MLM: dense, LayerNorm, and the decoder (tied weights + lm bias).
+    let classifier: LinearKernel?
+    let lmDense: LinearKernel?, lmNorm: Norm?, decoder: LinearKernel?
+    /// The fp32 buffer the non-kernel parameters (LayerNorms, position table) live in.
+    private let parameters: FloatBuffer
+
+    // Buffers for the largest (B, T) seen so far.
+    private var capacity = (batch: 0, tokens: 0)
+    private var arena = Arena(count: 0)
+    private var ints: [Int32] = []
+    private var hidden, scratch, q, k, v, ctx, inter, scores, mean, rstd, keyMask, logitsBuffer: Tensor?
+
+    /// Builds the encoder from `model`'s parameters. Every linear is the fp32 view of the model's weights unless
+    /// `replacing` has a kernel under its name (`roberta.encoder.layer.L.intermediate.dense`, `classifier`,
+    /// `lm_head.dense`, `lm_head.decoder`); `wordEmbeddings` replaces the embedding table.
+    package init(model: XLMRModel, replacing: [String: LinearKernel] = [:], wordEmbeddings: EmbeddingLookup? = nil) throws {
+        let c = model.config
+        config = c; head = model.head; outputCount = model.outputCount; parameters = model.parameters
+        let p = model.parameters.pointer
+        func offset(_ name: String) throws -> UnsafePointer<Float> {
+            guard let e = model.layout.entry(name) else { throw ModelError("inference encoder: the model has no tensor \(name)") }
+            return UnsafePointer(p + e.offset)
+        }
+        func norm(_ prefix: String) throws -> Norm { Norm(gamma: try offset(prefix + ".weight"), beta: try offset(prefix + ".bias")) }
+        func linear(_ name: String, in inF: Int, out outF: Int) throws -> LinearKernel {
+            let kernel: LinearKernel? = replacing[name] ?? model.denseLinear(name)
+            guard let kernel else { throw ModelError("inference encoder: the model has no linear layer \(name)") }
+            guard kernel.inFeatures == inF, kernel.outFeatures == outF else {
+                throw ModelError("inference encoder: kernel \(name) is (in \(kernel.inFeatures), out \(kernel.outFeatures)), expected (in \(inF), out \(outF))")
+            }
+            return kernel
+        }
+        let C = c.hiddenSize
+        let word = try offset("roberta.embeddings.word_embeddings.weight")
+        let table = wordEmbeddings ?? DenseEmbedding(table: word, rows: c.vocabSize, cols: C, owner: model.parameters)
+        guard table.rows == c.vocabSize, table.cols == C else {
+            throw ModelError("inference encoder: embedding table is (\(table.rows), \(table.cols)), expected (\(c.vocabSize), \(C))")
+        }
+        self.wordEmbeddings = table
+        positions = try offset("roberta.embeddings.position_embeddings.weight")
+        tokenType0 = try offset("roberta.embeddings.token_type_embeddings.weight")
+        embeddingNorm = try norm("roberta.embeddings.LayerNorm")
+        var layers: [Layer] = []
+        for l in 0..<c.numHiddenLayers {
+            let W = c.attentionWidth(layer: l), F = c.intermediate(layer: l)
+            func n(_ kind: String) -> String { LinearNames.name(layer: l, kind) }
+            layers.append(Layer(
+                query: try linear(n(LinearNames.query), in: C, out: W), key: try linear(n(LinearNames.key), in: C, out: W),
+                value: try linear(n(LinearNames.value), in: C, out: W),
+                attentionOutput: try linear(n(LinearNames.attentionOutput), in: W, out: C),
+                intermediate: try linear(n(LinearNames.intermediate), in: C, out: F),
+                output: try linear(n(LinearNames.output), in: F, out: C),
+                attentionNorm: try norm(n("attention.output.LayerNorm")), outputNorm: try norm(n("output.LayerNorm")),
+                heads: c.heads(layer: l), width: W, ffn: F))
+        }
+        self.layers = layers
+        switch model.head {
+        case .tokenClassification(let labels):
+            classifier = try linear("classifier", in: C, out: labels)
+            lmDense = nil; lmNorm = nil; decoder = nil
+        case .maskedLM:
+            classifier = nil
+            lmDense = try linear("lm_head.dense", in: C, out: C)
+            lmNorm = try norm("lm_head.layer_norm")
+            decoder = try replacing["lm_head.decoder"]
+                ?? DenseLinear(weight: word, bias: try offset("lm_head.bias"), inFeatures: C, outFeatures: c.vocabSize, owner: model.parameters)
+            guard decoder!.inFeatures == C, decoder!.outFeatures == c.vocabSize else {
+                throw ModelError("inference encoder: decoder kernel is (\(decoder!.inFeatures), \(decoder!.outFeatures)), expected (\(C), \(c.vocabSize))")
+            }
+        }
+    }
+
+    /// Every linear kernel with its name, encoder layers first, then the head.
+    package var linears: [(name: String, kernel: LinearKernel)] {
+        var out: [(String, LinearKernel)] = []
+        for (l, layer) in layers.enumerated() {
+            out += [(LinearNames.name(layer: l, LinearNames.query), layer.query), (LinearNames.name(layer: l, LinearNames.key), layer.key),
+                    (LinearNames.name(layer: l, LinearNames.value), layer.value),
+                    (LinearNames.name(layer: l, LinearNames.attentionOutput), layer.attentionOutput),
+                    (LinearNames.name(layer: l, LinearNames.intermediate), layer.intermediate),
+                    (LinearNames.name(layer: l, LinearNames.output), layer.output)]
+        }
+        if let classifier { out.append(("classifier", classifier)) }
+        if let lmDense { out.append(("lm_head.dense", lmDense)) }
+        if let decoder { out.append(("lm_head.decoder", decoder)) }
+        return out
+    }
+
+    /// Bytes of the encoder's linear layers (weights, scales, biases) as stored.
+    package var encoderLinearBytes: Int { layers.reduce(0) { s, l in
+        s + [l.query, l.key, l.value, l.attentionOutput, l.intermediate, l.output].reduce(0) { $0 + $1.byteCount } } }
+
+    // MARK: Forward
+
+    package func logits(_ batch: TokenBatch) throws -> [Float] {
+        let out = try forward(batch)
+        return Array(UnsafeBufferPointer(start: out, count: batch.batch * batch.tokens * outputCount))
+    }
+
+    /// Runs the encoder and head; returns a pointer to the logits (B, T, outputCount), valid until the next call.
+    package func forward(_ batch: TokenBatch) throws -> UnsafePointer<Float> {
+        try validate(batch)
+        let B = batch.batch, T = batch.tokens, N = B * T, C = config.hiddenSize, HS = config.headSize
+        reserve(batch: B, tokens: T)
+        let x = hidden!.pointer, tmp = scratch!.pointer, mu = mean!.pointer, rs = rstd!.pointer, eps = config.layerNormEps
+        // Embeddings: word + position (from padding_idx + 1, skipping pads) + token type 0, then LayerNorm.
+        ints.withUnsafeMutableBufferPointer { buf in
+            let ids = buf.baseAddress!, pos = ids + N
+            batch.ids.withUnsafeBufferPointer { ids.update(from: $0.baseAddress!, count: N) }
+            ModelSlots.positionIds(ids, pos, B: B, T: T, pad: padId)
+            for i in 0..<N {
+                let o = x + i * C, pr = positions + Int(pos[i]) * C
+                for j in 0..<C { o[j] = pr[j] + tokenType0[j] }
+                wordEmbeddings.addRow(Int(ids[i]), into: o)
+            }
+        }
+        Kernels.layerNormForward(x, embeddingNorm.gamma, embeddingNorm.beta, x, mean: mu, rstd: rs, rows: N, cols: C, eps: eps)
+        for i in 0..<N { keyMask!.pointer[i] = batch.attentionMask[i] != 0 ? 0 : maskedScore }
+        for layer in layers {
+            let W = layer.width, NH = layer.heads, F = layer.ffn
+            layer.query.apply(x, rows: N, into: q!.pointer)
+            layer.key.apply(x, rows: N, into: k!.pointer)
+            layer.value.apply(x, rows: N, into: v!.pointer)
+            attention(B: B, T: T, NH: NH, HS: HS, W: W)
+            layer.attentionOutput.apply(ctx!.pointer, rows: N, into: tmp)
+            Kernels.add(tmp, x, x, N * C)
+            Kernels.layerNormForward(x, layer.attentionNorm.gamma, layer.attentionNorm.beta, x, mean: mu, rstd: rs, rows: N, cols: C, eps: eps)
+            layer.intermediate.apply(x, rows: N, into: inter!.pointer)
+            Kernels.geluForward(inter!.pointer, inter!.pointer, N * F)
+            layer.output.apply(inter!.pointer, rows: N, into: tmp)
+            Kernels.add(tmp, x, x, N * C)
+            Kernels.layerNormForward(x, layer.outputNorm.gamma, layer.outputNorm.beta, x, mean: mu, rstd: rs, rows: N, cols: C, eps: eps)
+        }
+        let out = logitsBuffer!.pointer
+        if let classifier {
+            classifier.apply(x, rows: N, into: out)
+        } else if let lmDense, let lmNorm, let decoder {
+            lmDense.apply(x, rows: N, into: tmp)
+            Kernels.geluForward(tmp, tmp, N * C)
+            Kernels.layerNormForward(tmp, lmNorm.gamma, lmNorm.beta, tmp, mean: mu, rstd: rs, rows: N, cols: C, eps: eps)
+            decoder.apply(tmp, rows: N, into: out)
+        }
+        return UnsafePointer(out)
+    }
+
+    /// Self-attention core over q, k, v (B, T, W) into ctx (B, T, W): per (batch, head) scores = q·kᵀ/√HS + mask,
+    /// softmax, probs·v, heads read in place with leading dimension W.
+    private func attention(B: Int, T: Int, NH: Int, HS: Int, W: Int) {
+        let hiddenStrides = BatchStrides(batch: T * W, head: HS), scoreStrides = BatchStrides(batch: NH * T * T, head: T * T)
+        let s = scores!.pointer
+        sgemmBatched(.none, .transposed, m: T, n: T, k: HS, batches: B, heads: NH, alpha: 1 / Float(HS).squareRoot(),
+                     a: q!.pointer, lda: W, aStrides: hiddenStrides, b: k!.pointer, ldb: W, bStrides: hiddenStrides,
+                     c: s, ldc: T, cStrides: scoreStrides)
+        let mask = keyMask!.pointer
+        for b in 0..<B {
+            let m = mask + b * T
+            for row in 0..<(NH * T) {
+                let r = s + (b * NH * T + row) * T
+                for j in 0..<T { r[j] += m[j] }
+            }
+        }
+        Kernels.softmaxForward(s, s, rows: B * NH * T, cols: T)
+        sgemmBatched(.none, .none, m: T, n: HS, k: T, batches: B, heads: NH, a: s, lda: T, aStrides: scoreStrides,
+                     b: v!.pointer, ldb: W, bStrides: hiddenStrides, c: ctx!.pointer, ldc: W, cStrides: hiddenStrides)
+    }
+
+    /// Grows the buffers when (B, T) exceeds every shape seen so far; otherwise reuses them.
+    private func reserve(batch B: Int, tokens T: Int) {
+        if B <= capacity.batch && T <= capacity.tokens { return }
+        let b = max(B, capacity.batch), t = max(T, capacity.tokens), N = b * t, C = config.hiddenSize
+        let W = layers.map(\.width).max() ?? C, F = layers.map(\.ffn).max() ?? 1, NH = layers.map(\.heads).max() ?? 1
+        let shapes = [[N, C], [N, C], [N, W], [N, W], [N, W], [N, W], [N, F], [b, NH, t, t], [N], [N], [N], [N, outputCount]]
+        var ar = Arena(count: Arena.size(shapes))
+        hidden = ar.take([N, C]); scratch = ar.take([N, C])
+        q = ar.take([N, W]); k = ar.take([N, W]); v = ar.take([N, W]); ctx = ar.take([N, W]); inter = ar.take([N, F])
+        scores = ar.take([b, NH, t, t]); mean = ar.take([N]); rstd = ar.take([N]); keyMask = ar.take([N])
+        logitsBuffer = ar.take([N, outputCount])
+        arena = ar
+        ints = [Int32](repeating: 0, count: 2 * N)
+        capacity = (b, t)
+    }
+
+    private func validate(_ b: TokenBatch) throws {
+        let N = b.batch * b.tokens
+        guard b.batch >= 1, b.tokens >= 1 else { throw ModelError("batch shape (\(b.batch), \(b.tokens)): expected both >= 1") }
+        guard b.ids.count == N else { throw ModelError("ids has \(b.ids.count) values, expected batch × tokens = \(N)") }
+        guard b.attentionMask.count == N else { throw ModelError("attention mask has \(b.attentionMask.count) values, expected \(N)") }
+        guard b.tokens <= config.maxSequenceLength else {
+            throw ModelError("sequence length \(b.tokens) exceeds the model's maximum \(config.maxSequenceLength)")
+        }
+        for (i, id) in b.ids.enumerated() where id < 0 || Int(id) >= config.vocabSize {
+            throw ModelError("id \(id) at batch row \(i / b.tokens), position \(i % b.tokens) is outside the vocabulary 0..<\(config.vocabSize)")
+        }
+    }
+}

@@ -1,0 +1,99 @@
+// The seams of the inference path: a linear layer is any `LinearKernel` (fp32, int8, int4, sparse, …) and the
+// word-embedding table any `EmbeddingLookup`; the fp32 ones here view an XLMRModel's flat parameters.
+import TensorCore
+
+/// y (rows, out) = x (rows, in) · Wᵀ + b, for one linear layer of an inference model.
+/// Kernels are used from one thread at a time (the encoder that owns them); they may keep scratch.
+package protocol LinearKernel: AnyObject {
+    var inFeatures: Int { get }
+    var outFeatures: Int { get }
+    /// x (rows, in) → y (rows, out), bias included. `y` does not alias `x`.
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>)
+    /// Bytes of this layer's stored parameters (weights, scales, bias) as they would sit on disk.
+    var byteCount: Int { get }
+}
+
+/// Rows of the word-embedding table, added into a hidden-state row.
+package protocol EmbeddingLookup: AnyObject {
+    var rows: Int { get }
+    var cols: Int { get }
+    /// out (cols) += table[row].
+    func addRow(_ row: Int, into out: UnsafeMutablePointer<Float>)
+    var byteCount: Int { get }
+}
+
+/// The fp32 linear layer: one sgemm on W (out, in) as stored in torch, then the bias.
+package final class DenseLinear: LinearKernel {
+    package let inFeatures: Int, outFeatures: Int
+    package let weight: UnsafePointer<Float>   /// (out, in)
+    package let bias: UnsafePointer<Float>     /// (out)
+    private let owner: AnyObject
+
+    /// Views `weight` and `bias`, keeping `owner` (the buffer they live in) alive.
+    package init(weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, owner: AnyObject) {
+        self.weight = weight; self.bias = bias; self.inFeatures = inFeatures; self.outFeatures = outFeatures; self.owner = owner
+    }
+
+    /// Owns copies of `weight` (out, in) and `bias` (out).
+    package convenience init(weight: [Float], bias: [Float], inFeatures: Int, outFeatures: Int) {
+        precondition(weight.count == inFeatures * outFeatures && bias.count == outFeatures, "DenseLinear: shape mismatch")
+        let buffer = FloatBuffer(count: weight.count + bias.count)
+        buffer.pointer.update(from: weight, count: weight.count)
+        (buffer.pointer + weight.count).update(from: bias, count: bias.count)
+        self.init(weight: buffer.pointer, bias: buffer.pointer + weight.count, inFeatures: inFeatures, outFeatures: outFeatures, owner: buffer)
+    }
+
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        sgemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: weight, ldb: inFeatures,
+              c: y, ldc: outFeatures)
+        Kernels.addBias(y, bias, rows: rows, cols: outFeatures)
+    }
+
+    package var byteCount: Int { 4 * (inFeatures * outFeatures + outFeatures) }
+}
+
+/// The fp32 embedding table (V, C), viewed in place.
+package final class DenseEmbedding: EmbeddingLookup {
+    package let rows: Int, cols: Int
+    package let table: UnsafePointer<Float>
+    private let owner: AnyObject
+    package init(table: UnsafePointer<Float>, rows: Int, cols: Int, owner: AnyObject) {
+        self.table = table; self.rows = rows; self.cols = cols; self.owner = owner
+    }
+    package func addRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
+        let r = table + row * cols
+        for j in 0..<cols { out[j] += r[j] }
+    }
+    package var byteCount: Int { 4 * rows * cols }
+}
+
+/// The linear layers of the encoder by transformers' tensor prefix (without `.weight`/`.bias`).
+package enum LinearNames {
+    package static let query = "attention.self.query", key = "attention.self.key", value = "attention.self.value"
+    package static let attentionOutput = "attention.output.dense", intermediate = "intermediate.dense", output = "output.dense"
+    package static let perLayer = [query, key, value, attentionOutput, intermediate, output]
+
+    /// e.g. `roberta.encoder.layer.3.intermediate.dense`.
+    package static func name(layer: Int, _ kind: String) -> String { "roberta.encoder.layer.\(layer).\(kind)" }
+
+    /// Every encoder linear of `config`, layer by layer, with (in, out) from the per-layer accessors.
+    package static func encoderLinears(_ config: XLMRConfig) -> [(name: String, inFeatures: Int, outFeatures: Int)] {
+        var out: [(String, Int, Int)] = []
+        let C = config.hiddenSize
+        for l in 0..<config.numHiddenLayers {
+            let W = config.attentionWidth(layer: l), F = config.intermediate(layer: l)
+            out += [(name(layer: l, query), C, W), (name(layer: l, key), C, W), (name(layer: l, value), C, W),
+                    (name(layer: l, attentionOutput), W, C), (name(layer: l, intermediate), C, F), (name(layer: l, output), F, C)]
+        }
+        return out
+    }
+}
+
+extension XLMRModel {
+    /// The fp32 kernel viewing this model's linear `name` (a prefix such as `classifier`), or nil.
+    package func denseLinear(_ name: String) -> DenseLinear? {
+        guard let w = layout.entry(name + ".weight"), let b = layout.entry(name + ".bias"), w.shape.count == 2 else { return nil }
+        return DenseLinear(weight: parameters.pointer + w.offset, bias: parameters.pointer + b.offset,
+                           inFeatures: w.shape[1], outFeatures: w.shape[0], owner: parameters)
+    }
+}

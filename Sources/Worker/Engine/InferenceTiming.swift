@@ -1,0 +1,73 @@
+// Inference speed and size for compress records: batch-1 latency (p50/p95) and batch-32 throughput of any
+// TokenLogitsModel on synthetic ids, and the bytes a checkpoint folder takes on disk.
+import Experiment
+import Foundation
+import Transformer
+
+package enum InferenceTiming {
+    package struct Result: Sendable, Codable {
+        package var b1P50Ms: Double, b1P95Ms: Double
+        package var b32MedianMs: Double, b32P95Ms: Double
+        package init(b1P50Ms: Double, b1P95Ms: Double, b32MedianMs: Double, b32P95Ms: Double) {
+            self.b1P50Ms = b1P50Ms; self.b1P95Ms = b1P95Ms; self.b32MedianMs = b32MedianMs; self.b32P95Ms = b32P95Ms
+        }
+        /// Sentences per second at batch 32.
+        package var throughput: Double { 32_000 / b32MedianMs }
+    }
+
+    /// Rows of `tokens` synthetic ids: `<s>`, ids in 4..<vocab−1, `</s>` (no padding: a full-length workload).
+    package static func batch(_ rows: Int, tokens: Int, vocab: Int, seed: UInt64 = 2) -> TokenBatch {
+        var state = seed
+        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+        var ids = (0..<(rows * tokens)).map { _ in Int32(4 + next() % max(1, vocab - 5)) }
+        for r in 0..<rows { ids[r * tokens] = 0; ids[r * tokens + tokens - 1] = 2 }
+        return TokenBatch(batch: rows, tokens: tokens, ids: ids)
+    }
+
+    /// Sorted wall times in ms of `repeats` calls after `warmup` calls.
+    package static func times(warmup: Int, repeats: Int, _ body: () throws -> Void) rethrows -> [Double] {
+        for _ in 0..<warmup { try body() }
+        var ms: [Double] = []
+        for _ in 0..<max(1, repeats) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try body()
+            ms.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        return ms.sorted()
+    }
+
+    package static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]
+    }
+
+    /// Batch 1 (`repeats` times) and batch 32 (`batchRepeats` times) of `maxLength` tokens.
+    package static func run(_ model: TokenLogitsModel, vocab: Int, maxLength: Int, repeats: Int, batchRepeats: Int,
+                            warmup: Int = 2) throws -> Result {
+        let one = batch(1, tokens: maxLength, vocab: vocab), many = batch(32, tokens: maxLength, vocab: vocab)
+        let b1 = try times(warmup: warmup, repeats: repeats) { _ = try model.logits(one) }
+        let b32 = try times(warmup: 1, repeats: batchRepeats) { _ = try model.logits(many) }
+        return Result(b1P50Ms: percentile(b1, 0.5), b1P95Ms: percentile(b1, 0.95), b32MedianMs: percentile(b32, 0.5),
+                      b32P95Ms: percentile(b32, 0.95))
+    }
+
+    /// `latency.b1.p50_ms`, `latency.b1.p95_ms`, `throughput.b32` (sentences/s) for a compress record.
+    package static func measure(_ model: TokenLogitsModel, vocab: Int, maxLength: Int, repeats: Int = 20,
+                                batchRepeats: Int = 3) throws -> [String: Value] {
+        let r = try run(model, vocab: vocab, maxLength: maxLength, repeats: repeats, batchRepeats: batchRepeats)
+        // `latency.p50_ms` and `throughput` repeat the batch-1 p50 and batch-32 figures under the names the
+        // report's aggregation prefers.
+        return ["latency.b1.p50_ms": .double(r.b1P50Ms), "latency.b1.p95_ms": .double(r.b1P95Ms),
+                "throughput.b32": .double(r.throughput), "latency.b32.p50_ms": .double(r.b32MedianMs),
+                "latency.p50_ms": .double(r.b1P50Ms), "throughput": .double(r.throughput)]
+    }
+
+    /// Bytes of the regular files directly in `folder` (symbolic links followed).
+    package static func bytesOnDisk(_ folder: URL) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.reduce(0) { sum, name in
+            let url = folder.appendingPathComponent(name).resolvingSymlinksInPath()
+            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+            return sum + size
+        }
+    }
+}

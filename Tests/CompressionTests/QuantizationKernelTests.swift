@@ -1,0 +1,112 @@
+// Quantized linear kernels against their references (dequantize the weights, fake-quantize the activations,
+// multiply in float64), weight rounding bounds, int4 packing, and LLM.int8()'s limits (no outliers = dynamic,
+// every column an outlier = fp32 activations on the int8 weights).
+import Testing
+import TestSupport
+@testable import TensorCore
+@testable import Transformer
+@testable import Compression
+
+extension Tolerance {
+    /// A quantized kernel against its reference: the integer product is exact, so only float32 rounding of the
+    /// dequantization (and of the fp32 outlier product) remains, relative to max |y|.
+    static let quantKernelRelative: Float = 1e-5
+}
+
+func maxRelative(_ a: [Float], _ b: [Float]) -> Float {
+    let scale = b.map(abs).max() ?? 0
+    let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    return scale > 0 ? worst / scale : worst
+}
+
+@Suite struct QuantizationKernelTests {
+    static func random(_ n: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+        var r = TestRandom(seed: seed)
+        return (0..<n).map { _ in r.uniform() * scale }
+    }
+
+    static func apply(_ k: LinearKernel, _ x: [Float], rows: Int) -> [Float] {
+        var y = [Float](repeating: .nan, count: rows * k.outFeatures)
+        x.withUnsafeBufferPointer { k.apply($0.baseAddress!, rows: rows, into: &y) }
+        return y
+    }
+
+    @Test(arguments: [(1, 8, 3), (5, 37, 11), (9, 64, 48)])
+    func int8WeightsRoundWithinHalfAStep(rows: Int, k: Int, n: Int) {
+        let w = Self.random(n * k, seed: UInt64(k))
+        let q = Int8Weights(weight: w, outFeatures: n, inFeatures: k)
+        let d = q.dequantized()
+        for j in 0..<n {
+            let m = (0..<k).map { abs(w[j * k + $0]) }.max()!
+            #expect(abs(q.scale[j] - m / 127) <= 1e-7 * m)
+            for c in 0..<k { #expect(abs(d[j * k + c] - w[j * k + c]) <= q.scale[j] * 0.5 * (1 + 1e-5)) }
+        }
+    }
+
+    @Test(arguments: [(1, 8, 3), (5, 37, 11), (9, 64, 48)])
+    func dynamicAndStaticInt8MatchTheirReference(rows: Int, k: Int, n: Int) {
+        let w = Self.random(n * k, seed: 1), b = Self.random(n, seed: 2), x = Self.random(rows * k, seed: 3, scale: 3)
+        let weights = Int8Weights(weight: w, outFeatures: n, inFeatures: k)
+        for activations in [nil, ActivationQuantization(lo: -2, hi: 2.5)] {  // static clips part of x's range
+            let kernel = Int8Linear(weights: weights, bias: b, activations: activations)
+            let err = maxRelative(Self.apply(kernel, x, rows: rows), kernel.reference(x, rows: rows))
+            #expect(err <= Tolerance.quantKernelRelative, "activations \(String(describing: activations)): \(err)")
+        }
+    }
+
+    @Test func activationCodesStayWithinSevenBitsAndZeroIsExact() {
+        let a = ActivationQuantization(lo: -1, hi: 3)
+        #expect(a.code(-100) == 0 && a.code(100) == UInt8(int8ActivationMax))
+        #expect(a.value(a.code(0)) == 0)
+        let positive = ActivationQuantization(lo: 0.5, hi: 2)  // widened to include 0
+        #expect(positive.zero == 0 && positive.value(positive.code(0)) == 0)
+    }
+
+    @Test func mixedInt8MatchesItsReferenceAndItsLimits() {
+        let (rows, k, n) = (6, 40, 12)
+        let w = Self.random(n * k, seed: 4), b = Self.random(n, seed: 5)
+        var x = Self.random(rows * k, seed: 6)
+        for i in 0..<rows { x[i * k + 3] *= 20; x[i * k + 17] *= 30 }  // two outlier columns
+        let weights = Int8Weights(weight: w, outFeatures: n, inFeatures: k)
+        let mixed = MixedInt8Linear(weights: weights, bias: b, threshold: 6)
+        #expect(x.withUnsafeBufferPointer { mixed.outliers($0.baseAddress!, rows: rows) } == [3, 17])
+        #expect(maxRelative(Self.apply(mixed, x, rows: rows), mixed.reference(x, rows: rows)) <= Tolerance.quantKernelRelative)
+        #expect(mixed.outlierColumns == 2 && mixed.columnsSeen == k)
+        // No outliers: exactly the dynamic kernel.
+        let none = MixedInt8Linear(weights: weights, bias: b, threshold: 1e9)
+        #expect(Self.apply(none, x, rows: rows) == Self.apply(Int8Linear(weights: weights, bias: b), x, rows: rows))
+        // Every column an outlier: fp32 activations times the dequantized int8 weights.
+        let all = MixedInt8Linear(weights: weights, bias: b, threshold: 1e-9)
+        let dense = DenseLinear(weight: weights.dequantized(), bias: b, inFeatures: k, outFeatures: n)
+        #expect(maxRelative(Self.apply(all, x, rows: rows), Self.apply(dense, x, rows: rows)) <= Tolerance.quantKernelRelative)
+    }
+
+    @Test(arguments: [(8, 3, 4), (37, 5, 8), (64, 4, 64)])
+    func int4PacksRoundsAndComputesOnTheDequantizedWeights(k: Int, n: Int, group: Int) {
+        let w = Self.random(n * k, seed: UInt64(k + n))
+        let q = Int4Weights(weight: w, outFeatures: n, inFeatures: k, groupSize: group)
+        #expect(q.packed.count == n * ((k + 1) / 2) && q.scale.count == n * ((k + group - 1) / group))
+        let d = q.dequantized()
+        for j in 0..<n { for c in 0..<k {
+            let s = q.scale[j * q.groups + c / group]
+            #expect((-7...7).contains(q.code(j, c)))
+            #expect(abs(d[j * k + c] - w[j * k + c]) <= s * 0.5 * (1 + 1e-5))
+        } }
+        let b = Self.random(n, seed: 9), x = Self.random(3 * k, seed: 10)
+        let kernel = Int4Linear(weights: q, bias: b)
+        let reference = DenseLinear(weight: d, bias: b, inFeatures: k, outFeatures: n)
+        #expect(Self.apply(kernel, x, rows: 3) == Self.apply(reference, x, rows: 3))
+    }
+
+    @Test func int8EmbeddingRowsAreTheDequantizedRows() {
+        let (V, C) = (7, 10)
+        let table = Self.random(V * C, seed: 11)
+        let q = Int8Weights(weight: table, outFeatures: V, inFeatures: C)
+        let e = Int8Embedding(weights: q), d = q.dequantized()
+        for row in 0..<V {
+            var out = [Float](repeating: 1, count: C)
+            e.addRow(row, into: &out)
+            #expect(out == (0..<C).map { 1 + d[row * C + $0] })
+        }
+    }
+}

@@ -1,0 +1,66 @@
+// The quantize family of compress tasks on a tiny pipeline: every scheme writes a quantized checkpoint that
+// loads back and re-scores to the reported test F1, with bytes, latency and throughput in the record; an
+// already quantized parent is a clear error.
+import Compression
+import Experiment
+import Foundation
+import Testing
+import TestSupport
+import TextData
+import Transformer
+@testable import Worker
+
+@Suite struct CompressQuantizeTests {
+    @Test func quantizeSettingsRunEvaluateAndLoadBack() throws {
+        let dir = try Fixtures.temporaryDirectory("quantize-task")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yaml = """
+            name: tiny
+            data: {source: synthetic, synthetic_sentences: 200}
+            model: {layers: 1, hidden: 32, heads: 2, ffn: 64, max_length: 32, vocab: 400}
+            pretrain: {steps: 10, batch: 8, learning_rate: 1.0e-3}
+            finetune: {epochs: 1, batch: 8, learning_rate: 1.0e-3}
+            seeds: [7]
+            languages: [syn-ton]
+            compression:
+              - quantize: {scheme: [dynamic, llm-int8, static, int4], embeddings: true}
+            """
+        let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
+        let executor = EngineExecutor()
+        func request(_ task: PlannedTask, inputs: [String: [String: URL]]) -> ExecutionRequest {
+            ExecutionRequest(taskID: task.id, spec: task.spec, attempt: 1, inputs: inputs,
+                             workDirectory: dir.appendingPathComponent(String(task.id.prefix(8))), threads: 1,
+                             log: TaskLog(url: dir.appendingPathComponent("\(task.id.prefix(8)).log")))
+        }
+        let pretrain = try #require(graph.tasks.first { $0.spec.kind == .pretrain })
+        let finetune = try #require(graph.tasks.first { $0.spec.kind == .finetune })
+        let pre = try executor.execute(request(pretrain, inputs: [:])) { _, _ in }
+        let ft = try executor.execute(request(finetune, inputs: [pretrain.id: pre.artifacts])) { _, _ in }
+        let compressTasks = graph.tasks.filter { $0.spec.kind == .compress }
+        #expect(compressTasks.count == 4)
+        var schemes: Set<String> = []
+        for task in compressTasks {
+            let out = try executor.execute(request(task, inputs: [finetune.id: ft.artifacts])) { _, _ in }
+            let scheme = try #require(out.metrics["quantize.scheme"]?.stringValue)
+            schemes.insert(scheme)
+            for key in ["test.f1", "dev.f1", "bytes", "params", "latency.b1.p50_ms", "latency.b1.p95_ms", "throughput.b32"] {
+                #expect(out.metrics[key] != nil, "\(scheme): missing metric \(key)")
+            }
+            #expect((out.metrics["bytes"]?.intValue ?? .max) < (out.metrics["bytes.parent"]?.intValue ?? 0), "\(scheme): not smaller on disk")
+            // The artifact is a quantized checkpoint: it loads, re-scores to the reported F1, and is not fp32.
+            let folder = try #require(out.artifacts["config.json"]).deletingLastPathComponent()
+            let model = try QuantizedModel.load(folder)
+            #expect(throws: ModelError.self) { try XLMRModel.load(folder) }
+            let tokenizer = try XLMRTokenizer(contentsOf: folder.appendingPathComponent("sentencepiece.bpe.model").path)
+            let splits = try Corpora.ner(try TaskData.source(try EngineSettings(task.spec), needsText: false), language: "syn-ton")
+            let again = try NEREvaluator(tokenizer: tokenizer, labels: .masakhaNER, maxLength: 32, batchSize: 32).score(model, splits.test)
+            #expect(abs(again.f1 - (out.metrics["test.f1"]?.doubleValue ?? -1)) < 1e-12, "\(scheme)")
+
+            // Quantizing that checkpoint again is refused with a clear error.
+            #expect(throws: ExecutionError.self) {
+                try executor.execute(request(task, inputs: [finetune.id: out.artifacts])) { _, _ in }
+            }
+        }
+        #expect(schemes == ["dynamic", "llm-int8", "static", "int4"])
+    }
+}
