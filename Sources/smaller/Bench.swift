@@ -4,5 +4,5 @@ import ArgumentParser
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks (release build).",
-                                                    subcommands: [BenchEngine.self, BenchCluster.self, BenchCompress.self])
+                                                    subcommands: [BenchEngine.self, BenchCluster.self, BenchCompress.self, BenchPruneCommand.self])
 }

@@ -11,7 +11,7 @@ import Worker
 struct BenchCompress: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compress",
-        abstract: "Latency, throughput and bytes of quantized variants of the AfriBERTa-small shape vs fp32.")
+        abstract: "Latency, throughput and bytes of pruned and quantized variants of the AfriBERTa-small shape vs fp32.")
 
     @Option(help: "Timed batch-1 repeats per variant (after warm-up).") var repeats: Int = 20
     @Option(help: "Timed batch-32 repeats per variant.") var batchRepeats: Int = 3
@@ -45,6 +45,16 @@ struct BenchCompress: ParsableCommand {
                 workspace = Workspace(config: model.config, head: model.head, maxBatch: batch.batch, maxTokens: batch.tokens, training: false)
             }
             return try model.logits(batch, workspace: workspace!)
+        }
+    }
+
+    /// Bytes of the encoder's linear layers in the compact sparse format: a bit per weight plus the non-zero
+    /// values, and the fp32 biases (as `encoderLinearBytes` counts weights, scales and biases).
+    static func compactLinearBytes(_ model: XLMRModel, _ weights: [String]) -> Int {
+        weights.reduce(0) { sum, name in
+            let e = model.layout.entry(name)!
+            let nonZeros = UnsafeBufferPointer(start: model.parameters.pointer + e.offset, count: e.count).reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+            return sum + (e.count + 7) / 8 + 4 * nonZeros + 4 * e.shape[0]
         }
     }
 
@@ -96,6 +106,18 @@ struct BenchCompress: ParsableCommand {
             Variant(name: "fp32 inference encoder", timed: true) {
                 let e = try InferenceEncoder(model: model)
                 return (e, e.encoderLinearBytes, model.save)
+            },
+            Variant(name: "structured: 50% heads + 50% FFN neurons removed", timed: true) {
+                let heads = try StructuredPruning.prune(model, structure: .heads, fraction: 0.5, scope: .global).model
+                let both = try StructuredPruning.prune(heads, structure: .neurons, fraction: 0.5, scope: .global).model
+                return (WorkspaceModel(both), try InferenceEncoder(model: both).encoderLinearBytes, both.save)
+            },
+            Variant(name: "unstructured 90% (compact file, dense kernel)", timed: true) {
+                let sparse = try XLMRModel(config: c, head: model.head)
+                sparse.parameters.copy(from: model.parameters)
+                let tensors = MagnitudePruning.prunableTensors(of: sparse)
+                try MagnitudePruning.prune(sparse, sparsity: 0.9, scope: .global, tensors: tensors)
+                return (WorkspaceModel(sparse), Self.compactLinearBytes(sparse, tensors), { _ = try SparseCheckpoint.save(sparse, to: $0) })
             },
             Variant(name: "dynamic int8", timed: true, build: quantized(QuantizationConfig(scheme: .dynamic))),
             Variant(name: "dynamic int8 + int8 embeddings", timed: false, build: quantized(QuantizationConfig(scheme: .dynamic, embeddings: true))),

@@ -1,8 +1,8 @@
-// Pruning benchmarks for `smaller bench compress`: on the AfriBERTa-small shape (random weights), batch-32 ×
-// seq-128 throughput and batch-1 latency of dense fp32, 50% heads + 50% FFN neurons removed, and 90%
-// unstructured sparsity (dense kernel; and the CSR kernel on the encoder's linear layers alone), plus the
-// compact checkpoint's bytes against dense. Model variants are timed interleaved, round by round. `PruningBench.measure` returns plain numbers; the hidden
-// `smaller compress bench-prune` prints them until the lead folds them into `bench compress`.
+// `smaller bench pruning`: on the AfriBERTa-small shape (random weights), batch-32 × seq-128 throughput and
+// batch-1 latency of dense fp32, 50% heads + 50% FFN neurons removed, and 90% unstructured sparsity (dense
+// kernel; and the CSR kernel on the encoder's linear layers alone), plus the compact checkpoint's bytes against
+// dense. Model variants are timed interleaved, round by round. The two pruned models are also rows of
+// `smaller bench compress`, beside the quantized ones.
 import ArgumentParser
 import Compression
 import Foundation
@@ -126,10 +126,11 @@ enum PruningBench {
     }
 }
 
-/// Hidden: prints `PruningBench.measure` as JSON (release build).
+/// `smaller bench pruning`: `PruningBench.measure` as JSON (release build): the pruned models' forward and the
+/// encoder's linear layers alone, dense sgemm against the CSR kernel at 90% sparsity.
 struct BenchPruneCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench-prune", abstract: "Pruning speed and size (AfriBERTa-small shape).",
-                                                    shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: "pruning",
+                                                    abstract: "Pruning speed and size, including the CSR sparse kernel against sgemm (AfriBERTa-small shape).")
     @Option(help: "Timed repeats per measurement.") var repeats: Int = 5
     @Option(help: "Threads for oneDNN.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 

@@ -6,5 +6,5 @@ struct Compress: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compress",
         abstract: "Compress a checkpoint (prune, distill, quantize) into a new checkpoint, with a JSON summary.",
-        subcommands: [CompressPrune.self, CompressDistill.self, CompressQuantizeCommand.self, BenchPruneCommand.self])
+        subcommands: [CompressPrune.self, CompressDistill.self, CompressQuantizeCommand.self])
 }

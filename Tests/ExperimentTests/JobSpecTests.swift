@@ -55,8 +55,8 @@ import TestSupport
     @Test func shippedJobsParseWithTheExpectedCounts() throws {
         let quick = try JobSpec.load(path: Fixtures.repositoryRoot.appendingPathComponent("jobs/quickstart.yaml").path)
         let q = quick.plan()
-        // 2 seeds × 3 synthetic languages, one pruning setting (the only compression built so far).
-        #expect((q.count(of: .pretrain), q.count(of: .finetune), q.count(of: .compress)) == (2, 6, 6))
+        // 2 seeds × 3 synthetic languages × one setting of each family (prune, distill, quantize).
+        #expect((q.count(of: .pretrain), q.count(of: .finetune), q.count(of: .compress)) == (2, 6, 18))
         #expect(quick.execution.executor == "engine" && quick.languages == ["syn-iso", "syn-agg", "syn-ton"])
         let masakha = try JobSpec.load(path: Fixtures.repositoryRoot.appendingPathComponent("jobs/masakhaner.yaml").path)
         let m = masakha.plan()

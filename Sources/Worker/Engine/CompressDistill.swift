@@ -98,18 +98,21 @@ package enum DistillPipeline {
         try? FileManager.default.removeItem(at: tokenizerCopy)
         try FileManager.default.copyItem(at: tokenizerURL.resolvingSymlinksInPath(), to: tokenizerCopy)
 
+        progress(0.98, "timing")
+        let timing = try InferenceTiming.measure(student, vocab: student.config.vocabSize, maxLength: job.maxLength)
+
         var metrics = NEREvaluator.metrics(devScores, prefix: "dev").merging(NEREvaluator.metrics(testScores, prefix: "test")) { $1 }
+        metrics.merge(timing) { $1 }
         metrics["train.f1"] = .double(trainScores.f1)
-        metrics["params"] = .int(student.layout.totalCount)
+        metrics["params"] = .int(student.layout.parameterCount)
         metrics["nonzeros"] = .int(UnsafeBufferPointer(start: student.parameters.pointer, count: student.layout.totalCount)
             .reduce(0) { $0 + ($1 != 0 ? 1 : 0) })
-        let weights = out.appendingPathComponent(XLMRModel.weightsFile).path
-        metrics["bytes"] = .int(((try? FileManager.default.attributesOfItem(atPath: weights))?[.size] as? Int) ?? 0)
+        metrics["bytes"] = .int(InferenceTiming.fileSize(out.appendingPathComponent(XLMRModel.weightsFile)))
         metrics["distill.teacher_layers"] = .int(teacherLayers)
         metrics["distill.student_layers"] = .int(student.config.numHiddenLayers)
         metrics["distill.student_hidden"] = .int(student.config.hiddenSize)
         metrics["distill.layer_map"] = .string(map.map(String.init).joined(separator: ","))
-        metrics["distill.teacher_params"] = .int(teacher.layout.totalCount)
+        metrics["distill.teacher_params"] = .int(teacher.layout.parameterCount)
         metrics["distill.teacher_dev_f1"] = .double(teacherDev.f1)
         metrics["distill.teacher_test_f1"] = .double(teacherTest.f1)
         metrics["distill.alpha"] = .double(Double(settings.alpha))

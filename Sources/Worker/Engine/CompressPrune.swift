@@ -121,8 +121,11 @@ struct PruneTask {
             artifacts[SparseCheckpoint.weightsFile] = url
         }
 
+        progress(0.97, "timing \(language)")
+        let timing = try InferenceTiming.measure(model, vocab: model.config.vocabSize, maxLength: settings.maxLength)
         let r = Pruning.report(model, structure: f.structure)
         var metrics = NEREvaluator.metrics(dev, prefix: "dev").merging(NEREvaluator.metrics(test, prefix: "test")) { $1 }
+        metrics.merge(timing) { $1 }
         metrics["structure"] = .string(f.structure.rawValue)
         metrics["params"] = .int(r.parameters)
         metrics["nonzeros"] = .int(r.nonZeros)

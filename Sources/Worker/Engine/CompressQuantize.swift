@@ -73,8 +73,11 @@ struct CompressQuantize {
         metrics.merge(timing) { $1 }
         metrics["params"] = .int(model.parameterCount)
         metrics["nonzeros"] = .int(model.parameterCount)
-        metrics["bytes"] = .int(InferenceTiming.bytesOnDisk(out))
-        metrics["bytes.parent"] = .int(InferenceTiming.bytesOnDisk(folder))
+        // The weights file as shipped, as in every record (the folder's config and tokenizer are the same size
+        // for every variant); the whole folder beside it.
+        metrics["bytes"] = .int(InferenceTiming.fileSize(out.appendingPathComponent(XLMRModel.weightsFile)))
+        metrics["bytes.folder"] = .int(InferenceTiming.bytesOnDisk(out))
+        metrics["bytes.parent"] = .int(InferenceTiming.fileSize(folder.appendingPathComponent(XLMRModel.weightsFile)))
         metrics["bytes.encoder_linears"] = .int(model.encoder.encoderLinearBytes)
         metrics["quantize.scheme"] = .string(scheme.rawValue)
         metrics["quantize.embeddings_int8"] = .bool(config.embeddings)

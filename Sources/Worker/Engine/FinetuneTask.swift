@@ -48,9 +48,15 @@ struct FinetuneTask {
         try FileManager.default.copyItem(at: parentFolder.appendingPathComponent(Checkpoint.tokenizerFile).resolvingSymlinksInPath(),
                                          to: out.appendingPathComponent(Checkpoint.tokenizerFile))
 
+        progress(0.98, "timing \(language)")
+        let timing = try InferenceTiming.measure(model, vocab: model.config.vocabSize, maxLength: s.maxLength)
+
         var metrics = NEREvaluator.metrics(devScores, prefix: "dev").merging(NEREvaluator.metrics(testScores, prefix: "test")) { $1 }
+        metrics.merge(timing) { $1 }
         metrics["train.f1"] = .double(trainScores.f1)
         metrics["params"] = .int(model.layout.parameterCount)
+        // The weights file as shipped, like every compress record's `bytes`, so Δ bytes compares like with like.
+        metrics["bytes"] = .int(InferenceTiming.fileSize(out.appendingPathComponent(XLMRModel.weightsFile)))
         // Counted like a pruned model's, so the report's Δ non-zeros compares like with like.
         metrics["nonzeros"] = .int(FineTuning.nonZeros(model))
         metrics["finetune.best_epoch"] = .int(outcome.bestEpoch)

@@ -61,6 +61,11 @@ package enum InferenceTiming {
                 "latency.p50_ms": .double(r.b1P50Ms), "throughput": .double(r.throughput)]
     }
 
+    /// Bytes of one file (symbolic links followed); 0 when it cannot be read.
+    package static func fileSize(_ url: URL) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)[.size] as? NSNumber)?.intValue) ?? 0
+    }
+
     /// Bytes of the regular files directly in `folder` (symbolic links followed).
     package static func bytesOnDisk(_ folder: URL) -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
