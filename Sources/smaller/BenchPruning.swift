@@ -91,20 +91,26 @@ enum PruningBench {
         var fill = Xoshiro256(seed: 5)
         fill.fillNormal(x.buffer, std: 1)
         let scratch = FloatBuffer(count: mats.map { $0.csr.scratchCount(n: maxN) }.max()!)
-        func linears(_ n: Int, sparseKernel: Bool) -> Timing {
-            time(warmup, repeats) {
-                for (e, csr) in mats {
-                    if sparseKernel {
-                        csr.multiply(x: x.pointer, n: n, bias: nil, y: y.pointer, scratch: scratch.pointer)
-                    } else {
-                        sgemm(.none, .transposed, m: n, n: e.shape[0], k: e.shape[1], a: x.pointer, lda: e.shape[1],
-                              b: sparse.parameters.pointer + e.offset, ldb: e.shape[1], c: y.pointer, ldc: e.shape[0])
-                    }
+        func linears(_ n: Int, sparseKernel: Bool) {
+            for (e, csr) in mats {
+                if sparseKernel {
+                    csr.multiply(x: x.pointer, n: n, bias: nil, y: y.pointer, scratch: scratch.pointer)
+                } else {
+                    sgemm(.none, .transposed, m: n, n: e.shape[0], k: e.shape[1], a: x.pointer, lda: e.shape[1],
+                          b: sparse.parameters.pointer + e.offset, ldb: e.shape[1], c: y.pointer, ldc: e.shape[0])
                 }
             }
         }
-        let ld32 = linears(maxN, sparseKernel: false), ls32 = linears(maxN, sparseKernel: true)
-        let ld1 = linears(T, sparseKernel: false), ls1 = linears(T, sparseKernel: true)
+        // Interleaved too: dense, CSR, dense, CSR, …
+        var lin = [[Double]](repeating: [], count: 4)
+        for round in 0..<(warmup + repeats) {
+            for (i, (n, sparseKernel)) in [(maxN, false), (maxN, true), (T, false), (T, true)].enumerated() {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                linears(n, sparseKernel: sparseKernel)
+                if round >= warmup { lin[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+            }
+        }
+        let ld32 = stat(lin[0]), ls32 = stat(lin[1]), ld1 = stat(lin[2]), ls1 = stat(lin[3])
         log("encoder linears B32: dense \(ld32.median_ms) ms, CSR \(ls32.median_ms) ms; B1: dense \(ld1.median_ms) ms, CSR \(ls1.median_ms) ms")
 
         // Bytes on disk.
