@@ -28,6 +28,9 @@ package struct ReportRow: Codable, Equatable, Sendable {
     package var metrics: [String: Stat]
     /// Mean minus the dense baseline's mean for the same language, per metric both have.
     package var delta: [String: Double]
+    /// For size and speed metrics (`Report.isRelative`): mean / dense mean − 1, e.g. −0.64 for a model
+    /// 64% smaller. F1 and other scores stay in `delta` only (points, not percent).
+    package var relative: [String: Double] = [:]
 }
 
 package struct Report: Codable, Sendable {
@@ -68,7 +71,11 @@ package struct Report: Codable, Sendable {
         for i in rows.indices {
             guard rows[i].setting != "dense", rows[i].setting != "pretrain",
                   let dense = rows.first(where: { $0.language == rows[i].language && $0.setting == "dense" }) else { continue }
-            for (k, s) in rows[i].metrics { if let d = dense.metrics[k] { rows[i].delta[k] = s.mean - d.mean } }
+            for (k, s) in rows[i].metrics {
+                guard let d = dense.metrics[k] else { continue }
+                rows[i].delta[k] = s.mean - d.mean
+                if Self.isRelative(k), d.mean != 0 { rows[i].relative[k] = s.mean / d.mean - 1 }
+            }
         }
         self.rows = rows
         let present = Set(rows.flatMap { $0.metrics.keys })
@@ -77,6 +84,12 @@ package struct Report: Codable, Sendable {
     }
 
     package static let preferredMetrics = ["test.f1", "dev.f1", "params", "nonzeros", "bytes", "latency.p50_ms", "throughput"]
+
+    /// Size and speed metrics, whose Δ the Markdown table shows as a percentage of the dense model's.
+    package static func isRelative(_ metric: String) -> Bool {
+        ["params", "nonzeros"].contains(metric) || metric.hasPrefix("bytes") || metric.hasPrefix("latency.")
+            || metric.hasPrefix("throughput")
+    }
 
     static func group(_ spec: TaskSpec) -> (String, String, Int) {
         switch spec.kind {
@@ -94,7 +107,7 @@ package struct Report: Codable, Sendable {
 
     package var markdown: String {
         var lines = ["# \(job): results", "",
-                     "Mean ± sample standard deviation over seeds; Δ is the difference to the dense (fine-tuned, uncompressed) baseline of the same language.", ""]
+                     "Mean ± sample standard deviation over seeds; Δ is the difference to the dense (fine-tuned, uncompressed) baseline of the same language: in points for scores, in percent of the dense value for size and speed (params, non-zeros, bytes, latency, throughput).", ""]
         var header = "| language | setting | n |"
         var rule = "|---|---|---|"
         for c in columns { header += " \(c) | Δ \(c) |"; rule += "---|---|" }
@@ -105,7 +118,11 @@ package struct Report: Codable, Sendable {
                 if let s = row.metrics[c] {
                     line += " \(Self.format(s.mean))\(s.std.map { " ± " + Self.format($0) } ?? "") |"
                 } else { line += " – |" }
-                line += row.delta[c].map { " \($0 >= 0 ? "+" : "")\(Self.format($0)) |" } ?? " – |"
+                if let r = row.relative[c] {
+                    line += " \(r >= 0 ? "+" : "")\(String(format: "%.1f", 100 * r))% |"
+                } else {
+                    line += row.delta[c].map { " \($0 >= 0 ? "+" : "")\(Self.format($0)) |" } ?? " – |"
+                }
             }
             lines.append(line)
         }
@@ -115,7 +132,10 @@ package struct Report: Codable, Sendable {
 
     package var csv: String {
         var header = ["language", "setting", "n", "seeds"]
-        for c in columns { header += ["\(c).mean", "\(c).std", "\(c).delta"] }
+        for c in columns {
+            header += ["\(c).mean", "\(c).std", "\(c).delta"]
+            if Self.isRelative(c) { header.append("\(c).relative") }
+        }
         var lines = [header.joined(separator: ",")]
         for row in rows {
             var fields = [Self.csvField(row.language), Self.csvField(row.setting), String(row.n),
@@ -123,6 +143,7 @@ package struct Report: Codable, Sendable {
             for c in columns {
                 let s = row.metrics[c]
                 fields += [s.map { "\($0.mean)" } ?? "", s?.std.map { "\($0)" } ?? "", row.delta[c].map { "\($0)" } ?? ""]
+                if Self.isRelative(c) { fields.append(row.relative[c].map { "\($0)" } ?? "") }
             }
             lines.append(fields.joined(separator: ","))
         }

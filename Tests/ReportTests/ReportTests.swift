@@ -7,16 +7,18 @@ import Testing
 @Suite struct ReportTests {
     static let quant = CompressionSetting(family: "quantize", fields: ["scheme": .string("dynamic")], label: "quantize scheme=dynamic")
 
-    static func record(_ kind: TaskKind, _ lang: String, _ seed: Int, _ f1: Double, setting: CompressionSetting? = nil) -> ResultRecord {
+    static func record(_ kind: TaskKind, _ lang: String, _ seed: Int, _ f1: Double, setting: CompressionSetting? = nil,
+                       params: Int = 100) -> ResultRecord {
         let spec = TaskSpec(kind: kind, executor: "engine", seed: seed, language: lang, setting: setting, params: [:])
-        return ResultRecord(taskID: spec.id, spec: spec, status: "done", metrics: ["test.f1": .double(f1), "params": .int(100)],
+        return ResultRecord(taskID: spec.id, spec: spec, status: "done", metrics: ["test.f1": .double(f1), "params": .int(params)],
                             engineVersion: "t", host: "h", worker: "w", threads: 1, attempt: 1, startedAt: 0, endedAt: 1)
     }
 
     @Test func aggregatesPerLanguageAndSettingWithDeltas() throws {
         let records = [
             Self.record(.finetune, "hau", 1, 0.80), Self.record(.finetune, "hau", 2, 0.90),
-            Self.record(.compress, "hau", 1, 0.70, setting: Self.quant), Self.record(.compress, "hau", 2, 0.74, setting: Self.quant),
+            Self.record(.compress, "hau", 1, 0.70, setting: Self.quant, params: 36),
+            Self.record(.compress, "hau", 2, 0.74, setting: Self.quant, params: 36),
             Self.record(.finetune, "swa", 1, 0.60),
         ]
         let report = Report(job: "j", records: records)
@@ -29,12 +31,14 @@ import Testing
         let q = report.rows[1]
         #expect(abs(q.metrics["test.f1"]!.mean - 0.72) < 1e-12)
         #expect(abs(q.delta["test.f1"]! - (0.72 - 0.85)) < 1e-12)
-        #expect(q.delta["params"] == 0)
+        #expect(q.delta["params"] == -64)
+        // Size and speed deltas are also relative to the dense value: 36 / 100 − 1; scores are not.
+        #expect(abs(q.relative["params"]! - (-0.64)) < 1e-12 && q.relative["test.f1"] == nil)
         #expect(report.rows[2].metrics["test.f1"]!.std == nil)  // one seed: no spread
         #expect(report.columns == ["test.f1", "params"])
-        #expect(report.markdown.contains("| hau | quantize scheme=dynamic | 2 | 0.7200 ± 0.0283 | -0.1300 | 100 ± 0 | +0 |"))
+        #expect(report.markdown.contains("| hau | quantize scheme=dynamic | 2 | 0.7200 ± 0.0283 | -0.1300 | 36 ± 0 | -64.0% |"))
         let csvLines = report.csv.split(separator: "\n")
-        #expect(csvLines[0] == "language,setting,n,seeds,test.f1.mean,test.f1.std,test.f1.delta,params.mean,params.std,params.delta")
+        #expect(csvLines[0] == "language,setting,n,seeds,test.f1.mean,test.f1.std,test.f1.delta,params.mean,params.std,params.delta,params.relative")
         #expect(csvLines.count == 4)
         let decoded = try JSONDecoder().decode(Report.self, from: try report.json())
         #expect(decoded.rows == report.rows)
