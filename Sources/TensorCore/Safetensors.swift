@@ -136,27 +136,37 @@ package enum Safetensors {
         return (tensors, metadata)
     }
 
-    /// Serialises F32 tensors in the given order (keys sorted in the header, as the Python library does).
-    package static func serialize(_ tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)],
-                                  metadata: [String: String] = [:]) -> Data {
-        var entries: [String] = []
+    /// The 8-byte length and the JSON header for tensors laid out back to back in the given order, padded so
+    /// the data starts 8-byte aligned, as the Python library writes it. Every writer goes through here.
+    package static func header(_ entries: [(name: String, dtype: SafetensorsDType, shape: [Int], byteCount: Int)],
+                               metadata: [String: String], dataCapacity: Int = 0) -> Data {
+        var fields: [String] = []
         var offset = 0
-        for t in tensors {
-            precondition(t.shape.reduce(1, *) == t.values.count, "serialize: \(t.name) shape \(t.shape) ≠ \(t.values.count) values")
-            let size = t.values.count * 4
-            entries.append("\(jsonString(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}")
-            offset += size
+        for e in entries {
+            fields.append("\(jsonString(e.name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(e.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + e.byteCount)]}")
+            offset += e.byteCount
         }
         if !metadata.isEmpty {
             let m = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",")
-            entries.insert("\"__metadata__\":{\(m)}", at: 0)
+            fields.insert("\"__metadata__\":{\(m)}", at: 0)
         }
-        var header = Array("{\(entries.joined(separator: ","))}".utf8)
-        while (8 + header.count) % 8 != 0 { header.append(UInt8(ascii: " ")) }
-        var out = Data(capacity: 8 + header.count + offset)
-        var length = UInt64(header.count).littleEndian
+        var json = Array("{\(fields.joined(separator: ","))}".utf8)
+        while (8 + json.count) % 8 != 0 { json.append(UInt8(ascii: " ")) }
+        var out = Data(capacity: 8 + json.count + dataCapacity)
+        var length = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
-        out.append(contentsOf: header)
+        out.append(contentsOf: json)
+        return out
+    }
+
+    /// Serialises F32 tensors in the given order.
+    package static func serialize(_ tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)],
+                                  metadata: [String: String] = [:]) -> Data {
+        for t in tensors {
+            precondition(t.shape.reduce(1, *) == t.values.count, "serialize: \(t.name) shape \(t.shape) ≠ \(t.values.count) values")
+        }
+        var out = header(tensors.map { ($0.name, .F32, $0.shape, $0.values.count * 4) }, metadata: metadata,
+                         dataCapacity: tensors.reduce(0) { $0 + $1.values.count * 4 })
         for t in tensors {
             #if _endian(little)
             out.append(UnsafeBufferPointer(start: t.values.baseAddress, count: t.values.count))

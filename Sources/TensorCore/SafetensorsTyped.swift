@@ -30,25 +30,10 @@ package struct SafetensorsTensor {
 }
 
 extension Safetensors {
-    /// Serialises tensors of any dtype in the given order (keys sorted by offset, 8-byte aligned header).
+    /// Serialises tensors of any dtype in the given order.
     package static func serialize(_ tensors: [SafetensorsTensor], metadata: [String: String] = [:]) -> Data {
-        var entries: [String] = []
-        var offset = 0
-        for t in tensors {
-            let size = t.bytes.count
-            entries.append("\(jsonString(t.name)):{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}")
-            offset += size
-        }
-        if !metadata.isEmpty {
-            let m = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",")
-            entries.insert("\"__metadata__\":{\(m)}", at: 0)
-        }
-        var header = Array("{\(entries.joined(separator: ","))}".utf8)
-        while (8 + header.count) % 8 != 0 { header.append(UInt8(ascii: " ")) }
-        var out = Data(capacity: 8 + header.count + offset)
-        var length = UInt64(header.count).littleEndian
-        withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
-        out.append(contentsOf: header)
+        var out = header(tensors.map { ($0.name, $0.dtype, $0.shape, $0.bytes.count) }, metadata: metadata,
+                         dataCapacity: tensors.reduce(0) { $0 + $1.bytes.count })
         for t in tensors { out.append(t.bytes) }
         return out
     }
