@@ -14,10 +14,15 @@ package protocol TokenLogitsModel: AnyObject {
 extension XLMRModel: TokenLogitsModel {
     package var padId: Int32 { Int32(config.padTokenId) }
 
-    /// Evaluation-mode logits. Allocates a workspace for this batch shape; callers in a loop should reuse
-    /// `logits(_:workspace:)` with their own workspace.
+    /// Evaluation-mode logits. Reuses one evaluation workspace, replaced by a larger one only when a batch does
+    /// not fit (evaluation and timing loops call this per batch; allocating per call cost more than small forwards).
     package func logits(_ batch: TokenBatch) throws -> [Float] {
-        let w = Workspace(config: config, head: head, maxBatch: max(batch.batch, 1), maxTokens: max(batch.tokens, 1), training: false)
+        if let w = evaluationWorkspace, w.maxBatch >= batch.batch, w.maxTokens >= batch.tokens {
+            return try logits(batch, workspace: w)
+        }
+        let w = Workspace(config: config, head: head, maxBatch: max(batch.batch, evaluationWorkspace?.maxBatch ?? 1),
+                          maxTokens: max(batch.tokens, evaluationWorkspace?.maxTokens ?? 1), training: false)
+        evaluationWorkspace = w
         return try logits(batch, workspace: w)
     }
 

@@ -36,6 +36,8 @@ package final class XLMRModel {
     let slots: ModelSlots
     package let parameters: FloatBuffer
     package let gradients: FloatBuffer
+    /// The workspace `logits(_:)` reuses between calls (evaluation only; see LogitsModel.swift).
+    var evaluationWorkspace: Workspace?
 
     package init(config: XLMRConfig, head: ModelHead) throws {
         try config.validate()

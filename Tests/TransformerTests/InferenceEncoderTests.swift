@@ -55,6 +55,22 @@ extension Tolerance {
         }
     }
 
+    @Test func perLayerHeadsAndFFNWidthsMatchTheModel() throws {
+        // A structurally pruned shape: layer 0 keeps 1 of 3 heads and 5 FFN neurons, layer 1 all heads and 11.
+        var config = XLMRConfig(vocabSize: 50, hiddenSize: 12, numHiddenLayers: 2, numAttentionHeads: 3, intermediateSize: 16,
+                                maxPositionEmbeddings: 40)
+        config.prunedHeads = ["0": [0, 2]]
+        config.layerIntermediateSizes = [5, 11]
+        let model = try XLMRModel(config: config, head: .tokenClassification(labels: 4))
+        model.initializeWeights(seed: 8)
+        let encoder = try InferenceEncoder(model: model)
+        for (b, t) in [(3, 9), (1, 4)] {
+            let batch = Self.randomBatch(config, B: b, T: t, seed: UInt64(b * 10 + t))
+            let err = relativeError(try encoder.logits(batch), try model.logits(batch))
+            #expect(err <= Tolerance.inferenceParityRelative, "(\(b), \(t)): relative error \(err)")
+        }
+    }
+
     @Test func replacementKernelsAreUsedAndShapesChecked() throws {
         let config = XLMRConfig(vocabSize: 30, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16,
                                 maxPositionEmbeddings: 20)
