@@ -28,9 +28,7 @@ import Transformer
         let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
         let executor = EngineExecutor()
         func request(_ task: PlannedTask, inputs: [String: [String: URL]]) -> ExecutionRequest {
-            ExecutionRequest(taskID: task.id, spec: task.spec, attempt: 1, inputs: inputs,
-                             workDirectory: dir.appendingPathComponent(String(task.id.prefix(8))), threads: 1,
-                             log: TaskLog(url: dir.appendingPathComponent("\(task.id.prefix(8)).log")))
+            engineRequest(task, inputs: inputs, root: dir)
         }
         let pretrain = try #require(graph.tasks.first { $0.spec.kind == .pretrain })
         let finetune = try #require(graph.tasks.first { $0.spec.kind == .finetune })

@@ -31,9 +31,7 @@ import Transformer
         #expect(compress.spec.inputs == [finetune.id], "the teacher is the fine-tuned checkpoint")
         let executor = EngineExecutor()
         func request(_ task: PlannedTask, inputs: [String: [String: URL]]) -> ExecutionRequest {
-            ExecutionRequest(taskID: task.id, spec: task.spec, attempt: 1, inputs: inputs,
-                             workDirectory: dir.appendingPathComponent(String(task.id.prefix(8))), threads: 1,
-                             log: TaskLog(url: dir.appendingPathComponent("\(task.id.prefix(8)).log")))
+            engineRequest(task, inputs: inputs, root: dir)
         }
         let pre = try executor.execute(request(pretrain, inputs: [:])) { _, _ in }
         let ft = try executor.execute(request(finetune, inputs: [pretrain.id: pre.artifacts])) { _, _ in }

@@ -88,9 +88,7 @@ final class OracleModel: TokenLogitsModel {
         let executor = EngineExecutor()
 
         func request(_ task: PlannedTask, inputs: [String: [String: URL]]) -> ExecutionRequest {
-            ExecutionRequest(taskID: task.id, spec: task.spec, attempt: 1, inputs: inputs,
-                             workDirectory: dir.appendingPathComponent(String(task.id.prefix(8))), threads: 1,
-                             log: TaskLog(url: dir.appendingPathComponent("\(task.id.prefix(8)).log")))
+            engineRequest(task, inputs: inputs, root: dir)
         }
         let pre = try executor.execute(request(pretrain, inputs: [:])) { _, _ in }
         #expect(Set(pre.artifacts.keys) == ["config.json", "model.safetensors", "sentencepiece.bpe.model"])

@@ -34,10 +34,7 @@ import Transformer
         var outputs: [String: ExecutionOutput] = [:]
         func run(_ task: PlannedTask) throws -> ExecutionOutput {
             let inputs = Dictionary(uniqueKeysWithValues: task.spec.inputs.map { ($0, outputs[$0]!.artifacts) })
-            let request = ExecutionRequest(taskID: task.id, spec: task.spec, attempt: 1, inputs: inputs,
-                                           workDirectory: dir.appendingPathComponent(String(task.id.prefix(8))), threads: 1,
-                                           log: TaskLog(url: dir.appendingPathComponent("\(task.id.prefix(8)).log")))
-            return try executor.execute(request) { _, _ in }
+            return try executor.execute(engineRequest(task, inputs: inputs, root: dir)) { _, _ in }
         }
         var results: [String: ExecutionOutput] = [:]
         for task in graph.tasks {

@@ -95,25 +95,22 @@ package enum StructuredPruning {
     /// Removes the least important fraction of heads or neurons and returns the smaller model with copied weights.
     package static func prune(_ model: XLMRModel, structure: PruningStructure, fraction: Double,
                               scope: PruningScope) throws -> (model: XLMRModel, summary: StructuredSummary) {
-        let c = model.config
+        let smaller: XLMRModel
+        let units: (XLMRConfig, Int) -> Int
         switch structure {
         case .heads:
-            let removed = try select(headImportance(model), fraction: fraction, scope: scope)
-            let smaller = try removing(model, heads: removed, neurons: nil)
-            let before = (0..<c.numHiddenLayers).map { c.heads(layer: $0) }
-            let after = (0..<c.numHiddenLayers).map { smaller.config.heads(layer: $0) }
-            return (smaller, StructuredSummary(structure: .heads, before: before, after: after,
-                                               parametersBefore: model.layout.parameterCount, parametersAfter: smaller.layout.parameterCount))
+            smaller = try removing(model, heads: try select(headImportance(model), fraction: fraction, scope: scope), neurons: nil)
+            units = { $0.heads(layer: $1) }
         case .neurons:
-            let removed = try select(neuronImportance(model), fraction: fraction, scope: scope)
-            let smaller = try removing(model, heads: nil, neurons: removed)
-            let before = (0..<c.numHiddenLayers).map { c.intermediate(layer: $0) }
-            let after = (0..<c.numHiddenLayers).map { smaller.config.intermediate(layer: $0) }
-            return (smaller, StructuredSummary(structure: .neurons, before: before, after: after,
-                                               parametersBefore: model.layout.parameterCount, parametersAfter: smaller.layout.parameterCount))
+            smaller = try removing(model, heads: nil, neurons: try select(neuronImportance(model), fraction: fraction, scope: scope))
+            units = { $0.intermediate(layer: $1) }
         case .unstructured:
             throw PruningError(message: "structured pruning needs structure heads or neurons, got unstructured")
         }
+        let layers = 0..<model.config.numHiddenLayers
+        return (smaller, StructuredSummary(structure: structure, before: layers.map { units(model.config, $0) },
+                                           after: layers.map { units(smaller.config, $0) },
+                                           parametersBefore: model.layout.parameterCount, parametersAfter: smaller.layout.parameterCount))
     }
 
     /// A new model without the given heads / neurons (current indices per layer; nil or empty: none), every other

@@ -72,10 +72,6 @@ package enum InferenceTiming {
     /// Bytes of the regular files directly in `folder` (symbolic links followed).
     package static func bytesOnDisk(_ folder: URL) -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.reduce(0) { sum, name in
-            let url = folder.appendingPathComponent(name).resolvingSymlinksInPath()
-            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
-            return sum + size
-        }
+        return names.reduce(0) { $0 + fileSize(folder.appendingPathComponent($1)) }
     }
 }
