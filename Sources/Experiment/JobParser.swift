@@ -92,6 +92,12 @@ extension JobSpec {
         for setting in compression where !seen.insert(setting).inserted {
             throw (top["compression"] ?? nameField).error("setting '\(setting.label)' appears twice after expansion")
         }
+        for setting in compression {
+            guard let student = JobSpec.studentModel(setting, teacher: model),
+                  let hidden = student["hidden"]?.intValue, let heads = student["heads"]?.intValue, hidden % heads != 0 else { continue }
+            throw (top["compression"] ?? nameField).error(
+                "setting '\(setting.label)': the student's hidden size \(hidden) is not a multiple of its \(heads) heads")
+        }
         return JobSpec(name: name, data: data, model: model, pretrain: pretrain, finetune: finetune, seeds: seeds,
                        languages: languages, compression: compression, execution: execution, noop: nil)
     }
@@ -105,7 +111,7 @@ extension JobSpec {
                 out[rule.name] = try rule.read(f)
             } else if let d = rule.default {
                 out[rule.name] = d
-            } else {
+            } else if !rule.optional {
                 throw field?.error("required key '\(rule.name)' is missing")
                     ?? JobFileError(file: file, line: nil, column: nil, key: "\(path).\(rule.name)", message: "required key is missing")
             }
@@ -133,7 +139,7 @@ extension JobSpec {
                 axes.append((rule.name, values, true))
             } else if let d = rule.default {
                 axes.append((rule.name, [d], false))
-            } else {
+            } else if !rule.optional {
                 throw body.error("required key '\(rule.name)' is missing")
             }
         }

@@ -1,7 +1,8 @@
 // JobSchema: the allowed keys of each job-file section, their types, ranges and defaults (docs/jobs.md).
 import Foundation
 
-/// What one key accepts. `default == nil` means required.
+/// What one key accepts. `default == nil` means required, unless `optional`: then a missing key stays missing
+/// (it is not in the resolved spec, so adding an optional field never changes existing task ids).
 struct FieldRule: Sendable {
     enum Kind: Sendable {
         case int(ClosedRange<Int>)
@@ -14,6 +15,7 @@ struct FieldRule: Sendable {
     let name: String
     let kind: Kind
     let `default`: Value?
+    var optional = false
 
     static func int(_ name: String, _ range: ClosedRange<Int>, _ d: Int?) -> FieldRule {
         FieldRule(name: name, kind: .int(range), default: d.map(Value.int))
@@ -26,6 +28,10 @@ struct FieldRule: Sendable {
         FieldRule(name: name, kind: .word(choices), default: d.map(Value.string))
     }
     static func string(_ name: String, _ d: String?) -> FieldRule { FieldRule(name: name, kind: .string, default: d.map(Value.string)) }
+    /// An int key that may be left out altogether.
+    static func optionalInt(_ name: String, _ range: ClosedRange<Int>) -> FieldRule {
+        FieldRule(name: name, kind: .int(range), default: nil, optional: true)
+    }
 
     func read(_ field: YAMLField) throws -> Value {
         switch kind {
@@ -85,6 +91,10 @@ enum JobSchema {
         ],
         "distill": [
             .int("layers", 1...48, nil),
+            // A narrower student (any of these set): pretrained from scratch on the same text and tokenizer.
+            .optionalInt("hidden", 8...8192),
+            .optionalInt("heads", 1...128),
+            .optionalInt("ffn", 8...32768),
             .double("alpha", "a fraction in [0, 1]", 0.5) { $0 >= 0 && $0 <= 1 },
             .double("temperature", "a number > 0", 2.0) { $0 > 0 },
             .bool("hidden_mse", false),

@@ -53,6 +53,9 @@ package struct TaskSpec: Codable, Hashable, Sendable {
         if let language { parts.append(language) }
         if let seed { parts.append("seed \(seed)") }
         if let setting { parts.append(setting.label) }
+        if kind == .pretrain, !inputs.isEmpty, let m = params["model"] {
+            parts.append("student \(m["layers"]?.intValue ?? 0)×\(m["hidden"]?.intValue ?? 0)")
+        }
         if kind == .noop, let index = params["noop"]?["index"]?.intValue { parts.append("#\(index)") }
         return "\(kind.rawValue)(\(parts.joined(separator: ", ")))"
     }
@@ -98,19 +101,19 @@ extension JobSpec {
         }
         let model = Value.object(self.model)
         var tasks: [PlannedTask] = []
+        var planned = Set<String>()
         func add(_ spec: TaskSpec) -> String {
             let task = PlannedTask(id: spec.id, spec: spec)
-            tasks.append(task)
+            if planned.insert(task.id).inserted { tasks.append(task) }
             return task.id
         }
         for seed in seeds {
             // Pretraining reads every language's raw text; the NER path does not concern it.
             var pretrainData = data
             pretrainData["ner"] = nil
-            let pre = add(TaskSpec(kind: .pretrain, executor: executor, seed: seed,
-                                   params: extra.merging(["model": model, "pretrain": .object(pretrain),
-                                                          "data": .object(pretrainData),
-                                                          "languages": .array(languages.map(Value.string))]) { $1 }))
+            let preParams = extra.merging(["model": model, "pretrain": .object(pretrain), "data": .object(pretrainData),
+                                           "languages": .array(languages.map(Value.string))]) { $1 }
+            let pre = add(TaskSpec(kind: .pretrain, executor: executor, seed: seed, params: preParams))
             for language in languages {
                 var ftData = data
                 ftData["text"] = nil
@@ -119,12 +122,32 @@ extension JobSpec {
                                       params: ftParams, inputs: [pre]))
                 for setting in compression {
                     let fromPretrained = setting.family == "prune" && setting.fields["when"] == .string("before")
+                    var inputs = [fromPretrained ? pre : ft]
+                    if let student = Self.studentModel(setting, teacher: self.model) {
+                        // The narrower student's own MLM pretraining, once per seed, on the teacher's tokenizer.
+                        inputs.append(add(TaskSpec(kind: .pretrain, executor: executor, seed: seed,
+                                                   params: preParams.merging(["model": .object(student)]) { $1 },
+                                                   inputs: [pre])))
+                    }
                     _ = add(TaskSpec(kind: .compress, executor: executor, seed: seed, language: language,
-                                     setting: setting, params: ftParams, inputs: [fromPretrained ? pre : ft]))
+                                     setting: setting, params: ftParams, inputs: inputs))
                 }
             }
         }
         return TaskGraph(tasks: tasks)
+    }
+
+    /// The model section of a distill setting's narrower student, or nil when the student is built from the
+    /// teacher's layers (none of `hidden`, `heads`, `ffn` set): the teacher's section with the student's depth
+    /// and whichever widths the setting gives.
+    package static func studentModel(_ setting: CompressionSetting, teacher: [String: Value]) -> [String: Value]? {
+        guard setting.family == "distill" else { return nil }
+        let widths = ["hidden", "heads", "ffn"].filter { setting.fields[$0] != nil }
+        guard !widths.isEmpty else { return nil }
+        var model = teacher
+        model["layers"] = setting.fields["layers"]
+        for key in widths { model[key] = setting.fields[key] }
+        return model
     }
 
     static func noopGraph(_ grid: NoopGrid) -> TaskGraph {

@@ -93,7 +93,12 @@ package struct Report: Codable, Sendable {
 
     static func group(_ spec: TaskSpec) -> (String, String, Int) {
         switch spec.kind {
-        case .pretrain: ("all", "pretrain", 0)
+        case .pretrain:
+            // A distillation student's own pretraining (it reads the teacher's pretrain) is a row of its own.
+            if spec.inputs.isEmpty { ("all", "pretrain", 0) } else {
+                ("all", "pretrain student " + ["layers", "hidden", "heads", "ffn"].map { key in
+                    "\(key)=\(spec.params["model"]?[key]?.intValue.map(String.init) ?? "?")" }.joined(separator: " "), 0)
+            }
         case .finetune: (spec.language ?? "-", "dense", 1)
         case .compress: (spec.language ?? "-", spec.setting?.label ?? "compress", 2)
         case .noop: ("-", "noop", 3)

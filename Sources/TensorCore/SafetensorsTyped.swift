@@ -1,5 +1,5 @@
-// safetensors with integer tensors (I8, U8, I32) beside F32: the writer for mixed dtypes (quantized
-// checkpoints) and typed readers that check the dtype instead of converting.
+// safetensors with integer tensors (I8, U8, I32) beside F32: the one writer for mixed dtypes (quantized
+// checkpoints, sparse bitmask + values checkpoints) and typed readers that check the dtype instead of converting.
 import Foundation
 
 /// A tensor to write: its dtype, shape and raw little-endian bytes.
@@ -15,8 +15,15 @@ package struct SafetensorsTensor {
         self.name = name; self.dtype = dtype; self.shape = shape; self.bytes = bytes
     }
 
+    /// An F32 tensor from floats, stored little-endian (safetensors' byte order) on any host.
     package static func f32(_ name: String, _ shape: [Int], _ values: UnsafeBufferPointer<Float>) -> SafetensorsTensor {
+        #if _endian(little)
         SafetensorsTensor(name: name, dtype: .F32, shape: shape, bytes: Data(buffer: values))
+        #else
+        var data = Data(capacity: values.count * 4)
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        return SafetensorsTensor(name: name, dtype: .F32, shape: shape, bytes: data)
+        #endif
     }
     package static func f32(_ name: String, _ shape: [Int], _ values: [Float]) -> SafetensorsTensor {
         values.withUnsafeBufferPointer { f32(name, shape, $0) }

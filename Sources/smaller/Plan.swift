@@ -23,6 +23,9 @@ struct Plan: ParsableCommand {
             print("settings (\(spec.compression.count)):")
             for s in spec.compression { print("  \(s.label)") }
             print("dependencies: pretrain(seed) → finetune(lang, seed) → compress(lang, seed, setting); prune when=before starts from pretrain(seed)")
+            if spec.compression.contains(where: { JobSpec.studentModel($0, teacher: spec.model) != nil }) {
+                print("              a narrower distill student (hidden/heads/ffn) adds pretrain(seed, student) ← pretrain(seed), read by its compress tasks")
+            }
         }
         if tasks {
             for t in graph.tasks {

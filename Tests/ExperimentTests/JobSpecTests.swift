@@ -52,6 +52,44 @@ import TestSupport
         }
     }
 
+    @Test func narrowerDistillStudentGetsItsOwnPretraining() throws {
+        let job = try JobSpec.parse(yaml: Self.minimal + """
+
+            model: {layers: 4, hidden: 64, heads: 4, ffn: 256}
+            compression:
+              - distill: {layers: 2}
+              - distill: {layers: 2, hidden: [32, 16], heads: 2}
+            """)
+        // Optional width fields are absent unless given, so a plain distill setting resolves as before.
+        #expect(job.compression[0].fields["hidden"] == nil && job.compression[0].label == "distill layers=2")
+        #expect(job.compression[1].label == "distill layers=2 hidden=32 heads=2")
+        let graph = job.plan()
+        // Per seed: the teacher's pretraining plus one student pretraining per width, shared by the 3 languages.
+        #expect(graph.count(of: .pretrain) == 2 * (1 + 2))
+        #expect(graph.count(of: .compress) == 2 * 3 * 3)
+        #expect(Set(graph.tasks.map(\.id)).count == graph.tasks.count)
+        for task in graph.tasks where task.spec.kind == .compress {
+            let teacher = try #require(graph.byID[task.spec.inputs[0]])
+            #expect(teacher.spec.kind == .finetune && teacher.spec.language == task.spec.language)
+            guard let width = task.spec.setting?.fields["hidden"]?.intValue else {
+                #expect(task.spec.inputs.count == 1, "copied-layer students read only the teacher")
+                continue
+            }
+            let student = try #require(graph.byID[task.spec.inputs[1]])
+            #expect(student.spec.kind == .pretrain && student.spec.seed == task.spec.seed)
+            let model = try #require(student.spec.params["model"])
+            #expect(model["hidden"]?.intValue == width && model["heads"]?.intValue == 2)
+            #expect(model["layers"]?.intValue == 2 && model["ffn"]?.intValue == 256, "depth from the setting, the rest from the teacher")
+            // The student's pretraining reads the teacher's pretraining (for its tokenizer) and comes after it.
+            let teacherPretrain = try #require(graph.byID[teacher.spec.inputs[0]])
+            #expect(student.spec.inputs == [teacherPretrain.id])
+            let order = graph.tasks.map(\.id)
+            #expect(order.firstIndex(of: teacherPretrain.id)! < order.firstIndex(of: student.id)!)
+            #expect(order.firstIndex(of: student.id)! < order.firstIndex(of: task.id)!)
+            #expect(student.spec.title.contains("student 2×\(width)"))
+        }
+    }
+
     @Test func shippedJobsParseWithTheExpectedCounts() throws {
         let quick = try JobSpec.load(path: Fixtures.repositoryRoot.appendingPathComponent("jobs/quickstart.yaml").path)
         let q = quick.plan()

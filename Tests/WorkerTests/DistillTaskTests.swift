@@ -82,4 +82,45 @@ import Transformer
             try DistillPipeline.run(job, data: splits, out: dir.appendingPathComponent("never"), log: TaskLog(url: dir.appendingPathComponent("x.log"))) { _, _ in }
         } throws: { "\($0)".contains("differ from the data's") && "\($0)".contains("(5)") }
     }
+
+    /// A narrower student from the grid: its own MLM pretraining on the teacher's tokenizer, then distillation.
+    @Test func narrowerStudentFromItsOwnPretraining() throws {
+        let dir = try Fixtures.temporaryDirectory("distill-narrow")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yaml = """
+            name: tiny-narrow
+            data: {source: synthetic, synthetic_sentences: 200}
+            model: {layers: 2, hidden: 32, heads: 2, ffn: 64, max_length: 32, vocab: 400}
+            pretrain: {steps: 10, batch: 8, learning_rate: 1.0e-3}
+            finetune: {epochs: 1, batch: 8, learning_rate: 1.0e-3}
+            seeds: [3]
+            languages: [syn-iso]
+            compression:
+              - distill: {layers: 1, hidden: 16, heads: 2, ffn: 32, epochs: 1}
+            """
+        let graph = try JobSpec.parse(yaml: yaml, file: "narrow.yaml").plan()
+        let pretrains = graph.tasks.filter { $0.spec.kind == .pretrain }
+        let teacherPre = try #require(pretrains.first { $0.spec.inputs.isEmpty })
+        let studentPre = try #require(pretrains.first { !$0.spec.inputs.isEmpty })
+        let finetune = try #require(graph.tasks.first { $0.spec.kind == .finetune })
+        let compress = try #require(graph.tasks.first { $0.spec.kind == .compress })
+        #expect(compress.spec.inputs == [finetune.id, studentPre.id])
+        let executor = EngineExecutor()
+        let pre = try executor.execute(engineRequest(teacherPre, inputs: [:], root: dir)) { _, _ in }
+        let ft = try executor.execute(engineRequest(finetune, inputs: [teacherPre.id: pre.artifacts], root: dir)) { _, _ in }
+        let student = try executor.execute(engineRequest(studentPre, inputs: [teacherPre.id: pre.artifacts], root: dir)) { _, _ in }
+        // Same tokenizer bytes as the teacher's; the student's own width.
+        let tokenizer = "sentencepiece.bpe.model"
+        #expect(try Data(contentsOf: try #require(student.artifacts[tokenizer])) == Data(contentsOf: try #require(pre.artifacts[tokenizer])))
+        let studentModel = try XLMRModel.load(try #require(student.artifacts["config.json"]).deletingLastPathComponent())
+        #expect((studentModel.config.numHiddenLayers, studentModel.config.hiddenSize, studentModel.config.intermediateSize) == (1, 16, 32))
+
+        let out = try executor.execute(engineRequest(compress, inputs: [finetune.id: ft.artifacts, studentPre.id: student.artifacts],
+                                                     root: dir)) { _, _ in }
+        #expect(out.metrics["distill.student_layers"]?.intValue == 1 && out.metrics["distill.student_hidden"]?.intValue == 16)
+        #expect(out.metrics["distill.teacher_test_f1"]?.doubleValue == ft.metrics["test.f1"]?.doubleValue)
+        #expect((out.metrics["params"]?.intValue ?? .max) < (ft.metrics["params"]?.intValue ?? 0))
+        let distilled = try XLMRModel.load(try #require(out.artifacts["config.json"]).deletingLastPathComponent())
+        #expect(distilled.config.hiddenSize == 16 && distilled.config.id2label?["1"] == "B-PER")
+    }
 }

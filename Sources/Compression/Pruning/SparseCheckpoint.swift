@@ -20,8 +20,8 @@ package enum SparseCheckpoint {
     package static func compactBytes(count: Int, nonZeros: Int) -> Int { (count + 7) / 8 + 4 * nonZeros }
 
     /// The safetensors tensors for `model`, compact where it pays.
-    package static func tensors(of model: XLMRModel) throws -> (tensors: [RawTensor], metadata: [String: String]) {
-        var out: [RawTensor] = []
+    package static func tensors(of model: XLMRModel) throws -> (tensors: [SafetensorsTensor], metadata: [String: String]) {
+        var out: [SafetensorsTensor] = []
         var metadata = ["format": format]
         for e in model.layout.entries {
             let values = UnsafeBufferPointer(start: model.parameters.pointer + e.offset, count: e.count)
@@ -31,11 +31,11 @@ package enum SparseCheckpoint {
                 var kept: [Float] = []
                 kept.reserveCapacity(nnz)
                 for (i, v) in values.enumerated() where v != 0 { mask[i >> 3] |= 1 << UInt8(i & 7); kept.append(v) }
-                out.append(try RawTensor(name: e.name + ".mask", dtype: .U8, shape: [mask.count], bytes: Data(mask)))
-                try kept.withUnsafeBufferPointer { out.append(try RawTensor(name: e.name + ".values", shape: [nnz], floats: $0)) }
+                out.append(.u8(e.name + ".mask", [mask.count], mask))
+                out.append(.f32(e.name + ".values", [nnz], kept))
                 metadata["shape:" + e.name] = e.shape.map(String.init).joined(separator: ",")
             } else {
-                out.append(try RawTensor(name: e.name, shape: e.shape, floats: values))
+                out.append(.f32(e.name, e.shape, values))
             }
         }
         return (out, metadata)
@@ -53,7 +53,7 @@ package enum SparseCheckpoint {
         }
         let (tensors, metadata) = try tensors(of: model)
         let url = directory.appendingPathComponent(weightsFile)
-        try Safetensors.write(raw: tensors, metadata: metadata, to: url)
+        try Safetensors.write(tensors, metadata: metadata, to: url)
         return try fileSize(url)
     }
 

@@ -136,7 +136,8 @@ package enum DistillPipeline {
     }
 }
 
-/// The grid's distill setting: parent = the fine-tuned teacher, student depth = `layers`, `epochs` of training
+/// The grid's distill setting: parent = the fine-tuned teacher, student depth = `layers` (copied teacher layers,
+/// or, with `hidden`/`heads`/`ffn`, the narrower student pretrained by the second input), `epochs` of training
 /// with the fine-tuning section's batch size, learning rate and warmup.
 struct CompressDistill {
     let request: ExecutionRequest
@@ -151,6 +152,11 @@ struct CompressDistill {
         let f = setting.fields
         guard let layers = f["layers"]?.intValue else { throw ExecutionError("\(spec.title): distill needs layers (the student depth)") }
         var job = DistillJob(teacherFolder: try Checkpoint.folder(from: request, parent: parent), layers: layers)
+        if spec.inputs.count > 1 {
+            // A narrower student (hidden/heads/ffn set): the plan added its own pretraining as the second input.
+            job.studentFolder = try Checkpoint.folder(from: request, parent: spec.inputs[1])
+            job.layers = nil
+        }
         job.map = f["map"]?.stringValue ?? ""
         job.distillation = DistillationSettings(alpha: Float(f["alpha"]?.doubleValue ?? 0.5), temperature: Float(f["temperature"]?.doubleValue ?? 2),
                                                 hiddenMSE: f["hidden_mse"]?.boolValue ?? false,

@@ -1,5 +1,6 @@
-// pretrain(seed): a SentencePiece tokenizer trained on every language's text, then multilingual MLM
-// pretraining of a fresh XLM-R; the checkpoint (config, weights, tokenizer) is the task's artifact.
+// pretrain(seed): a SentencePiece tokenizer trained on every language's text (or, for a distillation student,
+// the input checkpoint's), then multilingual MLM pretraining of a fresh XLM-R; the checkpoint (config, weights,
+// tokenizer) is the task's artifact.
 import Experiment
 import Foundation
 import TensorCore
@@ -31,11 +32,22 @@ struct PretrainTask {
         progress(0.01, "training the tokenizer")
 
         // 2. Tokenizer: the embedding table holds the pieces plus <pad> and <mask>, so ask for vocab − 2 pieces.
+        //    A pretrain task with an input (a distillation student's) reuses that checkpoint's tokenizer instead,
+        //    so that teacher and student read the same ids.
         let tokenizerFile = request.workDirectory.appendingPathComponent(Checkpoint.tokenizerFile)
-        let tokenizer = try XLMRTokenizer.train(textFiles: [textFile], vocabularySize: s.vocab - 2, output: tokenizerFile,
+        let tokenizer: XLMRTokenizer
+        if let parent = request.spec.inputs.first {
+            let source = try Checkpoint.folder(from: request, parent: parent).appendingPathComponent(Checkpoint.tokenizerFile)
+            try? FileManager.default.removeItem(at: tokenizerFile)
+            try FileManager.default.copyItem(at: source.resolvingSymlinksInPath(), to: tokenizerFile)
+            tokenizer = try XLMRTokenizer(contentsOf: tokenizerFile.path)
+            log.write("tokenizer: \(tokenizer.vocabularySize) ids, from task \(parent.prefix(12))")
+        } else {
+            tokenizer = try XLMRTokenizer.train(textFiles: [textFile], vocabularySize: s.vocab - 2, output: tokenizerFile,
                                                 seed: UInt32(truncatingIfNeeded: s.seed), maxSentences: 200_000)
+            log.write("tokenizer: \(tokenizer.vocabularySize) ids (asked for \(s.vocab))")
+        }
         try? FileManager.default.removeItem(at: textFile)
-        log.write("tokenizer: \(tokenizer.vocabularySize) ids (asked for \(s.vocab))")
 
         // 3. Model and MLM windows.
         let config = XLMRConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: s.hidden, numHiddenLayers: s.layers,
