@@ -9,6 +9,15 @@ package final class Journal: @unchecked Sendable {
     package let db: DatabaseQueue
     package let runDirectory: URL
     private var madeResultsDirectory = false
+    /// The background checkpointer's own connection, and commits since the last checkpoint was started.
+    private var checkpointDB: DatabaseQueue?
+    private var commitsSinceCheckpoint = 0
+    private let checkpointer = DispatchQueue(label: "smaller.journal-checkpoint")
+    /// Commits between checkpoints: a noop batch writes a handful of WAL pages, so the WAL stays a few MB.
+    static let checkpointEvery = 200
+    /// Each registered task's spec as JSON (RecordJSON.spec), written once at registration and reused for
+    /// the `tasks.spec` column and every record of the task.
+    private var specJSON: [String: String] = [:]
 
     package init(runDirectory: URL, readOnly: Bool = false) throws {
         self.runDirectory = runDirectory
@@ -18,9 +27,20 @@ package final class Journal: @unchecked Sendable {
         config.busyMode = .timeout(5)
         // synchronous=NORMAL in WAL mode survives a killed process (SIGKILL), which is what we promise;
         // FULL would add an fsync per batch to survive power loss too.
-        if !readOnly { config.prepareDatabase { try $0.execute(sql: "PRAGMA synchronous = NORMAL") } }
-        db = try DatabaseQueue(path: runDirectory.appendingPathComponent("journal.sqlite").path, configuration: config)
+        // Checkpoints (copying the WAL into the database file: two fsyncs) run on a background connection, not
+        // in the commit that crosses SQLite's 1000-page threshold: they stalled the coordinator's loop for 10+ ms.
+        if !readOnly {
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            }
+        }
+        let path = runDirectory.appendingPathComponent("journal.sqlite").path
+        db = try DatabaseQueue(path: path, configuration: config)
         if readOnly { return }
+        var checkpointConfig = Configuration()
+        checkpointConfig.busyMode = .timeout(5)
+        checkpointDB = try DatabaseQueue(path: path, configuration: checkpointConfig)
         try db.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,11 +68,10 @@ package final class Journal: @unchecked Sendable {
     /// Adds the graph's tasks that the journal does not know yet, as pending; with `retryFailed`, failed and
     /// skipped tasks of this graph become pending again with their attempts reset.
     package func register(_ graph: TaskGraph, retryFailed: Bool, now: Double) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        for task in graph.tasks where specJSON[task.id] == nil { specJSON[task.id] = RecordJSON.spec(task.spec) }
         try db.write { db in
             for task in graph.tasks {
-                let spec = String(decoding: try encoder.encode(task.spec), as: UTF8.self)
+                let spec = specJSON[task.id]!
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO tasks (id, kind, title, spec, state, updated) VALUES (?, ?, ?, ?, 'pending', ?)
                     """, arguments: [task.id, task.spec.kind.rawValue, task.spec.title, spec, now])
@@ -99,15 +118,12 @@ package final class Journal: @unchecked Sendable {
     package func apply(_ entries: [JournalEntry], now: Double, phases: inout PhaseTimes) throws {
         guard !entries.isEmpty else { return }
         var t = phases.clock()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let resultsDir = runDirectory.appendingPathComponent("results")
         var recordJSON: [String: String] = [:]
-        var files: [(URL, Data)] = []
+        var files: [(String, String)] = []
         for case .done(let task, let record) in entries {
-            let json = try record.json()
-            files.append((resultsDir.appendingPathComponent("\(task).json"), json))
-            recordJSON[task] = String(decoding: json, as: UTF8.self)
+            let json = RecordJSON.record(record, spec: specJSON[task] ?? RecordJSON.spec(record.spec))
+            files.append((task, json))
+            recordJSON[task] = json
         }
         t = phases.add("journal: json", since: t)
         defer {
@@ -127,7 +143,7 @@ package final class Journal: @unchecked Sendable {
                     try run(db, "INSERT OR REPLACE INTO leases (lease, task, worker, attempt, at) VALUES (?, ?, ?, ?, ?)",
                             [lease, task, worker, attempt, now])
                 case .done(let task, let record):
-                    let artifacts = String(decoding: try encoder.encode(record.artifacts), as: UTF8.self)
+                    let artifacts = RecordJSON.artifacts(record.artifacts)
                     try run(db, "UPDATE tasks SET state = 'done', lease = NULL, worker = NULL, artifacts = ?, updated = ? WHERE id = ?",
                             [artifacts, now, task])
                     try run(db, "INSERT OR REPLACE INTO results (task, record, at) VALUES (?, ?, ?)",
@@ -152,23 +168,36 @@ package final class Journal: @unchecked Sendable {
                 }
             }
         }
+        noteCommit()
+    }
+
+    /// A passive checkpoint on the background connection every `checkpointEvery` commits: it copies what
+    /// the WAL holds into the database file without blocking the writer (durability does not depend on it:
+    /// a commit is durable in the WAL). SQLite also checkpoints when the last connection closes.
+    private func noteCommit() {
+        commitsSinceCheckpoint += 1
+        guard commitsSinceCheckpoint >= Self.checkpointEvery, let checkpointDB else { return }
+        commitsSinceCheckpoint = 0
+        checkpointer.async {
+            _ = try? checkpointDB.inDatabase { try Row.fetchOne($0, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        }
     }
 
     private let fileWriter = DispatchQueue(label: "smaller.results-files")
 
-    private func exportResultFiles(_ files: [(URL, Data)]) {
+    private func exportResultFiles(_ files: [(task: String, json: String)]) {
         let dir = runDirectory.appendingPathComponent("results")
         fileWriter.async { [self] in
             if !madeResultsDirectory {
                 try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
                 madeResultsDirectory = true
             }
-            for (url, data) in files { try? Self.replace(url, with: data) }
+            for (task, json) in files { try? Self.replace(dir.appendingPathComponent("\(task).json"), with: Data(json.utf8)) }
         }
     }
 
     /// Waits until every result file handed to the background writer is written.
-    package func flushResultFiles() { fileWriter.sync {} }
+    package func flushResultFiles() { fileWriter.sync {}; checkpointer.sync {} }
 
     /// Writes `results/<id>.json` for every journaled result that has none (a crash between the commit and
     /// the background write); returns how many.
