@@ -53,6 +53,8 @@ package final class CoordinatorServer {
     package private(set) var dispatchLatencies: [Double] = []
     /// Where the loop's time goes, when `options.measureDispatch` is on.
     package private(set) var phases = PhaseTimes(enabled: false)
+    /// When the last `results/<id>.json` was written (seconds since 1970), once `run` has returned.
+    package private(set) var resultFilesWrittenAt = 0.0
 
     package init(job: JobSpec, options: CoordinatorOptions) throws {
         self.options = options
@@ -162,6 +164,7 @@ package final class CoordinatorServer {
             if now - lastStatus >= 0.5 { writeStatus(); phases.add("status", since: t) }
         }
         journal.flushResultFiles()
+        resultFilesWrittenAt = Date().timeIntervalSince1970
         writeStatus()
         // Give the BYEs a moment to leave before the socket closes (linger is 0).
         let flushUntil = now + 0.2

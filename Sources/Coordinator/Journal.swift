@@ -8,7 +8,6 @@ import Wire
 package final class Journal: @unchecked Sendable {
     package let db: DatabaseQueue
     package let runDirectory: URL
-    private var madeResultsDirectory = false
     /// The background checkpointer's own connection, and commits since the last checkpoint was started.
     private var checkpointDB: DatabaseQueue?
     private var commitsSinceCheckpoint = 0
@@ -183,21 +182,14 @@ package final class Journal: @unchecked Sendable {
         }
     }
 
-    private let fileWriter = DispatchQueue(label: "smaller.results-files")
+    private lazy var fileWriter = ResultFileWriter(directory: runDirectory.appendingPathComponent("results"))
 
-    private func exportResultFiles(_ files: [(task: String, json: String)]) {
-        let dir = runDirectory.appendingPathComponent("results")
-        fileWriter.async { [self] in
-            if !madeResultsDirectory {
-                try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                madeResultsDirectory = true
-            }
-            for (task, json) in files { try? Self.replace(dir.appendingPathComponent("\(task).json"), with: Data(json.utf8)) }
-        }
-    }
+    deinit { fileWriter.stop() }
 
-    /// Waits until every result file handed to the background writer is written.
-    package func flushResultFiles() { fileWriter.sync {}; checkpointer.sync {} }
+    private func exportResultFiles(_ files: [(task: String, json: String)]) { fileWriter.enqueue(files) }
+
+    /// Waits until every result file handed to the background writer is written (and the last checkpoint ran).
+    package func flushResultFiles() { fileWriter.flush(); checkpointer.sync {} }
 
     /// Writes `results/<id>.json` for every journaled result that has none (a crash between the commit and
     /// the background write); returns how many.
