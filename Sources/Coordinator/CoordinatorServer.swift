@@ -217,7 +217,11 @@ package final class CoordinatorServer {
         t = phases.clock()
         defer { phases.add("send", since: t) }
         var finished: Bool? = nil
-        for action in actions {
+        // TASKs first: a worker waits for them, while ACKs only let it forget a result (all of this batch's
+        // state changes are committed already, so the order among sends is free).
+        let tasksFirst = actions.filter { if case .send(_, .task) = $0 { true } else { false } }
+            + actions.filter { if case .send(_, .task) = $0 { false } else { true } }
+        for action in tasksFirst {
             switch action {
             case .journal: break
             case .send(let to, let message):

@@ -40,6 +40,10 @@ package final class Journal: @unchecked Sendable {
         var checkpointConfig = Configuration()
         checkpointConfig.busyMode = .timeout(5)
         checkpointDB = try DatabaseQueue(path: path, configuration: checkpointConfig)
+        // `leases` (small rows keyed by text) is WITHOUT ROWID: one B-tree, not a table plus an index; `tasks`
+        // and `results` keep their rowids (their rows hold JSON, larger than SQLite's guideline for WITHOUT ROWID
+        // tables). `events` has no AUTOINCREMENT (no sqlite_sequence write per row). Journals made before this
+        // have the same columns and keep working.
         try db.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,10 +52,10 @@ package final class Journal: @unchecked Sendable {
                     state TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0, lease TEXT, worker TEXT,
                     last_error TEXT, log_tail TEXT, artifacts TEXT NOT NULL DEFAULT '[]', updated REAL NOT NULL);
                 CREATE TABLE IF NOT EXISTS leases (
-                    lease TEXT PRIMARY KEY, task TEXT NOT NULL, worker TEXT NOT NULL, attempt INTEGER NOT NULL, at REAL NOT NULL);
+                    lease TEXT PRIMARY KEY, task TEXT NOT NULL, worker TEXT NOT NULL, attempt INTEGER NOT NULL, at REAL NOT NULL) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS results (task TEXT PRIMARY KEY, record TEXT NOT NULL, at REAL NOT NULL);
                 CREATE TABLE IF NOT EXISTS events (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL, task TEXT, detail TEXT);
+                    seq INTEGER PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, task TEXT, detail TEXT);
                 """)
         }
     }

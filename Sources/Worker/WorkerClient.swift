@@ -262,6 +262,7 @@ package final class WorkerClient {
     // MARK: Running
 
     var inlineLog: Int32 = -1
+    lazy var inlineLogURL = options.workDirectory.appendingPathComponent("logs/inline.log")
 
     /// `logs/inline.log`, opened once for appending: the log of every task that runs inline.
     func inlineLogFD() -> Int32? {
@@ -284,8 +285,7 @@ package final class WorkerClient {
         let inline = executor?.runsInline(assignment.spec) ?? true
         let log: TaskLog
         if inline, let fd = inlineLogFD() {
-            log = TaskLog(sharedFD: fd, url: base.appendingPathComponent("logs/inline.log"),
-                          prefix: "\(assignment.task.prefix(16))-\(assignment.attempt)")
+            log = TaskLog(sharedFD: fd, url: inlineLogURL, prefix: "\(assignment.task.prefix(16))-\(assignment.attempt)")
         } else {
             log = TaskLog(url: base.appendingPathComponent("logs/\(assignment.task)-\(assignment.attempt).log"))
         }
