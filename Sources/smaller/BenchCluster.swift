@@ -52,6 +52,15 @@ struct BenchCluster: ParsableCommand {
         let latencies = server.dispatchLatencies.sorted()
         if profile {
             print("coordinator, \(tasks) tasks (µs/item is per task):\n\(server.phases.table(per: tasks))")
+            let slow = server.slowDispatches
+            if !slow.isEmpty {
+                let n = Double(slow.count)
+                print(String(format: "dispatches over 3 ms: %d of %d; on average %.2f ms = loop CPU %.2f + waiting for a core %.2f + other (I/O) %.2f ms; commit before the TASK %.2f ms wall, %.1f entries",
+                             slow.count, server.dispatchLatencies.count, slow.map(\.latency).reduce(0, +) / n * 1e3,
+                             slow.map(\.cpu).reduce(0, +) / n * 1e3, slow.map(\.runQueue).reduce(0, +) / n * 1e3,
+                             slow.map { $0.latency - $0.cpu - $0.runQueue }.reduce(0, +) / n * 1e3,
+                             slow.map(\.commitWall).reduce(0, +) / n * 1e3, Double(slow.map(\.entries).reduce(0, +)) / n))
+            }
             for i in 0..<workers {
                 let log = (try? String(contentsOf: runDir.appendingPathComponent("workers/\(i)/worker.log"), encoding: .utf8)) ?? ""
                 if let range = log.range(of: "profile over") { print("worker \(i): \(log[range.lowerBound...])") }
