@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Wire", dependencies: ["CZeroMQ", "Experiment"]),
         .target(name: "Coordinator", dependencies: [
             "Wire", "Experiment", .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Worker", dependencies: [
             "Wire", "Experiment", "TensorCore", "TextData", "Transformer", "Training", "Compression", "Evaluation",

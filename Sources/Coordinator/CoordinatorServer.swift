@@ -51,8 +51,17 @@ package final class CoordinatorServer {
     var readyAt: [String: UInt64] = [:]
     /// Dispatch latencies in seconds, when `options.measureDispatch` is on.
     package private(set) var dispatchLatencies: [Double] = []
+    /// The loop thread's CPU time when each READY arrived, and the last commit's wall time and size.
+    var readyCPU: [String: (cpu: UInt64, runQueue: UInt64)] = [:]
+    var lastCommit: (wall: Double, entries: Int) = (0, 0)
+    /// Dispatches slower than 3 ms: latency, the loop thread's CPU time and run-queue wait (runnable, no core)
+    /// in that interval (the rest is blocking, e.g. on I/O), the wall time and entry count of the commit
+    /// before the TASK (seconds).
+    package private(set) var slowDispatches: [(latency: Double, cpu: Double, runQueue: Double, commitWall: Double, entries: Int)] = []
     /// Where the loop's time goes, when `options.measureDispatch` is on.
     package private(set) var phases = PhaseTimes(enabled: false)
+    /// When the last `results/<id>.json` was written (seconds since 1970), once `run` has returned.
+    package private(set) var resultFilesWrittenAt = 0.0
 
     package init(job: JobSpec, options: CoordinatorOptions) throws {
         self.options = options
@@ -162,6 +171,7 @@ package final class CoordinatorServer {
             if now - lastStatus >= 0.5 { writeStatus(); phases.add("status", since: t) }
         }
         journal.flushResultFiles()
+        resultFilesWrittenAt = Date().timeIntervalSince1970
         writeStatus()
         // Give the BYEs a moment to leave before the socket closes (linger is 0).
         let flushUntil = now + 0.2
@@ -196,7 +206,10 @@ package final class CoordinatorServer {
         }
         t = phases.add("decode", since: t)
         defer { phases.add("state machine", since: t) }
-        if options.measureDispatch, case .ready = message { readyAt[from] = DispatchTime.now().uptimeNanoseconds }
+        if options.measureDispatch, case .ready = message {
+            readyAt[from] = DispatchTime.now().uptimeNanoseconds
+            readyCPU[from] = (PhaseTimes.threadCPU(), PhaseTimes.runQueueWait())
+        }
         if case .result(let result) = message {
             let missing = result.record.artifacts.map(\.sha256).filter { !store.has($0) }
             if !missing.isEmpty {
@@ -210,17 +223,30 @@ package final class CoordinatorServer {
     func perform(_ actions: [CoordinatorAction], _ socket: ZMQSocket) throws -> Bool? {
         let entries = actions.compactMap { if case .journal(let e) = $0 { e } else { nil } }
         var t = phases.clock()
+        let commitStart = DispatchTime.now().uptimeNanoseconds
         try journal.apply(entries, now: Date().timeIntervalSince1970, phases: &phases)
+        if options.measureDispatch, !entries.isEmpty {
+            lastCommit = (Double(DispatchTime.now().uptimeNanoseconds - commitStart) / 1e9, entries.count)
+        }
         t = phases.clock()
         defer { phases.add("send", since: t) }
         var finished: Bool? = nil
-        for action in actions {
+        // TASKs first: a worker waits for them, while ACKs only let it forget a result (all of this batch's
+        // state changes are committed already, so the order among sends is free).
+        let tasksFirst = actions.filter { if case .send(_, .task) = $0 { true } else { false } }
+            + actions.filter { if case .send(_, .task) = $0 { false } else { true } }
+        for action in tasksFirst {
             switch action {
             case .journal: break
             case .send(let to, let message):
                 send(message, to: to, socket)
                 if options.measureDispatch, case .task = message, let t0 = readyAt.removeValue(forKey: to) {
-                    dispatchLatencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                    let latency = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                    dispatchLatencies.append(latency)
+                    if let start = readyCPU.removeValue(forKey: to), latency > 0.003 {
+                        slowDispatches.append((latency, Double(PhaseTimes.threadCPU() &- start.cpu) / 1e9,
+                                               Double(PhaseTimes.runQueueWait() &- start.runQueue) / 1e9, lastCommit.wall, lastCommit.entries))
+                    }
                 }
             case .log(let text): log(text)
             case .serveFetch(let to, let fetch):
@@ -272,8 +298,10 @@ package final class CoordinatorServer {
                                       workers: workers, failed: failed, finished: state.isFinished)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // Write-then-rename without an fsync: Foundation's `.atomic` write fsyncs, which stalled the loop (and
+        // every READY waiting in it) for 10-80 ms twice a second on a busy disk.
         if let data = try? encoder.encode(snapshot) {
-            try? data.write(to: options.runDirectory.appendingPathComponent("status.json"), options: .atomic)
+            try? Journal.replace(options.runDirectory.appendingPathComponent("status.json"), with: data)
         }
     }
 }

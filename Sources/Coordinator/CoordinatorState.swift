@@ -203,6 +203,8 @@ package struct CoordinatorState: Sendable {
         }
         var record = r.record
         record.status = "done"
+        // RESULT does not repeat the spec (protocol v3): the record gets the coordinator's own.
+        record.spec = task.spec
         let ran = record.endedAt - record.startedAt
         if ran.isFinite, ran >= 0 {
             let key = Self.kindKey(task.spec)

@@ -8,7 +8,19 @@ import Wire
 package final class Journal: @unchecked Sendable {
     package let db: DatabaseQueue
     package let runDirectory: URL
-    private var madeResultsDirectory = false
+    /// The background checkpointer's own connection, and commits since the last checkpoint was started.
+    private var checkpointDB: DatabaseQueue?
+    private var commitsSinceCheckpoint = 0
+    private let checkpointer = DispatchQueue(label: "smaller.journal-checkpoint")
+    /// Commits between checkpoints: a noop batch writes a handful of WAL pages, so the WAL stays a few MB.
+    static let checkpointEvery = 200
+    /// Each registered task's spec as JSON (RecordJSON.spec), written once at registration and reused for
+    /// the `tasks.spec` column and every record of the task.
+    private var specJSON: [String: String] = [:]
+    /// Each registered task's rowid in `tasks`. Rows are inserted in the graph's order, which is also the
+    /// dispatch order, so updating by rowid touches neighbouring rows: a batch of leases or results dirties
+    /// a few pages of `tasks` instead of one random page (and an index lookup) per task id.
+    private var rowids: [String: Int64] = [:]
 
     package init(runDirectory: URL, readOnly: Bool = false) throws {
         self.runDirectory = runDirectory
@@ -18,9 +30,25 @@ package final class Journal: @unchecked Sendable {
         config.busyMode = .timeout(5)
         // synchronous=NORMAL in WAL mode survives a killed process (SIGKILL), which is what we promise;
         // FULL would add an fsync per batch to survive power loss too.
-        if !readOnly { config.prepareDatabase { try $0.execute(sql: "PRAGMA synchronous = NORMAL") } }
-        db = try DatabaseQueue(path: runDirectory.appendingPathComponent("journal.sqlite").path, configuration: config)
+        // Checkpoints (copying the WAL into the database file: two fsyncs) run on a background connection, not
+        // in the commit that crosses SQLite's 1000-page threshold: they stalled the coordinator's loop for 10+ ms.
+        if !readOnly {
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            }
+        }
+        let path = runDirectory.appendingPathComponent("journal.sqlite").path
+        db = try DatabaseQueue(path: path, configuration: config)
         if readOnly { return }
+        var checkpointConfig = Configuration()
+        checkpointConfig.busyMode = .timeout(5)
+        checkpointDB = try DatabaseQueue(path: path, configuration: checkpointConfig)
+        // Fewer pages dirtied per task (each costs a WAL frame at commit): `leases` (small rows keyed by text)
+        // is WITHOUT ROWID, one B-tree rather than a table plus an index; `results` has no index on `task` (a
+        // random page per row): a task is journaled done once, since the state machine ignores a RESULT for a
+        // done task; `events` has no AUTOINCREMENT (no sqlite_sequence write per row); per-task updates of
+        // `tasks` go by rowid (below). Journals made before this have the same columns and keep working.
         try db.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,10 +57,10 @@ package final class Journal: @unchecked Sendable {
                     state TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0, lease TEXT, worker TEXT,
                     last_error TEXT, log_tail TEXT, artifacts TEXT NOT NULL DEFAULT '[]', updated REAL NOT NULL);
                 CREATE TABLE IF NOT EXISTS leases (
-                    lease TEXT PRIMARY KEY, task TEXT NOT NULL, worker TEXT NOT NULL, attempt INTEGER NOT NULL, at REAL NOT NULL);
-                CREATE TABLE IF NOT EXISTS results (task TEXT PRIMARY KEY, record TEXT NOT NULL, at REAL NOT NULL);
+                    lease TEXT PRIMARY KEY, task TEXT NOT NULL, worker TEXT NOT NULL, attempt INTEGER NOT NULL, at REAL NOT NULL) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS results (task TEXT NOT NULL, record TEXT NOT NULL, at REAL NOT NULL);
                 CREATE TABLE IF NOT EXISTS events (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL, task TEXT, detail TEXT);
+                    seq INTEGER PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, task TEXT, detail TEXT);
                 """)
         }
     }
@@ -48,11 +76,10 @@ package final class Journal: @unchecked Sendable {
     /// Adds the graph's tasks that the journal does not know yet, as pending; with `retryFailed`, failed and
     /// skipped tasks of this graph become pending again with their attempts reset.
     package func register(_ graph: TaskGraph, retryFailed: Bool, now: Double) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        for task in graph.tasks where specJSON[task.id] == nil { specJSON[task.id] = RecordJSON.spec(task.spec) }
         try db.write { db in
             for task in graph.tasks {
-                let spec = String(decoding: try encoder.encode(task.spec), as: UTF8.self)
+                let spec = specJSON[task.id]!
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO tasks (id, kind, title, spec, state, updated) VALUES (?, ?, ?, ?, 'pending', ?)
                     """, arguments: [task.id, task.spec.kind.rawValue, task.spec.title, spec, now])
@@ -62,6 +89,9 @@ package final class Journal: @unchecked Sendable {
                         """, arguments: [now, task.id])
                 }
             }
+        }
+        for row in try db.read({ try Row.fetchAll($0, sql: "SELECT rowid, id FROM tasks") }) {
+            rowids[row["id"] as String] = row["rowid"] as Int64
         }
     }
 
@@ -99,15 +129,12 @@ package final class Journal: @unchecked Sendable {
     package func apply(_ entries: [JournalEntry], now: Double, phases: inout PhaseTimes) throws {
         guard !entries.isEmpty else { return }
         var t = phases.clock()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let resultsDir = runDirectory.appendingPathComponent("results")
         var recordJSON: [String: String] = [:]
-        var files: [(URL, Data)] = []
+        var files: [(String, String)] = []
         for case .done(let task, let record) in entries {
-            let json = try record.json()
-            files.append((resultsDir.appendingPathComponent("\(task).json"), json))
-            recordJSON[task] = String(decoding: json, as: UTF8.self)
+            let json = RecordJSON.record(record, spec: specJSON[task] ?? RecordJSON.spec(record.spec))
+            files.append((task, json))
+            recordJSON[task] = json
         }
         t = phases.add("journal: json", since: t)
         defer {
@@ -118,21 +145,34 @@ package final class Journal: @unchecked Sendable {
         func run(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws {
             try db.cachedStatement(sql: sql).execute(arguments: arguments)
         }
+        // A registered task is addressed by rowid, anything else by id (same row either way).
+        func key(_ task: String) -> String { rowids[task] != nil ? "rowid = ?" : "id = ?" }
+        func bindKey(_ statement: RawStatement, _ index: Int32, _ task: String) {
+            if let rowid = rowids[task] { statement.int(index, Int(rowid)) } else { statement.text(index, task) }
+        }
         try db.write { db in
             for entry in entries {
                 switch entry {
+                // The two per-task entries bind their values straight into cached statements (RawStatement):
+                // GRDB's StatementArguments cost more than SQLite's own work for these short statements.
                 case .leased(let task, let lease, let worker, let attempt):
-                    try run(db, "UPDATE tasks SET state = 'leased', lease = ?, worker = ?, updated = ? WHERE id = ?",
-                            [lease, worker, now, task])
-                    try run(db, "INSERT OR REPLACE INTO leases (lease, task, worker, attempt, at) VALUES (?, ?, ?, ?, ?)",
-                            [lease, task, worker, attempt, now])
+                    try RawStatement.run(db, "UPDATE tasks SET state = 'leased', lease = ?, worker = ?, updated = ? WHERE \(key(task))") {
+                        $0.text(1, lease); $0.text(2, worker); $0.double(3, now); bindKey($0, 4, task)
+                    }
+                    try RawStatement.run(db, "INSERT OR REPLACE INTO leases (lease, task, worker, attempt, at) VALUES (?, ?, ?, ?, ?)") {
+                        $0.text(1, lease); $0.text(2, task); $0.text(3, worker); $0.int(4, attempt); $0.double(5, now)
+                    }
                 case .done(let task, let record):
-                    let artifacts = String(decoding: try encoder.encode(record.artifacts), as: UTF8.self)
-                    try run(db, "UPDATE tasks SET state = 'done', lease = NULL, worker = NULL, artifacts = ?, updated = ? WHERE id = ?",
-                            [artifacts, now, task])
-                    try run(db, "INSERT OR REPLACE INTO results (task, record, at) VALUES (?, ?, ?)",
-                            [task, recordJSON[task] ?? "{}", now])
-                    try event(db, now, "done", task, record.worker)
+                    let artifacts = RecordJSON.artifacts(record.artifacts)
+                    try RawStatement.run(db, "UPDATE tasks SET state = 'done', lease = NULL, worker = NULL, artifacts = ?, updated = ? WHERE \(key(task))") {
+                        $0.text(1, artifacts); $0.double(2, now); bindKey($0, 3, task)
+                    }
+                    try RawStatement.run(db, "INSERT OR REPLACE INTO results (task, record, at) VALUES (?, ?, ?)") {
+                        $0.text(1, task); $0.text(2, recordJSON[task] ?? "{}"); $0.double(3, now)
+                    }
+                    try RawStatement.run(db, "INSERT INTO events (at, kind, task, detail) VALUES (?, ?, ?, ?)") {
+                        $0.double(1, now); $0.text(2, "done"); $0.text(3, task); $0.text(4, record.worker)
+                    }
                 case .attemptFailed(let task, let failures, let error, let tail):
                     try run(db, """
                         UPDATE tasks SET state = 'pending', failures = ?, lease = NULL, worker = NULL, last_error = ?,
@@ -152,23 +192,29 @@ package final class Journal: @unchecked Sendable {
                 }
             }
         }
+        noteCommit()
     }
 
-    private let fileWriter = DispatchQueue(label: "smaller.results-files")
-
-    private func exportResultFiles(_ files: [(URL, Data)]) {
-        let dir = runDirectory.appendingPathComponent("results")
-        fileWriter.async { [self] in
-            if !madeResultsDirectory {
-                try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                madeResultsDirectory = true
-            }
-            for (url, data) in files { try? Self.replace(url, with: data) }
+    /// A passive checkpoint on the background connection every `checkpointEvery` commits: it copies what
+    /// the WAL holds into the database file without blocking the writer (durability does not depend on it:
+    /// a commit is durable in the WAL). SQLite also checkpoints when the last connection closes.
+    private func noteCommit() {
+        commitsSinceCheckpoint += 1
+        guard commitsSinceCheckpoint >= Self.checkpointEvery, let checkpointDB else { return }
+        commitsSinceCheckpoint = 0
+        checkpointer.async {
+            _ = try? checkpointDB.inDatabase { try Row.fetchOne($0, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
         }
     }
 
-    /// Waits until every result file handed to the background writer is written.
-    package func flushResultFiles() { fileWriter.sync {} }
+    private lazy var fileWriter = ResultFileWriter(directory: runDirectory.appendingPathComponent("results"))
+
+    deinit { fileWriter.stop() }
+
+    private func exportResultFiles(_ files: [(task: String, json: String)]) { fileWriter.enqueue(files) }
+
+    /// Waits until every result file handed to the background writer is written (and the last checkpoint ran).
+    package func flushResultFiles() { fileWriter.flush(); checkpointer.sync {} }
 
     /// Writes `results/<id>.json` for every journaled result that has none (a crash between the commit and
     /// the background write); returns how many.

@@ -16,7 +16,21 @@ package struct PhaseTimes: Sendable {
 
     package init(enabled: Bool) { self.enabled = enabled }
 
-    static func threadCPU() -> UInt64 {
+    /// Nanoseconds this thread has spent runnable but waiting for a core (Linux `/proc/thread-self/schedstat`,
+    /// second field); 0 where unavailable. Tells waiting for a CPU apart from blocking on I/O.
+    package static func runQueueWait() -> UInt64 {
+        let fd = open("/proc/thread-self/schedstat", O_RDONLY)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 96)
+        let n = read(fd, &buffer, buffer.count)
+        guard n > 0 else { return 0 }
+        let fields = buffer[0..<n].split(separator: 0x20)
+        guard fields.count >= 2 else { return 0 }
+        return fields[1].reduce(UInt64(0)) { ($1 >= 0x30 && $1 <= 0x39) ? $0 &* 10 &+ UInt64($1 - 0x30) : $0 }
+    }
+
+    package static func threadCPU() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)

@@ -4,7 +4,7 @@ import Foundation
 package enum ProtocolConstants {
     /// Frame 0 of every message: "SMALLER" then the version byte.
     package static let tagPrefix: [UInt8] = Array("SMALLER".utf8)
-    package static let version: UInt8 = 2
+    package static let version: UInt8 = 3
     package static var tag: [UInt8] { tagPrefix + [version] }
 
     package static let heartbeatInterval: Double = 1.0

@@ -1,4 +1,5 @@
-// WireCodec: Message ↔ frames. Decoding rejects every malformed input with a typed WireError, never a trap.
+// WireCodec: Message ↔ frames. The hot messages (READY, TASK, RESULT, ACK, HEARTBEAT) have binary bodies
+// (BinaryBody.swift), the rest JSON. Decoding rejects every malformed input with a typed WireError, never a trap.
 import Experiment
 import Foundation
 
@@ -41,13 +42,13 @@ package enum WireCodec {
         switch message {
         case .workerHello(let b): frames.append(body(b))
         case .coordinatorHello(let b): frames.append(body(b))
-        case .ready(let b): frames.append(body(b))
-        case .heartbeat: frames.append(Array("{}".utf8))
-        case .task(let b): frames.append(body(b))
+        case .ready(let b): frames.append(BinaryBodies.ready(b))
+        case .heartbeat: frames.append([])
+        case .task(let b): frames.append(BinaryBodies.task(b))
         case .progress(let b): frames.append(body(b))
-        case .result(let b): frames.append(body(b))
+        case .result(let b): frames.append(BinaryBodies.result(b))
         case .fail(let b): frames.append(body(b))
-        case .ack(let b): frames.append(body(b))
+        case .ack(let b): frames.append(BinaryBodies.ack(b))
         case .fetch(let b): frames.append(body(b))
         case .chunk(let c):
             frames.append(body(ChunkHeader(sha256: c.sha256, offset: c.offset, total: c.total)))
@@ -86,13 +87,15 @@ package enum WireCodec {
         switch command {
         case "HELLO":
             message = toCoordinator ? .workerHello(try body(WorkerHello.self)) : .coordinatorHello(try body(CoordinatorHello.self))
-        case "READY": try only(toCoordinator); message = .ready(try body(Ready.self))
-        case "HEARTBEAT": _ = try body(Empty.self); message = .heartbeat
-        case "TASK": try only(!toCoordinator); message = .task(try body(TaskAssignment.self))
+        case "READY": try only(toCoordinator); message = .ready(try BinaryBodies.ready(bodyBytes))
+        case "HEARTBEAT":
+            guard bodyBytes.isEmpty else { throw .badField("HEARTBEAT: body must be empty") }
+            message = .heartbeat
+        case "TASK": try only(!toCoordinator); message = .task(try BinaryBodies.task(bodyBytes))
         case "PROGRESS": try only(toCoordinator); message = .progress(try body(Progress.self))
-        case "RESULT": try only(toCoordinator); message = .result(try body(TaskResult.self))
+        case "RESULT": try only(toCoordinator); message = .result(try BinaryBodies.result(bodyBytes))
         case "FAIL": try only(toCoordinator); message = .fail(try body(TaskFailure.self))
-        case "ACK": try only(!toCoordinator); message = .ack(try body(Ack.self))
+        case "ACK": try only(!toCoordinator); message = .ack(try BinaryBodies.ack(bodyBytes))
         case "FETCH": try only(toCoordinator); message = .fetch(try body(Fetch.self))
         case "CHUNK":
             let h = try body(ChunkHeader.self)
@@ -103,8 +106,6 @@ package enum WireCodec {
         try validate(message)
         return message
     }
-
-    struct Empty: Codable {}
 
     static func identifier(_ s: String, _ field: String) throws(WireError) {
         guard !s.isEmpty, s.utf8.count <= ProtocolConstants.maxIdentifierLength,

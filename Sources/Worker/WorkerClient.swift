@@ -70,8 +70,13 @@ package final class WorkerClient {
     let wakePipe: [Int32]
     var phases: PhaseTimes
     var tasksRun = 0
-    /// READY credits to send at the end of this loop iteration: one READY for every task finished in it.
+    /// READY credits not yet sent: one per finished task. They go out at the end of a loop iteration once a
+    /// quarter of the prefetch has gathered, or at once when fewer than half the leases are left (an idle or
+    /// single-lease worker always asks at once). A READY per finished task made the coordinator commit a
+    /// journal batch per READY, each holding ~3 tasks; the worker still never runs dry (it holds ≥ half).
     var pendingCredit = 0
+    var creditBatch: Int { max(1, state.config.hello.prefetch / 4) }
+    var lowWater: Int { max(1, state.config.hello.prefetch / 2) }
 
     package init(options: WorkerOptions) throws {
         var fds: [Int32] = [0, 0]
@@ -151,7 +156,7 @@ package final class WorkerClient {
             }
             t = phases.add("finish+start", since: t)
             try perform(state.handle(.tick, now: now))
-            if pendingCredit > 0 {
+            if pendingCredit > 0, pendingCredit >= creditBatch || state.queue.count < lowWater {
                 send(.ready(Ready(credit: pendingCredit)))
                 pendingCredit = 0
             }
@@ -262,6 +267,7 @@ package final class WorkerClient {
     // MARK: Running
 
     var inlineLog: Int32 = -1
+    lazy var inlineLogURL = options.workDirectory.appendingPathComponent("logs/inline.log")
 
     /// `logs/inline.log`, opened once for appending: the log of every task that runs inline.
     func inlineLogFD() -> Int32? {
@@ -284,8 +290,7 @@ package final class WorkerClient {
         let inline = executor?.runsInline(assignment.spec) ?? true
         let log: TaskLog
         if inline, let fd = inlineLogFD() {
-            log = TaskLog(sharedFD: fd, url: base.appendingPathComponent("logs/inline.log"),
-                          prefix: "\(assignment.task.prefix(16))-\(assignment.attempt)")
+            log = TaskLog(sharedFD: fd, url: inlineLogURL, prefix: "\(assignment.task.prefix(16))-\(assignment.attempt)")
         } else {
             log = TaskLog(url: base.appendingPathComponent("logs/\(assignment.task)-\(assignment.attempt).log"))
         }

@@ -21,9 +21,15 @@ import TestSupport
         a.write("failing on request")
         #expect(a.tail().components(separatedBy: "\n").map { $0.hasSuffix("aaaa-1 first of a") || $0.hasSuffix("aaaa-1 failing on request") } == [true, true])
         #expect(b.tail().hasSuffix("bbbb-2 first of b") && !b.tail().contains("aaaa"))
+        // Shared-mode lines reach the file when a task's log is flushed (or released): each task's lines together.
+        #expect(try String(contentsOf: url, encoding: .utf8).isEmpty)
+        b.flush()
+        a.flush()
+        a.flush()
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3)
-        #expect(lines[0].hasSuffix("aaaa-1 first of a") && lines[1].hasSuffix("bbbb-2 first of b"))
+        #expect(lines[0].hasSuffix("bbbb-2 first of b") && lines[1].hasSuffix("aaaa-1 first of a")
+                && lines[2].hasSuffix("aaaa-1 failing on request"))
         // Each line starts with an ISO 8601 stamp to the second (formatted once a second, still exact).
         #expect(lines.allSatisfy { $0.count > 21 && $0.dropFirst(4).first == "-" && $0.dropFirst(10).first == "T" && $0.dropFirst(19).first == "Z" })
     }
