@@ -14,6 +14,11 @@ package final class Journal: @unchecked Sendable {
     private let checkpointer = DispatchQueue(label: "smaller.journal-checkpoint")
     /// Commits between checkpoints: a noop batch writes a handful of WAL pages, so the WAL stays a few MB.
     static let checkpointEvery = 200
+    /// Above this size the background checkpoint becomes a TRUNCATE one. A passive checkpoint never lets the WAL
+    /// restart while the loop keeps committing (there are always newer frames than it copied), so in a grid
+    /// of instant tasks the WAL would grow ~9 KB per task without bound; a TRUNCATE checkpoint holds the next
+    /// commit back (busy timeout) while it copies and empties the WAL, once per this many bytes.
+    package var walLimitBytes = 64 << 20
     /// Each registered task's spec as JSON (RecordJSON.spec), written once at registration and reused for
     /// the `tasks.spec` column and every record of the task.
     private var specJSON: [String: String] = [:]
@@ -202,8 +207,13 @@ package final class Journal: @unchecked Sendable {
         commitsSinceCheckpoint += 1
         guard commitsSinceCheckpoint >= Self.checkpointEvery, let checkpointDB else { return }
         commitsSinceCheckpoint = 0
+        let wal = runDirectory.appendingPathComponent("journal.sqlite-wal").path, limit = walLimitBytes
         checkpointer.async {
             _ = try? checkpointDB.inDatabase { try Row.fetchOne($0, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+            let size = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+            if size > limit {
+                _ = try? checkpointDB.inDatabase { try Row.fetchOne($0, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            }
         }
     }
 

@@ -49,6 +49,38 @@ import TestSupport
         #expect(tasks[pre.id]?.state == .done)
     }
 
+    /// A grid of instant tasks commits without pause; the background checkpoint must still bound the WAL:
+    /// once it is over the limit, a checkpoint empties it (a passive one alone never lets it restart).
+    @Test func writeAheadLogStaysBoundedUnderContinuousCommits() throws {
+        let dir = try Fixtures.temporaryDirectory("journal-wal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let graph = try JobSpec.parse(yaml: "name: n\nnoop: {tasks: 4000, seconds: 0}\n").plan()
+        let journal = try Journal(runDirectory: dir)
+        journal.walLimitBytes = 256 << 10
+        try journal.register(graph, retryFailed: false, now: 1)
+        let wal = dir.appendingPathComponent("journal.sqlite-wal").path
+        func walSize() -> Int { (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0 }
+        var (previous, largest, written, resets) = (walSize(), 0, 0, 0)
+        for start in stride(from: 0, to: graph.tasks.count, by: 8) {
+            var entries: [JournalEntry] = []
+            for task in graph.tasks[start..<min(start + 8, graph.tasks.count)] {
+                let record = ResultRecord(taskID: task.id, spec: task.spec, status: "done", metrics: ["x": .double(1)], artifacts: [],
+                                          engineVersion: "t", host: "h", worker: "w", threads: 1, attempt: 1, startedAt: 0, endedAt: 1)
+                entries += [.leased(task: task.id, lease: "L\(task.id.prefix(8))", worker: "w", attempt: 1), .done(task: task.id, record: record)]
+            }
+            try journal.apply(entries, now: Double(start))
+            let size = walSize()
+            if size < previous { resets += 1 } else { written += size - previous }
+            (previous, largest) = (size, max(largest, size))
+        }
+        journal.flushResultFiles()
+        // 500 commits, a checkpoint every 200: the WAL is emptied at least twice, so it never holds everything
+        // written to it (~33 MB here, all of it, before the TRUNCATE checkpoint existed).
+        #expect(resets >= 2, "the WAL was never reset (largest \(largest) bytes)")
+        #expect(Double(largest) < 0.8 * Double(written), "WAL peaked at \(largest) of \(written) bytes written")
+        #expect(try journal.results().count == graph.tasks.count)
+    }
+
     @Test func chunkedUploadsAreVerifiedAndContained() throws {
         let dir = try Fixtures.temporaryDirectory("store")
         defer { try? FileManager.default.removeItem(at: dir) }
