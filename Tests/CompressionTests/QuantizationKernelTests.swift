@@ -136,6 +136,25 @@ func maxRelative(_ a: [Float], _ b: [Float]) -> Float {
         }
     }
 
+    @Test func fusedMixedEqualsSeparateKernelsExactly() throws {
+        let rows = 6, k = 32
+        var x = QuantizationKernelTests.random(rows * k, seed: 8)
+        for i in 0..<rows { x[i * k + 3] *= 20; x[i * k + 17] *= 20 }   // two outlier columns
+        let parts = [5, 9, 4].enumerated().map { i, n in
+            MixedInt8Linear(weights: Int8Weights(weight: QuantizationKernelTests.random(n * k, seed: UInt64(30 + i)), outFeatures: n, inFeatures: k),
+                            bias: QuantizationKernelTests.random(n, seed: UInt64(40 + i)), threshold: 6)
+        }
+        let separate = parts.map { QuantizationKernelTests.apply($0, x, rows: rows) }
+        let fused = try #require(parts[0].fused(with: [parts[1], parts[2]]))
+        let pointers = parts.map { UnsafeMutablePointer<Float>.allocate(capacity: rows * $0.outFeatures) }
+        defer { pointers.forEach { $0.deallocate() } }
+        x.withUnsafeBufferPointer { fused.apply($0.baseAddress!, rows: rows, into: pointers) }
+        for (i, part) in parts.enumerated() {
+            #expect(Array(UnsafeBufferPointer(start: pointers[i], count: rows * part.outFeatures)) == separate[i], "part \(i)")
+            #expect(part.outlierColumns == 4 && part.columnsSeen == 2 * k)   // one separate call and one fused call
+        }
+    }
+
     @Test func differentActivationRangesDoNotFuse() {
         let w = Int8Weights(weight: QuantizationKernelTests.random(4 * 8, seed: 1), outFeatures: 4, inFeatures: 8)
         let a = Int8Linear(weights: w, bias: [0, 0, 0, 0]), b = Int8Linear(weights: w, bias: [0, 0, 0, 0], activations: ActivationQuantization(lo: -1, hi: 1))

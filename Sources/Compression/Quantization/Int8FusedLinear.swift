@@ -69,3 +69,48 @@ extension Int8Linear: LinearFusing {
         return Int8FusedLinear([self] + rest)
     }
 }
+
+/// LLM.int8() over a shared input: the outlier columns found once, the regular part through one fused int8 GEMM,
+/// then each layer's fp32 outlier product, exactly as the separate `MixedInt8Linear`s compute it.
+package final class MixedInt8FusedLinear: FusedLinearKernels {
+    package let parts: [MixedInt8Linear]
+    private let base: Int8FusedLinear
+    private var regular: [Float] = [], gatheredX: [Float] = [], gatheredW: [Float] = []
+
+    /// nil unless the parts share the threshold and their int8 bases fuse.
+    package init?(_ parts: [MixedInt8Linear]) {
+        guard let first = parts.first, parts.allSatisfy({ $0.threshold == first.threshold }),
+              let base = Int8FusedLinear(parts.map(\.base)) else { return nil }
+        self.parts = parts; self.base = base
+    }
+
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>]) {
+        precondition(outputs.count == parts.count, "MixedInt8FusedLinear: \(outputs.count) outputs for \(parts.count) layers")
+        let K = base.inFeatures
+        let cols = parts[0].outliers(x, rows: rows)
+        for p in parts { p.record(outliers: cols.count) }
+        if cols.isEmpty { base.apply(x, rows: rows, into: outputs); return }
+        let O = cols.count
+        if regular.count < rows * K { regular = [Float](repeating: 0, count: rows * K) }
+        if gatheredX.count < rows * O { gatheredX = [Float](repeating: 0, count: rows * O) }
+        regular.withUnsafeMutableBufferPointer { r in
+            r.baseAddress!.update(from: x, count: rows * K)
+            for i in 0..<rows { for (o, k) in cols.enumerated() { gatheredX[i * O + o] = x[i * K + k]; r[i * K + k] = 0 } }
+            base.apply(r.baseAddress!, rows: rows, into: outputs)
+        }
+        for (p, out) in outputs.enumerated() {
+            let w = parts[p].base.weights, N = w.outFeatures
+            if gatheredW.count < N * O { gatheredW = [Float](repeating: 0, count: N * O) }
+            for j in 0..<N { for (o, k) in cols.enumerated() { gatheredW[j * O + o] = Float(w.q[j * K + k]) * w.scale[j] } }
+            sgemm(.none, .transposed, m: rows, n: N, k: O, a: gatheredX, lda: O, b: gatheredW, ldb: O, beta: 1, c: out, ldc: N)
+        }
+    }
+}
+
+extension MixedInt8Linear: LinearFusing {
+    package func fused(with others: [LinearKernel]) -> FusedLinearKernels? {
+        let rest = others.compactMap { $0 as? MixedInt8Linear }
+        guard rest.count == others.count else { return nil }
+        return MixedInt8FusedLinear([self] + rest)
+    }
+}

@@ -216,6 +216,9 @@ package final class MixedInt8Linear: LinearKernel {
     package var outFeatures: Int { base.outFeatures }
     package var byteCount: Int { base.byteCount }
 
+    /// Counts one call's outlier columns (also for the fused query/key/value kernel).
+    func record(outliers: Int) { outlierColumns += outliers; columnsSeen += inFeatures }
+
     /// The columns of x (rows, in) whose max |x| exceeds the threshold.
     package func outliers(_ x: UnsafePointer<Float>, rows: Int) -> [Int] {
         let K = inFeatures
@@ -232,7 +235,7 @@ package final class MixedInt8Linear: LinearKernel {
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let K = inFeatures, N = outFeatures
         let cols = outliers(x, rows: rows)
-        outlierColumns += cols.count; columnsSeen += K
+        record(outliers: cols.count)
         if cols.isEmpty { base.apply(x, rows: rows, into: y); return }
         let O = cols.count, w = base.weights
         if regular.count < rows * K { regular = [Float](repeating: 0, count: rows * K) }
