@@ -39,6 +39,7 @@ package final class Int8PackedGemm: @unchecked Sendable {
     private let owner: AnyObject?
     private var stream: dnnl_stream_t?
     private var plans: [Int: Plan] = [:]
+    private let maxPlans = 32
     private var packs: [Pack] = []
     /// Set when oneDNN refused the primitive: every product then goes through `gemmU8S8S32`.
     package private(set) var usesFallback = false
@@ -119,6 +120,9 @@ package final class Int8PackedGemm: @unchecked Sendable {
     private func plan(rows m: Int) -> Plan? {
         if usesFallback { return nil }
         if let p = plans[m] { return p }
+        // Evaluation sees many row counts (B × padded T): keep the cache bounded (oneDNN's own primitive cache
+        // makes re-creating an evicted one cheap).
+        if plans.count >= maxPlans { plans.removeAll() }
         guard let p = makePlan(rows: m) else { usesFallback = true; plans.removeAll(); return nil }
         plans[m] = p
         return p

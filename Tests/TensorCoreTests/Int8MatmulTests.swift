@@ -23,6 +23,22 @@ import TestSupport
         }
     }
 
+    @Test func manyRowCountsThroughTheBoundedPlanCache() {
+        let n = 9, k = 20
+        var r = TestRandom(seed: 5)
+        let b = (0..<(n * k)).map { _ in Int8(r.below(255) - 127) }
+        b.withUnsafeBufferPointer { bp in
+            let gemm = Int8PackedGemm(weights: bp.baseAddress!, n: n, k: k, owner: nil)
+            for rows in Array(1...40) + [3, 1] {   // past the cache bound, then back to evicted row counts
+                let a = (0..<(rows * k)).map { _ in UInt8(r.below(Int(int8ActivationMax) + 1)) }
+                var fast = [Int32](repeating: -1, count: rows * n), reference = fast
+                a.withUnsafeBufferPointer { gemm.multiply(m: rows, a: $0.baseAddress!, c: &fast) }
+                gemmU8S8S32Reference(m: rows, n: n, k: k, a: a, lda: k, b: bp.baseAddress!, ldb: k, c: &reference, ldc: n)
+                #expect(fast == reference, "rows \(rows)")
+            }
+        }
+    }
+
     @Test func extremesWithinTheActivationRangeAreExact() {
         let k = 256, n = 16
         let a = [UInt8](repeating: UInt8(int8ActivationMax), count: 4 * k)
