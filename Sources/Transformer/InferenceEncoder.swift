@@ -15,6 +15,8 @@ package final class InferenceEncoder: TokenLogitsModel {
         let query, key, value, attentionOutput, intermediate, output: LinearKernel
         let attentionNorm, outputNorm: Norm
         let heads: Int, width: Int, ffn: Int
+        /// query, key and value in one pass when their kernels can fuse (`LinearFusing`).
+        var qkv: FusedLinearKernels? = nil
     }
 
     /// The word-embedding table (possibly quantized).
@@ -77,6 +79,7 @@ package final class InferenceEncoder: TokenLogitsModel {
                 output: try linear(n(LinearNames.output), in: F, out: C),
                 attentionNorm: try norm(n("attention.output.LayerNorm")), outputNorm: try norm(n("output.LayerNorm")),
                 heads: c.heads(layer: l), width: W, ffn: F))
+            if let q = layers[l].query as? LinearFusing { layers[l].qkv = q.fused(with: [layers[l].key, layers[l].value]) }
         }
         self.layers = layers
         switch model.head {
@@ -143,9 +146,13 @@ package final class InferenceEncoder: TokenLogitsModel {
         for i in 0..<N { keyMask!.pointer[i] = batch.attentionMask[i] != 0 ? 0 : maskedScore }
         for layer in layers {
             let W = layer.width, NH = layer.heads, F = layer.ffn
-            layer.query.apply(x, rows: N, into: q!.pointer)
-            layer.key.apply(x, rows: N, into: k!.pointer)
-            layer.value.apply(x, rows: N, into: v!.pointer)
+            if let qkv = layer.qkv {
+                qkv.apply(x, rows: N, into: [q!.pointer, k!.pointer, v!.pointer])
+            } else {
+                layer.query.apply(x, rows: N, into: q!.pointer)
+                layer.key.apply(x, rows: N, into: k!.pointer)
+                layer.value.apply(x, rows: N, into: v!.pointer)
+            }
             attention(B: B, T: T, NH: NH, HS: HS, W: W)
             layer.attentionOutput.apply(ctx!.pointer, rows: N, into: tmp)
             Kernels.add(tmp, x, x, N * C)

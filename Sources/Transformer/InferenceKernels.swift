@@ -13,6 +13,19 @@ package protocol LinearKernel: AnyObject {
     var byteCount: Int { get }
 }
 
+/// Linear layers that read the same input (the attention's query, key and value) computed in one pass, e.g. one
+/// activation quantization and one GEMM over the concatenated weights. outputs[i] (rows, out_i) as each layer's
+/// own `apply` would write it.
+package protocol FusedLinearKernels: AnyObject {
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>])
+}
+
+/// A kernel that can be fused with others of its kind over a shared input.
+package protocol LinearFusing: LinearKernel {
+    /// One kernel computing `self` followed by `others` over the same input, or nil when they cannot be fused.
+    func fused(with others: [LinearKernel]) -> FusedLinearKernels?
+}
+
 /// Rows of the word-embedding table, added into a hidden-state row.
 package protocol EmbeddingLookup: AnyObject {
     var rows: Int { get }

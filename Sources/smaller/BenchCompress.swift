@@ -120,6 +120,11 @@ struct BenchCompress: ParsableCommand {
                 return (WorkspaceModel(sparse), Self.compactLinearBytes(sparse, tensors), { _ = try SparseCheckpoint.save(sparse, to: $0) })
             },
             Variant(name: "dynamic int8", timed: true, build: quantized(QuantizationConfig(scheme: .dynamic))),
+            Variant(name: "dynamic int8, round-1 gemm_u8s8s32", timed: true) {
+                let m = try Quantizer.quantize(model: model, config: QuantizationConfig(scheme: .dynamic))
+                for case let k as Int8Linear in m.kernels.values { k.usesPackedGemm = false }
+                return (m, m.encoder.encoderLinearBytes, m.save)
+            },
             Variant(name: "dynamic int8 + int8 embeddings", timed: false, build: quantized(QuantizationConfig(scheme: .dynamic, embeddings: true))),
             Variant(name: "llm-int8 (threshold 6)", timed: true) {
                 let m = try Quantizer.quantize(model: model, config: QuantizationConfig(scheme: .llmInt8, threshold: 6))

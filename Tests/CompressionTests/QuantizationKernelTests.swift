@@ -110,3 +110,54 @@ func maxRelative(_ a: [Float], _ b: [Float]) -> Float {
         }
     }
 }
+
+/// The fused query/key/value kernel against the separate kernels: bit for bit the same outputs.
+@Suite struct Int8FusedLinearTests {
+    @Test(arguments: [(1, 16), (7, 40), (130, 24)])
+    func fusedEqualsSeparateKernelsExactly(rows: Int, k: Int) throws {
+        let x = QuantizationKernelTests.random(rows * k, seed: 7, scale: 3)
+        for activations in [nil, ActivationQuantization(lo: -2, hi: 2.5)] {
+            let parts = [5, 12, 3].enumerated().map { i, n in
+                Int8Linear(weights: Int8Weights(weight: QuantizationKernelTests.random(n * k, seed: UInt64(10 + i)), outFeatures: n, inFeatures: k),
+                           bias: QuantizationKernelTests.random(n, seed: UInt64(20 + i)), activations: activations)
+            }
+            let fused = try #require(parts[0].fused(with: [parts[1], parts[2]]))
+            let pointers = parts.map { p in
+                let o = UnsafeMutablePointer<Float>.allocate(capacity: rows * p.outFeatures)
+                o.initialize(repeating: .nan, count: rows * p.outFeatures)
+                return o
+            }
+            defer { pointers.forEach { $0.deallocate() } }
+            x.withUnsafeBufferPointer { fused.apply($0.baseAddress!, rows: rows, into: pointers) }
+            for (i, part) in parts.enumerated() {
+                let got = Array(UnsafeBufferPointer(start: pointers[i], count: rows * part.outFeatures))
+                #expect(got == QuantizationKernelTests.apply(part, x, rows: rows), "part \(i), activations \(String(describing: activations))")
+            }
+        }
+    }
+
+    @Test func fusedMixedEqualsSeparateKernelsExactly() throws {
+        let rows = 6, k = 32
+        var x = QuantizationKernelTests.random(rows * k, seed: 8)
+        for i in 0..<rows { x[i * k + 3] *= 20; x[i * k + 17] *= 20 }   // two outlier columns
+        let parts = [5, 9, 4].enumerated().map { i, n in
+            MixedInt8Linear(weights: Int8Weights(weight: QuantizationKernelTests.random(n * k, seed: UInt64(30 + i)), outFeatures: n, inFeatures: k),
+                            bias: QuantizationKernelTests.random(n, seed: UInt64(40 + i)), threshold: 6)
+        }
+        let separate = parts.map { QuantizationKernelTests.apply($0, x, rows: rows) }
+        let fused = try #require(parts[0].fused(with: [parts[1], parts[2]]))
+        let pointers = parts.map { UnsafeMutablePointer<Float>.allocate(capacity: rows * $0.outFeatures) }
+        defer { pointers.forEach { $0.deallocate() } }
+        x.withUnsafeBufferPointer { fused.apply($0.baseAddress!, rows: rows, into: pointers) }
+        for (i, part) in parts.enumerated() {
+            #expect(Array(UnsafeBufferPointer(start: pointers[i], count: rows * part.outFeatures)) == separate[i], "part \(i)")
+            #expect(part.outlierColumns == 4 && part.columnsSeen == 2 * k)   // one separate call and one fused call
+        }
+    }
+
+    @Test func differentActivationRangesDoNotFuse() {
+        let w = Int8Weights(weight: QuantizationKernelTests.random(4 * 8, seed: 1), outFeatures: 4, inFeatures: 8)
+        let a = Int8Linear(weights: w, bias: [0, 0, 0, 0]), b = Int8Linear(weights: w, bias: [0, 0, 0, 0], activations: ActivationQuantization(lo: -1, hi: 1))
+        #expect(a.fused(with: [b]) == nil)
+    }
+}

@@ -1,6 +1,7 @@
 // int8 linear kernels: weights symmetric per output channel (s8 in -127...127, one fp32 scale per row);
 // activations unsigned 7-bit with a zero point (u8 in 0...127, see `int8ActivationMax` for why 7 bits),
-// per token at run time (dynamic, LLM.int8()) or fixed by calibration (static); u8·s8 → s32 in oneDNN, then
+// per token at run time (dynamic, LLM.int8()) or fixed by calibration (static); u8·s8 → s32 in oneDNN
+// (`Int8PackedGemm`: weights reordered once), then
 // y = s_x · s_w · (acc − z_x · Σ_k W_q[j, k]) + b in fp32. Each kernel has a reference (dequantize, fp32 matmul).
 import TensorCore
 import Transformer
@@ -137,6 +138,10 @@ package final class Int8Linear: LinearKernel {
     package let activations: ActivationQuantization?
     private let scratch = Int8Scratch()
     private var rowQuant: [ActivationQuantization] = []
+    /// The weights reordered once for oneDNN's int8 kernel (a runtime cache; the checkpoint keeps the plain codes).
+    private lazy var gemm = Int8PackedGemm(weights: weights.q, n: weights.outFeatures, k: weights.inFeatures, owner: weights)
+    /// false: the round-1 path, `dnnl_gemm_u8s8s32` (packs the weights on every call); kept for the benchmark's A/B row.
+    package var usesPackedGemm = true
 
     package init(weights: Int8Weights, bias: [Float], activations: ActivationQuantization? = nil) {
         precondition(bias.count == weights.outFeatures, "Int8Linear: bias has \(bias.count) values, expected \(weights.outFeatures)")
@@ -157,7 +162,11 @@ package final class Int8Linear: LinearKernel {
             rowQuant[i] = a
             Int8Math.quantizeRow(x + i * K, K, a, into: codes + i * K)
         }
-        gemmU8S8S32(m: rows, n: N, k: K, a: codes, lda: K, b: weights.q, ldb: K, c: acc, ldc: N)
+        if usesPackedGemm {
+            gemm.multiply(m: rows, a: codes, c: acc)
+        } else {
+            gemmU8S8S32(m: rows, n: N, k: K, a: codes, lda: K, b: weights.q, ldb: K, c: acc, ldc: N)
+        }
         weights.scale.withUnsafeBufferPointer { sw in
             weights.rowSum.withUnsafeBufferPointer { rs in
                 bias.withUnsafeBufferPointer { b in
@@ -207,6 +216,9 @@ package final class MixedInt8Linear: LinearKernel {
     package var outFeatures: Int { base.outFeatures }
     package var byteCount: Int { base.byteCount }
 
+    /// Counts one call's outlier columns (also for the fused query/key/value kernel).
+    func record(outliers: Int) { outlierColumns += outliers; columnsSeen += inFeatures }
+
     /// The columns of x (rows, in) whose max |x| exceeds the threshold.
     package func outliers(_ x: UnsafePointer<Float>, rows: Int) -> [Int] {
         let K = inFeatures
@@ -223,7 +235,7 @@ package final class MixedInt8Linear: LinearKernel {
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let K = inFeatures, N = outFeatures
         let cols = outliers(x, rows: rows)
-        outlierColumns += cols.count; columnsSeen += K
+        record(outliers: cols.count)
         if cols.isEmpty { base.apply(x, rows: rows, into: y); return }
         let O = cols.count, w = base.weights
         if regular.count < rows * K { regular = [Float](repeating: 0, count: rows * K) }

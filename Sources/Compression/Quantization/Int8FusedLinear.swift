@@ -1,0 +1,116 @@
+// Several int8 linear layers over the same input (the attention's query, key and value) in one pass: the
+// activations are quantized once and multiplied by the concatenated weights in one GEMM, then each layer's
+// slice of the accumulator is dequantized into its own output. Bit for bit what the separate kernels compute
+// (same codes, same exact integer products, same dequantization expression).
+import TensorCore
+import Transformer
+
+package final class Int8FusedLinear: FusedLinearKernels {
+    package let parts: [Int8Linear]
+    package let inFeatures: Int, outFeatures: Int    /// outFeatures: the sum over the parts
+    private let activations: ActivationQuantization?
+    private let weights: Int8Weights                  /// (Σ out, in), the parts' codes stacked
+    private let scale: [Float], rowSum: [Int32], bias: [Float], offsets: [Int]
+    private let scratch = Int8Scratch()
+    private var rowQuant: [ActivationQuantization] = []
+    private lazy var gemm = Int8PackedGemm(weights: weights.q, n: outFeatures, k: inFeatures, owner: weights)
+
+    /// nil unless every part reads the same input width and quantizes activations the same way (all dynamic, or
+    /// the same static range).
+    package init?(_ parts: [Int8Linear]) {
+        guard let first = parts.first, parts.count >= 2,
+              parts.allSatisfy({ $0.inFeatures == first.inFeatures && $0.activations == first.activations })
+        else { return nil }
+        self.parts = parts
+        inFeatures = first.inFeatures; outFeatures = parts.reduce(0) { $0 + $1.outFeatures }; activations = first.activations
+        weights = Int8Weights(q: parts.flatMap(\.weights.values), scale: parts.flatMap(\.weights.scale),
+                              outFeatures: outFeatures, inFeatures: inFeatures)
+        scale = weights.scale; rowSum = weights.rowSum; bias = parts.flatMap(\.bias)
+        offsets = parts.reduce(into: [0]) { $0.append($0.last! + $1.outFeatures) }
+    }
+
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>]) {
+        precondition(outputs.count == parts.count, "Int8FusedLinear: \(outputs.count) outputs for \(parts.count) layers")
+        // The benchmark's round-1 row switches its kernels back to `dnnl_gemm_u8s8s32`: then run them one by one.
+        if !parts.allSatisfy(\.usesPackedGemm) {
+            for (p, out) in outputs.enumerated() { parts[p].apply(x, rows: rows, into: out) }
+            return
+        }
+        let K = inFeatures, N = outFeatures
+        scratch.reserve(codes: rows * K, acc: rows * N)
+        if rowQuant.count < rows { rowQuant = [ActivationQuantization](repeating: ActivationQuantization(scale: 1, zero: 0), count: rows) }
+        let codes = scratch.codes, acc = scratch.acc
+        for i in 0..<rows {
+            let a = activations ?? Int8Math.rowRange(x + i * K, K)
+            rowQuant[i] = a
+            Int8Math.quantizeRow(x + i * K, K, a, into: codes + i * K)
+        }
+        gemm.multiply(m: rows, a: codes, c: acc)
+        scale.withUnsafeBufferPointer { sw in
+            rowSum.withUnsafeBufferPointer { rs in
+                bias.withUnsafeBufferPointer { b in
+                    for (p, out) in outputs.enumerated() {
+                        let o = offsets[p], n = offsets[p + 1] - o
+                        for i in 0..<rows {
+                            Int8Math.dequantizeRow(acc + i * N + o, rowQuant[i], outFeatures: n, wScale: sw.baseAddress! + o,
+                                                   rowSum: rs.baseAddress! + o, bias: b.baseAddress! + o, into: out + i * n)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Int8Linear: LinearFusing {
+    package func fused(with others: [LinearKernel]) -> FusedLinearKernels? {
+        let rest = others.compactMap { $0 as? Int8Linear }
+        guard rest.count == others.count else { return nil }
+        return Int8FusedLinear([self] + rest)
+    }
+}
+
+/// LLM.int8() over a shared input: the outlier columns found once, the regular part through one fused int8 GEMM,
+/// then each layer's fp32 outlier product, exactly as the separate `MixedInt8Linear`s compute it.
+package final class MixedInt8FusedLinear: FusedLinearKernels {
+    package let parts: [MixedInt8Linear]
+    private let base: Int8FusedLinear
+    private var regular: [Float] = [], gatheredX: [Float] = [], gatheredW: [Float] = []
+
+    /// nil unless the parts share the threshold and their int8 bases fuse.
+    package init?(_ parts: [MixedInt8Linear]) {
+        guard let first = parts.first, parts.allSatisfy({ $0.threshold == first.threshold }),
+              let base = Int8FusedLinear(parts.map(\.base)) else { return nil }
+        self.parts = parts; self.base = base
+    }
+
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>]) {
+        precondition(outputs.count == parts.count, "MixedInt8FusedLinear: \(outputs.count) outputs for \(parts.count) layers")
+        let K = base.inFeatures
+        let cols = parts[0].outliers(x, rows: rows)
+        for p in parts { p.record(outliers: cols.count) }
+        if cols.isEmpty { base.apply(x, rows: rows, into: outputs); return }
+        let O = cols.count
+        if regular.count < rows * K { regular = [Float](repeating: 0, count: rows * K) }
+        if gatheredX.count < rows * O { gatheredX = [Float](repeating: 0, count: rows * O) }
+        regular.withUnsafeMutableBufferPointer { r in
+            r.baseAddress!.update(from: x, count: rows * K)
+            for i in 0..<rows { for (o, k) in cols.enumerated() { gatheredX[i * O + o] = x[i * K + k]; r[i * K + k] = 0 } }
+            base.apply(r.baseAddress!, rows: rows, into: outputs)
+        }
+        for (p, out) in outputs.enumerated() {
+            let w = parts[p].base.weights, N = w.outFeatures
+            if gatheredW.count < N * O { gatheredW = [Float](repeating: 0, count: N * O) }
+            for j in 0..<N { for (o, k) in cols.enumerated() { gatheredW[j * O + o] = Float(w.q[j * K + k]) * w.scale[j] } }
+            sgemm(.none, .transposed, m: rows, n: N, k: O, a: gatheredX, lda: O, b: gatheredW, ldb: O, beta: 1, c: out, ldc: N)
+        }
+    }
+}
+
+extension MixedInt8Linear: LinearFusing {
+    package func fused(with others: [LinearKernel]) -> FusedLinearKernels? {
+        let rest = others.compactMap { $0 as? MixedInt8Linear }
+        guard rest.count == others.count else { return nil }
+        return MixedInt8FusedLinear([self] + rest)
+    }
+}
