@@ -14,6 +14,7 @@ package struct BatchStrides: Sendable {
 
 /// For every b in 0..<batches and h in 0..<heads: C[b,h] = alpha · op(A[b,h]) · op(B[b,h]) + beta · C[b,h].
 /// Leading dimensions apply within each matrix, so heads can be read in place from (B, T, C) activations.
+/// `parallel` splits the pairs over libdispatch threads (each running single-threaded sgemm).
 package func sgemmBatched(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, batches: Int, heads: Int,
     alpha: Float = 1,
@@ -21,10 +22,10 @@ package func sgemmBatched(
     b: UnsafePointer<Float>, ldb: Int, bStrides: BatchStrides,
     beta: Float = 0,
     c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: BatchStrides,
-    reference: Bool = false
+    reference: Bool = false, parallel: Bool = Parallel.useDispatch
 ) {
     let total = batches * heads
-    let threads = reference || !Parallel.useDispatch ? 1 : min(Int(omp_get_max_threads()), total)
+    let threads = reference || !parallel ? 1 : min(Int(omp_get_max_threads()), total)
     if threads > 1 {
         let a = UnsafeSendable(a), b = UnsafeSendable(b), c = UnsafeSendable(c)
         DispatchQueue.concurrentPerform(iterations: threads) { part in

@@ -35,7 +35,8 @@ package final class PackedWeights {
         let ldx = ldx ?? inFeatures, ldy = ldy ?? outFeatures
         precondition(rows >= 0 && ldx >= inFeatures && ldy >= outFeatures, "PackedWeights.multiply: bad shape")
         if rows == 0 { return }
-        guard let api = OneDNN.packAPI, ldx == inFeatures, ldy == outFeatures else {
+        // The packing depends on the problem (rows, and x's stride is passed to it), not on y's stride.
+        guard let api = OneDNN.packAPI, ldx == inFeatures else {
             return plain(x, ldx: ldx, rows: rows, y, ldy: ldy)
         }
         // Same thread rule as sgemm: small products run on the calling thread.
@@ -46,7 +47,7 @@ package final class PackedWeights {
         let key = Key(rows: rows, threads: omp_get_max_threads())
         // Column-major view: Yᵀ (out × rows) = op(W') · Xᵀ with W' the (in × out) column-major view of W, op = ᵀ.
         var m = Int64(outFeatures), n = Int64(rows), k = Int64(inFeatures), lda = Int64(inFeatures), ldb = Int64(inFeatures)
-        var ldc = Int64(outFeatures), beta: Float = 0
+        var ldc = Int64(ldy), beta: Float = 0
         var buffer = packed[key]
         if buffer == nil {
             guard packed.count < maxShapes else { return plain(x, ldx: ldx, rows: rows, y, ldy: ldy) }

@@ -22,4 +22,20 @@ package enum Parallel {
             }
         }
     }
+
+    /// Runs `body(part)` for every part in 0..<parts at once on libdispatch threads (the caller runs one), each
+    /// with oneDNN limited to one thread, so no OpenMP team runs beside them. For the inference path, which
+    /// splits every linear layer by output features instead of letting oneDNN fork per product.
+    package static func parts(_ parts: Int, _ body: (Int) -> Void) {
+        if parts <= 1 { body(0); return }
+        withoutActuallyEscaping(body) { body in
+            let box = UnsafeSendable(body)
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let previous = omp_get_max_threads()
+                if previous != 1 { omp_set_num_threads(1) }
+                box.value(part)
+                if previous != 1 { omp_set_num_threads(previous) }
+            }
+        }
+    }
 }

@@ -102,6 +102,15 @@ struct BenchEngine: ParsableCommand {
             results["inference_b\(batchSize)"] = try Self.time(warmup, repeats, flops: flops) {
                 _ = try classifier.forward(batch, workspace: w, training: false, rng: &rng)
             }
+            // The inference path (InferenceEncoder, what evaluation and compressed variants run): fp32 weights as
+            // stored, and pre-packed once into oneDNN's GEMM layout (packing happens in the first warm-up run).
+            for (suffix, encoder) in [("encoder", try InferenceEncoder(model: classifier)),
+                                      ("packed", try InferenceEncoder.packed(model: classifier)),
+                                      ("split", try InferenceEncoder.split(model: classifier, parts: threads))] {
+                results["inference_b\(batchSize)_\(suffix)"] = try Self.time(max(warmup, 1), repeats, flops: flops) {
+                    _ = try encoder.forward(batch)
+                }
+            }
         }
 
         if json {
@@ -124,6 +133,10 @@ struct BenchEngine: ParsableCommand {
             if let peak = results["sgemm_2048"]?.gflops, let step = results["train_step_all_rows"]?.gflops {
                 print(String(format: "training step (all rows) reaches %.0f%% of the sgemm peak", 100 * step / peak))
             }
+            print("inference_bN: XLMRModel.forward in evaluation mode; _encoder: InferenceEncoder (fp32); "
+                  + "_packed: InferenceEncoder with weights pre-packed for oneDNN's GEMM; "
+                  + "_split: pre-packed and split by output features over the threads, one GEMM thread each"
+                  + (OneDNN.hasPackedGemm ? "" : " (pack API not found: plain sgemm)"))
         }
     }
 }

@@ -49,6 +49,18 @@ import TestSupport
                 expectClose(y, reference(x, w, rows: rows, out: out, inF: inF), "rows \(rows)")
             }
             if OneDNN.hasPackedGemm { #expect(packed.packedRowCounts == [9], "only the first shape is packed") }
+            // Strided output only (ldy 30): still the packed path for rows 9; padding left untouched.
+            do {
+                let rows = 9, ldy = 30
+                let x = (0..<(rows * inF)).map { _ in rng.uniform() - 0.5 }
+                var y = [Float](repeating: 42, count: rows * ldy)
+                packed.multiply(x, rows: rows, into: &y, ldy: ldy)
+                let ref = reference(x, w, rows: rows, out: out, inF: inF)
+                for r in 0..<rows {
+                    expectClose(Array(y[(r * ldy)..<(r * ldy + out)]), Array(ref[(r * out)..<((r + 1) * out)]), "ldy row \(r)")
+                    #expect(y[(r * ldy + out)..<((r + 1) * ldy)].allSatisfy { $0 == 42 }, "padding of row \(r) untouched")
+                }
+            }
             // Strided input and output (ldx 48, ldy 30): the plain path, padding left untouched.
             let rows = 5, ldx = 48, ldy = 30
             let xs = (0..<(rows * ldx)).map { _ in rng.uniform() - 0.5 }
