@@ -73,6 +73,23 @@ extension Tolerance {
         }
     }
 
+    @Test(arguments: [1, 2, 3])
+    func splitEncoderGivesTheModelsLogits(parts: Int) throws {
+        // Wide enough that the FFN linears (rows · out · in ≥ 2^20 at B2×T40) and attention take the threaded split.
+        let config = XLMRConfig(vocabSize: 60, hiddenSize: 96, numHiddenLayers: 2, numAttentionHeads: 3, intermediateSize: 200,
+                                maxPositionEmbeddings: 50)
+        for head in [ModelHead.tokenClassification(labels: 5), .maskedLM] {
+            let model = try XLMRModel(config: config, head: head)
+            model.initializeWeights(seed: 4)
+            let encoder = try InferenceEncoder.split(model: model, parts: parts)
+            for (b, t) in [(2, 40), (1, 6), (3, 20), (2, 40)] {
+                let batch = Self.randomBatch(config, B: b, T: t, seed: UInt64(b * 100 + t))
+                let err = relativeError(try encoder.logits(batch), try model.logits(batch))
+                #expect(err <= Tolerance.inferenceParityRelative, "\(head) parts \(parts) (\(b), \(t)): relative error \(err)")
+            }
+        }
+    }
+
     @Test func perLayerHeadsAndFFNWidthsMatchTheModel() throws {
         // A structurally pruned shape: layer 0 keeps 1 of 3 heads and 5 FFN neurons, layer 1 all heads and 11.
         var config = XLMRConfig(vocabSize: 50, hiddenSize: 12, numHiddenLayers: 2, numAttentionHeads: 3, intermediateSize: 16,
