@@ -6,6 +6,12 @@
 // other shape runs plain `sgemm` on the unpacked weights (which the caller keeps alive).
 import CDNNL
 
+/// The pack API's one-letter flags as static C strings (a String literal passed as a C pointer allocates).
+private enum Flag {
+    nonisolated(unsafe) static let a = flag("A"), t = flag("T"), n = flag("N"), p = flag("P")
+    static func flag(_ s: StaticString) -> UnsafePointer<CChar> { UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self) }
+}
+
 package final class PackedWeights {
     package let outFeatures: Int, inFeatures: Int
     /// (out, in), row-major; not owned: the caller keeps it alive and unchanged while this object lives.
@@ -52,14 +58,14 @@ package final class PackedWeights {
         if buffer == nil {
             guard packed.count < maxShapes else { return plain(x, ldx: ldx, rows: rows, y, ldy: ldy) }
             var size = 0, pack = false
-            OneDNN.check(api.size("A", "T", "N", &m, &n, &k, &lda, &ldb, &size, &pack), "sgemm_pack_get_size")
+            OneDNN.check(api.size(Flag.a, Flag.t, Flag.n, &m, &n, &k, &lda, &ldb, &size, &pack), "sgemm_pack_get_size")
             let p = UnsafeMutableRawPointer.allocate(byteCount: max(size, 64), alignment: 64)
-            OneDNN.check(api.pack("A", "T", "N", &m, &n, &k, &lda, &ldb, weight, p.assumingMemoryBound(to: Float.self)), "sgemm_pack")
+            OneDNN.check(api.pack(Flag.a, Flag.t, Flag.n, &m, &n, &k, &lda, &ldb, weight, p.assumingMemoryBound(to: Float.self)), "sgemm_pack")
             packed[key] = p; packedBytes += size
             buffer = p
         }
         let a = UnsafePointer(buffer!.assumingMemoryBound(to: Float.self))
-        OneDNN.check(api.compute("P", "N", &m, &n, &k, a, &lda, x, &ldb, &beta, y, &ldc), "sgemm_compute")
+        OneDNN.check(api.compute(Flag.p, Flag.n, &m, &n, &k, a, &lda, x, &ldb, &beta, y, &ldc), "sgemm_compute")
     }
 
     private func plain(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, _ y: UnsafeMutablePointer<Float>, ldy: Int) {

@@ -167,10 +167,11 @@ package final class SplitPackedLinear: LinearKernel {
 
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let out = outFeatures
-        let run = { (i: Int) in
-            let s = self.slices[i]
+        // A local function, not a closure value: passed non-escaping, its context stays on the stack.
+        func run(_ i: Int) {
+            let s = slices[i]
             s.packed.multiply(x, rows: rows, into: y + s.start, ldy: out)
-            let bias = self.dense.bias + s.start
+            let bias = dense.bias + s.start
             for r in 0..<rows {
                 let row = y + r * out + s.start
                 for c in 0..<s.count { row[c] += bias[c] }
