@@ -154,8 +154,12 @@ package final class InferenceEncoder: TokenLogitsModel {
             layer.attentionOutput.apply(ctx!.pointer, rows: N, into: tmp)
             Kernels.add(tmp, x, x, N * C)
             Kernels.layerNormForward(x, layer.attentionNorm.gamma, layer.attentionNorm.beta, x, mean: mu, rstd: rs, rows: N, cols: C, eps: eps)
-            layer.intermediate.apply(x, rows: N, into: inter!.pointer)
-            gelu(inter!.pointer, N * F)
+            if let split = layer.intermediate as? SplitPackedLinear {
+                split.apply(x, rows: N, into: inter!.pointer, gelu: true)
+            } else {
+                layer.intermediate.apply(x, rows: N, into: inter!.pointer)
+                gelu(inter!.pointer, N * F)
+            }
             layer.output.apply(inter!.pointer, rows: N, into: tmp)
             Kernels.add(tmp, x, x, N * C)
             Kernels.layerNormForward(x, layer.outputNorm.gamma, layer.outputNorm.beta, x, mean: mu, rstd: rs, rows: N, cols: C, eps: eps)

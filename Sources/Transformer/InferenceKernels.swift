@@ -166,6 +166,11 @@ package final class SplitPackedLinear: LinearKernel {
     }
 
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        apply(x, rows: rows, into: y, gelu: false)
+    }
+
+    /// As `apply`, then GELU on the output when `gelu` is true, each thread on its own slice while it is in cache.
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool) {
         let out = outFeatures
         // A local function, not a closure value: passed non-escaping, its context stays on the stack.
         func run(_ i: Int) {
@@ -175,6 +180,7 @@ package final class SplitPackedLinear: LinearKernel {
             for r in 0..<rows {
                 let row = y + r * out + s.start
                 for c in 0..<s.count { row[c] += bias[c] }
+                if gelu { Kernels.geluForward(row, row, s.count) }
             }
         }
         if rows * out * inFeatures < Self.minimumMultiplyAdds {

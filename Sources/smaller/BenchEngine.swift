@@ -18,6 +18,7 @@ struct BenchEngine: ParsableCommand {
     @Option(help: "Threads for oneDNN.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Skip the training-step measurements.") var inferenceOnly = false
+    @Flag(help: "Time inference at batch 1 only (skip batch 32).") var batch1Only = false
 
     func validate() throws {
         guard ["small", "afriberta-small"].contains(config) else { throw ValidationError("--config must be small or afriberta-small") }
@@ -95,7 +96,7 @@ struct BenchEngine: ParsableCommand {
 
         let classifier = try XLMRModel(config: c, head: .tokenClassification(labels: 9))
         classifier.initializeWeights(seed: 1)
-        for batchSize in [1, 32] {
+        for batchSize in batch1Only ? [1] : [1, 32] {
             let batch = ids(batchSize)
             let w = Workspace(config: c, head: classifier.head, maxBatch: batchSize, maxTokens: T, training: false)
             let flops = Self.forwardFlops(c, B: batchSize, T: T, headRows: batchSize * T, headOutputs: 9, mlm: false)
