@@ -152,6 +152,9 @@ package final class SplitPackedLinear: LinearKernel {
     package var outFeatures: Int { dense.outFeatures }
     /// Below this many multiply-adds a product is not split (a thread wake-up costs more than it saves).
     package static let minimumMultiplyAdds = 1 << 20
+    /// Above this many rows the product runs as one OpenMP sgemm on the plain weights instead: at batch 32 × 128
+    /// the split was slower than oneDNN's own threading in the one run measured (docs/benchmarks.md, round 4).
+    package static let maximumRows = 512
 
     package init(_ dense: DenseLinear, parts: Int, maxShapes: Int = 2) {
         precondition(parts >= 1, "SplitPackedLinear: parts must be >= 1")
@@ -172,6 +175,17 @@ package final class SplitPackedLinear: LinearKernel {
     /// As `apply`, then GELU on the output when `gelu` is true, each thread on its own slice while it is in cache.
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool) {
         let out = outFeatures
+        if rows > Self.maximumRows {
+            dense.apply(x, rows: rows, into: y)
+            if gelu {
+                let parts = slices.count
+                Parallel.parts(parts) { i in
+                    let start = rows * i / parts, end = rows * (i + 1) / parts
+                    Kernels.geluForward(y + start * out, y + start * out, (end - start) * out)
+                }
+            }
+            return
+        }
         // A local function, not a closure value: passed non-escaping, its context stays on the stack.
         func run(_ i: Int) {
             let s = slices[i]
