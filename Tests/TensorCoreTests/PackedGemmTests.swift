@@ -4,6 +4,7 @@
 import Testing
 import TestSupport
 @testable import TensorCore
+import CDNNL
 
 @Suite struct PackedGemmTests {
     /// x (rows, in) · Wᵀ for W (out, in), by the reference kernel.
@@ -73,5 +74,22 @@ import TestSupport
                 #expect(y[(r * ldy + out)..<((r + 1) * ldy)].allSatisfy { $0 == 42 }, "padding of row \(r) untouched")
             }
         }
+    }
+}
+
+@Suite struct OneDNNHelperTests {
+    @Test func matrixDescriptorCoversTheStridedExtent() {
+        // (3, 5) with row stride 8: oneDNN sizes a strided buffer as rows · stride (the last row padded too),
+        // 3 · 8 floats = 96 bytes, so a buffer of that size is what it may touch.
+        var md = OneDNN.matrixDescriptor(rows: 3, cols: 5, ld: 8)
+        #expect(dnnl_memory_desc_get_size(&md) == 96)
+        #expect(md.ndims == 2 && md.dims.0 == 3 && md.dims.1 == 5)
+    }
+
+    @Test func engineAndStreamExist() {
+        var kind = dnnl_any_engine
+        OneDNN.check(dnnl_engine_get_kind(OneDNN.engine, &kind), "engine_get_kind")
+        #expect(kind == dnnl_cpu)
+        OneDNN.check(dnnl_stream_wait(OneDNN.stream), "stream_wait")
     }
 }
