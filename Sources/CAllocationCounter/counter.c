@@ -1,6 +1,7 @@
 // Allocation counting by interposition: malloc and friends forward to glibc's __libc_* functions and, when
 // the calling thread has counting on, add one to its thread-local count; an allocation whose immediate
-// caller lives in libdnnl (found with dladdr on the return address) is also counted as oneDNN's.
+// caller lives in libdnnl (found with dladdr on the return address) is also counted as oneDNN's, and one whose
+// immediate caller is libstdc++ (operator new, called by C++ code) as libstdc++'s.
 #define _GNU_SOURCE
 #include "CAllocationCounter.h"
 #include <dlfcn.h>
@@ -15,18 +16,22 @@ extern void *__libc_memalign(size_t alignment, size_t size);
 extern void __libc_free(void *pointer);
 
 static __thread int counting = 0;
-static __thread uint64_t count = 0, onednn = 0;
+static __thread uint64_t count = 0, onednn = 0, libstdcxx = 0;
 
-void allocation_counter_start(void) { count = 0; onednn = 0; counting = 1; }
+void allocation_counter_start(void) { count = 0; onednn = 0; libstdcxx = 0; counting = 1; }
 uint64_t allocation_counter_stop(void) { counting = 0; return count; }
 uint64_t allocation_counter_onednn(void) { return onednn; }
+uint64_t allocation_counter_libstdcxx(void) { return libstdcxx; }
 
 static void note(void *caller) {
     if (!counting) return;
     counting = 0;  // dladdr must not count itself
     count += 1;
     Dl_info info;
-    if (dladdr(caller, &info) != 0 && info.dli_fname != NULL && strstr(info.dli_fname, "libdnnl") != NULL) onednn += 1;
+    if (dladdr(caller, &info) != 0 && info.dli_fname != NULL) {
+        if (strstr(info.dli_fname, "libdnnl") != NULL) onednn += 1;
+        else if (strstr(info.dli_fname, "libstdc++") != NULL) libstdcxx += 1;
+    }
     counting = 1;
 }
 

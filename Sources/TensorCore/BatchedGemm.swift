@@ -1,5 +1,5 @@
 // Batched matmul for attention: one (M, N, K) product per (batch, head) pair, with strides, through oneDNN's
-// sgemm in a loop, and the plain-Swift reference beside it. The loop is split across threads, each running
+// sgemm in a loop, and the plain-Swift reference beside it. The loop can be split across threads, each running
 // single-threaded sgemm: one OpenMP fork/join per tiny (T×T×HS) product costs more than the product.
 import CDNNL
 import Dispatch
@@ -14,6 +14,7 @@ package struct BatchStrides: Sendable {
 
 /// For every b in 0..<batches and h in 0..<heads: C[b,h] = alpha · op(A[b,h]) · op(B[b,h]) + beta · C[b,h].
 /// Leading dimensions apply within each matrix, so heads can be read in place from (B, T, C) activations.
+/// `parallel` splits the pairs over the worker threads of `Parallel.parts` (each running single-threaded sgemm).
 package func sgemmBatched(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, batches: Int, heads: Int,
     alpha: Float = 1,
@@ -21,20 +22,17 @@ package func sgemmBatched(
     b: UnsafePointer<Float>, ldb: Int, bStrides: BatchStrides,
     beta: Float = 0,
     c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: BatchStrides,
-    reference: Bool = false
+    reference: Bool = false, parallel: Bool = Parallel.useDispatch
 ) {
     let total = batches * heads
-    let threads = reference || !Parallel.useDispatch ? 1 : min(Int(omp_get_max_threads()), total)
+    let threads = reference || !parallel ? 1 : min(Int(omp_get_max_threads()), total)
     if threads > 1 {
-        let a = UnsafeSendable(a), b = UnsafeSendable(b), c = UnsafeSendable(c)
-        DispatchQueue.concurrentPerform(iterations: threads) { part in
-            let previous = omp_get_max_threads()
-            omp_set_num_threads(1)
-            defer { omp_set_num_threads(previous) }
+        // On the persistent pool of Parallel.parts, each part with oneDNN on one thread.
+        Parallel.parts(threads) { part in
             for index in stride(from: part, to: total, by: threads) {
                 let (bi, h) = (index / heads, index % heads)
-                sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a.value + aStrides.offset(bi, h), lda: lda,
-                      b: b.value + bStrides.offset(bi, h), ldb: ldb, beta: beta, c: c.value + cStrides.offset(bi, h), ldc: ldc)
+                sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a + aStrides.offset(bi, h), lda: lda,
+                      b: b + bStrides.offset(bi, h), ldb: ldb, beta: beta, c: c + cStrides.offset(bi, h), ldc: ldc)
             }
         }
         return

@@ -31,6 +31,10 @@ package final class InferenceEncoder: TokenLogitsModel {
     /// The fp32 buffer the non-kernel parameters (LayerNorms, position table) live in.
     private let parameters: FloatBuffer
 
+    /// When above 1, GELU and the attention loop split over this many threads (`Parallel.parts`), as
+    /// `SplitPackedLinear` kernels do for the linear layers; see `InferenceEncoder.split(model:parts:)`.
+    package var parallelParts = 1
+
     // Buffers for the largest (B, T) seen so far.
     private var capacity = (batch: 0, tokens: 0)
     private var arena = Arena(count: 0)
@@ -157,8 +161,12 @@ package final class InferenceEncoder: TokenLogitsModel {
             layer.attentionOutput.apply(ctx!.pointer, rows: N, into: tmp)
             Kernels.add(tmp, x, x, N * C)
             Kernels.layerNormForward(x, layer.attentionNorm.gamma, layer.attentionNorm.beta, x, mean: mu, rstd: rs, rows: N, cols: C, eps: eps)
-            layer.intermediate.apply(x, rows: N, into: inter!.pointer)
-            Kernels.geluForward(inter!.pointer, inter!.pointer, N * F)
+            if let split = layer.intermediate as? SplitPackedLinear {
+                split.apply(x, rows: N, into: inter!.pointer, gelu: true)
+            } else {
+                layer.intermediate.apply(x, rows: N, into: inter!.pointer)
+                gelu(inter!.pointer, N * F)
+            }
             layer.output.apply(inter!.pointer, rows: N, into: tmp)
             Kernels.add(tmp, x, x, N * C)
             Kernels.layerNormForward(x, layer.outputNorm.gamma, layer.outputNorm.beta, x, mean: mu, rstd: rs, rows: N, cols: C, eps: eps)
@@ -175,6 +183,17 @@ package final class InferenceEncoder: TokenLogitsModel {
         return UnsafePointer(out)
     }
 
+    /// GELU in place, split over `parallelParts` threads when that is above 1 and `n` is large enough.
+    private func gelu(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        let parts = parallelParts
+        if parts <= 1 || n < 1 << 15 { Kernels.geluForward(x, x, n); return }
+        let chunk = (n / parts + 7) / 8 * 8
+        Parallel.parts(parts) { i in
+            let start = min(n, i * chunk), end = i == parts - 1 ? n : min(n, start + chunk)
+            if end > start { Kernels.geluForward(x + start, x + start, end - start) }
+        }
+    }
+
     /// Self-attention core over q, k, v (B, T, W) into ctx (B, T, W): per (batch, head) scores = q·kᵀ/√HS + mask,
     /// softmax, probs·v, heads read in place with leading dimension W.
     private func attention(B: Int, T: Int, NH: Int, HS: Int, W: Int) {
@@ -182,7 +201,7 @@ package final class InferenceEncoder: TokenLogitsModel {
         let s = scores!.pointer
         sgemmBatched(.none, .transposed, m: T, n: T, k: HS, batches: B, heads: NH, alpha: 1 / Float(HS).squareRoot(),
                      a: q!.pointer, lda: W, aStrides: hiddenStrides, b: k!.pointer, ldb: W, bStrides: hiddenStrides,
-                     c: s, ldc: T, cStrides: scoreStrides)
+                     c: s, ldc: T, cStrides: scoreStrides, parallel: parallelParts > 1)
         let mask = keyMask!.pointer
         for b in 0..<B {
             let m = mask + b * T
@@ -193,7 +212,8 @@ package final class InferenceEncoder: TokenLogitsModel {
         }
         Kernels.softmaxForward(s, s, rows: B * NH * T, cols: T)
         sgemmBatched(.none, .none, m: T, n: HS, k: T, batches: B, heads: NH, a: s, lda: T, aStrides: scoreStrides,
-                     b: v!.pointer, ldb: W, bStrides: hiddenStrides, c: ctx!.pointer, ldc: W, cStrides: hiddenStrides)
+                     b: v!.pointer, ldb: W, bStrides: hiddenStrides, c: ctx!.pointer, ldc: W, cStrides: hiddenStrides,
+                     parallel: parallelParts > 1)
     }
 
     /// Grows the buffers when (B, T) exceeds every shape seen so far; otherwise reuses them.

@@ -110,3 +110,112 @@ extension XLMRModel {
                            inFeatures: w.shape[1], outFeatures: w.shape[0], owner: parameters)
     }
 }
+
+/// The fp32 linear layer with its weight pre-packed into oneDNN's GEMM layout (see `PackedWeights`: one packing
+/// per row count, up to two; other row counts run plain sgemm). For inference only: the packing is a copy, so
+/// the model's weights must not change while this kernel is used.
+package final class PackedDenseLinear: LinearKernel {
+    package let dense: DenseLinear
+    package let packed: PackedWeights
+    package var inFeatures: Int { dense.inFeatures }
+    package var outFeatures: Int { dense.outFeatures }
+
+    package init(_ dense: DenseLinear, maxShapes: Int = 2) {
+        self.dense = dense
+        packed = PackedWeights(weight: dense.weight, outFeatures: dense.outFeatures, inFeatures: dense.inFeatures, maxShapes: maxShapes)
+    }
+
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        packed.multiply(x, rows: rows, into: y)
+        Kernels.addBias(y, dense.bias, rows: rows, cols: outFeatures)
+    }
+
+    package var byteCount: Int { dense.byteCount }
+}
+
+extension InferenceEncoder {
+    /// The fp32 inference encoder of `model` with every encoder linear and the head's small linears
+    /// (`classifier`, `lm_head.dense`) pre-packed; the tied MLM decoder stays plain.
+    package static func packed(model: XLMRModel) throws -> InferenceEncoder {
+        var replacing: [String: LinearKernel] = [:]
+        let names = LinearNames.encoderLinears(model.config).map(\.name) + ["classifier", "lm_head.dense"]
+        for name in names { if let d = model.denseLinear(name) { replacing[name] = PackedDenseLinear(d) } }
+        return try InferenceEncoder(model: model, replacing: replacing)
+    }
+
+    /// The fp32 inference encoder of `model` with every encoder linear and the head's small linears split into
+    /// `parts` pre-packed slices run on `parts` threads (`SplitPackedLinear`), and GELU and attention split too.
+    package static func split(model: XLMRModel, parts: Int) throws -> InferenceEncoder {
+        var replacing: [String: LinearKernel] = [:]
+        let names = LinearNames.encoderLinears(model.config).map(\.name) + ["classifier", "lm_head.dense"]
+        for name in names { if let d = model.denseLinear(name) { replacing[name] = SplitPackedLinear(d, parts: parts) } }
+        let encoder = try InferenceEncoder(model: model, replacing: replacing)
+        encoder.parallelParts = parts
+        return encoder
+    }
+}
+
+/// The fp32 linear layer split by output features into `parts` slices, each pre-packed and run single-threaded on
+/// its own thread (`Parallel.parts`), with its slice of the bias added by the same thread. At batch 1 this replaces
+/// oneDNN's OpenMP fork/join per product. Products below `minimumMultiplyAdds` run on the calling thread.
+package final class SplitPackedLinear: LinearKernel {
+    package let dense: DenseLinear
+    let slices: [(start: Int, count: Int, packed: PackedWeights)]
+    package var inFeatures: Int { dense.inFeatures }
+    package var outFeatures: Int { dense.outFeatures }
+    /// Below this many multiply-adds a product is not split (a thread wake-up costs more than it saves).
+    package static let minimumMultiplyAdds = 1 << 20
+    /// Above this many rows the product runs as one OpenMP sgemm on the plain weights instead: at batch 32 × 128
+    /// the split was slower than oneDNN's own threading in the one run measured (docs/benchmarks.md, round 4).
+    package static let maximumRows = 512
+
+    package init(_ dense: DenseLinear, parts: Int, maxShapes: Int = 2) {
+        precondition(parts >= 1, "SplitPackedLinear: parts must be >= 1")
+        self.dense = dense
+        let out = dense.outFeatures, n = min(parts, out)
+        slices = (0..<n).map { i in
+            // Slice boundaries on multiples of 8 outputs where possible (one AVX2 register).
+            let start = i == 0 ? 0 : min(out, (out * i / n + 7) / 8 * 8), end = i == n - 1 ? out : min(out, (out * (i + 1) / n + 7) / 8 * 8)
+            return (start, end - start, PackedWeights(weight: dense.weight + start * dense.inFeatures, outFeatures: max(end - start, 1),
+                                                      inFeatures: dense.inFeatures, maxShapes: maxShapes))
+        }.filter { $0.count > 0 }
+    }
+
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        apply(x, rows: rows, into: y, gelu: false)
+    }
+
+    /// As `apply`, then GELU on the output when `gelu` is true, each thread on its own slice while it is in cache.
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool) {
+        let out = outFeatures
+        if rows > Self.maximumRows {
+            dense.apply(x, rows: rows, into: y)
+            if gelu {
+                let parts = slices.count
+                Parallel.parts(parts) { i in
+                    let start = rows * i / parts, end = rows * (i + 1) / parts
+                    Kernels.geluForward(y + start * out, y + start * out, (end - start) * out)
+                }
+            }
+            return
+        }
+        // A local function, not a closure value: passed non-escaping, its context stays on the stack.
+        func run(_ i: Int) {
+            let s = slices[i]
+            s.packed.multiply(x, rows: rows, into: y + s.start, ldy: out)
+            let bias = dense.bias + s.start
+            for r in 0..<rows {
+                let row = y + r * out + s.start
+                for c in 0..<s.count { row[c] += bias[c] }
+                if gelu { Kernels.geluForward(row, row, s.count) }
+            }
+        }
+        if rows * out * inFeatures < Self.minimumMultiplyAdds {
+            for i in slices.indices { run(i) }
+        } else {
+            Parallel.parts(slices.count, run)
+        }
+    }
+
+    package var byteCount: Int { dense.byteCount }
+}

@@ -18,6 +18,7 @@ struct BenchEngine: ParsableCommand {
     @Option(help: "Threads for oneDNN.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Skip the training-step measurements.") var inferenceOnly = false
+    @Flag(help: "Time inference at batch 1 only (skip batch 32).") var batch1Only = false
 
     func validate() throws {
         guard ["small", "afriberta-small"].contains(config) else { throw ValidationError("--config must be small or afriberta-small") }
@@ -95,12 +96,21 @@ struct BenchEngine: ParsableCommand {
 
         let classifier = try XLMRModel(config: c, head: .tokenClassification(labels: 9))
         classifier.initializeWeights(seed: 1)
-        for batchSize in [1, 32] {
+        for batchSize in batch1Only ? [1] : [1, 32] {
             let batch = ids(batchSize)
             let w = Workspace(config: c, head: classifier.head, maxBatch: batchSize, maxTokens: T, training: false)
             let flops = Self.forwardFlops(c, B: batchSize, T: T, headRows: batchSize * T, headOutputs: 9, mlm: false)
             results["inference_b\(batchSize)"] = try Self.time(warmup, repeats, flops: flops) {
                 _ = try classifier.forward(batch, workspace: w, training: false, rng: &rng)
+            }
+            // The inference path (InferenceEncoder, what evaluation and compressed variants run): fp32 weights as
+            // stored, and pre-packed once into oneDNN's GEMM layout (packing happens in the first warm-up run).
+            for (suffix, encoder) in [("encoder", try InferenceEncoder(model: classifier)),
+                                      ("packed", try InferenceEncoder.packed(model: classifier)),
+                                      ("split", try InferenceEncoder.split(model: classifier, parts: threads))] {
+                results["inference_b\(batchSize)_\(suffix)"] = try Self.time(max(warmup, 1), repeats, flops: flops) {
+                    _ = try encoder.forward(batch)
+                }
             }
         }
 
@@ -124,6 +134,10 @@ struct BenchEngine: ParsableCommand {
             if let peak = results["sgemm_2048"]?.gflops, let step = results["train_step_all_rows"]?.gflops {
                 print(String(format: "training step (all rows) reaches %.0f%% of the sgemm peak", 100 * step / peak))
             }
+            print("inference_bN: XLMRModel.forward in evaluation mode; _encoder: InferenceEncoder (fp32); "
+                  + "_packed: InferenceEncoder with weights pre-packed for oneDNN's GEMM; "
+                  + "_split: pre-packed and split by output features over the threads, one GEMM thread each"
+                  + (OneDNN.hasPackedGemm ? "" : " (pack API not found: plain sgemm)"))
         }
     }
 }

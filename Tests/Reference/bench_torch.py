@@ -45,6 +45,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--inference-only", action="store_true")
+    ap.add_argument("--batch1-only", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -72,7 +73,7 @@ def main():
     tc_config = XLMRobertaConfig(**SHAPES[args.config], max_position_embeddings=514, type_vocab_size=1,
                                  layer_norm_eps=1e-5, num_labels=9)
     tc = XLMRobertaForTokenClassification(tc_config).eval()
-    for b in (1, 32):
+    for b in (1,) if args.batch1_only else (1, 32):
         x = ids[:b]
         with torch.no_grad():
             results[f"inference_b{b}"] = stat(lambda: tc(input_ids=x), args.warmup, args.repeats)

@@ -55,6 +55,42 @@ extension Tolerance {
         }
     }
 
+    @Test(arguments: ["golden_mlm", "golden_tc"])
+    func packedEncoderGivesTheModelsLogits(fixture: String) throws {
+        let golden = try Golden(fixture)
+        let model = try XLMRModel.load(golden.directory)
+        let encoder = try InferenceEncoder.packed(model: model)
+        #expect(encoder.linears.contains { $0.kernel is PackedDenseLinear })
+        // Three row counts: the first two are packed, the third runs the sgemm fallback; then the first again.
+        let config = model.config
+        for (b, t) in [(2, 7), (1, 5), (3, 4), (2, 7)] {
+            let batch = Self.randomBatch(config, B: b, T: t, seed: UInt64(b * 10 + t))
+            let err = relativeError(try encoder.logits(batch), try model.logits(batch))
+            #expect(err <= Tolerance.inferenceParityRelative, "\(fixture) (\(b), \(t)): relative error \(err)")
+        }
+        if OneDNN.hasPackedGemm, let q = encoder.linears.first?.kernel as? PackedDenseLinear {
+            #expect(q.packed.packedRowCounts == [5, 14], "packed for the first two row counts only")
+        }
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func splitEncoderGivesTheModelsLogits(parts: Int) throws {
+        // Wide enough that the FFN linears (rows · out · in ≥ 2^20 at B2×T40) and attention take the threaded split.
+        let config = XLMRConfig(vocabSize: 60, hiddenSize: 96, numHiddenLayers: 2, numAttentionHeads: 3, intermediateSize: 200,
+                                maxPositionEmbeddings: 50)
+        for head in [ModelHead.tokenClassification(labels: 5), .maskedLM] {
+            let model = try XLMRModel(config: config, head: head)
+            model.initializeWeights(seed: 4)
+            let encoder = try InferenceEncoder.split(model: model, parts: parts)
+            // (13, 40): 520 rows, above SplitPackedLinear.maximumRows, takes the OpenMP sgemm path.
+            for (b, t) in [(2, 40), (1, 6), (3, 20), (2, 40), (13, 40)] {
+                let batch = Self.randomBatch(config, B: b, T: t, seed: UInt64(b * 100 + t))
+                let err = relativeError(try encoder.logits(batch), try model.logits(batch))
+                #expect(err <= Tolerance.inferenceParityRelative, "\(head) parts \(parts) (\(b), \(t)): relative error \(err)")
+            }
+        }
+    }
+
     @Test func perLayerHeadsAndFFNWidthsMatchTheModel() throws {
         // A structurally pruned shape: layer 0 keeps 1 of 3 heads and 5 FFN neurons, layer 1 all heads and 11.
         var config = XLMRConfig(vocabSize: 50, hiddenSize: 12, numHiddenLayers: 2, numAttentionHeads: 3, intermediateSize: 16,

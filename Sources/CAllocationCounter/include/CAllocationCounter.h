@@ -12,5 +12,8 @@ void allocation_counter_start(void);
 uint64_t allocation_counter_stop(void);
 /// Of the last count, those made directly by code in libdnnl (oneDNN's own scratch buffers).
 uint64_t allocation_counter_onednn(void);
+/// Allocations whose immediate caller is libstdc++ (its `operator new`): C++ libraries such as oneDNN's
+/// packed GEMM allocate that way; Swift code never does.
+uint64_t allocation_counter_libstdcxx(void);
 
 #endif
