@@ -143,6 +143,11 @@ extension InferenceEncoder {
         return try InferenceEncoder(model: model, replacing: replacing)
     }
 
+    /// The fastest fp32 inference path for `threads` threads: `split` across them, or `packed` on one.
+    package static func fastest(model: XLMRModel, threads: Int) throws -> InferenceEncoder {
+        threads > 1 ? try split(model: model, parts: threads) : try packed(model: model)
+    }
+
     /// The fp32 inference encoder of `model` with every encoder linear and the head's small linears split into
     /// `parts` pre-packed slices run on `parts` threads (`SplitPackedLinear`), and GELU and attention split too.
     package static func split(model: XLMRModel, parts: Int) throws -> InferenceEncoder {

@@ -107,6 +107,10 @@ struct BenchCompress: ParsableCommand {
                 let e = try InferenceEncoder(model: model)
                 return (e, e.encoderLinearBytes, model.save)
             },
+            Variant(name: "fp32 inference encoder, pre-packed (split over threads)", timed: true) {
+                let e = try InferenceEncoder.fastest(model: model, threads: threads)
+                return (e, e.encoderLinearBytes, model.save)
+            },
             Variant(name: "structured: 50% heads + 50% FFN neurons removed", timed: true) {
                 let heads = try StructuredPruning.prune(model, structure: .heads, fraction: 0.5, scope: .global).model
                 let both = try StructuredPruning.prune(heads, structure: .neurons, fraction: 0.5, scope: .global).model

@@ -2,6 +2,7 @@
 // TokenLogitsModel on synthetic ids, and the bytes a checkpoint folder takes on disk.
 import Experiment
 import Foundation
+import TensorCore
 import Transformer
 
 package enum InferenceTiming {
@@ -51,11 +52,13 @@ package enum InferenceTiming {
     }
 
     /// `latency.b1.p50_ms`, `latency.b1.p95_ms`, `throughput.b32` (sentences/s) for a record. An fp32
-    /// `XLMRModel` (dense, pruned, distilled) is timed on the same inference encoder the quantized models run on,
-    /// so the records compare compression, not two code paths.
+    /// `XLMRModel` (dense, pruned, distilled) is timed on the inference encoder the quantized models run on, with
+    /// its weights pre-packed (the fastest fp32 path for the worker's threads), so the records compare
+    /// compression against our best fp32, not two code paths.
     package static func measure(_ model: TokenLogitsModel, vocab: Int, maxLength: Int, repeats: Int = 20,
                                 batchRepeats: Int = 3) throws -> [String: Value] {
-        let timed: TokenLogitsModel = try (model as? XLMRModel).map { try InferenceEncoder(model: $0) } ?? model
+        let timed: TokenLogitsModel = try (model as? XLMRModel).map {
+            try InferenceEncoder.fastest(model: $0, threads: ComputeInfo.threads) } ?? model
         let r = try run(timed, vocab: vocab, maxLength: maxLength, repeats: repeats, batchRepeats: batchRepeats)
         // `latency.p50_ms` and `throughput` repeat the batch-1 p50 and batch-32 figures under the names the
         // report's aggregation prefers.
