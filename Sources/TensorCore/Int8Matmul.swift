@@ -17,16 +17,6 @@ private enum Arg {
     static let from: Int32 = 1, to: Int32 = 17
 }
 
-/// The CPU engine every plan shares (engines are thread-safe; streams are per plan).
-private final class SharedEngine: @unchecked Sendable {
-    let engine: dnnl_engine_t?
-    init() {
-        var e: dnnl_engine_t?
-        engine = dnnl_engine_create(&e, dnnl_cpu, 0) == dnnl_success ? e : nil
-    }
-    static let shared = SharedEngine()
-}
-
 /// Int64 dims for a memory descriptor.
 private func dims(_ values: [Int]) -> [Int64] { values.map(Int64.init) }
 
@@ -129,7 +119,8 @@ package final class Int8PackedGemm: @unchecked Sendable {
     }
 
     private func makePlan(rows m: Int) -> Plan? {
-        guard let engine = SharedEngine.shared.engine else { return nil }
+        // The process's CPU engine (thread-safe); streams are per plan.
+        let engine = OneDNN.engine
         if stream == nil {
             var s: dnnl_stream_t?
             guard dnnl_stream_create(&s, engine, dnnl_stream_default_flags.rawValue) == dnnl_success else { return nil }

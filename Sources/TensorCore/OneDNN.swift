@@ -52,7 +52,7 @@ package enum OneDNN {
 
     /// `dnnl::impl::cpu::sgemm_pack_get_size`, `sgemm_pack` and `sgemm_compute`, or nil when libdnnl lacks them.
     struct PackAPI { let size: PackSize; let pack: Pack; let compute: Compute }
-    nonisolated(unsafe) static let packAPI: PackAPI? = {
+    static let packAPI: PackAPI? = {
         guard let handle = dlopen(nil, RTLD_NOW) else { return nil }
         func symbol<F>(_ name: String, _: F.Type) -> F? {
             guard let p = dlsym(handle, name) else { return nil }

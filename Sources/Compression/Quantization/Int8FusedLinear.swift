@@ -38,13 +38,8 @@ package final class Int8FusedLinear: FusedLinearKernels {
         }
         let K = inFeatures, N = outFeatures
         scratch.reserve(codes: rows * K, acc: rows * N)
-        if rowQuant.count < rows { rowQuant = [ActivationQuantization](repeating: ActivationQuantization(scale: 1, zero: 0), count: rows) }
         let codes = scratch.codes, acc = scratch.acc
-        for i in 0..<rows {
-            let a = activations ?? Int8Math.rowRange(x + i * K, K)
-            rowQuant[i] = a
-            Int8Math.quantizeRow(x + i * K, K, a, into: codes + i * K)
-        }
+        Int8Math.quantizeRows(x, rows: rows, K, fixed: activations, into: codes, ranges: &rowQuant)
         gemm.multiply(m: rows, a: codes, c: acc)
         scale.withUnsafeBufferPointer { sw in
             rowSum.withUnsafeBufferPointer { rs in

@@ -109,6 +109,18 @@ package enum Int8Math {
         }
     }
 
+    /// codes (rows, K) of x (rows, K), each row under `fixed` (static) or its own range (dynamic), which is kept
+    /// in `ranges` for the dequantization; `ranges` grows to `rows` and is reused.
+    static func quantizeRows(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, fixed: ActivationQuantization?,
+                             into codes: UnsafeMutablePointer<UInt8>, ranges: inout [ActivationQuantization]) {
+        if ranges.count < rows { ranges = [ActivationQuantization](repeating: ActivationQuantization(scale: 1, zero: 0), count: rows) }
+        for i in 0..<rows {
+            let a = fixed ?? rowRange(x + i * K, K)
+            ranges[i] = a
+            quantizeRow(x + i * K, K, a, into: codes + i * K)
+        }
+    }
+
     /// y (N) = s_x · s_w · (acc − z · rowSum) + b for one output row.
     @inline(__always)
     static func dequantizeRow(_ acc: UnsafePointer<Int32>, _ a: ActivationQuantization, outFeatures N: Int,
@@ -155,13 +167,8 @@ package final class Int8Linear: LinearKernel {
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let K = inFeatures, N = outFeatures
         scratch.reserve(codes: rows * K, acc: rows * N)
-        if rowQuant.count < rows { rowQuant = [ActivationQuantization](repeating: ActivationQuantization(scale: 1, zero: 0), count: rows) }
         let codes = scratch.codes, acc = scratch.acc
-        for i in 0..<rows {
-            let a = activations ?? Int8Math.rowRange(x + i * K, K)
-            rowQuant[i] = a
-            Int8Math.quantizeRow(x + i * K, K, a, into: codes + i * K)
-        }
+        Int8Math.quantizeRows(x, rows: rows, K, fixed: activations, into: codes, ranges: &rowQuant)
         if usesPackedGemm {
             gemm.multiply(m: rows, a: codes, c: acc)
         } else {
