@@ -19,12 +19,12 @@ import TestSupport
         return TokenBatch(batch: 2, tokens: 5, ids: ids, attentionMask: mask, labels: labels)
     }
 
-    @Test(arguments: [ModelHead.maskedLM, .tokenClassification(labels: 3)])
-    func wholeModelMatchesFiniteDifferences(head: ModelHead) throws {
-        let model = try XLMRModel(config: Self.config, head: head)
-        model.initializeWeights(seed: 8)
-        // Non-zero biases and LayerNorm parameters so their paths matter.
-        var noise = Xoshiro256(seed: 9)
+    /// The whole model's gradients against finite differences of its evaluation-mode loss, after adding noise to
+    /// the biases and LayerNorm parameters (so their paths matter). Every tensor but the attention key bias,
+    /// whose gradient is exactly zero (softmax ignores a per-row constant).
+    static func wholeModelCheck(_ model: XLMRModel, head: ModelHead, noiseSeed: UInt64, pickSeed: UInt64) throws
+        -> (checked: Int, mismatches: [String]) {
+        var noise = Xoshiro256(seed: noiseSeed)
         for e in model.layout.entries where e.shape.count == 1 {
             let t = model.parameter(e.name)!
             for i in 0..<t.count { t[i] += 0.1 * noise.normal() }
@@ -37,13 +37,19 @@ import TestSupport
         model.backward(workspace: w)
         let evalSpace = Workspace(config: model.config, head: head, maxBatch: 2, maxTokens: 5, training: false)
         func loss() -> Double { Double(try! model.forward(batch, workspace: evalSpace, training: false, rng: &rng)!) }
-        var pick = Xoshiro256(seed: 10)
-        // Every tensor but the key bias, whose gradient is exactly zero: softmax ignores a per-row constant.
+        var pick = Xoshiro256(seed: pickSeed)
         let tensors = model.layout.entries.filter { !$0.name.contains("attention.self.key.bias") }.map {
             FiniteDifferenceTensor(name: $0.name, values: model.parameter($0.name)!.pointer,
                                    gradients: model.gradient($0.name)!.pointer, count: $0.count)
         }
-        let (checked, mismatches) = finiteDifferenceCheck(tensors, pick: { pick.below($0) }, loss: loss)
+        return finiteDifferenceCheck(tensors, pick: { pick.below($0) }, loss: loss)
+    }
+
+    @Test(arguments: [ModelHead.maskedLM, .tokenClassification(labels: 3)])
+    func wholeModelMatchesFiniteDifferences(head: ModelHead) throws {
+        let model = try XLMRModel(config: Self.config, head: head)
+        model.initializeWeights(seed: 8)
+        let (checked, mismatches) = try Self.wholeModelCheck(model, head: head, noiseSeed: 9, pickSeed: 10)
         #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
         #expect(checked >= 3 * (model.layout.entries.count - 2))
     }

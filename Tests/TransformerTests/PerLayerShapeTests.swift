@@ -28,26 +28,7 @@ import TestSupport
     func nonUniformModelMatchesFiniteDifferences(head: ModelHead) throws {
         let model = try XLMRModel(config: Self.config, head: head)
         model.initializeWeights(seed: 21)
-        var noise = Xoshiro256(seed: 22)
-        for e in model.layout.entries where e.shape.count == 1 {
-            let t = model.parameter(e.name)!
-            for i in 0..<t.count { t[i] += 0.1 * noise.normal() }
-        }
-        let batch = GradientCheckTests.batch(head)
-        let w = Workspace(config: model.config, head: head, maxBatch: 2, maxTokens: 5, training: true)
-        var rng = Xoshiro256(seed: 0)
-        model.zeroGradients()
-        _ = try model.forward(batch, workspace: w, training: true, rng: &rng)
-        model.backward(workspace: w)
-        let evalSpace = Workspace(config: model.config, head: head, maxBatch: 2, maxTokens: 5, training: false)
-        func loss() -> Double { Double(try! model.forward(batch, workspace: evalSpace, training: false, rng: &rng)!) }
-        var pick = Xoshiro256(seed: 23)
-        // Every tensor but the key bias, whose gradient is exactly zero: softmax ignores a per-row constant.
-        let tensors = model.layout.entries.filter { !$0.name.contains("attention.self.key.bias") }.map {
-            FiniteDifferenceTensor(name: $0.name, values: model.parameter($0.name)!.pointer,
-                                   gradients: model.gradient($0.name)!.pointer, count: $0.count)
-        }
-        let (checked, mismatches) = finiteDifferenceCheck(tensors, pick: { pick.below($0) }, loss: loss)
+        let (checked, mismatches) = try GradientCheckTests.wholeModelCheck(model, head: head, noiseSeed: 22, pickSeed: 23)
         #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
         #expect(checked >= 3 * (model.layout.entries.count - 3))
     }

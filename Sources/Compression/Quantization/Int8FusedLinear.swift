@@ -70,7 +70,7 @@ extension Int8Linear: LinearFusing {
 package final class MixedInt8FusedLinear: FusedLinearKernels {
     package let parts: [MixedInt8Linear]
     private let base: Int8FusedLinear
-    private var regular: [Float] = [], gatheredX: [Float] = [], gatheredW: [Float] = []
+    private var split = OutlierSplit()
 
     /// nil unless the parts share the threshold and their int8 bases fuse.
     package init?(_ parts: [MixedInt8Linear]) {
@@ -81,24 +81,11 @@ package final class MixedInt8FusedLinear: FusedLinearKernels {
 
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>]) {
         precondition(outputs.count == parts.count, "MixedInt8FusedLinear: \(outputs.count) outputs for \(parts.count) layers")
-        let K = base.inFeatures
         let cols = parts[0].outliers(x, rows: rows)
         for p in parts { p.record(outliers: cols.count) }
         if cols.isEmpty { base.apply(x, rows: rows, into: outputs); return }
-        let O = cols.count
-        if regular.count < rows * K { regular = [Float](repeating: 0, count: rows * K) }
-        if gatheredX.count < rows * O { gatheredX = [Float](repeating: 0, count: rows * O) }
-        regular.withUnsafeMutableBufferPointer { r in
-            r.baseAddress!.update(from: x, count: rows * K)
-            for i in 0..<rows { for (o, k) in cols.enumerated() { gatheredX[i * O + o] = x[i * K + k]; r[i * K + k] = 0 } }
-            base.apply(r.baseAddress!, rows: rows, into: outputs)
-        }
-        for (p, out) in outputs.enumerated() {
-            let w = parts[p].base.weights, N = w.outFeatures
-            if gatheredW.count < N * O { gatheredW = [Float](repeating: 0, count: N * O) }
-            for j in 0..<N { for (o, k) in cols.enumerated() { gatheredW[j * O + o] = Float(w.q[j * K + k]) * w.scale[j] } }
-            sgemm(.none, .transposed, m: rows, n: N, k: O, a: gatheredX, lda: O, b: gatheredW, ldb: O, beta: 1, c: out, ldc: N)
-        }
+        split.withRegular(x, rows: rows, base.inFeatures, cols: cols) { base.apply($0, rows: rows, into: outputs) }
+        for (p, out) in outputs.enumerated() { split.addOutlierProduct(parts[p].base.weights, cols: cols, rows: rows, into: out) }
     }
 }
 

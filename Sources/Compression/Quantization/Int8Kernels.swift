@@ -214,7 +214,7 @@ package final class MixedInt8Linear: LinearKernel {
     package let threshold: Float
     /// Outlier columns and columns seen over every call so far (for reporting the outlier fraction).
     package private(set) var outlierColumns = 0, columnsSeen = 0
-    private var regular: [Float] = [], gatheredX: [Float] = [], gatheredW: [Float] = []
+    private var split = OutlierSplit()
 
     package init(weights: Int8Weights, bias: [Float], threshold: Float) {
         base = Int8Linear(weights: weights, bias: bias); self.threshold = threshold
@@ -240,21 +240,11 @@ package final class MixedInt8Linear: LinearKernel {
     }
 
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        let K = inFeatures, N = outFeatures
         let cols = outliers(x, rows: rows)
         record(outliers: cols.count)
         if cols.isEmpty { base.apply(x, rows: rows, into: y); return }
-        let O = cols.count, w = base.weights
-        if regular.count < rows * K { regular = [Float](repeating: 0, count: rows * K) }
-        if gatheredX.count < rows * O { gatheredX = [Float](repeating: 0, count: rows * O) }
-        if gatheredW.count < N * O { gatheredW = [Float](repeating: 0, count: N * O) }
-        regular.withUnsafeMutableBufferPointer { r in
-            r.baseAddress!.update(from: x, count: rows * K)
-            for i in 0..<rows { for (o, k) in cols.enumerated() { gatheredX[i * O + o] = x[i * K + k]; r[i * K + k] = 0 } }
-            base.apply(r.baseAddress!, rows: rows, into: y)
-        }
-        for j in 0..<N { for (o, k) in cols.enumerated() { gatheredW[j * O + o] = Float(w.q[j * K + k]) * w.scale[j] } }
-        sgemm(.none, .transposed, m: rows, n: N, k: O, a: gatheredX, lda: O, b: gatheredW, ldb: O, beta: 1, c: y, ldc: N)
+        split.withRegular(x, rows: rows, inFeatures, cols: cols) { base.apply($0, rows: rows, into: y) }
+        split.addOutlierProduct(base.weights, cols: cols, rows: rows, into: y)
     }
 
     /// The reference: outlier columns exact, the others fake-quantized per token (range over the regular
@@ -271,5 +261,33 @@ package final class MixedInt8Linear: LinearKernel {
             y[i * N + j] += Float(s)
         } }
         return y
+    }
+}
+
+/// The fp32 side of LLM.int8(), shared by the separate and the fused kernels: x's outlier columns gathered, x
+/// with them zeroed for the int8 path, and y += x[:, cols] · W[:, cols]ᵀ with W's columns dequantized. Its
+/// buffers grow to the largest call and are reused.
+struct OutlierSplit {
+    private var regular: [Float] = [], gatheredX: [Float] = [], gatheredW: [Float] = []
+
+    /// Gathers x's (rows, K) `cols` and runs `body` on a copy of x with those columns zeroed.
+    mutating func withRegular(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, cols: [Int], _ body: (UnsafePointer<Float>) -> Void) {
+        let O = cols.count
+        if regular.count < rows * K { regular = [Float](repeating: 0, count: rows * K) }
+        if gatheredX.count < rows * O { gatheredX = [Float](repeating: 0, count: rows * O) }
+        for i in 0..<rows { for (o, k) in cols.enumerated() { gatheredX[i * O + o] = x[i * K + k] } }
+        regular.withUnsafeMutableBufferPointer { r in
+            r.baseAddress!.update(from: x, count: rows * K)
+            for i in 0..<rows { for k in cols { r[i * K + k] = 0 } }
+            body(r.baseAddress!)
+        }
+    }
+
+    /// y (rows, N) += the gathered outlier columns (from the last `withRegular`) times w's dequantized columns.
+    mutating func addOutlierProduct(_ w: Int8Weights, cols: [Int], rows: Int, into y: UnsafeMutablePointer<Float>) {
+        let O = cols.count, N = w.outFeatures, K = w.inFeatures
+        if gatheredW.count < N * O { gatheredW = [Float](repeating: 0, count: N * O) }
+        for j in 0..<N { for (o, k) in cols.enumerated() { gatheredW[j * O + o] = Float(w.q[j * K + k]) * w.scale[j] } }
+        sgemm(.none, .transposed, m: rows, n: N, k: O, a: gatheredX, lda: O, b: gatheredW, ldb: O, beta: 1, c: y, ldc: N)
     }
 }
