@@ -226,6 +226,9 @@ package final class Journal: @unchecked Sendable {
     /// Waits until every result file handed to the background writer is written (and the last checkpoint ran).
     package func flushResultFiles() { fileWriter.flush(); checkpointer.sync {} }
 
+    /// Waits until the checkpoint started by the last commit (if any) has run.
+    package func waitForCheckpoint() { checkpointer.sync {} }
+
     /// Writes `results/<id>.json` for every journaled result that has none (a crash between the commit and
     /// the background write); returns how many.
     @discardableResult
