@@ -92,6 +92,13 @@ extension JobSpec {
         for setting in compression where !seen.insert(setting).inserted {
             throw (top["compression"] ?? nameField).error("setting '\(setting.label)' appears twice after expansion")
         }
+        for setting in compression where setting.family == "prune" {
+            let structure = setting.fields["structure"]?.stringValue ?? "unstructured"
+            for key in ["embeddings", "classifier"] where setting.fields[key]?.boolValue == true && structure != "unstructured" {
+                throw (top["compression"] ?? nameField).error(
+                    "setting '\(setting.label)': prune.\(key) is for unstructured pruning; \(structure) removes encoder units only")
+            }
+        }
         for setting in compression {
             guard let student = JobSpec.studentModel(setting, teacher: model),
                   let hidden = student["hidden"]?.intValue, let heads = student["heads"]?.intValue, hidden % heads != 0 else { continue }
@@ -108,7 +115,8 @@ extension JobSpec {
         let given = try field?.mapping(allowed: rules.map(\.name)) ?? [:]
         for rule in rules {
             if let f = given[rule.name] {
-                out[rule.name] = try rule.read(f)
+                let value = try rule.read(f)
+                if value != rule.absentValue { out[rule.name] = value }
             } else if let d = rule.default {
                 out[rule.name] = d
             } else if !rule.optional {
@@ -129,16 +137,16 @@ extension JobSpec {
         let rules = JobSchema.families[family]!
         let given = try body.mapping(allowed: rules.map(\.name))
         // Choices per field, in schema order: a list gives several, a scalar one, a missing field its default.
-        var axes: [(name: String, values: [Value], explicit: Bool)] = []
+        var axes: [(name: String, values: [Value], explicit: Bool, absent: Value?)] = []
         for rule in rules {
             if let f = given[rule.name] {
                 let items = try f.scalarOrSequence()
                 guard !items.isEmpty else { throw f.error("expected at least one value") }
                 let values = try items.map { try rule.read($0) }
                 if Set(values).count != values.count { throw f.error("a value appears twice") }
-                axes.append((rule.name, values, true))
+                axes.append((rule.name, values, true, rule.absentValue))
             } else if let d = rule.default {
-                axes.append((rule.name, [d], false))
+                axes.append((rule.name, [d], false, nil))
             } else if !rule.optional {
                 throw body.error("required key '\(rule.name)' is missing")
             }
@@ -150,7 +158,7 @@ extension JobSpec {
         return combos.map { values in
             var fields: [String: Value] = [:]
             var labelParts = [family]
-            for (axis, value) in zip(axes, values) {
+            for (axis, value) in zip(axes, values) where value != axis.absent {
                 fields[axis.name] = value
                 if axis.explicit { labelParts.append("\(axis.name)=\(value)") }
             }

@@ -16,6 +16,9 @@ struct FieldRule: Sendable {
     let kind: Kind
     let `default`: Value?
     var optional = false
+    /// For an optional key: the value that means "as if absent" (left out of the resolved spec, so writing it
+    /// out explicitly keeps the task ids, as writing out a default does).
+    var absentValue: Value? = nil
 
     static func int(_ name: String, _ range: ClosedRange<Int>, _ d: Int?) -> FieldRule {
         FieldRule(name: name, kind: .int(range), default: d.map(Value.int))
@@ -28,6 +31,10 @@ struct FieldRule: Sendable {
         FieldRule(name: name, kind: .word(choices), default: d.map(Value.string))
     }
     static func string(_ name: String, _ d: String?) -> FieldRule { FieldRule(name: name, kind: .string, default: d.map(Value.string)) }
+    /// A bool key that may be left out altogether.
+    static func optionalBool(_ name: String) -> FieldRule {
+        FieldRule(name: name, kind: .bool, default: nil, optional: true, absentValue: .bool(false))
+    }
     /// An int key that may be left out altogether.
     static func optionalInt(_ name: String, _ range: ClosedRange<Int>) -> FieldRule {
         FieldRule(name: name, kind: .int(range), default: nil, optional: true)
@@ -88,6 +95,10 @@ enum JobSchema {
             .word("scope", ["global", "layer"], "global"),
             .word("schedule", ["oneshot", "gradual"], "oneshot"),
             .int("finetune_epochs", 0...1000, 0),
+            // Unstructured only: the embedding tables and the classifier join the pruned set (optional keys, so
+            // settings without them keep their task ids).
+            .optionalBool("embeddings"),
+            .optionalBool("classifier"),
         ],
         "distill": [
             .int("layers", 1...48, nil),

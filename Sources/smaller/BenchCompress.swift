@@ -123,6 +123,14 @@ struct BenchCompress: ParsableCommand {
                 try MagnitudePruning.prune(sparse, sparsity: 0.9, scope: .global, tensors: tensors)
                 return (WorkspaceModel(sparse), Self.compactLinearBytes(sparse, tensors), { _ = try SparseCheckpoint.save(sparse, to: $0) })
             },
+            Variant(name: "unstructured 90% + embeddings and classifier (compact file)", timed: false) {
+                let sparse = try XLMRModel(config: c, head: model.head)
+                sparse.parameters.copy(from: model.parameters)
+                try MagnitudePruning.prune(sparse, sparsity: 0.9, scope: .global,
+                                           tensors: MagnitudePruning.prunableTensors(of: sparse, embeddings: true, classifier: true))
+                return (WorkspaceModel(sparse), Self.compactLinearBytes(sparse, MagnitudePruning.prunableTensors(of: sparse)),
+                        { _ = try SparseCheckpoint.save(sparse, to: $0) })
+            },
             Variant(name: "dynamic int8", timed: true, build: quantized(QuantizationConfig(scheme: .dynamic))),
             Variant(name: "dynamic int8, round-1 gemm_u8s8s32", timed: true) {
                 let m = try Quantizer.quantize(model: model, config: QuantizationConfig(scheme: .dynamic))

@@ -13,6 +13,7 @@ struct CompressPrune: ParsableCommand {
         discussion: """
             --sparsity is the fraction of encoder linear weights zeroed (unstructured) or of heads / FFN neurons
             removed (heads, neurons; importance = L2 norm of each unit's weights, at least one head per layer kept).
+            --embeddings and --classifier add the embedding tables and the classifier to the unstructured set.
             --compact writes model.sparse.safetensors (bitmask + non-zero values) instead of model.safetensors.
             The input may be dense or compact. Prints the summary as JSON and writes it to OUT/prune-summary.json.
             """)
@@ -21,6 +22,8 @@ struct CompressPrune: ParsableCommand {
     @Option(help: "Fraction in [0, 1) to remove.") var sparsity: Double
     @Option(help: "unstructured, heads or neurons.") var structure: String = "unstructured"
     @Option(help: "global (one ranking over all layers) or layer (the same fraction in each).") var scope: String = "global"
+    @Flag(help: "Prune the embedding tables too (unstructured only).") var embeddings = false
+    @Flag(help: "Prune the classifier's weight too (unstructured only).") var classifier = false
     @Flag(help: "Store the weights compactly (bitmask + non-zeros).") var compact = false
     @Option(help: "Output checkpoint folder.") var out: String
 
@@ -28,6 +31,9 @@ struct CompressPrune: ParsableCommand {
         guard sparsity >= 0, sparsity < 1 else { throw ValidationError("--sparsity is \(sparsity), expected a fraction in [0, 1)") }
         guard PruningStructure(rawValue: structure) != nil else { throw ValidationError("--structure is \(structure), expected unstructured, heads or neurons") }
         guard PruningScope(rawValue: scope) != nil else { throw ValidationError("--scope is \(scope), expected global or layer") }
+        if (embeddings || classifier) && structure != "unstructured" {
+            throw ValidationError("--embeddings and --classifier are for unstructured pruning, not \(structure)")
+        }
     }
 
     struct Summary: Codable {
@@ -52,7 +58,7 @@ struct CompressPrune: ParsableCommand {
         let input: XLMRModel
         do { input = try SparseCheckpoint.loadAny(source) } catch { throw ValidationError("\(error)") }
         let before = input.layout.parameterCount
-        let pruned = try Pruning.oneShot(input, structure: s, sparsity: sparsity, scope: sc)
+        let pruned = try Pruning.oneShot(input, structure: s, sparsity: sparsity, scope: sc, embeddings: embeddings, classifier: classifier)
         let file: String
         if compact {
             try SparseCheckpoint.save(pruned, to: target)
@@ -68,8 +74,9 @@ struct CompressPrune: ParsableCommand {
                 try FileManager.default.copyItem(at: from.resolvingSymlinksInPath(), to: to)
             }
         }
-        let r = Pruning.report(pruned, structure: s)
-        let summary = Summary(scheme: "prune \(s.rawValue) \(sc.rawValue)\(compact ? " compact" : "")", structure: s.rawValue,
+        let r = Pruning.report(pruned, structure: s, embeddings: embeddings, classifier: classifier)
+        let extra = (embeddings ? " +embeddings" : "") + (classifier ? " +classifier" : "")
+        let summary = Summary(scheme: "prune \(s.rawValue) \(sc.rawValue)\(extra)\(compact ? " compact" : "")", structure: s.rawValue,
                               scope: sc.rawValue, sparsity_target: sparsity, parameters_before: before, parameters: r.parameters,
                               nonzeros: r.nonZeros, prunable: r.prunable, prunable_zeros: r.prunableZeros,
                               heads_per_layer: r.headsPerLayer, neurons_per_layer: r.neuronsPerLayer, weights_file: file,

@@ -29,6 +29,8 @@ import Testing
         ("name: a\nseeds: [1]\nlanguages: [x]\ncompression:\n  - distill: {alpha: 0.5}\n", "compression[0].distill", 5, "layers"),
         ("name: a\nseeds: [1]\nlanguages: [x]\nmodel: {hidden: 64, heads: 2}\ncompression:\n  - distill: {layers: 1, heads: [2, 3]}\n",
          "compression", 6, "hidden size 64 is not a multiple of its 3 heads"),
+        ("name: a\nseeds: [1]\nlanguages: [x]\ncompression:\n  - prune: {sparsity: 0.5, structure: heads, embeddings: true}\n",
+         "compression", 5, "prune.embeddings is for unstructured pruning"),
         ("name: a\nseeds: [1]\nlanguages: [x]\nexecution: {max_attempts: 0}\n", "execution.max_attempts", 4, "1...100"),
         ("name: a\nseeds: [1]\nlanguages: [x]\nmodel: {hidden: 65, heads: 2}\n", "model", 4, "multiple of heads"),
         ("name: a\nseeds: [1]\nlanguages: [x]\ndistill: {debug: yes}\n", "distill", 4, "unknown key"),

@@ -130,6 +130,24 @@ import TestSupport
         #expect(a.tasks.map(\.id) == c.tasks.map(\.id))
     }
 
+    /// Optional keys added to a family later (prune's `embeddings` / `classifier`) leave the ids of settings that
+    /// do not use them as they were: the id below was printed by `smaller plan --tasks` before those keys existed.
+    @Test func optionalKeysKeepEarlierTaskIDs() throws {
+        let base = "name: t\nseeds: [1]\nlanguages: [x]\ncompression:\n  - prune: {sparsity: 0.5%@}\n"
+        func compressID(_ extra: String) throws -> String {
+            let plan = try JobSpec.parse(yaml: base.replacingOccurrences(of: "%@", with: extra)).plan()
+            return try #require(plan.tasks.first { $0.spec.kind == .compress }).id
+        }
+        #expect(try compressID("").hasPrefix("d4537dfa92fc"))
+        #expect(try compressID(", embeddings: false, classifier: false").hasPrefix("d4537dfa92fc"))
+        let pruned = try compressID(", embeddings: true")
+        #expect(!pruned.hasPrefix("d4537dfa92fc"))
+        #expect(try compressID(", classifier: true") != pruned)
+        // A list expands, and its false member is the setting without the key.
+        let both = try JobSpec.parse(yaml: base.replacingOccurrences(of: "%@", with: ", embeddings: [false, true]")).plan()
+        #expect(both.tasks.filter { $0.spec.kind == .compress }.map(\.id).sorted() == [try compressID(""), pruned].sorted())
+    }
+
     @Test func specsHashTheSameAfterAJSONRoundTrip() throws {
         let job = try JobSpec.parse(yaml: JobSpecTests.minimal + "\npretrain: {learning_rate: 1.0}\ncompression:\n  - prune: {sparsity: 0.0}\n")
         for task in job.plan().tasks {

@@ -28,6 +28,7 @@ import Transformer
               - prune: {sparsity: 0.5, structure: heads, scope: layer}
               - prune: {sparsity: 0.5, structure: neurons, when: before}
               - prune: {sparsity: 0.5, when: after, schedule: gradual}
+              - prune: {sparsity: 0.5, embeddings: true, classifier: true}
             """
         let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
         let executor = EngineExecutor()
@@ -46,7 +47,7 @@ import Transformer
             outputs[task.id] = out
             if let label = task.spec.setting?.label { results[label] = out }
         }
-        #expect(results.count == 4)
+        #expect(results.count == 5)
         let dense = try #require(graph.tasks.first { $0.spec.kind == .finetune }.flatMap { outputs[$0.id] })
         let denseParams = try #require(dense.metrics["params"]?.intValue)
         for (label, out) in results {
@@ -66,6 +67,16 @@ import Transformer
                 #expect((m["bytes"]?.intValue ?? .max) < (m["bytes.dense"]?.intValue ?? 0), "\(label)")
                 let compact = try SparseCheckpoint.load(try #require(out.artifacts[SparseCheckpoint.weightsFile]).deletingLastPathComponent())
                 #expect(compact.parameters.array == model.parameters.array, "\(label): the compact copy is the same model")
+                // The embedding tables and the classifier are pruned only when the setting says so.
+                let extra = ["roberta.embeddings.word_embeddings.weight", "classifier.weight"]
+                let zeros = extra.map { name in model.parameter(name)!.array.filter { $0 == 0 }.count }
+                if label.contains("embeddings=true") {
+                    #expect(zeros.allSatisfy { $0 > 0 }, "\(label): \(zeros)")
+                    #expect(prunable == MagnitudePruning.prunableTensors(of: model, embeddings: true, classifier: true)
+                        .reduce(0) { $0 + model.parameter($1)!.count }, "\(label)")
+                } else {
+                    #expect(zeros.allSatisfy { $0 == 0 }, "\(label): \(zeros)")
+                }
             case "heads":
                 #expect(m["heads"]?.intValue == 4 && params < denseParams, "\(label): 2 of 4 heads left in each of 2 layers")
             case "neurons":

@@ -10,7 +10,8 @@ package struct PruneReport: Sendable, Equatable, Codable {
     /// Parameters without alignment padding (shrinks under structured pruning).
     package var parameters: Int
     package var nonZeros: Int
-    /// Encoder linear weights (the prunable set) and how many of them are zero.
+    /// The prunable set (encoder linear weights, plus the embedding tables and the classifier when those were
+    /// pruned too) and how many of them are zero.
     package var prunable: Int
     package var prunableZeros: Int
     package var headsPerLayer: [Int]
@@ -23,20 +24,26 @@ package struct PruneReport: Sendable, Equatable, Codable {
 package enum Pruning {
     /// Prunes one-shot: unstructured zeroes weights in place and returns the same model; heads and neurons return
     /// a new, smaller model. `sparsity` is the fraction of weights (unstructured) or of heads / neurons removed.
-    package static func oneShot(_ model: XLMRModel, structure: PruningStructure, sparsity: Double,
-                                scope: PruningScope) throws -> XLMRModel {
+    /// `embeddings` and `classifier` add those weights to the unstructured set (structured pruning has no units there).
+    package static func oneShot(_ model: XLMRModel, structure: PruningStructure, sparsity: Double, scope: PruningScope,
+                                embeddings: Bool = false, classifier: Bool = false) throws -> XLMRModel {
         switch structure {
         case .unstructured:
-            try MagnitudePruning.prune(model, sparsity: sparsity, scope: scope, tensors: MagnitudePruning.prunableTensors(of: model))
+            let tensors = MagnitudePruning.prunableTensors(of: model, embeddings: embeddings, classifier: classifier)
+            try MagnitudePruning.prune(model, sparsity: sparsity, scope: scope, tensors: tensors)
             return model
         case .heads, .neurons:
+            guard !embeddings, !classifier else {
+                throw PruningError(message: "embeddings and classifier pruning are unstructured only; \(structure.rawValue) removes encoder units")
+            }
             return try StructuredPruning.prune(model, structure: structure, fraction: sparsity, scope: scope).model
         }
     }
 
-    package static func report(_ model: XLMRModel, structure: PruningStructure) -> PruneReport {
+    package static func report(_ model: XLMRModel, structure: PruningStructure, embeddings: Bool = false,
+                               classifier: Bool = false) -> PruneReport {
         let c = model.config
-        let tensors = MagnitudePruning.prunableTensors(of: model)
+        let tensors = MagnitudePruning.prunableTensors(of: model, embeddings: embeddings, classifier: classifier)
         let s = MagnitudePruning.summary(model, tensors: tensors)
         return PruneReport(structure: structure, parameters: model.layout.parameterCount, nonZeros: s.nonZeros,
                            prunable: s.prunable, prunableZeros: s.prunedZeros,

@@ -5,6 +5,7 @@
 //                seeded classifier) for `finetune_epochs` epochs, or the job's finetune.epochs when that is 0.
 //   structure:   unstructured (sparsity = fraction of encoder linear weights zeroed), heads or neurons
 //                (sparsity = fraction of heads / FFN neurons physically removed, weight-norm importance).
+//   embeddings, classifier: (unstructured) those weights join the pruned set; sparsity is then over all of them.
 //   schedule:    oneshot, or gradual (unstructured only): Zhu & Gupta's cubic schedule from 0 to `sparsity`
 //                over the fine-tuning steps (pruning every max(1, steps/20) steps, ending at 75% of them, so
 //                the last quarter recovers at the final sparsity); only epochs ending after the schedule
@@ -28,6 +29,8 @@ struct PruneTask {
     /// The typed fields of a prune setting.
     struct Fields {
         var sparsity: Double, before: Bool, structure: PruningStructure, scope: PruningScope, gradual: Bool, finetuneEpochs: Int
+        /// The embedding tables / the classifier are pruned too (unstructured only).
+        var embeddings: Bool, classifier: Bool
 
         init(_ f: [String: Value], title: String) throws {
             func word(_ key: String, _ fallback: String) -> String { f[key]?.stringValue ?? fallback }
@@ -47,6 +50,10 @@ struct PruneTask {
             }
             sparsity = s; before = when == "before"; self.structure = structure; self.scope = scope
             gradual = schedule == "gradual"; finetuneEpochs = f["finetune_epochs"]?.intValue ?? 0
+            embeddings = f["embeddings"]?.boolValue ?? false; classifier = f["classifier"]?.boolValue ?? false
+            if (embeddings || classifier) && structure != .unstructured {
+                throw ExecutionError("\(title): prune.embeddings and prune.classifier are for unstructured pruning")
+            }
             if gradual && structure != .unstructured {
                 throw ExecutionError("\(title): schedule gradual is for unstructured pruning; heads and neurons are removed one-shot")
             }
@@ -81,14 +88,15 @@ struct PruneTask {
 
         // One-shot pruning now (gradual prunes during fine-tuning instead).
         if !f.gradual {
-            model = try Pruning.oneShot(model, structure: f.structure, sparsity: f.sparsity, scope: f.scope)
-            let r = Pruning.report(model, structure: f.structure)
+            model = try Pruning.oneShot(model, structure: f.structure, sparsity: f.sparsity, scope: f.scope,
+                                        embeddings: f.embeddings, classifier: f.classifier)
+            let r = Pruning.report(model, structure: f.structure, embeddings: f.embeddings, classifier: f.classifier)
             log.write(String(format: "pruned %@ %@ at %.3f: %d parameters, %d non-zero; heads %@, FFN %@", f.structure.rawValue,
                              f.scope.rawValue, f.sparsity, r.parameters, r.nonZeros, "\(r.headsPerLayer)", "\(r.neuronsPerLayer)"))
         }
         var outcome: FineTuning.Outcome? = nil
         if epochs > 0 {
-            let tensors = MagnitudePruning.prunableTensors(of: model)
+            let tensors = MagnitudePruning.prunableTensors(of: model, embeddings: f.embeddings, classifier: f.classifier)
             let steps = FineTuning.steps(windows: data.train.count, epochs: epochs, batch: s.finetuneBatch)
             let schedule = f.gradual ? try Self.schedule(final: f.sparsity, steps: steps) : nil
             outcome = try FineTuning.run(model, epochs: epochs, data: data, settings: s, label: "prune-finetune \(language)", log: log,
@@ -123,7 +131,7 @@ struct PruneTask {
 
         progress(0.97, "timing \(language)")
         let timing = try InferenceTiming.measure(model, vocab: model.config.vocabSize, maxLength: settings.maxLength)
-        let r = Pruning.report(model, structure: f.structure)
+        let r = Pruning.report(model, structure: f.structure, embeddings: f.embeddings, classifier: f.classifier)
         var metrics = NEREvaluator.metrics(dev, prefix: "dev").merging(NEREvaluator.metrics(test, prefix: "test")) { $1 }
         metrics.merge(timing) { $1 }
         metrics["structure"] = .string(f.structure.rawValue)
