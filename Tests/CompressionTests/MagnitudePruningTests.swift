@@ -27,6 +27,32 @@ import Transformer
         #expect(ties == [0, 0, 1, -1], "ties break by position")
     }
 
+    /// The radix selection zeros exactly what a full sort by (|w|, buffer, index) would: values drawn from a few
+    /// levels (many ties, ±0, sub-normals, magnitudes in the same and in different 16-bit buckets) across buffers.
+    @Test(arguments: [1, 7, 250, 999, 1000])
+    func selectionMatchesASortReference(count: Int) {
+        var rng = TestRandom(seed: UInt64(count))
+        let levels: [Float] = [0, -0, 1e-40, 0.5, 0.5000001, -0.5, 1, 1.0000001, 3, -3, 1e30]
+        var buffers = [300, 1, 0, 699].map { n in (0..<n).map { _ in levels[Int(rng.next() % UInt64(levels.count))] } }
+        var keys: [(Float, Int, Int)] = []
+        for (b, buffer) in buffers.enumerated() { for (i, w) in buffer.enumerated() { keys.append((abs(w), b, i)) } }
+        keys.sort { $0 < $1 }
+        var expected = buffers
+        for (_, b, i) in keys.prefix(count) { expected[b][i] = 0 }
+        func withPointers(_ arrays: inout [[Float]], _ body: ([UnsafeMutableBufferPointer<Float>]) -> Void) {
+            let pointers = arrays.map { a -> UnsafeMutableBufferPointer<Float> in
+                let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: a.count)
+                _ = p.initialize(from: a)
+                return p
+            }
+            body(pointers)
+            arrays = pointers.map { Array($0) }
+            pointers.forEach { $0.deallocate() }
+        }
+        withPointers(&buffers) { MagnitudePruning.zeroSmallest(in: $0, count: count) }
+        #expect(buffers.map { $0.map(\.bitPattern) } == expected.map { $0.map(\.bitPattern) })
+    }
+
     @Test(arguments: [0.0, 0.3, 0.5, 0.9])
     func globalSparsityIsExactAndByMagnitude(sparsity: Double) throws {
         let model = try Self.model()
