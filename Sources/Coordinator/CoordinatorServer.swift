@@ -196,7 +196,7 @@ package final class CoordinatorServer {
     func handle(_ frames: [[UInt8]]) -> [CoordinatorAction] {
         guard let identity = frames.first else { return [] }
         let from = Self.key(identity)
-        identities[from] = identity
+        if identities[from] == nil { identities[from] = identity }
         let message: Message
         var t = phases.clock()
         do {
@@ -221,7 +221,9 @@ package final class CoordinatorServer {
 
     /// Journal first (one transaction), then everything else in order. Returns the finish flag if reached.
     func perform(_ actions: [CoordinatorAction], _ socket: ZMQSocket) throws -> Bool? {
-        let entries = actions.compactMap { if case .journal(let e) = $0 { e } else { nil } }
+        var entries: [JournalEntry] = []
+        entries.reserveCapacity(actions.count)
+        for case .journal(let e) in actions { entries.append(e) }
         var t = phases.clock()
         let commitStart = DispatchTime.now().uptimeNanoseconds
         try journal.apply(entries, now: Date().timeIntervalSince1970, phases: &phases)
@@ -232,10 +234,10 @@ package final class CoordinatorServer {
         defer { phases.add("send", since: t) }
         var finished: Bool? = nil
         // TASKs first: a worker waits for them, while ACKs only let it forget a result (all of this batch's
-        // state changes are committed already, so the order among sends is free).
-        let tasksFirst = actions.filter { if case .send(_, .task) = $0 { true } else { false } }
-            + actions.filter { if case .send(_, .task) = $0 { false } else { true } }
-        for action in tasksFirst {
+        // state changes are committed already, so the order among sends is free). Two passes over the
+        // actions rather than a reordered copy of them.
+        func isTask(_ action: CoordinatorAction) -> Bool { if case .send(_, .task) = action { true } else { false } }
+        func act(_ action: CoordinatorAction) {
             switch action {
             case .journal: break
             case .send(let to, let message):
@@ -267,6 +269,8 @@ package final class CoordinatorServer {
             case .finished(let cancelled): finished = cancelled
             }
         }
+        for action in actions where isTask(action) { act(action) }
+        for action in actions where !isTask(action) { act(action) }
         return finished
     }
 

@@ -175,9 +175,8 @@ package final class Journal: @unchecked Sendable {
                     try RawStatement.run(db, "INSERT OR REPLACE INTO results (task, record, at) VALUES (?, ?, ?)") {
                         $0.text(1, task); $0.text(2, recordJSON[task] ?? "{}"); $0.double(3, now)
                     }
-                    try RawStatement.run(db, "INSERT INTO events (at, kind, task, detail) VALUES (?, ?, ?, ?)") {
-                        $0.double(1, now); $0.text(2, "done"); $0.text(3, task); $0.text(4, record.worker)
-                    }
+                    // No `events` row: the `results` row (task, record with its worker, time) is the event, and
+                    // one row fewer per task is one page fewer per commit.
                 case .attemptFailed(let task, let failures, let error, let tail):
                     try run(db, """
                         UPDATE tasks SET state = 'pending', failures = ?, lease = NULL, worker = NULL, last_error = ?,
@@ -226,25 +225,30 @@ package final class Journal: @unchecked Sendable {
     /// Waits until every result file handed to the background writer is written (and the last checkpoint ran).
     package func flushResultFiles() { fileWriter.flush(); checkpointer.sync {} }
 
-    /// Writes `results/<id>.json` for every journaled result that has none (a crash between the commit and
-    /// the background write); returns how many.
+    /// Writes `results/<id>.json` for every journaled result whose file is missing or incomplete (a crash
+    /// between the commit and the background write, or during that write: files are written in place, so
+    /// one can be cut short); returns how many. A present file counts as complete when it has the record's
+    /// exact length and last byte (`ResultFileWriter.isComplete`).
     @discardableResult
     package func writeMissingResultFiles() throws -> Int {
         let dir = runDirectory.appendingPathComponent("results")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let present = Set((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+        let base = dir.path + "/"
         var written = 0
         for (task, json) in try db.read({ db in
             try Row.fetchAll(db, sql: "SELECT task, record FROM results").map { ($0["task"] as String, $0["record"] as String) }
-        }) where !present.contains("\(task).json") {
-            try Self.replace(dir.appendingPathComponent("\(task).json"), with: Data(json.utf8))
+        }) {
+            let path = base + task + ".json"
+            if present.contains(task + ".json"), ResultFileWriter.isComplete(path, json) { continue }
+            try ResultFileWriter.write(json, to: path)
             written += 1
         }
         return written
     }
 
-    /// Write-then-rename without an fsync: as durable as the WAL journal at synchronous=NORMAL (it survives a
-    /// killed process, not a power cut), and one fsync per result would cost more than the rest of a noop task.
+    /// Write-then-rename without an fsync (`status.json`, which readers must never see half written): as
+    /// durable as the WAL journal at synchronous=NORMAL (it survives a killed process, not a power cut).
     static func replace(_ url: URL, with data: Data) throws {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
         // Plain open/write/close: Foundation's createFile and .atomic writes fsync.
