@@ -17,8 +17,11 @@ package struct CoordinatorOptions: Sendable {
     /// Called once the socket is bound, with the resolved endpoint (a `*` port becomes a number), unless there
     /// is nothing left to do (every task already done on a resumed run).
     package var onBound: @Sendable (String) -> Void = { _ in }
-    /// Record READY → TASK latencies and the loop's phase times (`smaller bench cluster`).
+    /// Record READY → TASK latencies (`smaller bench cluster`; two reads of a vDSO clock per dispatch).
     package var measureDispatch = false
+    /// Also time the loop's phases and break slow dispatches down (`smaller bench cluster --profile`). Costly:
+    /// a thread-CPU clock read (a system call) per phase and four system calls per READY, so off in plain runs.
+    package var profile = false
 
     package init(runDirectory: URL, bind: String) {
         self.runDirectory = runDirectory
@@ -58,7 +61,7 @@ package final class CoordinatorServer {
     /// in that interval (the rest is blocking, e.g. on I/O), the wall time and entry count of the commit
     /// before the TASK (seconds).
     package private(set) var slowDispatches: [(latency: Double, cpu: Double, runQueue: Double, commitWall: Double, entries: Int)] = []
-    /// Where the loop's time goes, when `options.measureDispatch` is on.
+    /// Where the loop's time goes, when `options.profile` is on.
     package private(set) var phases = PhaseTimes(enabled: false)
     /// When the last `results/<id>.json` was written (seconds since 1970), once `run` has returned.
     package private(set) var resultFilesWrittenAt = 0.0
@@ -83,7 +86,7 @@ package final class CoordinatorServer {
         let config = CoordinatorConfig(runID: runID, leasePrefix: "l\(UUID().uuidString.prefix(8).lowercased())",
                                        execution: job.execution)
         state = CoordinatorState(graph: graph, config: config, restored: restored, issuedLeases: leases, now: 0)
-        phases = PhaseTimes(enabled: options.measureDispatch)
+        phases = PhaseTimes(enabled: options.profile)
         let logURL = options.runDirectory.appendingPathComponent("coordinator.log")
         if !fm.fileExists(atPath: logURL.path) { _ = fm.createFile(atPath: logURL.path, contents: nil) }
         logFile = try? FileHandle(forWritingTo: logURL)
@@ -208,7 +211,7 @@ package final class CoordinatorServer {
         defer { phases.add("state machine", since: t) }
         if options.measureDispatch, case .ready = message {
             readyAt[from] = DispatchTime.now().uptimeNanoseconds
-            readyCPU[from] = (PhaseTimes.threadCPU(), PhaseTimes.runQueueWait())
+            if options.profile { readyCPU[from] = (PhaseTimes.threadCPU(), PhaseTimes.runQueueWait()) }
         }
         if case .result(let result) = message {
             let missing = result.record.artifacts.map(\.sha256).filter { !store.has($0) }
@@ -225,9 +228,9 @@ package final class CoordinatorServer {
         entries.reserveCapacity(actions.count)
         for case .journal(let e) in actions { entries.append(e) }
         var t = phases.clock()
-        let commitStart = DispatchTime.now().uptimeNanoseconds
+        let commitStart = options.profile ? DispatchTime.now().uptimeNanoseconds : 0
         try journal.apply(entries, now: Date().timeIntervalSince1970, phases: &phases)
-        if options.measureDispatch, !entries.isEmpty {
+        if options.profile, !entries.isEmpty {
             lastCommit = (Double(DispatchTime.now().uptimeNanoseconds - commitStart) / 1e9, entries.count)
         }
         t = phases.clock()

@@ -59,7 +59,11 @@ package struct CoordinatorState: Sendable {
         for t in tasks.values { counts[t.state, default: 0] += 1 }
     }
 
-    /// Every state change goes through here (after construction), to keep `counts` right.
+    /// Mutates `value` in place (with `&tasks[id]!`: one dictionary access for several fields).
+    private static func modify<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
+
+    /// Every state change goes through here (after construction) or adjusts `counts` beside it (`accept`,
+    /// `grant`), to keep `counts` right.
     private mutating func setState(_ id: String, _ state: TaskState) {
         counts[tasks[id]!.state, default: 0] -= 1
         counts[state, default: 0] += 1
@@ -222,15 +226,17 @@ package struct CoordinatorState: Sendable {
             let key = task.kindKey
             meanRunTime[key] = meanRunTime[key].map { 0.8 * $0 + 0.2 * ran } ?? ran
         }
-        setState(r.task, .done)
-        tasks[r.task]!.artifacts = record.artifacts
-        tasks[r.task]!.lease = nil
-        tasks[r.task]!.leasedAt = nil
+        // One in-place access to the entry (each `tasks[id]!.field = …` hashed the 64-character id again).
+        let artifacts = record.artifacts
+        Self.modify(&tasks[r.task]!) { t in
+            t.state = .done; t.artifacts = artifacts; t.lease = nil; t.leasedAt = nil; t.worker = nil
+        }
+        counts[task.state, default: 0] -= 1
+        counts[.done, default: 0] += 1
         if let holder = task.worker, holder != from, workers[holder]?.held.contains(where: { $0.lease == task.lease }) == true {
             // Someone else holds a newer lease on it; their result will be a duplicate.
             out.append(.log("task \(r.task.prefix(12)) finished by \(from) while leased to \(holder)"))
         }
-        tasks[r.task]!.worker = nil
         // Only a pending task (requeued, then its late result came) is in the queue: skip the scan otherwise.
         if task.state == .pending { runnable.removeAll { $0 == r.task } }
         workers[from]?.done += 1
@@ -387,12 +393,15 @@ package struct CoordinatorState: Sendable {
         nextLease += 1
         let lease = Self.leaseID(config.leasePrefix, nextLease)
         issued[lease] = taskID
-        setState(taskID, .leased)
-        var task = tasks[taskID]!
-        task.lease = lease
-        task.worker = id
-        task.leasedAt = now
-        tasks[taskID] = task
+        var previous = TaskState.pending
+        var task: TaskEntry!
+        Self.modify(&tasks[taskID]!) { t in
+            previous = t.state
+            t.state = .leased; t.lease = lease; t.worker = id; t.leasedAt = now
+            task = t
+        }
+        counts[previous, default: 0] -= 1
+        counts[.leased, default: 0] += 1
         if workers[id]!.held.isEmpty { workers[id]!.headSince = now }
         workers[id]!.held.append(HeldLease(lease: lease, task: taskID))
         workers[id]!.credit -= 1

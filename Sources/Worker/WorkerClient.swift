@@ -75,6 +75,12 @@ package final class WorkerClient {
     /// single-lease worker always asks at once). A READY per finished task made the coordinator commit a
     /// journal batch per READY, each holding ~3 tasks; the worker still never runs dry (it holds ≥ half).
     var pendingCredit = 0
+    /// A low-water READY was sent and no TASK has come since. While one is outstanding, more credit waits for
+    /// a full `creditBatch`: a worker that drains its queue faster than the coordinator refills it otherwise
+    /// sent a READY of one or two credits every loop iteration, and each READY ends a coordinator batch (one
+    /// more commit), which slowed the coordinator, the bottleneck, further. The coordinator keeps the credit
+    /// of the outstanding READY, so nothing is lost: it grants as soon as it can.
+    var readyOutstanding = false
     var creditBatch: Int { max(1, state.config.hello.prefetch / 4) }
     var lowWater: Int { max(1, state.config.hello.prefetch / 2) }
 
@@ -137,6 +143,7 @@ package final class WorkerClient {
                     }
                     t = phases.add("decode", since: t)
                     if case .chunk(let chunk) = message { try receiveChunk(chunk) }
+                    if case .task = message { readyOutstanding = false }
                     try perform(state.handle(.message(message), now: now))
                     t = phases.clock()
                     if self.socket == nil || state.isExited { break }
@@ -157,9 +164,10 @@ package final class WorkerClient {
             // The inline tasks' log lines of this iteration, in one write.
             if inlineLogOpened, let shared = inlineLog, shared.hasPending { shared.writeOut(); phases.add("task log write", since: t) }
             try perform(state.handle(.tick, now: now))
-            if pendingCredit > 0, pendingCredit >= creditBatch || state.queue.count < lowWater {
+            if pendingCredit > 0, pendingCredit >= creditBatch || (state.queue.count < lowWater && !readyOutstanding) {
                 send(.ready(Ready(credit: pendingCredit)))
                 pendingCredit = 0
+                readyOutstanding = true
             }
         }
         if case .exited = state.phase { return "coordinator said BYE" }
@@ -172,6 +180,7 @@ package final class WorkerClient {
             case .connect:
                 socket = nil
                 pendingCredit = 0
+                readyOutstanding = false
                 let s = try ZMQSocket(context, .dealer)
                 try s.setOption(ZMQ_ROUTING_ID, string: workerID)
                 try s.setOption(ZMQ_MAXMSGSIZE, Int64(ProtocolConstants.maxMessageBytes))
@@ -183,6 +192,7 @@ package final class WorkerClient {
             case .disconnect:
                 socket = nil
                 pendingCredit = 0
+                readyOutstanding = false
             case .send(.ready(let r)):
                 pendingCredit += r.credit
             case .send(let message):
