@@ -17,8 +17,11 @@ package struct CoordinatorOptions: Sendable {
     /// Called once the socket is bound, with the resolved endpoint (a `*` port becomes a number), unless there
     /// is nothing left to do (every task already done on a resumed run).
     package var onBound: @Sendable (String) -> Void = { _ in }
-    /// Record READY → TASK latencies and the loop's phase times (`smaller bench cluster`).
+    /// Record READY → TASK latencies (`smaller bench cluster`; two reads of a vDSO clock per dispatch).
     package var measureDispatch = false
+    /// Also time the loop's phases and break slow dispatches down (`smaller bench cluster --profile`). Costly:
+    /// a thread-CPU clock read (a system call) per phase and four system calls per READY, so off in plain runs.
+    package var profile = false
 
     package init(runDirectory: URL, bind: String) {
         self.runDirectory = runDirectory
@@ -58,7 +61,7 @@ package final class CoordinatorServer {
     /// in that interval (the rest is blocking, e.g. on I/O), the wall time and entry count of the commit
     /// before the TASK (seconds).
     package private(set) var slowDispatches: [(latency: Double, cpu: Double, runQueue: Double, commitWall: Double, entries: Int)] = []
-    /// Where the loop's time goes, when `options.measureDispatch` is on.
+    /// Where the loop's time goes, when `options.profile` is on.
     package private(set) var phases = PhaseTimes(enabled: false)
     /// When the last `results/<id>.json` was written (seconds since 1970), once `run` has returned.
     package private(set) var resultFilesWrittenAt = 0.0
@@ -83,7 +86,7 @@ package final class CoordinatorServer {
         let config = CoordinatorConfig(runID: runID, leasePrefix: "l\(UUID().uuidString.prefix(8).lowercased())",
                                        execution: job.execution)
         state = CoordinatorState(graph: graph, config: config, restored: restored, issuedLeases: leases, now: 0)
-        phases = PhaseTimes(enabled: options.measureDispatch)
+        phases = PhaseTimes(enabled: options.profile)
         let logURL = options.runDirectory.appendingPathComponent("coordinator.log")
         if !fm.fileExists(atPath: logURL.path) { _ = fm.createFile(atPath: logURL.path, contents: nil) }
         logFile = try? FileHandle(forWritingTo: logURL)
@@ -173,6 +176,7 @@ package final class CoordinatorServer {
         journal.flushResultFiles()
         resultFilesWrittenAt = Date().timeIntervalSince1970
         writeStatus()
+        statusWriter.sync {}
         // Give the BYEs a moment to leave before the socket closes (linger is 0).
         let flushUntil = now + 0.2
         while now < flushUntil { _ = try? socket.receive(timeoutMs: 20) }
@@ -196,7 +200,7 @@ package final class CoordinatorServer {
     func handle(_ frames: [[UInt8]]) -> [CoordinatorAction] {
         guard let identity = frames.first else { return [] }
         let from = Self.key(identity)
-        identities[from] = identity
+        if identities[from] == nil { identities[from] = identity }
         let message: Message
         var t = phases.clock()
         do {
@@ -208,7 +212,7 @@ package final class CoordinatorServer {
         defer { phases.add("state machine", since: t) }
         if options.measureDispatch, case .ready = message {
             readyAt[from] = DispatchTime.now().uptimeNanoseconds
-            readyCPU[from] = (PhaseTimes.threadCPU(), PhaseTimes.runQueueWait())
+            if options.profile { readyCPU[from] = (PhaseTimes.threadCPU(), PhaseTimes.runQueueWait()) }
         }
         if case .result(let result) = message {
             let missing = result.record.artifacts.map(\.sha256).filter { !store.has($0) }
@@ -221,21 +225,23 @@ package final class CoordinatorServer {
 
     /// Journal first (one transaction), then everything else in order. Returns the finish flag if reached.
     func perform(_ actions: [CoordinatorAction], _ socket: ZMQSocket) throws -> Bool? {
-        let entries = actions.compactMap { if case .journal(let e) = $0 { e } else { nil } }
+        var entries: [JournalEntry] = []
+        entries.reserveCapacity(actions.count)
+        for case .journal(let e) in actions { entries.append(e) }
         var t = phases.clock()
-        let commitStart = DispatchTime.now().uptimeNanoseconds
+        let commitStart = options.profile ? DispatchTime.now().uptimeNanoseconds : 0
         try journal.apply(entries, now: Date().timeIntervalSince1970, phases: &phases)
-        if options.measureDispatch, !entries.isEmpty {
+        if options.profile, !entries.isEmpty {
             lastCommit = (Double(DispatchTime.now().uptimeNanoseconds - commitStart) / 1e9, entries.count)
         }
         t = phases.clock()
         defer { phases.add("send", since: t) }
         var finished: Bool? = nil
         // TASKs first: a worker waits for them, while ACKs only let it forget a result (all of this batch's
-        // state changes are committed already, so the order among sends is free).
-        let tasksFirst = actions.filter { if case .send(_, .task) = $0 { true } else { false } }
-            + actions.filter { if case .send(_, .task) = $0 { false } else { true } }
-        for action in tasksFirst {
+        // state changes are committed already, so the order among sends is free). Two passes over the
+        // actions rather than a reordered copy of them.
+        func isTask(_ action: CoordinatorAction) -> Bool { if case .send(_, .task) = action { true } else { false } }
+        func act(_ action: CoordinatorAction) {
             switch action {
             case .journal: break
             case .send(let to, let message):
@@ -267,6 +273,8 @@ package final class CoordinatorServer {
             case .finished(let cancelled): finished = cancelled
             }
         }
+        for action in actions where isTask(action) { act(action) }
+        for action in actions where !isTask(action) { act(action) }
         return finished
     }
 
@@ -299,11 +307,17 @@ package final class CoordinatorServer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // Write-then-rename without an fsync: Foundation's `.atomic` write fsyncs, which stalled the loop (and
-        // every READY waiting in it) for 10-80 ms twice a second on a busy disk.
+        // every READY waiting in it) for 10-80 ms twice a second on a busy disk. The write itself happens on
+        // `statusWriter`, off the loop: creating the temporary file allocates an inode, 0.1-5 ms on this
+        // filesystem (see ResultFileWriter); `run` waits for the last one before returning.
         if let data = try? encoder.encode(snapshot) {
-            try? Journal.replace(options.runDirectory.appendingPathComponent("status.json"), with: data)
+            let url = options.runDirectory.appendingPathComponent("status.json")
+            statusWriter.async { try? Journal.replace(url, with: data) }
         }
     }
+
+    /// Writes `status.json` snapshots in order, off the loop thread.
+    let statusWriter = DispatchQueue(label: "smaller.status-writer")
 }
 
 /// The coordinator's view for `smaller status`, rewritten every half second.

@@ -10,7 +10,9 @@ package struct CoordinatorState: Sendable {
     /// Dispatch order (the graph's order, so pretraining goes first).
     package let order: [String]
     package private(set) var workers: [String: WorkerEntry] = [:]
-    /// Tasks whose inputs are all done and that are pending, in dispatch order.
+    /// Tasks whose inputs are all done and that are pending, in REVERSE dispatch order (the next to grant is
+    /// last): granting pops from the end and a requeued task is pushed there, both O(1); removing from the
+    /// front of a 3,000-entry array moved the whole array per grant.
     private var runnable: [String] = []
     private var dependents: [String: [String]] = [:]
     /// Every lease ever issued for a task (from the journal, then this process): lease → task.
@@ -53,11 +55,15 @@ package struct CoordinatorState: Sendable {
             tasks[task.id] = entry
             for input in task.spec.inputs { dependents[input, default: []].append(task.id) }
         }
-        for id in order where tasks[id]!.state == .pending && inputsDone(id) { runnable.append(id) }
+        for id in order.reversed() where tasks[id]!.state == .pending && inputsDone(id) { runnable.append(id) }
         for t in tasks.values { counts[t.state, default: 0] += 1 }
     }
 
-    /// Every state change goes through here (after construction), to keep `counts` right.
+    /// Mutates `value` in place (with `&tasks[id]!`: one dictionary access for several fields).
+    private static func modify<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
+
+    /// Every state change goes through here (after construction) or adjusts `counts` beside it (`accept`,
+    /// `grant`), to keep `counts` right.
     private mutating func setState(_ id: String, _ state: TaskState) {
         counts[tasks[id]!.state, default: 0] -= 1
         counts[state, default: 0] += 1
@@ -109,9 +115,19 @@ package struct CoordinatorState: Sendable {
     /// Journal entries before everything else, each group in its original order: nothing is said or done
     /// before the state change behind it is durable.
     static func journalFirst(_ actions: [CoordinatorAction]) -> [CoordinatorAction] {
-        let journal = actions.filter { if case .journal = $0 { true } else { false } }
-        guard !journal.isEmpty, journal.count < actions.count else { return actions }
-        return journal + actions.filter { if case .journal = $0 { false } else { true } }
+        // Already in order (no journal entry after another action): returned as is, without copying.
+        var seenOther = false, ordered = true
+        for action in actions {
+            if case .journal = action { if seenOther { ordered = false; break } } else { seenOther = true }
+        }
+        if ordered { return actions }
+        var journal: [CoordinatorAction] = [], rest: [CoordinatorAction] = []
+        journal.reserveCapacity(actions.count)
+        rest.reserveCapacity(actions.count)
+        for action in actions {
+            if case .journal = action { journal.append(action) } else { rest.append(action) }
+        }
+        return journal + rest
     }
 
     private mutating func touch(_ worker: String, _ now: Double) {
@@ -207,25 +223,27 @@ package struct CoordinatorState: Sendable {
         record.spec = task.spec
         let ran = record.endedAt - record.startedAt
         if ran.isFinite, ran >= 0 {
-            let key = Self.kindKey(task.spec)
+            let key = task.kindKey
             meanRunTime[key] = meanRunTime[key].map { 0.8 * $0 + 0.2 * ran } ?? ran
         }
-        setState(r.task, .done)
-        tasks[r.task]!.artifacts = record.artifacts
-        tasks[r.task]!.lease = nil
-        tasks[r.task]!.leasedAt = nil
+        // One in-place access to the entry (each `tasks[id]!.field = …` hashed the 64-character id again).
+        let artifacts = record.artifacts
+        Self.modify(&tasks[r.task]!) { t in
+            t.state = .done; t.artifacts = artifacts; t.lease = nil; t.leasedAt = nil; t.worker = nil
+        }
+        counts[task.state, default: 0] -= 1
+        counts[.done, default: 0] += 1
         if let holder = task.worker, holder != from, workers[holder]?.held.contains(where: { $0.lease == task.lease }) == true {
             // Someone else holds a newer lease on it; their result will be a duplicate.
             out.append(.log("task \(r.task.prefix(12)) finished by \(from) while leased to \(holder)"))
         }
-        tasks[r.task]!.worker = nil
         // Only a pending task (requeued, then its late result came) is in the queue: skip the scan otherwise.
         if task.state == .pending { runnable.removeAll { $0 == r.task } }
         workers[from]?.done += 1
         out.append(.journal(.done(task: r.task, record: record)))
         out.append(.send(to: from, .ack(Ack(task: r.task, lease: r.lease, duplicate: false))))
         for dependent in dependents[r.task] ?? [] where tasks[dependent]!.state == .pending && inputsDone(dependent) {
-            runnable.append(dependent)
+            runnable.insert(dependent, at: 0)  // behind everything runnable already
         }
     }
 
@@ -251,7 +269,7 @@ package struct CoordinatorState: Sendable {
             setState(id, .pending)
             out.append(.journal(.attemptFailed(task: id, failures: task.failures, error: error, logTail: logTail)))
             out.append(.log("task \(task.spec.title) attempt \(task.failures) failed: \(error); requeued"))
-            runnable.insert(id, at: 0)
+            runnable.append(id)  // next to be granted
         }
     }
 
@@ -278,7 +296,7 @@ package struct CoordinatorState: Sendable {
         tasks[id]!.worker = nil
         tasks[id]!.leasedAt = nil
         out.append(.journal(.released(task: id)))
-        runnable.insert(id, at: 0)
+        runnable.append(id)  // next to be granted
     }
 
     private mutating func skipDependents(of id: String, _ out: inout [CoordinatorAction]) {
@@ -334,25 +352,36 @@ package struct CoordinatorState: Sendable {
         tasks[id]!.spec.inputs.allSatisfy { tasks[$0]?.state == .done }
     }
 
+    /// `<prefix>-<n>` with n in fixed-width hex (8 digits, more when needed): lease ids of one coordinator then
+    /// sort in the order they are issued (up to 2^32 leases; beyond, they stay unique and only lose that
+    /// order), so the journal's `leases` B-tree (keyed by lease) grows at its right edge, one page per commit,
+    /// instead of "-10" landing between "-1" and "-2".
+    static func leaseID(_ prefix: String, _ n: Int) -> String {
+        let digits = String(n, radix: 16)
+        return prefix + "-" + String(repeating: "0", count: max(0, 8 - digits.utf8.count)) + digits
+    }
+
     static func kindKey(_ spec: TaskSpec) -> String { "\(spec.executor).\(spec.kind.rawValue)" }
 
     /// Whether a worker that already holds a lease may be granted `spec` too: only for kinds known to run
     /// shorter than a round trip would cost (prefetching a long task would idle another worker at the end).
-    private func prefetchable(_ spec: TaskSpec) -> Bool {
-        (meanRunTime[Self.kindKey(spec)] ?? .infinity) < config.prefetchBelow
+    private func prefetchable(_ kindKey: String) -> Bool {
+        (meanRunTime[kindKey] ?? .infinity) < config.prefetchBelow
     }
 
     /// Grants runnable tasks to workers with credit, one per worker per round (those holding fewest first),
     /// until no worker can take the task it would get next.
     private mutating func dispatch(now: Double, _ out: inout [CoordinatorAction]) {
+        // Most events (a RESULT, a HEARTBEAT) leave every worker without credit: nothing to sort then.
+        guard !runnable.isEmpty, workers.values.contains(where: { $0.credit > 0 && $0.hello != nil }) else { return }
         while !runnable.isEmpty {
             let candidates = workers.values.filter { $0.hello != nil && $0.credit > 0 }
                 .sorted { ($0.held.count, $0.id) < ($1.held.count, $1.id) }.map(\.id)
             var granted = false
             for id in candidates {
                 guard !runnable.isEmpty, let executors = workers[id]!.hello?.executors,
-                      let index = runnable.firstIndex(where: { executors.contains(tasks[$0]!.spec.executor) }) else { continue }
-                if !workers[id]!.held.isEmpty, !prefetchable(tasks[runnable[index]]!.spec) { continue }
+                      let index = runnable.lastIndex(where: { executors.contains(tasks[$0]!.spec.executor) }) else { continue }
+                if !workers[id]!.held.isEmpty, !prefetchable(tasks[runnable[index]]!.kindKey) { continue }
                 grant(runnable.remove(at: index), to: id, now: now, &out)
                 granted = true
             }
@@ -362,14 +391,17 @@ package struct CoordinatorState: Sendable {
 
     private mutating func grant(_ taskID: String, to id: String, now: Double, _ out: inout [CoordinatorAction]) {
         nextLease += 1
-        let lease = "\(config.leasePrefix)-\(nextLease)"
+        let lease = Self.leaseID(config.leasePrefix, nextLease)
         issued[lease] = taskID
-        setState(taskID, .leased)
-        var task = tasks[taskID]!
-        task.lease = lease
-        task.worker = id
-        task.leasedAt = now
-        tasks[taskID] = task
+        var previous = TaskState.pending
+        var task: TaskEntry!
+        Self.modify(&tasks[taskID]!) { t in
+            previous = t.state
+            t.state = .leased; t.lease = lease; t.worker = id; t.leasedAt = now
+            task = t
+        }
+        counts[previous, default: 0] -= 1
+        counts[.leased, default: 0] += 1
         if workers[id]!.held.isEmpty { workers[id]!.headSince = now }
         workers[id]!.held.append(HeldLease(lease: lease, task: taskID))
         workers[id]!.credit -= 1

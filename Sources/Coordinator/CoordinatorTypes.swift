@@ -36,6 +36,8 @@ package enum TaskState: String, Codable, Sendable, CaseIterable {
 package struct TaskEntry: Sendable {
     package let id: String
     package let spec: TaskSpec
+    /// `CoordinatorState.kindKey(spec)`, made once (the mean run time per kind is looked up per grant).
+    package let kindKey: String
     package var state: TaskState = .pending
     /// Failed attempts so far; the next lease is attempt `failures + 1`.
     package var failures = 0
@@ -45,6 +47,12 @@ package struct TaskEntry: Sendable {
     package var lastError: String?
     package var logTail: String?
     package var artifacts: [ArtifactRef] = []
+
+    package init(id: String, spec: TaskSpec) {
+        self.id = id
+        self.spec = spec
+        kindKey = CoordinatorState.kindKey(spec)
+    }
 }
 
 /// What the journal says about a task when the coordinator starts on an existing run directory.

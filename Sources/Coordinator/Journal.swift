@@ -26,6 +26,21 @@ package final class Journal: @unchecked Sendable {
     /// dispatch order, so updating by rowid touches neighbouring rows: a batch of leases or results dirties
     /// a few pages of `tasks` instead of one random page (and an index lookup) per task id.
     private var rowids: [String: Int64] = [:]
+    /// The statements of every batch, prepared once on the writer connection and held here (used only inside
+    /// its write blocks). Found through GRDB's statement cache they cost a SQL string built, hashed and
+    /// compared per statement: more than the statement's own work.
+    private final class Hot {
+        let begin, commit, lease, leaseRow, done, result: Statement
+        init(_ db: Database) throws {
+            begin = try db.makeStatement(sql: "BEGIN")
+            commit = try db.makeStatement(sql: "COMMIT")
+            lease = try db.makeStatement(sql: "UPDATE tasks SET state = 'leased', lease = ?, worker = ?, updated = ? WHERE rowid = ?")
+            leaseRow = try db.makeStatement(sql: "INSERT OR REPLACE INTO leases (lease, task, worker, attempt, at) VALUES (?, ?, ?, ?, ?)")
+            done = try db.makeStatement(sql: "UPDATE tasks SET state = 'done', lease = NULL, worker = NULL, artifacts = ?, updated = ? WHERE rowid = ?")
+            result = try db.makeStatement(sql: "INSERT OR REPLACE INTO results (task, record, at) VALUES (?, ?, ?)")
+        }
+    }
+    private var hot: Hot?
 
     package init(runDirectory: URL, readOnly: Bool = false) throws {
         self.runDirectory = runDirectory
@@ -151,50 +166,63 @@ package final class Journal: @unchecked Sendable {
             try db.cachedStatement(sql: sql).execute(arguments: arguments)
         }
         // A registered task is addressed by rowid, anything else by id (same row either way).
-        func key(_ task: String) -> String { rowids[task] != nil ? "rowid = ?" : "id = ?" }
-        func bindKey(_ statement: RawStatement, _ index: Int32, _ task: String) {
-            if let rowid = rowids[task] { statement.int(index, Int(rowid)) } else { statement.text(index, task) }
-        }
-        try db.write { db in
-            for entry in entries {
-                switch entry {
-                // The two per-task entries bind their values straight into cached statements (RawStatement):
-                // GRDB's StatementArguments cost more than SQLite's own work for these short statements.
-                case .leased(let task, let lease, let worker, let attempt):
-                    try RawStatement.run(db, "UPDATE tasks SET state = 'leased', lease = ?, worker = ?, updated = ? WHERE \(key(task))") {
-                        $0.text(1, lease); $0.text(2, worker); $0.double(3, now); bindKey($0, 4, task)
+        // The transaction by hand, through cached BEGIN / COMMIT statements: GRDB's `write` prepared both
+        // statements again for every batch (one batch per READY). Same semantics: all or nothing.
+        try db.writeWithoutTransaction { db in
+            let hot = try self.hot ?? Hot(db)
+            self.hot = hot
+            try RawStatement.run(db, hot.begin) { _ in }
+            do {
+                for entry in entries {
+                    switch entry {
+                    // The two per-task entries bind their values straight into cached statements (RawStatement):
+                    // GRDB's StatementArguments cost more than SQLite's own work for these short statements.
+                    case .leased(let task, let lease, let worker, let attempt):
+                        if let rowid = rowids[task] {
+                            try RawStatement.run(db, hot.lease) {
+                                $0.text(1, lease); $0.text(2, worker); $0.double(3, now); $0.int(4, Int(rowid))
+                            }
+                        } else {
+                            try run(db, "UPDATE tasks SET state = 'leased', lease = ?, worker = ?, updated = ? WHERE id = ?", [lease, worker, now, task])
+                        }
+                        try RawStatement.run(db, hot.leaseRow) {
+                            $0.text(1, lease); $0.text(2, task); $0.text(3, worker); $0.int(4, attempt); $0.double(5, now)
+                        }
+                    case .done(let task, let record):
+                        let artifacts = RecordJSON.artifacts(record.artifacts)
+                        if let rowid = rowids[task] {
+                            try RawStatement.run(db, hot.done) { $0.text(1, artifacts); $0.double(2, now); $0.int(3, Int(rowid)) }
+                        } else {
+                            try run(db, "UPDATE tasks SET state = 'done', lease = NULL, worker = NULL, artifacts = ?, updated = ? WHERE id = ?",
+                                    [artifacts, now, task])
+                        }
+                        try RawStatement.run(db, hot.result) {
+                            $0.text(1, task); $0.text(2, recordJSON[task] ?? "{}"); $0.double(3, now)
+                        }
+                        // No `events` row: the `results` row (task, record with its worker, time) is the event, and
+                        // one row fewer per task is one page fewer per commit.
+                    case .attemptFailed(let task, let failures, let error, let tail):
+                        try run(db, """
+                            UPDATE tasks SET state = 'pending', failures = ?, lease = NULL, worker = NULL, last_error = ?,
+                            log_tail = ?, updated = ? WHERE id = ?
+                            """, [failures, error, tail, now, task])
+                        try event(db, now, "attempt-failed", task, error)
+                    case .failed(let task, let failures, let error, let tail):
+                        try run(db, """
+                            UPDATE tasks SET state = 'failed', failures = ?, lease = NULL, worker = NULL, last_error = ?,
+                            log_tail = ?, updated = ? WHERE id = ?
+                            """, [failures, error, tail, now, task])
+                        try event(db, now, "failed", task, error)
+                    case .skipped(let task, let reason):
+                        try run(db, "UPDATE tasks SET state = 'skipped', last_error = ?, updated = ? WHERE id = ?", [reason, now, task])
+                    case .released(let task):
+                        try run(db, "UPDATE tasks SET state = 'pending', lease = NULL, worker = NULL, updated = ? WHERE id = ?", [now, task])
                     }
-                    try RawStatement.run(db, "INSERT OR REPLACE INTO leases (lease, task, worker, attempt, at) VALUES (?, ?, ?, ?, ?)") {
-                        $0.text(1, lease); $0.text(2, task); $0.text(3, worker); $0.int(4, attempt); $0.double(5, now)
-                    }
-                case .done(let task, let record):
-                    let artifacts = RecordJSON.artifacts(record.artifacts)
-                    try RawStatement.run(db, "UPDATE tasks SET state = 'done', lease = NULL, worker = NULL, artifacts = ?, updated = ? WHERE \(key(task))") {
-                        $0.text(1, artifacts); $0.double(2, now); bindKey($0, 3, task)
-                    }
-                    try RawStatement.run(db, "INSERT OR REPLACE INTO results (task, record, at) VALUES (?, ?, ?)") {
-                        $0.text(1, task); $0.text(2, recordJSON[task] ?? "{}"); $0.double(3, now)
-                    }
-                    try RawStatement.run(db, "INSERT INTO events (at, kind, task, detail) VALUES (?, ?, ?, ?)") {
-                        $0.double(1, now); $0.text(2, "done"); $0.text(3, task); $0.text(4, record.worker)
-                    }
-                case .attemptFailed(let task, let failures, let error, let tail):
-                    try run(db, """
-                        UPDATE tasks SET state = 'pending', failures = ?, lease = NULL, worker = NULL, last_error = ?,
-                        log_tail = ?, updated = ? WHERE id = ?
-                        """, [failures, error, tail, now, task])
-                    try event(db, now, "attempt-failed", task, error)
-                case .failed(let task, let failures, let error, let tail):
-                    try run(db, """
-                        UPDATE tasks SET state = 'failed', failures = ?, lease = NULL, worker = NULL, last_error = ?,
-                        log_tail = ?, updated = ? WHERE id = ?
-                        """, [failures, error, tail, now, task])
-                    try event(db, now, "failed", task, error)
-                case .skipped(let task, let reason):
-                    try run(db, "UPDATE tasks SET state = 'skipped', last_error = ?, updated = ? WHERE id = ?", [reason, now, task])
-                case .released(let task):
-                    try run(db, "UPDATE tasks SET state = 'pending', lease = NULL, worker = NULL, updated = ? WHERE id = ?", [now, task])
                 }
+                try RawStatement.run(db, hot.commit) { _ in }
+            } catch {
+                try? RawStatement.run(db, "ROLLBACK") { _ in }  // fails harmlessly if SQLite already rolled back
+                throw error
             }
         }
         noteCommit()
@@ -229,25 +257,30 @@ package final class Journal: @unchecked Sendable {
     /// Waits until the checkpoint started by the last commit (if any) has run.
     package func waitForCheckpoint() { checkpointer.sync {} }
 
-    /// Writes `results/<id>.json` for every journaled result that has none (a crash between the commit and
-    /// the background write); returns how many.
+    /// Writes `results/<id>.json` for every journaled result whose file is missing or incomplete (a crash
+    /// between the commit and the background write, or during that write: files are written in place, so
+    /// one can be cut short); returns how many. A present file counts as complete when it has the record's
+    /// exact length and last byte (`ResultFileWriter.isComplete`).
     @discardableResult
     package func writeMissingResultFiles() throws -> Int {
         let dir = runDirectory.appendingPathComponent("results")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let present = Set((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+        let base = dir.path + "/"
         var written = 0
         for (task, json) in try db.read({ db in
             try Row.fetchAll(db, sql: "SELECT task, record FROM results").map { ($0["task"] as String, $0["record"] as String) }
-        }) where !present.contains("\(task).json") {
-            try Self.replace(dir.appendingPathComponent("\(task).json"), with: Data(json.utf8))
+        }) {
+            let path = base + task + ".json"
+            if present.contains(task + ".json"), ResultFileWriter.isComplete(path, json) { continue }
+            try ResultFileWriter.write(json, to: path)
             written += 1
         }
         return written
     }
 
-    /// Write-then-rename without an fsync: as durable as the WAL journal at synchronous=NORMAL (it survives a
-    /// killed process, not a power cut), and one fsync per result would cost more than the rest of a noop task.
+    /// Write-then-rename without an fsync (`status.json`, which readers must never see half written): as
+    /// durable as the WAL journal at synchronous=NORMAL (it survives a killed process, not a power cut).
     static func replace(_ url: URL, with data: Data) throws {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
         // Plain open/write/close: Foundation's createFile and .atomic writes fsync.

@@ -28,7 +28,12 @@ struct RawStatement {
 
     /// Binds with `bind`, steps once (statements that return no rows), resets; throws SQLite's error.
     static func run(_ db: Database, _ sql: String, _ bind: (RawStatement) -> Void) throws {
-        let statement = try db.cachedStatement(sql: sql)
+        try run(db, try db.cachedStatement(sql: sql), bind)
+    }
+
+    /// The same with a statement the caller holds (prepared once on this connection): no SQL text is built,
+    /// hashed and compared to find it in GRDB's statement cache.
+    static func run(_ db: Database, _ statement: Statement, _ bind: (RawStatement) -> Void) throws {
         let raw = RawStatement(handle: statement.sqliteStatement)
         sqlite3_reset(raw.handle)
         sqlite3_clear_bindings(raw.handle)
@@ -36,7 +41,7 @@ struct RawStatement {
         let code = sqlite3_step(raw.handle)
         sqlite3_reset(raw.handle)
         guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
         }
     }
 }

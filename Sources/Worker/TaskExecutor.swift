@@ -12,9 +12,29 @@ package struct ExecutionRequest: Sendable {
     package var inputs: [String: [String: URL]]
     /// A directory for outputs, not yet created (create it before writing); files the executor names in
     /// `ExecutionOutput.artifacts` are uploaded, then the directory is removed.
-    package var workDirectory: URL
+    package var workDirectory: URL { URL(fileURLWithPath: workDirectoryPath, isDirectory: true) }
+    /// The same as a path: the worker makes it by string concatenation, since a Foundation URL built per task
+    /// cost a noop task more than its run (most never create the directory).
+    package var workDirectoryPath: String
     package var threads: Int
     package var log: TaskLog
+
+    package init(taskID: String, spec: TaskSpec, attempt: Int, inputs: [String: [String: URL]], workDirectoryPath: String,
+                 threads: Int, log: TaskLog) {
+        self.taskID = taskID
+        self.spec = spec
+        self.attempt = attempt
+        self.inputs = inputs
+        self.workDirectoryPath = workDirectoryPath
+        self.threads = threads
+        self.log = log
+    }
+
+    package init(taskID: String, spec: TaskSpec, attempt: Int, inputs: [String: [String: URL]], workDirectory: URL,
+                 threads: Int, log: TaskLog) {
+        self.init(taskID: taskID, spec: spec, attempt: attempt, inputs: inputs, workDirectoryPath: workDirectory.path,
+                  threads: threads, log: log)
+    }
 }
 
 package struct ExecutionOutput: Sendable {
@@ -40,31 +60,96 @@ package protocol TaskExecutor: Sendable {
     func execute(_ request: ExecutionRequest, progress: @escaping @Sendable (Double, String) -> Void) throws -> ExecutionOutput
 }
 
+/// One open file that many inline tasks' logs append to (`logs/inline.log`), with a buffer: a task's lines
+/// join the buffer when its log is released, and the worker writes the buffer out once per loop iteration
+/// (`writeOut`), so a batch of instant tasks costs one write call, not one each. An explicit `TaskLog.flush`
+/// (before a crash on request) writes out at once.
+package final class SharedLog: @unchecked Sendable {
+    package let url: URL
+    let fd: Int32
+    private let ownsFD: Bool
+    private let lock = NSLock()
+    private var buffer = ""
+
+    /// Appends to an already open file (the caller keeps `fd` open and closes it).
+    package init(fd: Int32, url: URL) {
+        self.fd = fd
+        self.url = url
+        ownsFD = false
+    }
+
+    /// Opens `url` for appending (its directory is made); nil if that fails.
+    package init?(appendingTo url: URL) {
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        if fd < 0 { return nil }
+        self.url = url
+        ownsFD = true
+    }
+
+    deinit {
+        writeOut()
+        if ownsFD { close(fd) }
+    }
+
+    func append(_ text: String) {
+        lock.lock()
+        buffer += text
+        lock.unlock()
+    }
+
+    /// Whether lines wait in the buffer.
+    package var hasPending: Bool { lock.lock(); defer { lock.unlock() }; return !buffer.isEmpty }
+
+    /// Writes what the buffer holds in one write call.
+    package func writeOut() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !buffer.isEmpty else { return }
+        _ = buffer.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
 /// A per-task, per-attempt log file; its tail goes into FAIL messages and failed records. Tasks that run
-/// inline (a 0 s noop) share one open file instead (`logs/inline.log`, each line naming the task): creating a
-/// file costs more than such a task; their lines are also kept in memory for the tail, and reach the file in
-/// one write when the task's log is flushed or released.
+/// inline (a 0 s noop) share one open file instead (`logs/inline.log`, each line naming the task, through a
+/// `SharedLog`): creating a file costs more than such a task; their lines are also kept in memory for the
+/// tail, and join the shared log's buffer in one piece when the task's log is released (or flushed).
 package final class TaskLog: @unchecked Sendable {
     package let url: URL
     private let fd: Int32
     private let ownsFD: Bool
     /// In shared mode: the prefix of every line (task and attempt) and the lines written, for `tail`.
     private let prefix: String?
+    private let shared: SharedLog?
+    /// In shared mode: whether releasing the log writes its lines out too (else they wait in the buffer).
+    private let writeThrough: Bool
     private var lines: [String] = []
     private let lock = NSLock()
 
-    /// Appends to an already open file shared by many tasks (the caller keeps `fd` open and closes it).
-    package init(sharedFD fd: Int32, url: URL, prefix: String) {
-        self.url = url
-        self.fd = fd
+    /// Appends to an already open file shared by many tasks (the caller keeps `fd` open and closes it); each
+    /// task's lines are written when its log is flushed or released.
+    package convenience init(sharedFD fd: Int32, url: URL, prefix: String) {
+        self.init(shared: SharedLog(fd: fd, url: url), prefix: prefix, writeThrough: true)
+    }
+
+    /// Appends to `shared`; the lines join its buffer when this log is released (the owner writes it out),
+    /// or reach the file at once on `flush`.
+    package init(shared: SharedLog, prefix: String, writeThrough: Bool = false) {
+        url = shared.url
+        fd = shared.fd
         ownsFD = false
         self.prefix = prefix
+        self.shared = shared
+        self.writeThrough = writeThrough
     }
 
     package init(url: URL) {
         self.url = url
         ownsFD = true
         prefix = nil
+        shared = nil
+        writeThrough = false
         // Plain open(2): FileManager.createFile writes atomically with an fsync, which cost a noop task
         // milliseconds; a log needs no more durability than the process that writes it.
         var fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -80,17 +165,21 @@ package final class TaskLog: @unchecked Sendable {
     private var unwritten = ""
 
     deinit {
-        flush()
+        release(writeOut: writeThrough)
         if ownsFD, fd >= 0 { close(fd) }
     }
 
     /// Writes what shared mode holds back (own-file logs write every line at once).
-    package func flush() {
+    package func flush() { release(writeOut: true) }
+
+    private func release(writeOut: Bool) {
         lock.lock()
-        defer { lock.unlock() }
-        guard !unwritten.isEmpty, fd >= 0 else { return }
-        _ = unwritten.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let text = unwritten
         unwritten = ""
+        lock.unlock()
+        guard let shared, fd >= 0 else { return }
+        if !text.isEmpty { shared.append(text) }
+        if writeOut { shared.writeOut() }
     }
 
     nonisolated(unsafe) private static let formatter = ISO8601DateFormatter()

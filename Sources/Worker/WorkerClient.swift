@@ -75,6 +75,12 @@ package final class WorkerClient {
     /// single-lease worker always asks at once). A READY per finished task made the coordinator commit a
     /// journal batch per READY, each holding ~3 tasks; the worker still never runs dry (it holds ≥ half).
     var pendingCredit = 0
+    /// A low-water READY was sent and no TASK has come since. While one is outstanding, more credit waits for
+    /// a full `creditBatch`: a worker that drains its queue faster than the coordinator refills it otherwise
+    /// sent a READY of one or two credits every loop iteration, and each READY ends a coordinator batch (one
+    /// more commit), which slowed the coordinator, the bottleneck, further. The coordinator keeps the credit
+    /// of the outstanding READY, so nothing is lost: it grants as soon as it can.
+    var readyOutstanding = false
     var creditBatch: Int { max(1, state.config.hello.prefetch / 4) }
     var lowWater: Int { max(1, state.config.hello.prefetch / 2) }
 
@@ -100,7 +106,6 @@ package final class WorkerClient {
     deinit {
         close(wakePipe[0])
         close(wakePipe[1])
-        if inlineLog >= 0 { close(inlineLog) }
     }
 
     var now: Double { Double(DispatchTime.now().uptimeNanoseconds - clock0) / 1e9 }
@@ -138,6 +143,7 @@ package final class WorkerClient {
                     }
                     t = phases.add("decode", since: t)
                     if case .chunk(let chunk) = message { try receiveChunk(chunk) }
+                    if case .task = message { readyOutstanding = false }
                     try perform(state.handle(.message(message), now: now))
                     t = phases.clock()
                     if self.socket == nil || state.isExited { break }
@@ -155,10 +161,13 @@ package final class WorkerClient {
                 try perform(state.handle(.finished(finished), now: now))
             }
             t = phases.add("finish+start", since: t)
+            // The inline tasks' log lines of this iteration, in one write.
+            if inlineLogOpened, let shared = inlineLog, shared.hasPending { shared.writeOut(); phases.add("task log write", since: t) }
             try perform(state.handle(.tick, now: now))
-            if pendingCredit > 0, pendingCredit >= creditBatch || state.queue.count < lowWater {
+            if pendingCredit > 0, pendingCredit >= creditBatch || (state.queue.count < lowWater && !readyOutstanding) {
                 send(.ready(Ready(credit: pendingCredit)))
                 pendingCredit = 0
+                readyOutstanding = true
             }
         }
         if case .exited = state.phase { return "coordinator said BYE" }
@@ -171,6 +180,7 @@ package final class WorkerClient {
             case .connect:
                 socket = nil
                 pendingCredit = 0
+                readyOutstanding = false
                 let s = try ZMQSocket(context, .dealer)
                 try s.setOption(ZMQ_ROUTING_ID, string: workerID)
                 try s.setOption(ZMQ_MAXMSGSIZE, Int64(ProtocolConstants.maxMessageBytes))
@@ -182,6 +192,7 @@ package final class WorkerClient {
             case .disconnect:
                 socket = nil
                 pendingCredit = 0
+                readyOutstanding = false
             case .send(.ready(let r)):
                 pendingCredit += r.credit
             case .send(let message):
@@ -266,18 +277,12 @@ package final class WorkerClient {
 
     // MARK: Running
 
-    var inlineLog: Int32 = -1
-    lazy var inlineLogURL = options.workDirectory.appendingPathComponent("logs/inline.log")
-
-    /// `logs/inline.log`, opened once for appending: the log of every task that runs inline.
-    func inlineLogFD() -> Int32? {
-        if inlineLog < 0 {
-            let dir = options.workDirectory.appendingPathComponent("logs")
-            try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            inlineLog = open(dir.appendingPathComponent("inline.log").path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        }
-        return inlineLog >= 0 ? inlineLog : nil
-    }
+    /// `logs/inline.log`, opened once for appending: the log of every task that runs inline, written out
+    /// once per loop iteration (`run`); nil until an inline task runs (or if it cannot be opened).
+    lazy var inlineLog: SharedLog? = { inlineLogOpened = true; return SharedLog(appendingTo: options.workDirectory.appendingPathComponent("logs/inline.log")) }()
+    var inlineLogOpened = false
+    /// `<work directory>/scratch/`, as a path: each task's scratch directory is this plus its lease.
+    lazy var scratchBase = options.workDirectory.appendingPathComponent("scratch").path + "/"
 
     func start(_ assignment: TaskAssignment) {
         var t = phases.clock()
@@ -289,20 +294,20 @@ package final class WorkerClient {
         let executor = options.executors[assignment.spec.executor]
         let inline = executor?.runsInline(assignment.spec) ?? true
         let log: TaskLog
-        if inline, let fd = inlineLogFD() {
-            log = TaskLog(sharedFD: fd, url: inlineLogURL, prefix: "\(assignment.task.prefix(16))-\(assignment.attempt)")
+        if inline, let shared = inlineLog {
+            log = TaskLog(shared: shared, prefix: "\(assignment.task.prefix(16))-\(assignment.attempt)")
         } else {
             log = TaskLog(url: base.appendingPathComponent("logs/\(assignment.task)-\(assignment.attempt).log"))
         }
         t = phases.add("task: log open", since: t)
         // Created by the executor when it writes outputs (most noop tasks write none: two system calls saved).
-        let scratch = base.appendingPathComponent("scratch/\(assignment.lease)")
+        let scratch = scratchBase + assignment.lease
         var inputs: [String: [String: URL]] = [:]
         for input in assignment.inputs {
             for ref in input.artifacts { if let p = cache.path(ref.sha256) { inputs[input.task, default: [:]][ref.name] = p } }
         }
         let request = ExecutionRequest(taskID: assignment.task, spec: assignment.spec, attempt: assignment.attempt,
-                                       inputs: inputs, workDirectory: scratch, threads: options.threads, log: log)
+                                       inputs: inputs, workDirectoryPath: scratch, threads: options.threads, log: log)
         let cache = self.cache
         let hello = state.config.hello
         let body: @Sendable () -> Void = {
@@ -328,7 +333,7 @@ package final class WorkerClient {
                 box.finish(.fail(TaskFailure(task: assignment.task, lease: assignment.lease, error: "\(error)",
                                              logTail: String(log.tail().suffix(4000)))), wake: !inline)
             }
-            if access(scratch.path, F_OK) == 0 { try? FileManager.default.removeItem(at: scratch) }
+            if access(scratch, F_OK) == 0 { try? FileManager.default.removeItem(atPath: scratch) }
         }
         // Tasks that finish at once (a 0 s noop) run here: a thread would cost more than the task.
         if inline {

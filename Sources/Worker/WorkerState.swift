@@ -53,6 +53,8 @@ package struct WorkerState: Sendable {
     package var running: TaskAssignment? { queue.first }
     /// RESULT/FAIL messages not yet acknowledged, oldest first.
     package private(set) var unacked: [Message] = []
+    /// The lease each of `unacked` answers, in step with it: an ACK is matched without copying messages.
+    private var unackedLeases: [String?] = []
     package private(set) var backoff: Double
     private var lastHeard = 0.0
     private var lastSent = 0.0
@@ -85,6 +87,7 @@ package struct WorkerState: Sendable {
         case .finished(let message):
             if !queue.isEmpty { queue.removeFirst() }
             unacked.append(message)
+            unackedLeases.append(Self.lease(of: message))
             if phase == .working {
                 send(message, now: now, &out)
                 send(.ready(Ready(credit: 1)), now: now, &out)
@@ -128,10 +131,11 @@ package struct WorkerState: Sendable {
     }
 
     private mutating func receive(_ message: Message, now: Double, _ out: inout [WorkerAction]) {
-        switch (phase, message) {
-        case (.exited, _), (.disconnected, _):
-            break  // a straggler from a socket being replaced
-        case (.greeting, .coordinatorHello(let h)):
+        // Switching on the message alone, with the phase in guards: a (phase, message) tuple copied the message.
+        if phase == .exited { return }
+        if case .disconnected = phase { return }  // a straggler from a socket being replaced
+        switch message {
+        case .coordinatorHello(let h) where phase == .greeting:
             config.heartbeatInterval = h.heartbeatInterval
             config.liveness = h.liveness
             phase = .working
@@ -139,7 +143,7 @@ package struct WorkerState: Sendable {
             for pending in unacked { send(pending, now: now, &out) }
             let credit = config.hello.prefetch - queue.count
             if credit > 0 { send(.ready(Ready(credit: credit)), now: now, &out) }
-        case (.working, .task(let assignment)):
+        case .task(let assignment) where phase == .working:
             guard queue.count < config.hello.prefetch else {
                 out.append(.log("TASK \(assignment.task.prefix(12)) beyond the \(config.hello.prefetch) leases this worker holds: reconnecting"))
                 dropConnection(now: now, &out)
@@ -147,11 +151,15 @@ package struct WorkerState: Sendable {
             }
             queue.append(assignment)
             if queue.count == 1 { out.append(.startTask(assignment)) }
-        case (.working, .ack(let ack)):
-            unacked.removeAll { Self.lease(of: $0) == ack.lease }
-        case (_, .heartbeat):
+        case .ack(let ack) where phase == .working:
+            var i = unackedLeases.count - 1
+            while i >= 0 {
+                if unackedLeases[i] == ack.lease { unacked.remove(at: i); unackedLeases.remove(at: i) }
+                i -= 1
+            }
+        case .heartbeat:
             break
-        case (_, .bye(let bye)):
+        case .bye(let bye):
             if bye.again {
                 out.append(.log("coordinator said BYE (\(bye.reason)); reconnecting"))
                 dropConnection(now: now, &out)
@@ -161,7 +169,7 @@ package struct WorkerState: Sendable {
                 phase = .exited
                 out.append(.exit(reason: bye.reason))
             }
-        case (_, .chunk):
+        case .chunk:
             break  // artifact transfers are the shell's business
         default:
             out.append(.log("unexpected \(message.command) from the coordinator; reconnecting"))

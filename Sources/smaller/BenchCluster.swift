@@ -123,6 +123,7 @@ struct BenchCluster: ParsableCommand {
         if separateSessions, FileManager.default.isExecutableFile(atPath: "/usr/bin/setsid") { pool.launcher = ["/usr/bin/setsid", "-w"] }
         var options = CoordinatorOptions(runDirectory: runDir, bind: "tcp://127.0.0.1:*")
         options.measureDispatch = measure
+        options.profile = measure && profile
         options.log = { _ in }
         let stop = StopFlag()
         options.shouldStop = { stop.isSet || Signals.stopRequested }

@@ -346,6 +346,35 @@ extension [CoordinatorAction] {
         #expect(out.finished)
     }
 
+    /// Tasks go out in the graph's order; a failed attempt's task goes out next, before the rest; and lease
+    /// ids sort (as text, like the journal's `leases` key) in the order they were issued.
+    @Test func dispatchFollowsGraphOrderRequeuedFirstAndLeaseIdsSortInIssueOrder() throws {
+        let yaml = "name: n\nnoop: {tasks: 40, seconds: 0}\n"
+        let order = try JobSpec.parse(yaml: yaml).plan().tasks.map(\.id)
+        var h = try Harness(yaml)
+        h.join("w")
+        var sent: [String] = [], leases: [String] = []
+        let first = h.ready("w")
+        var t = try #require(first)
+        sent.append(t.task); leases.append(t.lease)
+        // The first attempt fails: the same task is the next one out.
+        _ = h.failTask("w", t)
+        let again = h.ready("w")
+        t = try #require(again)
+        #expect(t.task == order[0] && t.attempt == 2)
+        leases.append(t.lease)
+        _ = h.succeed("w", t)
+        while let next = h.ready("w") {
+            sent.append(next.task); leases.append(next.lease)
+            _ = h.succeed("w", next)
+        }
+        #expect(sent == order)
+        #expect(leases.count == 41 && Set(leases).count == 41 && leases.sorted() == leases)
+        #expect(CoordinatorState.leaseID("p", 0xffff_ffff) > CoordinatorState.leaseID("p", 0xffff_fffe))
+        #expect(CoordinatorState.leaseID("p", 0x1_0000_0000) != CoordinatorState.leaseID("p", 0x1000_0000))
+        #expect(CoordinatorState.leaseID("p", 10) == "p-0000000a")
+    }
+
     @Test func everyTaskIsDoneExactlyOnceUnderRandomFailures() throws {
         // 200 tasks, 3 workers; workers randomly fail tasks or vanish and come back. Nothing is lost or doubled.
         var h = try Harness("name: n\nnoop: {tasks: 200, seconds: 0}\nexecution: {max_attempts: 100}\n")

@@ -36,6 +36,21 @@ import TestSupport
         #expect(try journal.writeMissingResultFiles() == 1)
         #expect(try Data(contentsOf: file) == exported)
         #expect(try journal.writeMissingResultFiles() == 0)
+        // Written in place (no temporary file and rename), a file can be cut short by a crash mid-write: the
+        // next start finds it by its length and writes it again; so too a file of the right length whose
+        // last byte is wrong. A complete file is left alone.
+        try exported.prefix(exported.count / 2).write(to: file)
+        #expect(try journal.writeMissingResultFiles() == 1)
+        #expect(try Data(contentsOf: file) == exported)
+        try (exported.dropLast() + Data(" ".utf8)).write(to: file)
+        #expect(try journal.writeMissingResultFiles() == 1)
+        #expect(try Data(contentsOf: file) == exported)
+        try Data().write(to: file)
+        #expect(try journal.writeMissingResultFiles() == 1)
+        #expect(try ResultRecord.decode(Data(contentsOf: file)) == record)
+        #expect(try journal.writeMissingResultFiles() == 0)
+        // No temporary files are left beside the results.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: file.deletingLastPathComponent().path) == ["\(pre.id).json"])
 
         try journal.apply([.failed(task: ft.id, failures: 3, error: "e3", logTail: nil), .skipped(task: cq.id, reason: "input failed")], now: 3)
         (tasks, _) = try journal.restore(graph)

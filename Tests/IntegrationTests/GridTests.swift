@@ -30,7 +30,7 @@ import Glibc
         let run = try run(yaml, workers: 3, in: dir)
         let ids = try planIDs(yaml)
         #expect(Set(run.resultFiles) == ids && run.resultFiles.count == 200)
-        #expect(try run.eventCount("done") == 200)
+        #expect(try run.resultCount() == (200, 200))
         #expect(try run.states().values.allSatisfy { $0 == "done" })
         for id in run.resultFiles.prefix(5) {
             let record = try ResultRecord.decode(try Data(contentsOf: run.url.appendingPathComponent("results/\(id).json")))
@@ -41,7 +41,7 @@ import Glibc
         #expect(workers == 3)
         // Rerunning the same job runs nothing again.
         let again = try self.run(yaml, workers: 1, in: dir)
-        #expect(try again.eventCount("done") == 200)
+        #expect(try again.resultCount() == (200, 200))
     }
 
     @Test func alwaysCrashingTaskIsRetriedThenFailedAndTheGridFinishes() throws {
@@ -88,7 +88,7 @@ import Glibc
         #expect(coordinator.wait(seconds: 40, "coordinator") == 0)
         b.wait(seconds: 10, "worker b")
         #expect(Set(run.resultFiles) == (try planIDs(yaml)))
-        #expect(try run.eventCount("done") == 30)
+        #expect(try run.resultCount() == (30, 30))
         let lost = try run.events("attempt-failed")
         #expect(lost.count >= 1 && lost.contains { $0.detail.contains("worker lost") })
         // The killed worker's task ran again and finished on b.
@@ -119,7 +119,7 @@ import Glibc
         b.wait(seconds: 10, "worker b")
         #expect(Set(run.resultFiles) == (try planIDs(yaml)))
         // Exactly one done event per task across both coordinators: nothing rerun, nothing doubled.
-        #expect(try run.eventCount("done") == 60)
+        #expect(try run.resultCount() == (60, 60))
         #expect(second.text.contains("already done"))
         #expect(a.text.contains("reconnecting") || b.text.contains("reconnecting"))
     }
@@ -165,7 +165,7 @@ import Glibc
         #expect(coordinator.wait(seconds: 40, "coordinator") == 0)
         a.wait(seconds: 10, "worker")
         #expect(Set(run.resultFiles) == (try planIDs(yaml)))
-        #expect(try run.eventCount("done") == 40)
+        #expect(try run.resultCount() == (40, 40))
         #expect(run.coordinatorLog.contains("protocol error"))
     }
 
@@ -189,7 +189,7 @@ import Glibc
         let second = try Child(["run", job, "--workers", "2", "--out", runURL.path], in: dir, name: "run2")
         #expect(second.wait(seconds: 30, "resumed run") == 0)
         #expect(second.text.contains("(\(doneAtCancel) already done)"))
-        #expect(try run.eventCount("done") == 30)
+        #expect(try run.resultCount() == (30, 30))
         let results = try Child(["results", runURL.path], in: dir, name: "results")
         #expect(results.wait(seconds: 10) == 0)
         #expect(results.text.contains("| - | noop | 30 |"), "\(results.text)")

@@ -115,6 +115,13 @@ struct RunDir {
         }
     }
 
+    /// Journaled results (one row per done task): the rows and the distinct tasks they name.
+    func resultCount() throws -> (rows: Int, tasks: Int) {
+        try query { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM results") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT task) FROM results") ?? 0)
+        }
+    }
+
     func eventCount(_ kind: String) throws -> Int {
         try query { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events WHERE kind = ?", arguments: [kind]) ?? 0 }
     }

@@ -103,7 +103,7 @@ final class Namespaces: @unchecked Sendable {
         #expect(coordinator.wait(seconds: 60, "coordinator") == 0)
         let ids = Set(try JobSpec.parse(yaml: yaml).plan().tasks.map(\.id))
         #expect(Set(run.resultFiles) == ids)
-        #expect(try run.eventCount("done") == ids.count)
+        #expect(try run.resultCount() == (ids.count, ids.count))
         // Artifacts travelled: the compress tasks' inputs reached the worker hosts' own caches.
         let caches = ["host-a", "host-b"].map { dir.appendingPathComponent("\($0)/cache").path }
         let cached = caches.flatMap { (try? FileManager.default.subpathsOfDirectory(atPath: $0)) ?? [] }.filter { $0.count > 60 && !$0.hasPrefix("incoming") }

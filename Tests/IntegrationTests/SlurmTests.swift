@@ -110,7 +110,7 @@ final class SingleNodeSlurm: @unchecked Sendable {
         #expect(submit == 0)
         #expect(coordinator.wait(seconds: 60, "coordinator") == 0, "\(coordinator.text.suffix(2000))")
         #expect(Set(run.resultFiles) == Set(try JobSpec.parse(yaml: yaml).plan().tasks.map(\.id)))
-        #expect(try run.eventCount("done") == 30)
+        #expect(try run.resultCount() == (30, 30))
         // Both array tasks' workers joined, and they left when the grid finished (the array drains).
         #expect(run.coordinatorLog.components(separatedBy: "\n").filter { $0.contains("joined") }.count >= 2)
         #expect(waitUntil(seconds: 20) { SingleNodeSlurm.system("SLURM_CONF=\(slurm.conf) squeue -h | grep -q .") != 0 })

@@ -34,6 +34,39 @@ import TestSupport
         #expect(lines.allSatisfy { $0.count > 21 && $0.dropFirst(4).first == "-" && $0.dropFirst(10).first == "T" && $0.dropFirst(19).first == "Z" })
     }
 
+    /// Inline tasks' logs join the shared log's buffer when released and reach the file in one write when
+    /// the worker writes it out (once per loop iteration); an explicit flush (before a crash) writes at once.
+    @Test func sharedLogBuffersReleasedTaskLogsUntilWrittenOut() throws {
+        let dir = try Fixtures.temporaryDirectory("tasklog")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("logs/inline.log")
+        let shared = try #require(SharedLog(appendingTo: url))
+        func text() -> String { (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
+        do {
+            let a = TaskLog(shared: shared, prefix: "aaaa-1")
+            a.write("one of a")
+            a.write("two of a")
+            let b = TaskLog(shared: shared, prefix: "bbbb-1")
+            b.write("one of b")
+            #expect(a.tail().hasSuffix("aaaa-1 two of a") && !a.tail().contains("bbbb"))
+        }
+        // Both released: buffered, not yet in the file.
+        #expect(shared.hasPending && text().isEmpty)
+        shared.writeOut()
+        #expect(!shared.hasPending)
+        // Each task's lines together and in order (which task's log is released first is up to ARC).
+        var lines = text().split(separator: "\n")
+        let a = lines.firstIndex { $0.hasSuffix("aaaa-1 one of a") }
+        #expect(lines.count == 3 && a != nil && a! < 2 && lines[a! + 1].hasSuffix("aaaa-1 two of a")
+                && lines.contains { $0.hasSuffix("bbbb-1 one of b") })
+        // A flushed log (crash on request) is in the file at once, without a writeOut.
+        let c = TaskLog(shared: shared, prefix: "cccc-1")
+        c.write("crashing the worker on request")
+        c.flush()
+        lines = text().split(separator: "\n")
+        #expect(lines.count == 4 && lines[3].hasSuffix("cccc-1 crashing the worker on request"))
+    }
+
     @Test func ownFileLogTailReadsTheFile() throws {
         let dir = try Fixtures.temporaryDirectory("tasklog")
         defer { try? FileManager.default.removeItem(at: dir) }
