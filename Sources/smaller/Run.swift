@@ -148,17 +148,29 @@ final class LocalWorkers: @unchecked Sendable {
         if let target { Glibc.kill(target.processIdentifier, SIGKILL) }
     }
 
-    /// Waits a little for workers to leave on their own (they were told BYE), then terminates the rest.
+    /// Waits a little for workers to leave on their own (they were told BYE), then terminates the rest. Behind a
+    /// launcher the pid we hold is the launcher's (`setsid` forks when it leads its process group), so the
+    /// workers it started are signalled too: otherwise a worker that never got its BYE outlives us.
     func stop() {
         lock.lock()
         stopping = true
         let all = Array(processes.values)
+        let launched = launcher.isEmpty ? [] : all.filter(\.isRunning).flatMap { Self.children(of: $0.processIdentifier) }
         lock.unlock()
+        func running() -> Bool { all.contains(where: \.isRunning) || launched.contains { kill($0, 0) == 0 } }
         let deadline = Date().addingTimeInterval(3)
-        while Date() < deadline, all.contains(where: \.isRunning) { Thread.sleep(forTimeInterval: 0.02) }
+        while Date() < deadline, running() { Thread.sleep(forTimeInterval: 0.02) }
         for p in all where p.isRunning { p.terminate() }
+        for pid in launched { kill(pid, SIGTERM) }
         let hard = Date().addingTimeInterval(2)
-        while Date() < hard, all.contains(where: \.isRunning) { Thread.sleep(forTimeInterval: 0.02) }
+        while Date() < hard, running() { Thread.sleep(forTimeInterval: 0.02) }
         for p in all where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        for pid in launched { kill(pid, SIGKILL) }
+    }
+
+    /// A process's children, from /proc (empty when it has none or is gone).
+    static func children(of pid: pid_t) -> [pid_t] {
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 }
