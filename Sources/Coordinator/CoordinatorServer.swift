@@ -63,7 +63,7 @@ package final class CoordinatorServer {
     package private(set) var slowDispatches: [(latency: Double, cpu: Double, runQueue: Double, commitWall: Double, entries: Int)] = []
     /// Where the loop's time goes, when `options.profile` is on.
     package private(set) var phases = PhaseTimes(enabled: false)
-    /// When the last `results/<id>.json` was written (seconds since 1970), once `run` has returned.
+    /// When the last record was appended to `results.jsonl` (seconds since 1970), once `run` has returned.
     package private(set) var resultFilesWrittenAt = 0.0
 
     package init(job: JobSpec, options: CoordinatorOptions) throws {

@@ -137,9 +137,9 @@ package final class Journal: @unchecked Sendable {
 
     /// Writes a batch of entries in one transaction. The coordinator calls this once per loop iteration with
     /// everything that iteration decided (group commit), before it sends anything: one transaction for many
-    /// leases and results. Each done record is then also exported as `results/<id>.json` by a background
-    /// writer (creating a file costs more than the rest of a noop task); the journal's `results` table is
-    /// the durable copy, and `writeMissingResultFiles` (at every start) restores files a crash cut short.
+    /// leases and results. Each done record is then also appended to `results.jsonl` by a background writer;
+    /// the journal's `results` table is the durable copy, and `writeMissingResultFiles` (at every start)
+    /// appends what a crash kept from the export.
     package func apply(_ entries: [JournalEntry], now: Double) throws {
         var phases = PhaseTimes(enabled: false)
         try apply(entries, now: now, phases: &phases)
@@ -150,17 +150,14 @@ package final class Journal: @unchecked Sendable {
         guard !entries.isEmpty else { return }
         var t = phases.clock()
         var recordJSON: [String: String] = [:]
-        var files: [(String, String)] = []
+        var exports: [String] = []
         for case .done(let task, let record) in entries {
             let json = RecordJSON.record(record, spec: specJSON[task] ?? RecordJSON.spec(record.spec))
-            files.append((task, json))
+            exports.append(json)
             recordJSON[task] = json
         }
         t = phases.add("journal: json", since: t)
-        defer {
-            phases.add("journal: sqlite", since: t)
-            if !files.isEmpty { exportResultFiles(files) }
-        }
+        defer { phases.add("journal: sqlite", since: t) }
         // Statements are compiled once per connection (cachedStatement), not once per entry.
         func run(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws {
             try db.cachedStatement(sql: sql).execute(arguments: arguments)
@@ -226,6 +223,7 @@ package final class Journal: @unchecked Sendable {
             }
         }
         noteCommit()
+        resultsExport.enqueue(exports)  // only what was committed
     }
 
     /// A passive checkpoint on the background connection every `checkpointEvery` commits: it copies what
@@ -245,38 +243,29 @@ package final class Journal: @unchecked Sendable {
         }
     }
 
-    private lazy var fileWriter = ResultFileWriter(directory: runDirectory.appendingPathComponent("results"))
+    private lazy var resultsExport = ResultFileWriter(runDirectory: runDirectory)
 
-    deinit { fileWriter.stop() }
+    deinit { resultsExport.stop() }
 
-    private func exportResultFiles(_ files: [(task: String, json: String)]) { fileWriter.enqueue(files) }
-
-    /// Waits until every result file handed to the background writer is written (and the last checkpoint ran).
-    package func flushResultFiles() { fileWriter.flush(); checkpointer.sync {} }
+    /// Waits until every record handed to the background export is in `results.jsonl` (and the last checkpoint ran).
+    package func flushResultFiles() { resultsExport.flush(); checkpointer.sync {} }
 
     /// Waits until the checkpoint started by the last commit (if any) has run.
     package func waitForCheckpoint() { checkpointer.sync {} }
 
-    /// Writes `results/<id>.json` for every journaled result whose file is missing or incomplete (a crash
-    /// between the commit and the background write, or during that write: files are written in place, so
-    /// one can be cut short); returns how many. A present file counts as complete when it has the record's
-    /// exact length and last byte (`ResultFileWriter.isComplete`).
+    /// Appends to `results.jsonl` every journaled result it lacks (a crash between the commit and the background
+    /// write, or during it: a last line cut short is dropped first); returns how many, in commit order.
     @discardableResult
     package func writeMissingResultFiles() throws -> Int {
-        let dir = runDirectory.appendingPathComponent("results")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let present = Set((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
-        let base = dir.path + "/"
-        var written = 0
-        for (task, json) in try db.read({ db in
-            try Row.fetchAll(db, sql: "SELECT task, record FROM results").map { ($0["task"] as String, $0["record"] as String) }
-        }) {
-            let path = base + task + ".json"
-            if present.contains(task + ".json"), ResultFileWriter.isComplete(path, json) { continue }
-            try ResultFileWriter.write(json, to: path)
-            written += 1
+        let path = runDirectory.appendingPathComponent(ResultFileWriter.fileName).path
+        let present = try ResultFileWriter.exportedTaskIDs(path)
+        let missing = try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT task, record FROM results ORDER BY rowid").compactMap { row -> String? in
+                present.contains(row["task"] as String) ? nil : row["record"] as String
+            }
         }
-        return written
+        if !missing.isEmpty { try ResultFileWriter.append(missing, to: path) }
+        return missing.count
     }
 
     /// Write-then-rename without an fsync (`status.json`, which readers must never see half written): as

@@ -1,5 +1,5 @@
 // RecordJSON: a hand-written JSON writer for result records (compact, keys sorted), the form stored in the
-// journal's `results` table and exported to `results/<id>.json`. Foundation's JSONEncoder cost ~115 µs per
+// journal's `results` table and exported as a line of `results.jsonl`. Foundation's JSONEncoder cost ~115 µs per
 // noop record on Linux; this writes the same fields (ResultRecord's Codable keys) in a few µs, and a task's
 // spec, the same for every attempt, is written once and reused.
 import Experiment

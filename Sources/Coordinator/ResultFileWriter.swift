@@ -1,28 +1,32 @@
-// ResultFileWriter: exports done records as `results/<id>.json` on a thread of its own at the lowest CPU
-// priority (SCHED_IDLE). Creating a file costs more CPU than the rest of a noop task (ext4 inode allocation:
-// 39-59 % of all CPU samples of `smaller bench cluster`), so it must not compete with the coordinator's loop
-// and the workers: it catches up when they idle, and `flush` waits for it. The journal's `results` table is
-// the durable copy; these files are an export, each written in one create + write at its final name (no
-// temporary file and rename); `Journal.writeMissingResultFiles` rewrites any a crash left short.
+// ResultFileWriter: exports done records to `results.jsonl` in the run directory, one record (compact JSON) per
+// line in commit order, on a thread of its own at the lowest CPU priority (SCHED_IDLE): it catches up when the
+// coordinator and the workers idle, and `flush` waits for it. The journal's `results` table is the durable copy;
+// this file is an export that any JSON Lines reader loads in one call. It was one file per task until round 7:
+// creating a file cost more CPU than the rest of a noop task (ext4 inode allocation, 25–59 % of all CPU samples
+// of `smaller bench cluster`); a batch is now one append. A crash can cut the last line short:
+// `exportedTaskIDs` drops it at the next start and `Journal.writeMissingResultFiles` appends what is missing.
 import Foundation
 
 final class ResultFileWriter: @unchecked Sendable {
-    private let directory: String
+    static let fileName = "results.jsonl"
+    private let path: String
     private let condition = NSCondition()
-    private var pending: [(task: String, json: String)] = []
+    private var pending: [String] = []
     private var busy = false
     private var started = false
     private var stopping = false
 
-    init(directory: URL) { self.directory = directory.path }
+    init(runDirectory: URL) { path = runDirectory.appendingPathComponent(Self.fileName).path }
 
-    func enqueue(_ files: [(task: String, json: String)]) {
+    /// Queues records (one JSON text each, without newlines) to be appended.
+    func enqueue(_ records: [String]) {
+        guard !records.isEmpty else { return }
         condition.lock()
-        pending += files
+        pending += records
         if !started {
             started = true
             let thread = Thread { [self] in loop() }
-            thread.name = "smaller.results-files"
+            thread.name = "smaller.results-export"
             thread.start()
         }
         condition.signal()
@@ -37,7 +41,7 @@ final class ResultFileWriter: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Returns once every enqueued file is written.
+    /// Returns once every enqueued record is written.
     func flush() {
         condition.lock()
         while !pending.isEmpty || busy { condition.wait() }
@@ -56,7 +60,6 @@ final class ResultFileWriter: @unchecked Sendable {
 
     private func loop() {
         Self.lowerPriority()
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         while true {
             condition.lock()
             while pending.isEmpty && !stopping { condition.wait() }
@@ -65,7 +68,7 @@ final class ResultFileWriter: @unchecked Sendable {
             pending = []
             busy = true
             condition.unlock()
-            for (task, json) in batch { try? Self.write(json, to: directory + "/" + task + ".json") }
+            try? Self.append(batch, to: path)
             condition.lock()
             busy = false
             condition.broadcast()
@@ -73,27 +76,45 @@ final class ResultFileWriter: @unchecked Sendable {
         }
     }
 
-    /// One create + write at the final name, no fsync (as durable as the journal at synchronous=NORMAL).
-    /// A crash can leave the file short; the length check at the next start (`isComplete`) finds it.
-    static func write(_ text: String, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    /// Appends the records as lines in one write (O_APPEND), no fsync: as durable as the journal at
+    /// synchronous=NORMAL; what a crash cuts short is found by `exportedTaskIDs` and written again.
+    static func append(_ records: [String], to path: String) throws {
+        var text = records.joined(separator: "\n") + "\n"
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
-        var text = text
-        let written = text.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard written == text.utf8.count else { throw CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: path]) }
+        defer { close(fd) }
+        try text.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: path]) }
+                done += n
+            }
+        }
     }
 
-    /// Whether the file at `path` holds exactly `text`'s bytes: the right length, which a write cut short by
-    /// a crash never has (one write call, from the start of an emptied file), and the same last byte.
-    static func isComplete(_ path: String, _ text: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0, Int(info.st_size) == text.utf8.count else { return false }
-        guard let last = text.utf8.last else { return true }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var byte: UInt8 = 0
-        return pread(fd, &byte, 1, off_t(info.st_size - 1)) == 1 && byte == last
+    /// The task ids the export at `path` holds (none when it does not exist). A last line without its newline
+    /// (a write cut short by a crash) is cut off the file first, so appending after it starts a clean line.
+    static func exportedTaskIDs(_ path: String) throws -> Set<String> {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        var complete = data.count
+        while complete > 0, data[data.startIndex + complete - 1] != UInt8(ascii: "\n") { complete -= 1 }
+        if complete < data.count, truncate(path, off_t(complete)) != 0 {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        var ids = Set<String>()
+        // The record's own "taskID" is its last top-level key but two (threads and worker follow); keys of
+        // nested objects (metrics, spec) come before it, so the last occurrence on the line is the record's.
+        let key = Array(",\"taskID\":\"".utf8)
+        for line in data.prefix(complete).split(separator: UInt8(ascii: "\n")) {
+            let bytes = Array(line)
+            guard bytes.count > key.count else { continue }
+            var at = bytes.count - key.count
+            while at >= 0, !bytes[at..<at + key.count].elementsEqual(key) { at -= 1 }
+            guard at >= 0, let end = bytes[(at + key.count)...].firstIndex(of: UInt8(ascii: "\"")) else { continue }
+            ids.insert(String(decoding: bytes[(at + key.count)..<end], as: UTF8.self))
+        }
+        return ids
     }
 }

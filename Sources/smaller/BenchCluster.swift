@@ -21,7 +21,7 @@ struct BenchCluster: ParsableCommand {
         var workers: Int
         var seconds: Double
         var tasksPerSecond: Double
-        /// First lease → last `results/<id>.json` written (the files are exported at low priority).
+        /// First lease → last record appended to `results.jsonl` (the export runs at the lowest priority).
         var secondsWithResultFiles: Double
         var dispatchP50Ms: Double
         var dispatchP99Ms: Double
@@ -103,7 +103,7 @@ struct BenchCluster: ParsableCommand {
             print("| measure | value | target |")
             print("|---|---|---|")
             print(String(format: "| noop throughput, %d tasks, %d workers | %.0f tasks/s (%.2f s) | ≥ 5,000 tasks/s |", tasks, workers, numbers.tasksPerSecond, seconds))
-            print(String(format: "| the same until the last results/<id>.json is written | %.0f tasks/s (%.2f s) | – |",
+            print(String(format: "| the same until the last record is in results.jsonl | %.0f tasks/s (%.2f s) | – |",
                          Double(tasks) / numbers.secondsWithResultFiles, numbers.secondsWithResultFiles))
             print(String(format: "| dispatch latency READY → TASK, p50 | %.3f ms | < 1 ms |", numbers.dispatchP50Ms))
             print(String(format: "| dispatch latency READY → TASK, p99 | %.3f ms | < 5 ms |", numbers.dispatchP99Ms))

@@ -26,31 +26,33 @@ import TestSupport
         #expect(tasks[ft.id]?.lastError == "e1" && tasks[ft.id]?.logTail == "t1")
         #expect(leases == ["L1": pre.id, "L2": ft.id, "L3": ft.id])
         #expect(try journal.results().map(\.taskID) == [pre.id])
-        // The result file is an export written after the commit; once flushed it holds the record. Lost (a
-        // crash between the commit and the write), the next start writes it again from the journal.
+        // `results.jsonl` is an export appended after the commit; once flushed it holds the record on one line.
+        // Lost (a crash between the commit and the write), the next start appends it again from the journal.
         journal.flushResultFiles()
-        let file = dir.appendingPathComponent("results/\(pre.id).json")
-        #expect(try ResultRecord.decode(Data(contentsOf: file)) == record)
+        let file = dir.appendingPathComponent("results.jsonl")
         let exported = try Data(contentsOf: file)
+        #expect(exported.last == UInt8(ascii: "\n") && exported.filter { $0 == UInt8(ascii: "\n") }.count == 1)
+        #expect(try ResultRecord.decode(exported.dropLast()) == record)
         try FileManager.default.removeItem(at: file)
         #expect(try journal.writeMissingResultFiles() == 1)
         #expect(try Data(contentsOf: file) == exported)
         #expect(try journal.writeMissingResultFiles() == 0)
-        // Written in place (no temporary file and rename), a file can be cut short by a crash mid-write: the
-        // next start finds it by its length and writes it again; so too a file of the right length whose
-        // last byte is wrong. A complete file is left alone.
-        try exported.prefix(exported.count / 2).write(to: file)
-        #expect(try journal.writeMissingResultFiles() == 1)
-        #expect(try Data(contentsOf: file) == exported)
-        try (exported.dropLast() + Data(" ".utf8)).write(to: file)
-        #expect(try journal.writeMissingResultFiles() == 1)
-        #expect(try Data(contentsOf: file) == exported)
-        try Data().write(to: file)
-        #expect(try journal.writeMissingResultFiles() == 1)
-        #expect(try ResultRecord.decode(Data(contentsOf: file)) == record)
+        // A crash mid-append leaves a last line without its newline: the next start cuts it off and appends the
+        // record whole. A line the export already holds is not appended twice, whatever its neighbours.
+        let other = Data(#"{"status":"done","taskID":"not-in-this-journal"}"#.utf8) + Data("\n".utf8)
+        for damaged in [exported.prefix(exported.count / 2), other + exported.prefix(7), other + exported.dropLast()] {
+            try damaged.write(to: file)
+            #expect(try journal.writeMissingResultFiles() == 1)
+            let kept = damaged.lastIndex(of: UInt8(ascii: "\n")).map { damaged[...$0] } ?? Data()
+            #expect(try Data(contentsOf: file) == kept + exported)
+        }
+        try (other + exported).write(to: file)
         #expect(try journal.writeMissingResultFiles() == 0)
-        // No temporary files are left beside the results.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: file.deletingLastPathComponent().path) == ["\(pre.id).json"])
+        // A metric named like the record's own key does not confuse the scan for the record's task id.
+        #expect(try ResultFileWriter.exportedTaskIDs(file.path) == [pre.id, "not-in-this-journal"])
+        let tricky = #"{"metrics":{"taskID":"decoy"},"taskID":"real","threads":1,"worker":"w,\"taskID\":\"x"}"#
+        try Data((tricky + "\n").utf8).write(to: file)
+        #expect(try ResultFileWriter.exportedTaskIDs(file.path) == ["real"])
 
         try journal.apply([.failed(task: ft.id, failures: 3, error: "e3", logTail: nil), .skipped(task: cq.id, reason: "input failed")], now: 3)
         (tasks, _) = try journal.restore(graph)

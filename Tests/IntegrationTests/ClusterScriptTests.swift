@@ -101,7 +101,7 @@ func processAlive(_ pid: Int32) -> Bool {
         let fastPids = ((try? String(contentsOf: dir.appendingPathComponent("cluster-local.pids"), encoding: .utf8)) ?? "")
             .split(separator: "\n").compactMap { Int32($0) }
         #expect(c2.wait(seconds: 60, "coordinator") == 0, "\(c2.text.suffix(2000))")
-        #expect(Set(fastRun.resultFiles) == Set(try JobSpec.parse(yaml: fast).plan().tasks.map(\.id)))
+        #expect(Set(fastRun.exportedIDs) == Set(try JobSpec.parse(yaml: fast).plan().tasks.map(\.id)))
         #expect(try fastRun.resultCount() == (50, 50))
         #expect(waitUntil(seconds: 20) { !fastPids.contains(where: processAlive) }, "workers did not exit after the grid finished")
         for i in 0..<2 {

@@ -29,12 +29,11 @@ import Glibc
         let yaml = "name: g200\nnoop: {tasks: 200, seconds: 0.01}\n"
         let run = try run(yaml, workers: 3, in: dir)
         let ids = try planIDs(yaml)
-        #expect(Set(run.resultFiles) == ids && run.resultFiles.count == 200)
+        #expect(Set(run.exportedIDs) == ids && run.exportedIDs.count == 200)
         #expect(try run.resultCount() == (200, 200))
         #expect(try run.states().values.allSatisfy { $0 == "done" })
-        for id in run.resultFiles.prefix(5) {
-            let record = try ResultRecord.decode(try Data(contentsOf: run.url.appendingPathComponent("results/\(id).json")))
-            #expect(record.taskID == id && record.status == "done")
+        for record in try run.exportedRecords() {
+            #expect(ids.contains(record.taskID) && record.status == "done")
         }
         // Three workers took part.
         let workers = try run.query { try Int.fetchOne($0, sql: "SELECT COUNT(DISTINCT worker) FROM leases") ?? 0 }
@@ -87,7 +86,7 @@ import Glibc
         a.kill9()
         #expect(coordinator.wait(seconds: 40, "coordinator") == 0)
         b.wait(seconds: 10, "worker b")
-        #expect(Set(run.resultFiles) == (try planIDs(yaml)))
+        #expect(Set(run.exportedIDs) == (try planIDs(yaml)))
         #expect(try run.resultCount() == (30, 30))
         let lost = try run.events("attempt-failed")
         #expect(lost.count >= 1 && lost.contains { $0.detail.contains("worker lost") })
@@ -109,15 +108,15 @@ import Glibc
         let first = try Child(["coordinator", job, "--bind", endpoint, "--dir", runURL.path], in: dir, name: "coordinator1")
         let a = try Child(["worker", "--connect", endpoint, "--dir", dir.appendingPathComponent("wa").path], in: dir, name: "wa")
         let b = try Child(["worker", "--connect", endpoint, "--dir", dir.appendingPathComponent("wb").path], in: dir, name: "wb")
-        #expect(waitUntil(seconds: 20) { run.resultFiles.count >= 15 })
+        #expect(waitUntil(seconds: 20) { run.exportedIDs.count >= 15 })
         first.kill9()
-        let doneBefore = run.resultFiles.count
+        let doneBefore = run.exportedIDs.count
         #expect(doneBefore < 60)
         let second = try Child(["coordinator", job, "--bind", endpoint, "--dir", runURL.path], in: dir, name: "coordinator2")
         #expect(second.wait(seconds: 40, "restarted coordinator") == 0)
         a.wait(seconds: 10, "worker a")
         b.wait(seconds: 10, "worker b")
-        #expect(Set(run.resultFiles) == (try planIDs(yaml)))
+        #expect(Set(run.exportedIDs) == (try planIDs(yaml)))
         // Exactly one done event per task across both coordinators: nothing rerun, nothing doubled.
         #expect(try run.resultCount() == (60, 60))
         #expect(second.text.contains("already done"))
@@ -135,7 +134,7 @@ import Glibc
         let run = RunDir(url: runURL)
         let coordinator = try Child(["coordinator", job, "--bind", endpoint, "--dir", runURL.path], in: dir, name: "coordinator")
         let a = try Child(["worker", "--connect", endpoint, "--dir", dir.appendingPathComponent("wa").path], in: dir, name: "wa")
-        #expect(waitUntil(seconds: 20) { run.resultFiles.count >= 3 })
+        #expect(waitUntil(seconds: 20) { run.exportedIDs.count >= 3 })
         // A ZeroMQ peer sending garbage, truncated protocol messages and forged results.
         let context = try ZMQContext()
         let evil = try ZMQSocket(context, .dealer)
@@ -164,7 +163,7 @@ import Glibc
         close(fd)
         #expect(coordinator.wait(seconds: 40, "coordinator") == 0)
         a.wait(seconds: 10, "worker")
-        #expect(Set(run.resultFiles) == (try planIDs(yaml)))
+        #expect(Set(run.exportedIDs) == (try planIDs(yaml)))
         #expect(try run.resultCount() == (40, 40))
         #expect(run.coordinatorLog.contains("protocol error"))
     }
@@ -177,7 +176,7 @@ import Glibc
         let runURL = dir.appendingPathComponent("run")
         let run = RunDir(url: runURL)
         let first = try Child(["run", job, "--workers", "2", "--out", runURL.path], in: dir, name: "run1")
-        #expect(waitUntil(seconds: 20) { run.resultFiles.count >= 3 })
+        #expect(waitUntil(seconds: 20) { run.exportedIDs.count >= 3 })
         let cancel = try Child(["cancel", runURL.path], in: dir, name: "cancel")
         #expect(cancel.wait(seconds: 10) == 0)
         #expect(first.wait(seconds: 20, "cancelled run") == 130)
@@ -231,9 +230,10 @@ import Glibc
             """
         let run = try run(yaml, workers: 2, in: dir)
         let graph = try JobSpec.parse(yaml: yaml).plan()
-        #expect(Set(run.resultFiles) == Set(graph.tasks.map(\.id)))
+        #expect(Set(run.exportedIDs) == Set(graph.tasks.map(\.id)))
+        let exported = Dictionary(try run.exportedRecords().map { ($0.taskID, $0) }) { a, _ in a }
         for task in graph.tasks {
-            let record = try ResultRecord.decode(try Data(contentsOf: run.url.appendingPathComponent("results/\(task.id).json")))
+            let record = try #require(exported[task.id])
             #expect(record.artifacts.map(\.name) == ["noop.bin"])
             #expect(record.metrics["noop.inputs"] == .int(task.spec.inputs.count))
             let stored = run.url.appendingPathComponent("artifacts/\(record.artifacts[0].sha256.prefix(2))/\(record.artifacts[0].sha256)")

@@ -1,5 +1,6 @@
 // Real processes over loopback: find the built `smaller`, spawn coordinators and workers, wait on events
 // with deadlines (never a bare sleep as synchronisation), and read run directories back.
+import Experiment
 import Foundation
 import GRDB
 import Testing
@@ -97,10 +98,16 @@ func freePort() -> Int {
 struct RunDir {
     let url: URL
 
-    var resultFiles: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: url.appendingPathComponent("results").path)) ?? [])
-            .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }
+    /// The records exported to `results.jsonl`, one per line, in commit order (while a run goes on, a last line
+    /// still being written is left out).
+    func exportedRecords() throws -> [ResultRecord] {
+        let data = (try? Data(contentsOf: url.appendingPathComponent("results.jsonl"))) ?? Data()
+        let complete = data.lastIndex(of: UInt8(ascii: "\n")).map { data[..<$0] } ?? Data()
+        return try complete.split(separator: UInt8(ascii: "\n")).map { try ResultRecord.decode(Data($0)) }
     }
+
+    /// The task ids of the exported records (a task exported twice is listed twice).
+    var exportedIDs: [String] { ((try? exportedRecords()) ?? []).map(\.taskID) }
 
     func query<T>(_ body: (Database) throws -> T) throws -> T {
         var config = Configuration()

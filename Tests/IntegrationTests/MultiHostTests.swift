@@ -102,7 +102,7 @@ final class Namespaces: @unchecked Sendable {
         #expect(rejoined, "host a did not rejoin: \(run.coordinatorLog.suffix(2000))")
         #expect(coordinator.wait(seconds: 60, "coordinator") == 0)
         let ids = Set(try JobSpec.parse(yaml: yaml).plan().tasks.map(\.id))
-        #expect(Set(run.resultFiles) == ids)
+        #expect(Set(run.exportedIDs) == ids)
         #expect(try run.resultCount() == (ids.count, ids.count))
         // Artifacts travelled: the compress tasks' inputs reached the worker hosts' own caches.
         let caches = ["host-a", "host-b"].map { dir.appendingPathComponent("\($0)/cache").path }

@@ -31,8 +31,7 @@ import TestSupport
         let status = child.wait(seconds: 900, "smaller run (real data)")
         #expect(status == 0, "smaller run: \(child.text.suffix(3000))")
 
-        let results = try FileManager.default.contentsOfDirectory(at: out.appendingPathComponent("results"), includingPropertiesForKeys: nil)
-        let records = try results.filter { $0.pathExtension == "json" }.map { try ResultRecord.decode(try Data(contentsOf: $0)) }
+        let records = try RunDir(url: out).exportedRecords()
         let finetunes = records.filter { $0.spec.kind == .finetune }
         #expect(Set(finetunes.compactMap(\.spec.language)) == ["pcm", "luo"])
         for record in finetunes {

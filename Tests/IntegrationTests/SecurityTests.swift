@@ -32,7 +32,7 @@ import TestSupport
         #expect(coordinator.wait(seconds: 40, "coordinator") == 0)
         good.wait(seconds: 10, "allowlisted worker")
         stranger.kill9()
-        #expect(Set(run.resultFiles) == Set(try JobSpec.parse(yaml: yaml).plan().tasks.map(\.id)))
+        #expect(Set(run.exportedIDs) == Set(try JobSpec.parse(yaml: yaml).plan().tasks.map(\.id)))
         #expect(run.coordinatorLog.contains("public key not on the allowlist"))
         let strangerLeases = try run.query {
             try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM leases WHERE worker LIKE ?", arguments: ["%-\(stranger.pid)-%"]) ?? 0

@@ -109,7 +109,7 @@ final class SingleNodeSlurm: @unchecked Sendable {
         let submit = SingleNodeSlurm.system("cd \(dir.path) && SLURM_CONF=\(slurm.conf) PATH=\(binDir):$PATH ENDPOINT=\(endpoint) sbatch --array=1-2 \(recipe)")
         #expect(submit == 0)
         #expect(coordinator.wait(seconds: 60, "coordinator") == 0, "\(coordinator.text.suffix(2000))")
-        #expect(Set(run.resultFiles) == Set(try JobSpec.parse(yaml: yaml).plan().tasks.map(\.id)))
+        #expect(Set(run.exportedIDs) == Set(try JobSpec.parse(yaml: yaml).plan().tasks.map(\.id)))
         #expect(try run.resultCount() == (30, 30))
         // Both array tasks' workers joined, and they left when the grid finished (the array drains).
         #expect(run.coordinatorLog.components(separatedBy: "\n").filter { $0.contains("joined") }.count >= 2)
