@@ -23,6 +23,8 @@ struct BenchEngine: ParsableCommand {
                              discussion: "For Tests/Reference/bench_torch.py --paired, which interleaves these with PyTorch's passes."))
     var serve = false
     @Option(help: "With --serve: the inference path (model, encoder, packed or split).") var servePath: String = "split"
+    @Option(help: "Microseconds the split path's threads spin between hand-overs before blocking (default: built-in).")
+    var spinUs: Int?
 
     func validate() throws {
         guard ["small", "afriberta-small"].contains(config) else { throw ValidationError("--config must be small or afriberta-small") }
@@ -91,6 +93,7 @@ struct BenchEngine: ParsableCommand {
 
     func run() throws {
         ComputeInfo.setThreads(threads)
+        if let spinUs { Parallel.spinNanoseconds = UInt64(max(spinUs, 0)) * 1000 }
         var c: XLMRConfig = config == "small" ? .small() : .afribertaSmall()
         c.hiddenDropoutProb = 0.1; c.attentionProbsDropoutProb = 0.1
         if serve { return try serveLoop(c) }

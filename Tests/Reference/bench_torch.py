@@ -56,7 +56,7 @@ def quantiles(xs):
 def paired(args, tc, x):
     """Interleaves our served passes with PyTorch's, one of each per pair."""
     cmd = [args.binary, "bench", "engine", "--config", args.config, "--threads", str(args.threads),
-           "--warmup", str(max(args.warmup, 1)), "--serve", "--serve-path", args.path]
+           "--warmup", str(max(args.warmup, 1)), "--serve", "--serve-path", args.path] + args.ours_arg
     load_before = os.getloadavg()
     child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
     try:
@@ -126,6 +126,7 @@ def main():
     ap.add_argument("--binary", default=".build/release/smaller", help="--paired: our executable")
     ap.add_argument("--path", default="split", choices=["model", "encoder", "packed", "split"],
                     help="--paired: our inference path")
+    ap.add_argument("--ours-arg", action="append", default=[], help="--paired: extra argument for ours (repeatable)")
     ap.add_argument("--gap-ms", type=float, default=2.0, help="--paired: pause between passes (spinning threads settle)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
