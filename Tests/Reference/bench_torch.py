@@ -127,7 +127,9 @@ def main():
     ap.add_argument("--path", default="split", choices=["model", "encoder", "packed", "split"],
                     help="--paired: our inference path")
     ap.add_argument("--ours-arg", action="append", default=[], help="--paired: extra argument for ours (repeatable)")
-    ap.add_argument("--gap-ms", type=float, default=2.0, help="--paired: pause between passes (spinning threads settle)")
+    ap.add_argument("--gap-ms", type=float, default=50.0,
+                    help="--paired: pause between passes; after a B1 pass torch's OpenMP threads burn ~10 ms of CPU "
+                         "spinning, over up to ~20 ms (measured), which would run beside our next pass")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
