@@ -35,10 +35,9 @@ package enum Parallel {
     /// Runs `body(part)` for every part in 0..<parts at once (the caller runs part 0, persistent `PartsPool`
     /// threads the rest), each with oneDNN limited to one thread, so no OpenMP team runs beside them. For the
     /// inference path, which splits every linear layer by output features instead of letting oneDNN fork per
-    /// product. Allocates nothing after the pool's first use; a second caller while the pool is busy falls back
-    /// to libdispatch.
-    /// Note: `withoutActuallyEscaping` boxes the closure (one 32-byte allocation per call, seen in a release build);
-    /// hot paths that must not allocate pass a `PartsBody` object instead.
+    /// product. A second caller while the pool is busy falls back to libdispatch. The pool allocates nothing after
+    /// its first use, but this closure form does: `withoutActuallyEscaping` boxes the closure (one 32-byte
+    /// allocation per call, seen in a release build); hot paths that must not allocate pass a `PartsBody` instead.
     package static func parts(_ parts: Int, _ body: (Int) -> Void) {
         if parts <= 1 { body(0); return }
         withoutActuallyEscaping(body) { body in
