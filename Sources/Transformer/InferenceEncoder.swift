@@ -4,7 +4,7 @@
 // come only from config.heads(layer:), attentionWidth(layer:) and intermediate(layer:).
 import TensorCore
 
-package final class InferenceEncoder: TokenLogitsModel {
+package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     package let config: XLMRConfig
     package let head: ModelHead
     package let outputCount: Int
@@ -39,6 +39,8 @@ package final class InferenceEncoder: TokenLogitsModel {
     private var capacity = (batch: 0, tokens: 0)
     private var arena = Arena(count: 0)
     private var ints: [Int32] = []
+    /// [q, k, v] for a fused query/key/value kernel, kept so a pass builds no array.
+    private var qkvOutputs: [UnsafeMutablePointer<Float>] = []
     private var hidden, scratch, q, k, v, ctx, inter, scores, mean, rstd, keyMask, logitsBuffer: Tensor?
 
     /// Builds the encoder from `model`'s parameters. Every linear is the fp32 view of the model's weights unless
@@ -146,21 +148,20 @@ package final class InferenceEncoder: TokenLogitsModel {
                 wordEmbeddings.addRow(Int(ids[i]), into: o)
             }
         }
-        Kernels.layerNormForward(x, embeddingNorm.gamma, embeddingNorm.beta, x, mean: mu, rstd: rs, rows: N, cols: C, eps: eps)
+        normalize(x, adding: nil, embeddingNorm, rows: N)
         for i in 0..<N { keyMask!.pointer[i] = batch.attentionMask[i] != 0 ? 0 : maskedScore }
         for layer in layers {
-            let W = layer.width, NH = layer.heads, F = layer.ffn
+            let F = layer.ffn
             if let qkv = layer.qkv {
-                qkv.apply(x, rows: N, into: [q!.pointer, k!.pointer, v!.pointer])
+                qkv.apply(x, rows: N, into: qkvOutputs)
             } else {
                 layer.query.apply(x, rows: N, into: q!.pointer)
                 layer.key.apply(x, rows: N, into: k!.pointer)
                 layer.value.apply(x, rows: N, into: v!.pointer)
             }
-            attention(B: B, T: T, NH: NH, HS: HS, W: W)
+            attention(B: B, T: T, NH: layer.heads, HS: HS, W: layer.width)
             layer.attentionOutput.apply(ctx!.pointer, rows: N, into: tmp)
-            Kernels.add(tmp, x, x, N * C)
-            Kernels.layerNormForward(x, layer.attentionNorm.gamma, layer.attentionNorm.beta, x, mean: mu, rstd: rs, rows: N, cols: C, eps: eps)
+            normalize(x, adding: tmp, layer.attentionNorm, rows: N)
             if let split = layer.intermediate as? SplitPackedLinear {
                 split.apply(x, rows: N, into: inter!.pointer, gelu: true)
             } else {
@@ -168,8 +169,7 @@ package final class InferenceEncoder: TokenLogitsModel {
                 gelu(inter!.pointer, N * F)
             }
             layer.output.apply(inter!.pointer, rows: N, into: tmp)
-            Kernels.add(tmp, x, x, N * C)
-            Kernels.layerNormForward(x, layer.outputNorm.gamma, layer.outputNorm.beta, x, mean: mu, rstd: rs, rows: N, cols: C, eps: eps)
+            normalize(x, adding: tmp, layer.outputNorm, rows: N)
         }
         let out = logitsBuffer!.pointer
         if let classifier {
@@ -183,20 +183,64 @@ package final class InferenceEncoder: TokenLogitsModel {
         return UnsafePointer(out)
     }
 
+    /// x (rows, C) = LayerNorm(x + residual) (or of x alone), row by row: split by rows over `parallelParts`
+    /// threads when that is above 1 and the matrix has at least `splitNormElements` values.
+    private func normalize(_ x: UnsafeMutablePointer<Float>, adding residual: UnsafePointer<Float>?, _ norm: Norm, rows: Int) {
+        let C = config.hiddenSize
+        let parts = rows * C >= Self.splitNormElements ? min(parallelParts, rows) : 1
+        pending = .normalize(x: x, residual: residual, norm: norm, rows: rows, parts: parts)
+        Parallel.parts(parts, self)
+        pending = .none
+    }
+
+    /// A split step's arguments, for `runPart` (`Parallel.parts` calls it without allocating, unlike a closure).
+    private enum Pending {
+        case none
+        case normalize(x: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, norm: Norm, rows: Int, parts: Int)
+        case attention(B: Int, T: Int, NH: Int, HS: Int, W: Int, parts: Int)
+        case gelu(x: UnsafeMutablePointer<Float>, n: Int, parts: Int)
+    }
+    private var pending = Pending.none
+
+    package func runPart(_ part: Int) {
+        switch pending {
+        case .none: return
+        case let .normalize(x, residual, norm, rows, parts): normalizeRows(part, x: x, adding: residual, norm, rows: rows, parts: parts)
+        case let .attention(B, T, NH, HS, W, parts): attentionPairs(part, B: B, T: T, NH: NH, HS: HS, W: W, parts: parts)
+        case let .gelu(x, n, parts):
+            let chunk = (n / parts + 7) / 8 * 8
+            let start = min(n, part * chunk), end = part == parts - 1 ? n : min(n, start + chunk)
+            if end > start { Kernels.geluForward(x + start, x + start, end - start) }
+        }
+    }
+
+    /// Rows part·rows/parts ..< (part+1)·rows/parts of `normalize`.
+    private func normalizeRows(_ part: Int, x: UnsafeMutablePointer<Float>, adding residual: UnsafePointer<Float>?, _ norm: Norm,
+                               rows: Int, parts: Int) {
+        let C = config.hiddenSize, mu = mean!.pointer, rs = rstd!.pointer, eps = config.layerNormEps
+        let start = rows * part / parts, end = rows * (part + 1) / parts
+        if end == start { return }
+        let xs = x + start * C
+        if let residual { Kernels.add(residual + start * C, xs, xs, (end - start) * C) }
+        Kernels.layerNormForward(xs, norm.gamma, norm.beta, xs, mean: mu + start, rstd: rs + start, rows: end - start, cols: C, eps: eps)
+    }
+
+    /// Below this many values (rows × hidden) a residual LayerNorm runs on the calling thread.
+    static let splitNormElements = 1 << 13
+
     /// GELU in place, split over `parallelParts` threads when that is above 1 and `n` is large enough.
     private func gelu(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
         let parts = parallelParts
         if parts <= 1 || n < 1 << 15 { Kernels.geluForward(x, x, n); return }
-        let chunk = (n / parts + 7) / 8 * 8
-        Parallel.parts(parts) { i in
-            let start = min(n, i * chunk), end = i == parts - 1 ? n : min(n, start + chunk)
-            if end > start { Kernels.geluForward(x + start, x + start, end - start) }
-        }
+        pending = .gelu(x: x, n: n, parts: parts)
+        Parallel.parts(parts, self)
+        pending = .none
     }
 
     /// Self-attention core over q, k, v (B, T, W) into ctx (B, T, W): per (batch, head) scores = q·kᵀ/√HS + mask,
     /// softmax, probs·v, heads read in place with leading dimension W.
     private func attention(B: Int, T: Int, NH: Int, HS: Int, W: Int) {
+        if parallelParts > 1 && B * NH > 1 { return splitAttention(B: B, T: T, NH: NH, HS: HS, W: W) }
         let hiddenStrides = BatchStrides(batch: T * W, head: HS), scoreStrides = BatchStrides(batch: NH * T * T, head: T * T)
         let s = scores!.pointer
         sgemmBatched(.none, .transposed, m: T, n: T, k: HS, batches: B, heads: NH, alpha: 1 / Float(HS).squareRoot(),
@@ -216,6 +260,33 @@ package final class InferenceEncoder: TokenLogitsModel {
                      parallel: parallelParts > 1)
     }
 
+    /// `attention` with the (batch, head) pairs dealt round-robin over `parallelParts` threads, each running a
+    /// pair's whole chain (q·kᵀ, mask, softmax, probs·v) with single-threaded sgemm: one hand-over per layer.
+    private func splitAttention(B: Int, T: Int, NH: Int, HS: Int, W: Int) {
+        let parts = min(parallelParts, B * NH)
+        pending = .attention(B: B, T: T, NH: NH, HS: HS, W: W, parts: parts)
+        Parallel.parts(parts, self)
+        pending = .none
+    }
+
+    /// The (batch, head) pairs part, part + parts, … of `splitAttention`.
+    private func attentionPairs(_ part: Int, B: Int, T: Int, NH: Int, HS: Int, W: Int, parts: Int) {
+        let s = scores!.pointer, mask = keyMask!.pointer, qp = q!.pointer, kp = k!.pointer, vp = v!.pointer, cp = ctx!.pointer
+        let total = B * NH, scale = 1 / Float(HS).squareRoot()
+        for index in stride(from: part, to: total, by: parts) {
+            let b = index / NH, h = index % NH, sp = s + index * T * T, offset = b * T * W + h * HS
+            sgemm(.none, .transposed, m: T, n: T, k: HS, alpha: scale, a: qp + offset, lda: W, b: kp + offset, ldb: W,
+                  c: sp, ldc: T)
+            let m = mask + b * T
+            for r in 0..<T {
+                let row = sp + r * T
+                for j in 0..<T { row[j] += m[j] }
+            }
+            Kernels.softmaxForward(sp, sp, rows: T, cols: T)
+            sgemm(.none, .none, m: T, n: HS, k: T, a: sp, lda: T, b: vp + offset, ldb: W, c: cp + offset, ldc: W)
+        }
+    }
+
     /// Grows the buffers when (B, T) exceeds every shape seen so far; otherwise reuses them.
     private func reserve(batch B: Int, tokens T: Int) {
         if B <= capacity.batch && T <= capacity.tokens { return }
@@ -227,6 +298,7 @@ package final class InferenceEncoder: TokenLogitsModel {
         q = ar.take([N, W]); k = ar.take([N, W]); v = ar.take([N, W]); ctx = ar.take([N, W]); inter = ar.take([N, F])
         scores = ar.take([b, NH, t, t]); mean = ar.take([N]); rstd = ar.take([N]); keyMask = ar.take([N])
         logitsBuffer = ar.take([N, outputCount])
+        qkvOutputs = [q!.pointer, k!.pointer, v!.pointer]
         arena = ar
         ints = [Int32](repeating: 0, count: 2 * N)
         capacity = (b, t)

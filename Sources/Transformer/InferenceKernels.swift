@@ -163,7 +163,7 @@ extension InferenceEncoder {
 /// The fp32 linear layer split by output features into `parts` slices, each pre-packed and run single-threaded on
 /// its own thread (`Parallel.parts`), with its slice of the bias added by the same thread. At batch 1 this replaces
 /// oneDNN's OpenMP fork/join per product. Products below `minimumMultiplyAdds` run on the calling thread.
-package final class SplitPackedLinear: LinearKernel {
+package final class SplitPackedLinear: LinearFusing, PartsBody {
     package let dense: DenseLinear
     let slices: [(start: Int, count: Int, packed: PackedWeights)]
     package var inFeatures: Int { dense.inFeatures }
@@ -204,23 +204,69 @@ package final class SplitPackedLinear: LinearKernel {
             }
             return
         }
-        // A local function, not a closure value: passed non-escaping, its context stays on the stack.
-        func run(_ i: Int) {
-            let s = slices[i]
-            s.packed.multiply(x, rows: rows, into: y + s.start, ldy: out)
-            let bias = dense.bias + s.start
-            for r in 0..<rows {
-                let row = y + r * out + s.start
-                for c in 0..<s.count { row[c] += bias[c] }
-                if gelu { Kernels.geluForward(row, row, s.count) }
-            }
-        }
         if rows * out * inFeatures < Self.minimumMultiplyAdds {
-            for i in slices.indices { run(i) }
+            for i in slices.indices { slice(i, x, rows: rows, into: y, gelu: gelu) }
         } else {
-            Parallel.parts(slices.count, run)
+            pending = (x, rows, y, gelu)
+            Parallel.parts(slices.count, self)
+            pending = nil
+        }
+    }
+
+    /// The arguments of the product being split (for `runPart`, which `Parallel.parts` calls without allocating).
+    private var pending: (x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>, gelu: Bool)?
+
+    package func runPart(_ i: Int) {
+        guard let p = pending else { return }
+        slice(i, p.x, rows: p.rows, into: p.y, gelu: p.gelu)
+    }
+
+    /// Slice i of the product: y[:, slice] = x · W[slice]ᵀ + b[slice], then GELU when asked.
+    @inline(__always)
+    func slice(_ i: Int, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool) {
+        let s = slices[i], out = outFeatures
+        s.packed.multiply(x, rows: rows, into: y + s.start, ldy: out)
+        let bias = dense.bias + s.start
+        for r in 0..<rows {
+            let row = y + r * out + s.start
+            for c in 0..<s.count { row[c] += bias[c] }
+            if gelu { Kernels.geluForward(row, row, s.count) }
         }
     }
 
     package var byteCount: Int { dense.byteCount }
+}
+
+extension SplitPackedLinear {
+    /// Query, key and value as one hand-over: thread i computes slice i of each (same slicing required).
+    package func fused(with others: [LinearKernel]) -> FusedLinearKernels? {
+        let all = [self] + others.compactMap { $0 as? SplitPackedLinear }
+        guard all.count == others.count + 1,
+              all.allSatisfy({ $0.inFeatures == inFeatures && $0.slices.count == slices.count }) else { return nil }
+        return FusedSplitPackedLinears(all)
+    }
+}
+
+/// `SplitPackedLinear`s over one input run in one `Parallel.parts` hand-over instead of one each.
+package final class FusedSplitPackedLinears: FusedLinearKernels, PartsBody {
+    let kernels: [SplitPackedLinear]
+    private var pending: (x: UnsafePointer<Float>, rows: Int, outputs: [UnsafeMutablePointer<Float>])?
+    init(_ kernels: [SplitPackedLinear]) { self.kernels = kernels }
+
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>]) {
+        precondition(outputs.count == kernels.count, "FusedSplitPackedLinears: \(outputs.count) outputs for \(kernels.count) kernels")
+        let first = kernels[0]
+        if rows > SplitPackedLinear.maximumRows || rows * first.outFeatures * first.inFeatures < SplitPackedLinear.minimumMultiplyAdds {
+            for j in kernels.indices { kernels[j].apply(x, rows: rows, into: outputs[j]) }
+            return
+        }
+        pending = (x, rows, outputs)
+        Parallel.parts(first.slices.count, self)
+        pending = nil
+    }
+
+    package func runPart(_ i: Int) {
+        guard let p = pending else { return }
+        for j in kernels.indices { kernels[j].slice(i, p.x, rows: p.rows, into: p.outputs[j], gelu: false) }
+    }
 }

@@ -19,10 +19,17 @@ struct BenchEngine: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Skip the training-step measurements.") var inferenceOnly = false
     @Flag(help: "Time inference at batch 1 only (skip batch 32).") var batch1Only = false
+    @Flag(help: ArgumentHelp("Serve timed batch-1 inference passes: print `ready`, then run one pass per line read on stdin and print its milliseconds.",
+                             discussion: "For Tests/Reference/bench_torch.py --paired, which interleaves these with PyTorch's passes."))
+    var serve = false
+    @Option(help: "With --serve: the inference path (model, encoder, packed or split).") var servePath: String = "split"
+    @Option(help: "Microseconds the split path's threads spin between hand-overs before blocking (default: built-in).")
+    var spinUs: Int?
 
     func validate() throws {
         guard ["small", "afriberta-small"].contains(config) else { throw ValidationError("--config must be small or afriberta-small") }
         guard repeats >= 1, warmup >= 0, threads >= 1 else { throw ValidationError("--repeats and --threads must be >= 1") }
+        guard Self.servePaths.contains(servePath) else { throw ValidationError("--serve-path must be one of \(Self.servePaths.joined(separator: ", ")), got \(servePath)") }
     }
 
     struct Stat: Codable { var median_ms: Double; var p95_ms: Double; var gflops: Double }
@@ -49,10 +56,47 @@ struct BenchEngine: ParsableCommand {
         return Double(c.numHiddenLayers) * perLayer + head
     }
 
+    static let servePaths = ["model", "encoder", "packed", "split"]
+
+    /// Batch × T token ids as the bench uses them: seeded, <s> first, </s> last, no padding.
+    static func ids(_ batch: Int, tokens T: Int, vocab: Int) -> TokenBatch {
+        var r = Xoshiro256(seed: 2)
+        var v = (0..<(batch * T)).map { _ in Int32(4 + r.below(vocab - 5)) }
+        for i in 0..<batch { v[i * T] = 0; v[i * T + T - 1] = 2 }
+        return TokenBatch(batch: batch, tokens: T, ids: v)
+    }
+
+    /// `--serve`: one untimed-warm-up batch-1 × 128 pass per `warmup`, then `ready`, then per stdin line one timed
+    /// pass whose milliseconds are printed on their own line (flushed); `q` or end of input stops.
+    func serveLoop(_ c: XLMRConfig) throws {
+        let classifier = try XLMRModel(config: c, head: .tokenClassification(labels: 9))
+        classifier.initializeWeights(seed: 1)
+        let batch = Self.ids(1, tokens: 128, vocab: c.vocabSize)
+        var rng = Xoshiro256(seed: 1)
+        let pass: () throws -> Void
+        switch servePath {
+        case "model":
+            let w = Workspace(config: c, head: classifier.head, maxBatch: 1, maxTokens: 128, training: false)
+            pass = { _ = try classifier.forward(batch, workspace: w, training: false, rng: &rng) }
+        case "encoder": let e = try InferenceEncoder(model: classifier); pass = { _ = try e.forward(batch) }
+        case "packed": let e = try InferenceEncoder.packed(model: classifier); pass = { _ = try e.forward(batch) }
+        default: let e = try InferenceEncoder.split(model: classifier, parts: threads); pass = { _ = try e.forward(batch) }
+        }
+        for _ in 0..<max(warmup, 1) { try pass() }
+        print("ready"); fflush(nil)
+        while let line = readLine(), !line.hasPrefix("q") {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try pass()
+            print(String(format: "%.4f", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)); fflush(nil)
+        }
+    }
+
     func run() throws {
         ComputeInfo.setThreads(threads)
+        if let spinUs { Parallel.spinNanoseconds = UInt64(max(spinUs, 0)) * 1000 }
         var c: XLMRConfig = config == "small" ? .small() : .afribertaSmall()
         c.hiddenDropoutProb = 0.1; c.attentionProbsDropoutProb = 0.1
+        if serve { return try serveLoop(c) }
         let (B, T) = (32, 128)
         var results: [String: Stat] = [:]
         var rng = Xoshiro256(seed: 1)
@@ -65,12 +109,7 @@ struct BenchEngine: ParsableCommand {
             sgemm(.none, .none, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: cc.pointer, ldc: n)
         }
 
-        func ids(_ batch: Int) -> TokenBatch {
-            var r = Xoshiro256(seed: 2)
-            var v = (0..<(batch * T)).map { _ in Int32(4 + r.below(c.vocabSize - 5)) }
-            for i in 0..<batch { v[i * T] = 0; v[i * T + T - 1] = 2 }
-            return TokenBatch(batch: batch, tokens: T, ids: v)
-        }
+        func ids(_ batch: Int) -> TokenBatch { Self.ids(batch, tokens: T, vocab: c.vocabSize) }
 
         if !inferenceOnly {
             let model = try XLMRModel(config: c, head: .maskedLM)

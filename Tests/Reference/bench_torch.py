@@ -7,9 +7,18 @@ every position labelled. Inference: XLMRobertaForTokenClassification (9 labels),
 Times in milliseconds: median and p95 over --repeats after --warmup.
 
 Usage: python3 Tests/Reference/bench_torch.py --config small --threads 2 [--json]
+
+--paired: batch-1 inference only, drift-proof. Starts `smaller bench engine --serve` (same config, threads and
+B1xT128 shape as `--batch1-only`) as a child and alternates one timed pass of ours (one line on its stdin, its time
+read back) with one timed PyTorch pass in this process, swapping which goes first every pair, so both sides of a
+pair see the same machine speed. Prints each pair's ratio ours / PyTorch and the ratios' median and p95.
+
+    python3 Tests/Reference/bench_torch.py --paired --config afriberta-small --threads 2 --repeats 41
 """
 import argparse
 import json
+import os
+import subprocess
 import time
 
 import torch
@@ -37,6 +46,73 @@ def stat(fn, warmup, repeats):
     return {"median_ms": median, "p95_ms": p95}
 
 
+def quantiles(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    median = xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+    return median, xs[min(n - 1, -(-int(n * 95) // 100) - 1)]
+
+
+def paired(args, tc, x):
+    """Interleaves our served passes with PyTorch's, one of each per pair."""
+    cmd = [args.binary, "bench", "engine", "--config", args.config, "--threads", str(args.threads),
+           "--warmup", str(max(args.warmup, 1)), "--serve", "--serve-path", args.path] + args.ours_arg
+    load_before = os.getloadavg()
+    child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    try:
+        line = child.stdout.readline().strip()
+        if line != "ready":
+            raise SystemExit(f"{' '.join(cmd)}: expected 'ready', got {line!r} (exit {child.poll()})")
+
+        def ours():
+            child.stdin.write("\n")
+            child.stdin.flush()
+            out = child.stdout.readline()
+            if not out:
+                raise SystemExit(f"{' '.join(cmd)} stopped (exit {child.wait()})")
+            return float(out)
+
+        def theirs():
+            with torch.no_grad():
+                t0 = time.perf_counter()
+                tc(input_ids=x)
+                return (time.perf_counter() - t0) * 1e3
+
+        for _ in range(args.warmup):
+            theirs()
+        pairs = []
+        for i in range(args.repeats):
+            if i % 2 == 0:
+                a = ours(); time.sleep(args.gap_ms / 1e3); b = theirs()
+            else:
+                b = theirs(); time.sleep(args.gap_ms / 1e3); a = ours()
+            time.sleep(args.gap_ms / 1e3)
+            pairs.append((a, b))
+        child.stdin.write("q\n")
+        child.stdin.flush()
+        child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    ratios = [a / b for a, b in pairs]
+    summary = {k: dict(zip(("median", "p95"), quantiles(v))) for k, v in
+               (("ours_ms", [a for a, _ in pairs]), ("torch_ms", [b for _, b in pairs]), ("ratio", ratios))}
+    load = os.getloadavg()
+    report = {"config": args.config, "threads": args.threads, "torch": torch.__version__, "path": args.path,
+              "batch": 1, "tokens": 128, "pairs": [{"ours_ms": a, "torch_ms": b, "ratio": a / b} for a, b in pairs],
+              "summary": summary, "loadavg_before": load_before, "loadavg_after": load}
+    if args.json:
+        print(json.dumps(report, sort_keys=True))
+        return
+    print(f"bench_torch.py --paired --config {args.config} (threads {args.threads}, torch {torch.__version__}, "
+          f"ours: {args.path}, B1xT128, load average {load_before[0]:.2f} before, {load[0]:.2f} after)")
+    print(f"{'pair':>4s} {'ours ms':>9s} {'torch ms':>9s} {'ratio':>6s}")
+    for i, (a, b) in enumerate(pairs):
+        print(f"{i:4d} {a:9.2f} {b:9.2f} {a / b:6.3f}")
+    for k in ("ours_ms", "torch_ms", "ratio"):
+        print(f"{k:8s} median {summary[k]['median']:8.3f}  p95 {summary[k]['p95']:8.3f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default="small", choices=SHAPES)
@@ -46,6 +122,14 @@ def main():
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--inference-only", action="store_true")
     ap.add_argument("--batch1-only", action="store_true")
+    ap.add_argument("--paired", action="store_true", help="interleave with `smaller bench engine --serve` (batch 1)")
+    ap.add_argument("--binary", default=".build/release/smaller", help="--paired: our executable")
+    ap.add_argument("--path", default="split", choices=["model", "encoder", "packed", "split"],
+                    help="--paired: our inference path")
+    ap.add_argument("--ours-arg", action="append", default=[], help="--paired: extra argument for ours (repeatable)")
+    ap.add_argument("--gap-ms", type=float, default=50.0,
+                    help="--paired: pause between passes; after a B1 pass torch's OpenMP threads burn ~10 ms of CPU "
+                         "spinning, over up to ~20 ms (measured), which would run beside our next pass")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -55,6 +139,10 @@ def main():
     ids = torch.randint(4, config.vocab_size - 1, (B, T))
     ids[:, 0] = 0
     ids[:, -1] = 2
+    if args.paired:
+        tc = XLMRobertaForTokenClassification(XLMRobertaConfig(**SHAPES[args.config], max_position_embeddings=514,
+                                                               type_vocab_size=1, layer_norm_eps=1e-5, num_labels=9))
+        return paired(args, tc.eval(), ids[:1])
     results = {}
     if not args.inference_only:
         model = XLMRobertaForMaskedLM(config).train()

@@ -82,8 +82,9 @@ extension Tolerance {
             let model = try XLMRModel(config: config, head: head)
             model.initializeWeights(seed: 4)
             let encoder = try InferenceEncoder.split(model: model, parts: parts)
-            // (13, 40): 520 rows, above SplitPackedLinear.maximumRows, takes the OpenMP sgemm path.
-            for (b, t) in [(2, 40), (1, 6), (3, 20), (2, 40), (13, 40)] {
+            // (4, 40): q/k/v take the threaded fused hand-over (160 · 96 · 96 ≥ 2^20). (13, 40): 520 rows, above
+            // SplitPackedLinear.maximumRows, takes the OpenMP sgemm path (and the residual LayerNorms split by rows).
+            for (b, t) in [(2, 40), (1, 6), (3, 20), (4, 40), (2, 40), (13, 40)] {
                 let batch = Self.randomBatch(config, B: b, T: t, seed: UInt64(b * 100 + t))
                 let err = relativeError(try encoder.logits(batch), try model.logits(batch))
                 #expect(err <= Tolerance.inferenceParityRelative, "\(head) parts \(parts) (\(b), \(t)): relative error \(err)")
