@@ -263,6 +263,10 @@ package final class Journal: @unchecked Sendable {
             try Row.fetchAll(db, sql: "SELECT task, record FROM results ORDER BY rowid").compactMap { row -> String? in
                 present.contains(row["task"] as String) ? nil : row["record"] as String
             }
+        }.map { json in
+            // A journal written before RecordJSON (Foundation's pretty printer) holds records over several lines.
+            guard json.contains("\n"), let r = try? ResultRecord.decode(Data(json.utf8)) else { return json }
+            return RecordJSON.record(r, spec: RecordJSON.spec(r.spec))
         }
         if !missing.isEmpty { try ResultFileWriter.append(missing, to: path) }
         return missing.count

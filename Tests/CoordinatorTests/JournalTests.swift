@@ -53,6 +53,11 @@ import TestSupport
         let tricky = #"{"metrics":{"taskID":"decoy"},"taskID":"real","threads":1,"worker":"w,\"taskID\":\"x"}"#
         try Data((tricky + "\n").utf8).write(to: file)
         #expect(try ResultFileWriter.exportedTaskIDs(file.path) == ["real"])
+        // A record journaled by an older version in Foundation's pretty form is exported on one line all the same.
+        try journal.db.write { try $0.execute(sql: "UPDATE results SET record = ?", arguments: [String(decoding: try record.json(), as: UTF8.self)]) }
+        try FileManager.default.removeItem(at: file)
+        #expect(try journal.writeMissingResultFiles() == 1)
+        #expect(try Data(contentsOf: file) == exported)
 
         try journal.apply([.failed(task: ft.id, failures: 3, error: "e3", logTail: nil), .skipped(task: cq.id, reason: "input failed")], now: 3)
         (tasks, _) = try journal.restore(graph)
