@@ -105,10 +105,10 @@ package enum MagnitudePruning {
         let (high, rankInHigh) = select(k - 1)
         histogram = [Int](repeating: 0, count: 1 << 16)
         for buffer in buffers { for w in buffer where bits(w) >> 16 == high { histogram[Int(bits(w) & 0xFFFF)] += 1 } }
-        let (low, _) = select(rankInHigh)
+        let (low, rankInLow) = select(rankInHigh)
         let threshold = high << 16 | low
-        // Everything below the k-th magnitude goes, then as many equal to it as are still needed, in order.
-        var equalToZero = k - buffers.reduce(0) { sum, buffer in sum + buffer.reduce(0) { $0 + (bits($1) < threshold ? 1 : 0) } }
+        // Everything below the k-th magnitude goes (k − 1 − rankInLow values), then the first rankInLow + 1 equal to it.
+        var equalToZero = rankInLow + 1
         for buffer in buffers {
             for i in buffer.indices {
                 let m = bits(buffer[i])

@@ -50,10 +50,8 @@ struct PruneTask {
             }
             sparsity = s; before = when == "before"; self.structure = structure; self.scope = scope
             gradual = schedule == "gradual"; finetuneEpochs = f["finetune_epochs"]?.intValue ?? 0
+            // With heads / neurons the job parser refuses these, and Pruning.oneShot would too.
             embeddings = f["embeddings"]?.boolValue ?? false; classifier = f["classifier"]?.boolValue ?? false
-            if (embeddings || classifier) && structure != .unstructured {
-                throw ExecutionError("\(title): prune.embeddings and prune.classifier are for unstructured pruning")
-            }
             if gradual && structure != .unstructured {
                 throw ExecutionError("\(title): schedule gradual is for unstructured pruning; heads and neurons are removed one-shot")
             }
