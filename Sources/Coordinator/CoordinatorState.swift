@@ -62,12 +62,22 @@ package struct CoordinatorState: Sendable {
     /// Mutates `value` in place (with `&tasks[id]!`: one dictionary access for several fields).
     private static func modify<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 
-    /// Every state change goes through here (after construction) or adjusts `counts` beside it (`accept`,
-    /// `grant`), to keep `counts` right.
-    private mutating func setState(_ id: String, _ state: TaskState) {
-        counts[tasks[id]!.state, default: 0] -= 1
+    /// Every state change goes through here (after construction), to keep `counts` right. `body` changes other
+    /// fields of the entry in the same in-place access (each `tasks[id]!.field = …` hashed the 64-character id
+    /// again); returns the entry as changed.
+    @discardableResult
+    private mutating func setState(_ id: String, _ state: TaskState, _ body: (inout TaskEntry) -> Void = { _ in }) -> TaskEntry {
+        var previous = state
+        var entry: TaskEntry!
+        Self.modify(&tasks[id]!) { t in
+            previous = t.state
+            t.state = state
+            body(&t)
+            entry = t
+        }
+        counts[previous, default: 0] -= 1
         counts[state, default: 0] += 1
-        tasks[id]!.state = state
+        return entry
     }
 
     // MARK: Queries (for status and tests)
@@ -226,13 +236,8 @@ package struct CoordinatorState: Sendable {
             let key = task.kindKey
             meanRunTime[key] = meanRunTime[key].map { 0.8 * $0 + 0.2 * ran } ?? ran
         }
-        // One in-place access to the entry (each `tasks[id]!.field = …` hashed the 64-character id again).
         let artifacts = record.artifacts
-        Self.modify(&tasks[r.task]!) { t in
-            t.state = .done; t.artifacts = artifacts; t.lease = nil; t.leasedAt = nil; t.worker = nil
-        }
-        counts[task.state, default: 0] -= 1
-        counts[.done, default: 0] += 1
+        setState(r.task, .done) { t in t.artifacts = artifacts; t.lease = nil; t.leasedAt = nil; t.worker = nil }
         if let holder = task.worker, holder != from, workers[holder]?.held.contains(where: { $0.lease == task.lease }) == true {
             // Someone else holds a newer lease on it; their result will be a duplicate.
             out.append(.log("task \(r.task.prefix(12)) finished by \(from) while leased to \(holder)"))
@@ -291,10 +296,7 @@ package struct CoordinatorState: Sendable {
     }
 
     private mutating func release(_ id: String, _ out: inout [CoordinatorAction]) {
-        setState(id, .pending)
-        tasks[id]!.lease = nil
-        tasks[id]!.worker = nil
-        tasks[id]!.leasedAt = nil
+        setState(id, .pending) { t in t.lease = nil; t.worker = nil; t.leasedAt = nil }
         out.append(.journal(.released(task: id)))
         runnable.append(id)  // next to be granted
     }
@@ -393,15 +395,7 @@ package struct CoordinatorState: Sendable {
         nextLease += 1
         let lease = Self.leaseID(config.leasePrefix, nextLease)
         issued[lease] = taskID
-        var previous = TaskState.pending
-        var task: TaskEntry!
-        Self.modify(&tasks[taskID]!) { t in
-            previous = t.state
-            t.state = .leased; t.lease = lease; t.worker = id; t.leasedAt = now
-            task = t
-        }
-        counts[previous, default: 0] -= 1
-        counts[.leased, default: 0] += 1
+        let task = setState(taskID, .leased) { t in t.lease = lease; t.worker = id; t.leasedAt = now }
         if workers[id]!.held.isEmpty { workers[id]!.headSince = now }
         workers[id]!.held.append(HeldLease(lease: lease, task: taskID))
         workers[id]!.credit -= 1

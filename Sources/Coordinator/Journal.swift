@@ -149,13 +149,12 @@ package final class Journal: @unchecked Sendable {
     package func apply(_ entries: [JournalEntry], now: Double, phases: inout PhaseTimes) throws {
         guard !entries.isEmpty else { return }
         var t = phases.clock()
-        var recordJSON: [String: String] = [:]
+        // The done records' JSON, in entry order: the transaction below takes them one by one, then the export.
         var exports: [String] = []
         for case .done(let task, let record) in entries {
-            let json = RecordJSON.record(record, spec: specJSON[task] ?? RecordJSON.spec(record.spec))
-            exports.append(json)
-            recordJSON[task] = json
+            exports.append(RecordJSON.record(record, spec: specJSON[task] ?? RecordJSON.spec(record.spec)))
         }
+        var nextExport = 0
         t = phases.add("journal: json", since: t)
         defer { phases.add("journal: sqlite", since: t) }
         // Statements are compiled once per connection (cachedStatement), not once per entry.
@@ -193,9 +192,8 @@ package final class Journal: @unchecked Sendable {
                             try run(db, "UPDATE tasks SET state = 'done', lease = NULL, worker = NULL, artifacts = ?, updated = ? WHERE id = ?",
                                     [artifacts, now, task])
                         }
-                        try RawStatement.run(db, hot.result) {
-                            $0.text(1, task); $0.text(2, recordJSON[task] ?? "{}"); $0.double(3, now)
-                        }
+                        try RawStatement.run(db, hot.result) { $0.text(1, task); $0.text(2, exports[nextExport]); $0.double(3, now) }
+                        nextExport += 1
                         // No `events` row: the `results` row (task, record with its worker, time) is the event, and
                         // one row fewer per task is one page fewer per commit.
                     case .attemptFailed(let task, let failures, let error, let tail):
@@ -248,7 +246,7 @@ package final class Journal: @unchecked Sendable {
     deinit { resultsExport.stop() }
 
     /// Waits until every record handed to the background export is in `results.jsonl` (and the last checkpoint ran).
-    package func flushResultFiles() { resultsExport.flush(); checkpointer.sync {} }
+    package func flushResultFiles() { resultsExport.flush(); waitForCheckpoint() }
 
     /// Waits until the checkpoint started by the last commit (if any) has run.
     package func waitForCheckpoint() { checkpointer.sync {} }

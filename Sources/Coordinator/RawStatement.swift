@@ -1,6 +1,6 @@
 // RawStatement: runs one of GRDB's cached statements with values bound through SQLite's C API, for the
 // journal's per-task statements (a lease, a result): building GRDB StatementArguments for each cost more than
-// the statement itself. Used only inside a GRDB write block, so GRDB still owns the transaction.
+// the statement itself. Used only inside the journal's write block, between its BEGIN and COMMIT.
 import GRDB
 import GRDBSQLite
 

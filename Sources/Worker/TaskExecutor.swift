@@ -67,16 +67,8 @@ package protocol TaskExecutor: Sendable {
 package final class SharedLog: @unchecked Sendable {
     package let url: URL
     let fd: Int32
-    private let ownsFD: Bool
     private let lock = NSLock()
     private var buffer = ""
-
-    /// Appends to an already open file (the caller keeps `fd` open and closes it).
-    package init(fd: Int32, url: URL) {
-        self.fd = fd
-        self.url = url
-        ownsFD = false
-    }
 
     /// Opens `url` for appending (its directory is made); nil if that fails.
     package init?(appendingTo url: URL) {
@@ -84,12 +76,11 @@ package final class SharedLog: @unchecked Sendable {
         fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         if fd < 0 { return nil }
         self.url = url
-        ownsFD = true
     }
 
     deinit {
         writeOut()
-        if ownsFD { close(fd) }
+        close(fd)
     }
 
     func append(_ text: String) {
@@ -122,26 +113,17 @@ package final class TaskLog: @unchecked Sendable {
     /// In shared mode: the prefix of every line (task and attempt) and the lines written, for `tail`.
     private let prefix: String?
     private let shared: SharedLog?
-    /// In shared mode: whether releasing the log writes its lines out too (else they wait in the buffer).
-    private let writeThrough: Bool
     private var lines: [String] = []
     private let lock = NSLock()
 
-    /// Appends to an already open file shared by many tasks (the caller keeps `fd` open and closes it); each
-    /// task's lines are written when its log is flushed or released.
-    package convenience init(sharedFD fd: Int32, url: URL, prefix: String) {
-        self.init(shared: SharedLog(fd: fd, url: url), prefix: prefix, writeThrough: true)
-    }
-
     /// Appends to `shared`; the lines join its buffer when this log is released (the owner writes it out),
     /// or reach the file at once on `flush`.
-    package init(shared: SharedLog, prefix: String, writeThrough: Bool = false) {
+    package init(shared: SharedLog, prefix: String) {
         url = shared.url
         fd = shared.fd
         ownsFD = false
         self.prefix = prefix
         self.shared = shared
-        self.writeThrough = writeThrough
     }
 
     package init(url: URL) {
@@ -149,7 +131,6 @@ package final class TaskLog: @unchecked Sendable {
         ownsFD = true
         prefix = nil
         shared = nil
-        writeThrough = false
         // Plain open(2): FileManager.createFile writes atomically with an fsync, which cost a noop task
         // milliseconds; a log needs no more durability than the process that writes it.
         var fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -165,7 +146,7 @@ package final class TaskLog: @unchecked Sendable {
     private var unwritten = ""
 
     deinit {
-        release(writeOut: writeThrough)
+        release(writeOut: false)
         if ownsFD, fd >= 0 { close(fd) }
     }
 

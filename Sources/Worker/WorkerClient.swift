@@ -162,7 +162,7 @@ package final class WorkerClient {
             }
             t = phases.add("finish+start", since: t)
             // The inline tasks' log lines of this iteration, in one write.
-            if inlineLogOpened, let shared = inlineLog, shared.hasPending { shared.writeOut(); phases.add("task log write", since: t) }
+            if let shared = inlineLog, shared.hasPending { shared.writeOut(); phases.add("task log write", since: t) }
             try perform(state.handle(.tick, now: now))
             if pendingCredit > 0, pendingCredit >= creditBatch || (state.queue.count < lowWater && !readyOutstanding) {
                 send(.ready(Ready(credit: pendingCredit)))
@@ -279,8 +279,11 @@ package final class WorkerClient {
 
     /// `logs/inline.log`, opened once for appending: the log of every task that runs inline, written out
     /// once per loop iteration (`run`); nil until an inline task runs (or if it cannot be opened).
-    lazy var inlineLog: SharedLog? = { inlineLogOpened = true; return SharedLog(appendingTo: options.workDirectory.appendingPathComponent("logs/inline.log")) }()
-    var inlineLogOpened = false
+    var inlineLog: SharedLog?
+    func openInlineLog() -> SharedLog? {
+        if inlineLog == nil { inlineLog = SharedLog(appendingTo: options.workDirectory.appendingPathComponent("logs/inline.log")) }
+        return inlineLog
+    }
     /// `<work directory>/scratch/`, as a path: each task's scratch directory is this plus its lease.
     lazy var scratchBase = options.workDirectory.appendingPathComponent("scratch").path + "/"
 
@@ -294,7 +297,7 @@ package final class WorkerClient {
         let executor = options.executors[assignment.spec.executor]
         let inline = executor?.runsInline(assignment.spec) ?? true
         let log: TaskLog
-        if inline, let shared = inlineLog {
+        if inline, let shared = openInlineLog() {
             log = TaskLog(shared: shared, prefix: "\(assignment.task.prefix(16))-\(assignment.attempt)")
         } else {
             log = TaskLog(url: base.appendingPathComponent("logs/\(assignment.task)-\(assignment.attempt).log"))

@@ -52,9 +52,8 @@ package struct WorkerState: Sendable {
     package private(set) var queue: [TaskAssignment] = []
     package var running: TaskAssignment? { queue.first }
     /// RESULT/FAIL messages not yet acknowledged, oldest first.
-    package private(set) var unacked: [Message] = []
-    /// The lease each of `unacked` answers, in step with it: an ACK is matched without copying messages.
-    private var unackedLeases: [String?] = []
+    /// Each with the lease it answers, so that an ACK is matched without copying messages.
+    package private(set) var unacked: [(lease: String?, message: Message)] = []
     package private(set) var backoff: Double
     private var lastHeard = 0.0
     private var lastSent = 0.0
@@ -86,8 +85,7 @@ package struct WorkerState: Sendable {
             }
         case .finished(let message):
             if !queue.isEmpty { queue.removeFirst() }
-            unacked.append(message)
-            unackedLeases.append(Self.lease(of: message))
+            unacked.append((Self.lease(of: message), message))
             if phase == .working {
                 send(message, now: now, &out)
                 send(.ready(Ready(credit: 1)), now: now, &out)
@@ -140,7 +138,7 @@ package struct WorkerState: Sendable {
             config.liveness = h.liveness
             phase = .working
             backoff = config.backoffInitial
-            for pending in unacked { send(pending, now: now, &out) }
+            for pending in unacked { send(pending.message, now: now, &out) }
             let credit = config.hello.prefetch - queue.count
             if credit > 0 { send(.ready(Ready(credit: credit)), now: now, &out) }
         case .task(let assignment) where phase == .working:
@@ -152,11 +150,7 @@ package struct WorkerState: Sendable {
             queue.append(assignment)
             if queue.count == 1 { out.append(.startTask(assignment)) }
         case .ack(let ack) where phase == .working:
-            var i = unackedLeases.count - 1
-            while i >= 0 {
-                if unackedLeases[i] == ack.lease { unacked.remove(at: i); unackedLeases.remove(at: i) }
-                i -= 1
-            }
+            unacked.removeAll { $0.lease == ack.lease }
         case .heartbeat:
             break
         case .bye(let bye):

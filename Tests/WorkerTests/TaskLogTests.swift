@@ -11,11 +11,9 @@ import TestSupport
         let dir = try Fixtures.temporaryDirectory("tasklog")
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("inline.log")
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        #expect(fd >= 0)
-        defer { close(fd) }
-        let a = TaskLog(sharedFD: fd, url: url, prefix: "aaaa-1")
-        let b = TaskLog(sharedFD: fd, url: url, prefix: "bbbb-2")
+        let shared = try #require(SharedLog(appendingTo: url))
+        let a = TaskLog(shared: shared, prefix: "aaaa-1")
+        let b = TaskLog(shared: shared, prefix: "bbbb-2")
         a.write("first of a")
         b.write("first of b")
         a.write("failing on request")
