@@ -12,6 +12,18 @@ package enum Transpose: Sendable {
 /// two-thread path for M = 128 shapes stalled on the busy machine). Large products stay multi-threaded.
 package let smallGemmMultiplyAdds = 1 << 26
 
+/// Runs `body` with oneDNN limited to the calling thread when the product has fewer than `smallGemmMultiplyAdds`
+/// multiply-adds: an OpenMP fork/join costs more than such a product, and far more when the machine is
+/// oversubscribed (a descheduled worker stalls the barrier for a time slice). Every GEMM entry point uses it.
+@inline(__always)
+package func withGemmThreads<R>(multiplyAdds: Int, _ body: () -> R) -> R {
+    let previous = omp_get_max_threads()
+    let small = multiplyAdds < smallGemmMultiplyAdds && previous > 1
+    if small { omp_set_num_threads(1) }
+    defer { if small { omp_set_num_threads(previous) } }
+    return body()
+}
+
 /// C = alpha · op(A) · op(B) + beta · C, row-major, through oneDNN.
 /// op(A) is (M, K), op(B) is (K, N), C is (M, N); lda/ldb/ldc are the row strides of the stored matrices.
 package func sgemm(
@@ -21,15 +33,10 @@ package func sgemm(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
-    // Small products run on the calling thread: an OpenMP fork/join costs more than they do, and far more
-    // when the machine is oversubscribed (a descheduled worker stalls the barrier for a time slice).
-    let previous = omp_get_max_threads()
-    let small = m * n * k < smallGemmMultiplyAdds && previous > 1
-    if small { omp_set_num_threads(1) }
-    defer { if small { omp_set_num_threads(previous) } }
-    let status = dnnl_sgemm(
-        transA.blasFlag, transB.blasFlag, Int64(m), Int64(n), Int64(k),
-        alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
+    let status = withGemmThreads(multiplyAdds: m * n * k) {
+        dnnl_sgemm(transA.blasFlag, transB.blasFlag, Int64(m), Int64(n), Int64(k),
+                   alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
+    }
     // A failure here means invalid arguments (a programmer error), not bad input.
     precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue)")
 }

@@ -16,14 +16,11 @@ package func gemmU8S8S32(m: Int, n: Int, k: Int, a: UnsafePointer<UInt8>, lda: I
                          b: UnsafePointer<Int8>, ldb: Int, c: UnsafeMutablePointer<Int32>, ldc: Int) {
     precondition(m >= 0 && n >= 0 && k >= 0, "gemmU8S8S32: negative dimension")
     if m == 0 || n == 0 { return }
-    let previous = omp_get_max_threads()
-    let small = m * n * k < smallGemmMultiplyAdds && previous > 1
-    if small { omp_set_num_threads(1) }
-    defer { if small { omp_set_num_threads(previous) } }
     var zero: Int32 = 0
-    let status = dnnl_gemm_u8s8s32(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")), CChar(UInt8(ascii: "F")),
-                                   Int64(m), Int64(n), Int64(k), 1, a, Int64(lda), 0, b, Int64(ldb), 0,
-                                   0, c, Int64(ldc), &zero)
+    let status = withGemmThreads(multiplyAdds: m * n * k) {
+        dnnl_gemm_u8s8s32(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")), CChar(UInt8(ascii: "F")),
+                          Int64(m), Int64(n), Int64(k), 1, a, Int64(lda), 0, b, Int64(ldb), 0, 0, c, Int64(ldc), &zero)
+    }
     precondition(status == dnnl_success, "dnnl_gemm_u8s8s32 failed with status \(status.rawValue)")
 }
 

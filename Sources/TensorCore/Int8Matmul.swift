@@ -80,10 +80,10 @@ package final class Int8PackedGemm: @unchecked Sendable {
         if m == 0 { return }
         // Small products run on the calling thread, as in `sgemm` (the primitive's thread count is fixed when it
         // is created, so both creation and execution see one thread).
-        let previous = omp_get_max_threads()
-        let small = m * n * k < smallGemmMultiplyAdds && previous > 1
-        if small { omp_set_num_threads(1) }
-        defer { if small { omp_set_num_threads(previous) } }
+        withGemmThreads(multiplyAdds: m * n * k) { execute(m: m, a: a, c: c) }
+    }
+
+    private func execute(m: Int, a: UnsafePointer<UInt8>, c: UnsafeMutablePointer<Int32>) {
         guard let plan = plan(rows: m) else {
             gemmU8S8S32(m: m, n: n, k: k, a: a, lda: k, b: weights, ldb: k, c: c, ldc: n)
             return

@@ -46,10 +46,11 @@ package final class PackedWeights {
             return plain(x, ldx: ldx, rows: rows, y, ldy: ldy)
         }
         // Same thread rule as sgemm: small products run on the calling thread.
-        let previous = omp_get_max_threads()
-        let small = rows * outFeatures * inFeatures < smallGemmMultiplyAdds && previous > 1
-        if small { omp_set_num_threads(1) }
-        defer { if small { omp_set_num_threads(previous) } }
+        withGemmThreads(multiplyAdds: rows * outFeatures * inFeatures) { compute(api, x, rows: rows, y, ldy: ldy) }
+    }
+
+    private func compute(_ api: OneDNN.PackAPI, _ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>, ldy: Int) {
+        let ldx = inFeatures
         let key = Key(rows: rows, threads: omp_get_max_threads())
         // Column-major view: Yᵀ (out × rows) = op(W') · Xᵀ with W' the (in × out) column-major view of W, op = ᵀ.
         var m = Int64(outFeatures), n = Int64(rows), k = Int64(inFeatures), lda = Int64(inFeatures), ldb = Int64(inFeatures)

@@ -48,12 +48,13 @@ package enum Parallel {
     }
 
     /// As `parts(_:_:)` with `body.runPart(part)` for every part: nothing is allocated (the object carries the
-    /// job's arguments, set by the caller before this call).
+    /// job's arguments, set by the caller before this call). While the pool is busy with another caller, the
+    /// parts run one after another on the calling thread: still nothing allocated (libdispatch's fallback
+    /// allocated per call), and the pool's threads hold the cores anyway.
     package static func parts(_ parts: Int, _ body: PartsBody) {
         if parts <= 1 { body.runPart(0); return }
         if PartsPool.shared.run(parts, object: body) { return }
-        let box = UnsafeSendable(body)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in PartsPool.singleThreaded { box.value.runPart(part) } }
+        for part in 0..<parts { body.runPart(part) }
     }
 }
 
