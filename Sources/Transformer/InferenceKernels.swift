@@ -137,10 +137,16 @@ extension InferenceEncoder {
     /// The fp32 inference encoder of `model` with every encoder linear and the head's small linears
     /// (`classifier`, `lm_head.dense`) pre-packed; the tied MLM decoder stays plain.
     package static func packed(model: XLMRModel) throws -> InferenceEncoder {
+        try InferenceEncoder(model: model, replacing: fp32Linears(of: model) { PackedDenseLinear($0) })
+    }
+
+    /// Every encoder linear and the head's small linears (`classifier`, `lm_head.dense`) of `model`, as `kernel`
+    /// makes them from the model's fp32 weights.
+    private static func fp32Linears(of model: XLMRModel, _ kernel: (DenseLinear) -> LinearKernel) -> [String: LinearKernel] {
         var replacing: [String: LinearKernel] = [:]
         let names = LinearNames.encoderLinears(model.config).map(\.name) + ["classifier", "lm_head.dense"]
-        for name in names { if let d = model.denseLinear(name) { replacing[name] = PackedDenseLinear(d) } }
-        return try InferenceEncoder(model: model, replacing: replacing)
+        for name in names { if let d = model.denseLinear(name) { replacing[name] = kernel(d) } }
+        return replacing
     }
 
     /// The fastest fp32 inference path for `threads` threads: `split` across them, or `packed` on one.
@@ -151,10 +157,7 @@ extension InferenceEncoder {
     /// The fp32 inference encoder of `model` with every encoder linear and the head's small linears split into
     /// `parts` pre-packed slices run on `parts` threads (`SplitPackedLinear`), and GELU and attention split too.
     package static func split(model: XLMRModel, parts: Int) throws -> InferenceEncoder {
-        var replacing: [String: LinearKernel] = [:]
-        let names = LinearNames.encoderLinears(model.config).map(\.name) + ["classifier", "lm_head.dense"]
-        for name in names { if let d = model.denseLinear(name) { replacing[name] = SplitPackedLinear(d, parts: parts) } }
-        let encoder = try InferenceEncoder(model: model, replacing: replacing)
+        let encoder = try InferenceEncoder(model: model, replacing: fp32Linears(of: model) { SplitPackedLinear($0, parts: parts) })
         encoder.parallelParts = parts
         return encoder
     }
