@@ -1,10 +1,13 @@
-// Single-precision matrix multiply: the oneDNN fast path and the plain-Swift reference beside it.
+// Single-precision matrix multiply: our own AVX2 kernel (CGemm, split across the `Parallel.parts` threads), oneDNN's
+// sgemm where that kernel cannot run, and the plain-Swift reference beside both.
 import CDNNL
+import CGemm
 
 /// Whether an operand is used as stored or transposed.
 package enum Transpose: Sendable {
     case none, transposed
     var blasFlag: CChar { self == .none ? CChar(UInt8(ascii: "N")) : CChar(UInt8(ascii: "T")) }
+    var flag: Int32 { self == .none ? 0 : 1 }
 }
 
 /// Below this many multiply-adds (about 1.5 ms on one AVX2 core) sgemm runs single-threaded. Measured on the
@@ -24,7 +27,24 @@ package func withGemmThreads<R>(multiplyAdds: Int, _ body: () -> R) -> R {
     return body()
 }
 
-/// C = alpha · op(A) · op(B) + beta · C, row-major, through oneDNN.
+/// Which kernel runs `sgemm` and `PackedWeights`.
+package enum GemmKernel: String, Sendable, CaseIterable {
+    /// CGemm: as fast as oneDNN's sgemm on this machine (docs/benchmarks.md) and allocation-free after a thread's
+    /// first call, which oneDNN is not (it takes scratch buffers inside every call). Needs AVX2 and FMA.
+    case own
+    /// `dnnl_sgemm`, threaded by OpenMP: the fallback on processors without AVX2/FMA, and the benchmark's reference.
+    case oneDNN
+
+    /// Whether this processor can run `own`.
+    package static let ownAvailable = cgemm_supported() != 0
+    /// The kernel in use: `own` wherever it can run. Benchmarks switch it to compare; nothing else should.
+    package nonisolated(unsafe) static var current: GemmKernel = ownAvailable ? .own : .oneDNN
+    /// With `own`, products of at least this many multiply-adds are split across the compute threads (a hand-over
+    /// to the spinning pool costs a few µs; 2^20 multiply-adds take ~25 µs on one core).
+    package nonisolated(unsafe) static var splitMultiplyAdds = 1 << 20
+}
+
+/// C = alpha · op(A) · op(B) + beta · C, row-major, through `GemmKernel.current`.
 /// op(A) is (M, K), op(B) is (K, N), C is (M, N); lda/ldb/ldc are the row strides of the stored matrices.
 package func sgemm(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
@@ -33,12 +53,79 @@ package func sgemm(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
+    if GemmKernel.current == .own {
+        return SplitGemm.run((transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc, 1))
+    }
     let status = withGemmThreads(multiplyAdds: m * n * k) {
         dnnl_sgemm(transA.blasFlag, transB.blasFlag, Int64(m), Int64(n), Int64(k),
                    alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
     }
     // A failure here means invalid arguments (a programmer error), not bad input.
     precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue)")
+}
+
+/// One CGemm product, split into `parts` blocks of C each computed on its own thread of `Parallel.parts` when it
+/// is large enough: by columns (on panel boundaries) when C is at least as wide as it is tall, else by rows. Every
+/// element of C sees the same sums in the same order whatever the split, so results do not depend on the thread
+/// count. One object per calling thread (kept in CGemm's thread slot), so a product allocates nothing after a
+/// thread's first.
+final class SplitGemm: PartsBody {
+    /// op(B) is `b` (with `transB`, `ldb`) or, when `packedB` is set, the panels of `cgemm_pack_b`.
+    typealias Problem = (transA: Transpose, transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
+                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>?, ldb: Int,
+                         packedB: UnsafePointer<Float>?, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                         parts: Int)
+    private var problem: Problem?
+
+    /// Runs `problem` (its `parts` is set here) on the calling thread or split across the compute threads.
+    static func run(_ problem: Problem) {
+        var p = problem
+        p.parts = Int(omp_get_max_threads())  // 1 inside a `Parallel.parts` body
+        if p.parts <= 1 || p.m * p.n * p.k < GemmKernel.splitMultiplyAdds {
+            p.parts = 1
+            return compute(p, part: 0)
+        }
+        let job = forThisThread()
+        job.problem = p
+        Parallel.parts(p.parts, job)
+        job.problem = nil
+    }
+
+    private static func forThisThread() -> SplitGemm {
+        let slot = cgemm_thread_slot()!
+        if let existing = slot.pointee { return Unmanaged<SplitGemm>.fromOpaque(existing).takeUnretainedValue() }
+        let job = SplitGemm()
+        slot.pointee = Unmanaged.passRetained(job).toOpaque()  // lives as long as the thread (never released)
+        return job
+    }
+
+    func runPart(_ part: Int) {
+        if let p = problem { Self.compute(p, part: part) }
+    }
+
+    private static func compute(_ p: Problem, part: Int) {
+        let nr = Int(cgemm_nr)
+        var (m, n, a, b, packedB, c) = (p.m, p.n, p.a, p.b, p.packedB, p.c)
+        if p.parts > 1 && p.n >= p.m && p.n >= nr * p.parts {
+            let panels = (p.n + nr - 1) / nr
+            let j0 = min(p.n, panels * part / p.parts * nr), j1 = min(p.n, panels * (part + 1) / p.parts * nr)
+            n = j1 - j0
+            b = b.map { p.transB == .none ? $0 + j0 : $0 + j0 * p.ldb }
+            packedB = packedB.map { $0 + j0 * p.k }
+            c += j0
+        } else if p.parts > 1 {
+            let i0 = p.m * part / p.parts, i1 = p.m * (part + 1) / p.parts
+            m = i1 - i0
+            a = p.transA == .none ? a + i0 * p.lda : a + i0
+            c += i0 * p.ldc
+        }
+        if m <= 0 || n <= 0 { return }
+        if let packedB {
+            cgemm_sgemm_packed(p.transA.flag, m, n, p.k, p.alpha, a, p.lda, packedB, p.beta, c, p.ldc)
+        } else {
+            cgemm_sgemm(p.transA.flag, p.transB.flag, m, n, p.k, p.alpha, a, p.lda, b!, p.ldb, p.beta, c, p.ldc)
+        }
+    }
 }
 
 /// The reference for `sgemm`: the same contract, written as three plain loops. Used as a test oracle.

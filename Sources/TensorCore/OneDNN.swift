@@ -1,10 +1,6 @@
 // oneDNN plumbing shared by the fast paths: status checking, one CPU engine and stream, plain row-major memory
-// descriptors, and the packed-sgemm entry points (exported by libdnnl 2.6 but declared only in its internal
-// headers), looked up at run time so that a libdnnl without them falls back instead of failing to link.
+// descriptors.
 import CDNNL
-#if canImport(Glibc)
-import Glibc
-#endif
 
 package enum OneDNN {
     /// Stops on a failed oneDNN call: after validated arguments a failure is a programmer error, not bad input.
@@ -33,38 +29,4 @@ package enum OneDNN {
         check(dnnl_memory_desc_init_by_strides(&md, 2, &dims, type, &strides), "memory_desc_init_by_strides")
         return md
     }
-
-    // MARK: Packed sgemm (column-major BLAS convention, as oneDNN's gemm pack API)
-
-    typealias PackSize = @convention(c) (
-        UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafePointer<Int64>, UnsafePointer<Int64>,
-        UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Bool>
-    ) -> dnnl_status_t
-    typealias Pack = @convention(c) (
-        UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafePointer<Int64>, UnsafePointer<Int64>,
-        UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Float>, UnsafeMutablePointer<Float>
-    ) -> dnnl_status_t
-    typealias Compute = @convention(c) (
-        UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>,
-        UnsafePointer<Float>, UnsafePointer<Int64>, UnsafePointer<Float>, UnsafePointer<Int64>, UnsafePointer<Float>,
-        UnsafeMutablePointer<Float>, UnsafePointer<Int64>
-    ) -> dnnl_status_t
-
-    /// `dnnl::impl::cpu::sgemm_pack_get_size`, `sgemm_pack` and `sgemm_compute`, or nil when libdnnl lacks them.
-    struct PackAPI { let size: PackSize; let pack: Pack; let compute: Compute }
-    static let packAPI: PackAPI? = {
-        guard let handle = dlopen(nil, RTLD_NOW) else { return nil }
-        func symbol<F>(_ name: String, _: F.Type) -> F? {
-            guard let p = dlsym(handle, name) else { return nil }
-            return unsafeBitCast(p, to: F.self)
-        }
-        guard let size = symbol("_ZN4dnnl4impl3cpu19sgemm_pack_get_sizeEPKcS3_S3_PKlS5_S5_S5_S5_PmPb", PackSize.self),
-              let pack = symbol("_ZN4dnnl4impl3cpu10sgemm_packEPKcS3_S3_PKlS5_S5_S5_S5_PKfPf", Pack.self),
-              let compute = symbol("_ZN4dnnl4impl3cpu13sgemm_computeEPKcS3_PKlS5_S5_PKfS5_S7_S5_S7_PfS5_", Compute.self)
-        else { return nil }
-        return PackAPI(size: size, pack: pack, compute: compute)
-    }()
-
-    /// Whether weights can be pre-packed here (the pack API was found).
-    package static var hasPackedGemm: Bool { packAPI != nil }
 }

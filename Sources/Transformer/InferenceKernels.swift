@@ -111,8 +111,8 @@ extension XLMRModel {
     }
 }
 
-/// The fp32 linear layer with its weight pre-packed into oneDNN's GEMM layout (see `PackedWeights`: one packing
-/// per row count, up to two; other row counts run plain sgemm). For inference only: the packing is a copy, so
+/// The fp32 linear layer with its weight pre-packed into CGemm's panel layout (see `PackedWeights`; plain sgemm
+/// where CGemm cannot run). For inference only: the packing is a copy, so
 /// the model's weights must not change while this kernel is used.
 package final class PackedDenseLinear: LinearKernel {
     package let dense: DenseLinear
@@ -120,9 +120,9 @@ package final class PackedDenseLinear: LinearKernel {
     package var inFeatures: Int { dense.inFeatures }
     package var outFeatures: Int { dense.outFeatures }
 
-    package init(_ dense: DenseLinear, maxShapes: Int = 2) {
+    package init(_ dense: DenseLinear) {
         self.dense = dense
-        packed = PackedWeights(weight: dense.weight, outFeatures: dense.outFeatures, inFeatures: dense.inFeatures, maxShapes: maxShapes)
+        packed = PackedWeights(weight: dense.weight, outFeatures: dense.outFeatures, inFeatures: dense.inFeatures)
     }
 
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
@@ -177,7 +177,7 @@ package final class SplitPackedLinear: LinearFusing, PartsBody {
     /// the split was slower than oneDNN's own threading in the one run measured (docs/benchmarks.md, round 4).
     package static let maximumRows = 512
 
-    package init(_ dense: DenseLinear, parts: Int, maxShapes: Int = 2) {
+    package init(_ dense: DenseLinear, parts: Int) {
         precondition(parts >= 1, "SplitPackedLinear: parts must be >= 1")
         self.dense = dense
         let out = dense.outFeatures, n = min(parts, out)
@@ -185,7 +185,7 @@ package final class SplitPackedLinear: LinearFusing, PartsBody {
             // Slice boundaries on multiples of 8 outputs where possible (one AVX2 register).
             let start = i == 0 ? 0 : min(out, (out * i / n + 7) / 8 * 8), end = i == n - 1 ? out : min(out, (out * (i + 1) / n + 7) / 8 * 8)
             return (start, end - start, PackedWeights(weight: dense.weight + start * dense.inFeatures, outFeatures: max(end - start, 1),
-                                                      inFeatures: dense.inFeatures, maxShapes: maxShapes))
+                                                      inFeatures: dense.inFeatures))
         }.filter { $0.count > 0 }
     }
 

@@ -174,9 +174,9 @@ struct BenchEngine: ParsableCommand {
                 print(String(format: "training step (all rows) reaches %.0f%% of the sgemm peak", 100 * step / peak))
             }
             print("inference_bN: XLMRModel.forward in evaluation mode; _encoder: InferenceEncoder (fp32); "
-                  + "_packed: InferenceEncoder with weights pre-packed for oneDNN's GEMM; "
+                  + "_packed: InferenceEncoder with weights pre-packed for our GEMM; "
                   + "_split: pre-packed and split by output features over the threads, one GEMM thread each"
-                  + (OneDNN.hasPackedGemm ? "" : " (pack API not found: plain sgemm)"))
+                  + (GemmKernel.current == .own ? "" : " (GEMM: oneDNN, weights not pre-packed)"))
         }
     }
 }

@@ -1,6 +1,5 @@
-// Pre-packed weights (oneDNN's gemm pack API) against the plain-Swift reference: odd shapes, one product above
-// the single-thread threshold (packed for two threads), repeated use of a packing, and the sgemm fallback for
-// shapes beyond `maxShapes` and for strided operands.
+// Pre-packed weights (CGemm's panels) against the plain-Swift reference: odd shapes, one product above the
+// split threshold, repeated use of a packing, one packing for every row count, and strided operands.
 import Testing
 import TestSupport
 @testable import TensorCore
@@ -33,24 +32,23 @@ import CDNNL
             packed.multiply(x, rows: rows, into: &second)
             expectClose(first, ref, "(\(rows), \(out), \(inF))")
             #expect(first == second, "a packing reused gives the same bits")
-            if OneDNN.hasPackedGemm { #expect(packed.packedRowCounts == [rows]) }
+            #expect(packed.isPacked == GemmKernel.ownAvailable)
         }
     }
 
-    @Test func fallsBackBeyondMaxShapesAndForStrides() {
+    @Test func onePackingServesEveryRowCountAndStride() {
         let (out, inF) = (24, 40)
         var rng = TestRandom(seed: 5)
         let w = (0..<(out * inF)).map { _ in rng.uniform() - 0.5 }
         w.withUnsafeBufferPointer { wp in
-            let packed = PackedWeights(weight: wp.baseAddress!, outFeatures: out, inFeatures: inF, maxShapes: 1)
+            let packed = PackedWeights(weight: wp.baseAddress!, outFeatures: out, inFeatures: inF)
             for rows in [9, 3, 9, 16] {
                 let x = (0..<(rows * inF)).map { _ in rng.uniform() - 0.5 }
                 var y = [Float](repeating: .nan, count: rows * out)
                 packed.multiply(x, rows: rows, into: &y)
                 expectClose(y, reference(x, w, rows: rows, out: out, inF: inF), "rows \(rows)")
             }
-            if OneDNN.hasPackedGemm { #expect(packed.packedRowCounts == [9], "only the first shape is packed") }
-            // Strided output only (ldy 30): still the packed path for rows 9; padding left untouched.
+            // Strided output only (ldy 30); padding left untouched.
             do {
                 let rows = 9, ldy = 30
                 let x = (0..<(rows * inF)).map { _ in rng.uniform() - 0.5 }
@@ -62,7 +60,7 @@ import CDNNL
                     #expect(y[(r * ldy + out)..<((r + 1) * ldy)].allSatisfy { $0 == 42 }, "padding of row \(r) untouched")
                 }
             }
-            // Strided input and output (ldx 48, ldy 30): the plain path, padding left untouched.
+            // Strided input and output (ldx 48, ldy 30), padding left untouched.
             let rows = 5, ldx = 48, ldy = 30
             let xs = (0..<(rows * ldx)).map { _ in rng.uniform() - 0.5 }
             var y = [Float](repeating: 42, count: rows * ldy)

@@ -1,10 +1,11 @@
-// No heap allocation by our code inside a training step after the first: the Workspace, optimizer state and
-// gradients are allocated once. Counted by interposing malloc (CAllocationCounter) on the calling thread, with
-// // the compute pinned to that thread so oneDNN's work is seen too. oneDNN 2.6's `dnnl_sgemm` takes a pack
-// buffer per call (measured below); the counter attributes each allocation to its caller's library, so the
-// tests require zero allocations outside oneDNN and report oneDNN's. oneDNN's packed GEMM (the inference path's
-// pre-packed weights) also allocates through libstdc++'s operator new, counted apart (no Swift code calls it).
+// No heap allocation inside a training step after the first: the Workspace, optimizer state and gradients are
+// allocated once, and the GEMMs run on our own kernel (CGemm), whose packing buffers each thread makes on its first
+// call. Counted by interposing malloc (CAllocationCounter) on the calling thread; the counter attributes each
+// allocation to its caller's library (ours, oneDNN, or libstdc++'s operator new, which only oneDNN calls here).
+// oneDNN 2.6's `dnnl_sgemm`, the kernel before CGemm, takes buffers inside every call (documented below): that is
+// why CGemm exists. Where CGemm cannot run (no AVX2/FMA) sgemm is oneDNN's, and only our own count must be zero.
 import CAllocationCounter
+import CDNNL
 import Testing
 import TestSupport
 @testable import TensorCore
@@ -19,16 +20,21 @@ import TestSupport
     /// `cxx`: through libstdc++'s operator new, which only the C++ libraries (oneDNN) call here.
     struct Count { var ours: UInt64; var oneDNN: UInt64; var cxx: UInt64 = 0 }
 
-    /// Allocations made by `body` on this thread, with one compute thread (restored afterwards).
-    static func allocations(_ label: String, _ body: () throws -> Void) rethrows -> Count {
+    /// Allocations made by `body` on this thread, with `threads` compute threads (restored afterwards).
+    static func allocations(_ label: String, threads: Int = 1, _ body: () throws -> Void) rethrows -> Count {
         let previous = ComputeInfo.threads
-        ComputeInfo.setThreads(1)
+        ComputeInfo.setThreads(threads)
         defer { ComputeInfo.setThreads(previous) }
         allocation_counter_start()
         do { try body() } catch { _ = allocation_counter_stop(); throw error }
         let all = allocation_counter_stop(), oneDNN = allocation_counter_onednn(), cxx = allocation_counter_libstdcxx()
         print("\(label): \(all - oneDNN - cxx) allocations outside oneDNN, \(oneDNN) by oneDNN, \(cxx) through libstdc++ operator new")
         return Count(ours: all - oneDNN - cxx, oneDNN: oneDNN, cxx: cxx)
+    }
+
+    /// Whether the count is zero in all (CGemm in use) or at least outside oneDNN (oneDNN's sgemm in use).
+    static func isAllocationFree(_ n: Count) -> Bool {
+        GemmKernel.current == .own ? n.ours + n.oneDNN + n.cxx == 0 : n.ours == 0
     }
 
     static func batch(seed: UInt64, labels: Bool) -> TokenBatch {
@@ -57,17 +63,38 @@ import TestSupport
         #expect(n.ours >= 2 && n.oneDNN == 0, "the counter saw \(n) for a fresh array and buffer")
     }
 
-    @Test func oneDNNSgemmAllocatesItsOwnBuffersOnly() {
-        // Documents the allocations left in a step: oneDNN's own inside dnnl_sgemm, attributed to it.
+    @Test func oneDNNSgemmAllocatesInEveryCall() {
+        // Why CGemm exists: oneDNN's own sgemm takes buffers inside every call (attributed to it by the counter).
         let a = FloatBuffer(count: 64 * 64), b = FloatBuffer(count: 64 * 64), c = FloatBuffer(count: 64 * 64)
         a.pointer.update(repeating: 0.5, count: a.count); b.pointer.update(repeating: 0.25, count: b.count)
-        sgemm(.none, .transposed, m: 64, n: 64, k: 64, a: a.pointer, lda: 64, b: b.pointer, ldb: 64, c: c.pointer, ldc: 64)
-        let n = Self.allocations("10 sgemm calls") {
+        let n = Self.allocations("10 dnnl_sgemm calls") {
             for _ in 0..<10 {
-                sgemm(.none, .transposed, m: 64, n: 64, k: 64, a: a.pointer, lda: 64, b: b.pointer, ldb: 64, c: c.pointer, ldc: 64)
+                _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")), 64, 64, 64, 1, a.pointer, 64, b.pointer, 64,
+                               0, c.pointer, 64)
             }
         }
-        #expect(n.ours == 0 && n.oneDNN >= 1, "\(n)")
+        #expect(n.ours == 0 && n.oneDNN >= 10, "\(n)")
+        #expect(c.pointer[0] == 64 * 0.5 * 0.25)
+    }
+
+    @Test(arguments: [1, 2])
+    func sgemmAllocatesNothingAfterTheFirstCall(threads: Int) {
+        // 96 × 128 × 256: above the split threshold, so with two threads the product is split over the pool.
+        let (m, n, k) = (96, 128, 256)
+        #expect(m * n * k >= GemmKernel.splitMultiplyAdds)
+        let a = FloatBuffer(count: m * k), b = FloatBuffer(count: n * k), c = FloatBuffer(count: m * n)
+        a.pointer.update(repeating: 0.5, count: a.count); b.pointer.update(repeating: 0.25, count: b.count)
+        let previous = ComputeInfo.threads
+        ComputeInfo.setThreads(threads)
+        sgemm(.none, .transposed, m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: k, c: c.pointer, ldc: n)
+        ComputeInfo.setThreads(previous)
+        let count = Self.allocations("10 sgemm calls, \(threads) thread(s)", threads: threads) {
+            for _ in 0..<10 {
+                sgemm(.none, .transposed, m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: k, c: c.pointer, ldc: n)
+            }
+        }
+        #expect(Self.isAllocationFree(count), "\(GemmKernel.current): \(count)")
+        #expect(c.pointer[0] == Float(k) * 0.5 * 0.25 && c.pointer[m * n - 1] == Float(k) * 0.5 * 0.25)
     }
 
     @Test func tokenClassificationStepsDoNotAllocate() throws {
@@ -80,7 +107,7 @@ import TestSupport
         let n = try Self.allocations("3 token-classification steps") {
             for s in 1..<4 { _ = try trainer.step(&batch, step: s) }
         }
-        #expect(n.ours == 0, "3 token-classification training steps made \(n.ours) allocations outside oneDNN")
+        #expect(Self.isAllocationFree(n), "3 token-classification training steps (\(GemmKernel.current) GEMM): \(n)")
     }
 
     @Test func maskedLMStepsDoNotAllocate() throws {
@@ -95,7 +122,7 @@ import TestSupport
         let n = try Self.allocations("3 MLM steps") {
             for s in 1..<4 { _ = try trainer.step(&batch, step: s) }
         }
-        #expect(n.ours == 0, "3 MLM training steps (masking included) made \(n.ours) allocations outside oneDNN")
+        #expect(Self.isAllocationFree(n), "3 MLM training steps, masking included (\(GemmKernel.current) GEMM): \(n)")
     }
 
     @Test func evaluationForwardDoesNotAllocate() throws {
@@ -108,22 +135,7 @@ import TestSupport
         let n = try Self.allocations("3 evaluation passes") {
             for _ in 0..<3 { try model.forward(batch, workspace: workspace, training: false, rng: &rng) }
         }
-        #expect(n.ours == 0, "3 evaluation forward passes made \(n.ours) allocations outside oneDNN")
-    }
-
-    @Test func packedGemmAlsoAllocatesInsideOneDNNOnly() {
-        // oneDNN's packed GEMM (weights pre-packed once) still takes its own buffers per call, like dnnl_sgemm, and
-        // two more through operator new: no oneDNN GEMM entry point on this version runs without allocating
-        // (see docs/benchmarks.md, round 4).
-        let w = FloatBuffer(count: 64 * 64), x = FloatBuffer(count: 16 * 64), y = FloatBuffer(count: 16 * 64)
-        w.pointer.update(repeating: 0.5, count: w.count); x.pointer.update(repeating: 0.25, count: x.count)
-        let packed = PackedWeights(weight: w.pointer, outFeatures: 64, inFeatures: 64)
-        packed.multiply(x.pointer, rows: 16, into: y.pointer)  // packs
-        let n = Self.allocations("10 packed GEMM calls") {
-            for _ in 0..<10 { packed.multiply(x.pointer, rows: 16, into: y.pointer) }
-        }
-        #expect(n.ours == 0 && n.oneDNN + n.cxx >= 10, "\(n)")
-        #expect(y.pointer[0] == 64 * 0.5 * 0.25)
+        #expect(Self.isAllocationFree(n), "3 evaluation forward passes (\(GemmKernel.current) GEMM): \(n)")
     }
 
     @Test(arguments: ["plain", "packed", "split"])
@@ -141,6 +153,6 @@ import TestSupport
         let n = try Self.allocations("3 inference-encoder passes (\(kind))") {
             for _ in 0..<3 { _ = try encoder.forward(batch) }
         }
-        #expect(n.ours == 0, "3 inference-encoder passes (\(kind)) made \(n.ours) allocations outside oneDNN")
+        #expect(Self.isAllocationFree(n), "3 inference-encoder passes (\(kind), \(GemmKernel.current) GEMM): \(n)")
     }
 }
