@@ -101,7 +101,7 @@ import TestSupport
     @Test(arguments: [(300, 200, 64, Transpose.none, Transpose.transposed), (40, 900, 70, .transposed, .none), (1000, 20, 80, .none, .none)])
     func theThreadSplitGivesTheSameBits(m: Int, n: Int, k: Int, transA: Transpose, transB: Transpose) {
         // Above splitMultiplyAdds `sgemm` splits C over the compute threads (by columns, or by rows when C is
-        // tall or narrow); every element's sum is the same, so the bits equal one thread's.
+        // narrow); every element's sum is the same, so the bits equal one thread's.
         let p = Problem(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 0.75, beta: 0.5)
         #expect(m * n * k >= GemmKernel.splitMultiplyAdds || ComputeInfo.threads == 1)
         let (a, b, c) = Self.operands(p, seed: 5)
