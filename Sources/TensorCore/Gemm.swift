@@ -53,6 +53,9 @@ package func sgemm(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
+    // The row strides must cover a stored row (oneDNN checks the same and fails; CGemm trusts them).
+    precondition(lda >= max(1, transA == .none ? k : m) && ldb >= max(1, transB == .none ? n : k) && ldc >= max(1, n),
+                 "sgemm: a row stride is shorter than its row (lda \(lda), ldb \(ldb), ldc \(ldc) for \(m)×\(n)×\(k))")
     if GemmKernel.current == .own {
         return SplitGemm.run((transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc, 1))
     }
