@@ -46,7 +46,7 @@ static workspace *thread_workspace(void) {
     pthread_once(&workspace_once, make_key);
     workspace *w = malloc(sizeof *w);
     if (w) {
-        w->a = aligned_alloc(64, sizeof(float) * MC * KC);
+        w->a = aligned_alloc(64, sizeof(float) * (MC * KC + 64));  // + slack: pack_a's 8-float stores overrun by 2
         w->b = aligned_alloc(64, sizeof(float) * KC * NC);
     }
     // A few MiB per thread: failing here is out of memory, not bad input.
@@ -56,8 +56,8 @@ static workspace *thread_workspace(void) {
     return w;
 }
 
-static __thread void *slot;
-void **cgemm_thread_slot(void) { return &slot; }
+static __thread void *slots[cgemm_thread_slots];
+void **cgemm_thread_slot(int which) { return which >= 0 && which < cgemm_thread_slots ? &slots[which] : NULL; }
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 
@@ -71,16 +71,44 @@ static void pack_a(int trans, long mc, long kc, float alpha, const float *a, lon
         if (rows == MR && !trans) {
             const float *r0 = a + i0 * lda, *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda, *r4 = r3 + lda,
                         *r5 = r4 + lda;
-            for (long p = 0; p < kc; p++) {
+            long p = 0;
+            // Eight columns at a time: a 6 × 8 block transposed in registers (rows 6 and 7 zero), each column
+            // stored as 8 floats of which the next column's store overwrites the last 2 (the buffer has slack).
+            __m256 av = _mm256_set1_ps(alpha), zero = _mm256_setzero_ps();
+            for (; p + 8 <= kc; p += 8) {
+                __m256 v0 = _mm256_mul_ps(av, _mm256_loadu_ps(r0 + p)), v1 = _mm256_mul_ps(av, _mm256_loadu_ps(r1 + p)),
+                       v2 = _mm256_mul_ps(av, _mm256_loadu_ps(r2 + p)), v3 = _mm256_mul_ps(av, _mm256_loadu_ps(r3 + p)),
+                       v4 = _mm256_mul_ps(av, _mm256_loadu_ps(r4 + p)), v5 = _mm256_mul_ps(av, _mm256_loadu_ps(r5 + p));
+                __m256 t0 = _mm256_unpacklo_ps(v0, v1), t1 = _mm256_unpackhi_ps(v0, v1),
+                       t2 = _mm256_unpacklo_ps(v2, v3), t3 = _mm256_unpackhi_ps(v2, v3),
+                       t4 = _mm256_unpacklo_ps(v4, v5), t5 = _mm256_unpackhi_ps(v4, v5);
+                __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+                       u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+                       u4 = _mm256_shuffle_ps(t4, zero, 0x44), u5 = _mm256_shuffle_ps(t4, zero, 0xEE),
+                       u6 = _mm256_shuffle_ps(t5, zero, 0x44), u7 = _mm256_shuffle_ps(t5, zero, 0xEE);
+                float *o = out + p * MR;
+                _mm256_storeu_ps(o + 0 * MR, _mm256_permute2f128_ps(u0, u4, 0x20));
+                _mm256_storeu_ps(o + 1 * MR, _mm256_permute2f128_ps(u1, u5, 0x20));
+                _mm256_storeu_ps(o + 2 * MR, _mm256_permute2f128_ps(u2, u6, 0x20));
+                _mm256_storeu_ps(o + 3 * MR, _mm256_permute2f128_ps(u3, u7, 0x20));
+                _mm256_storeu_ps(o + 4 * MR, _mm256_permute2f128_ps(u0, u4, 0x31));
+                _mm256_storeu_ps(o + 5 * MR, _mm256_permute2f128_ps(u1, u5, 0x31));
+                _mm256_storeu_ps(o + 6 * MR, _mm256_permute2f128_ps(u2, u6, 0x31));
+                _mm256_storeu_ps(o + 7 * MR, _mm256_permute2f128_ps(u3, u7, 0x31));
+            }
+            for (; p < kc; p++) {
                 float *o = out + p * MR;
                 o[0] = alpha * r0[p]; o[1] = alpha * r1[p]; o[2] = alpha * r2[p];
                 o[3] = alpha * r3[p]; o[4] = alpha * r4[p]; o[5] = alpha * r5[p];
             }
         } else if (rows == MR) {
+            // Six contiguous floats per column: four in one SSE load, two scalar (no read past the row).
+            __m128 av = _mm_set1_ps(alpha);
             for (long p = 0; p < kc; p++) {
                 const float *s = a + p * lda + i0;
                 float *o = out + p * MR;
-                for (int i = 0; i < MR; i++) o[i] = alpha * s[i];
+                _mm_storeu_ps(o, _mm_mul_ps(av, _mm_loadu_ps(s)));
+                o[4] = alpha * s[4]; o[5] = alpha * s[5];
             }
         } else {
             for (long p = 0; p < kc; p++) {

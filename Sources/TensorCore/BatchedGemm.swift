@@ -1,8 +1,7 @@
-// Batched matmul for attention: one (M, N, K) product per (batch, head) pair, with strides, through oneDNN's
-// sgemm in a loop, and the plain-Swift reference beside it. The loop can be split across threads, each running
-// single-threaded sgemm: one OpenMP fork/join per tiny (T×T×HS) product costs more than the product.
+// Batched matmul for attention: one (M, N, K) product per (batch, head) pair, with strides, through `sgemm` in a
+// loop, and the plain-Swift reference beside it. The loop is split across threads, each running whole products on
+// one thread: a split (or an OpenMP fork/join) per tiny (T×T×HS) product costs more than the product.
 import CDNNL
-import Dispatch
 
 /// Where matrix (b, h) of a batched operand starts: `b · batchStride + h · headStride` floats from the base.
 package struct BatchStrides: Sendable {
@@ -14,7 +13,9 @@ package struct BatchStrides: Sendable {
 
 /// For every b in 0..<batches and h in 0..<heads: C[b,h] = alpha · op(A[b,h]) · op(B[b,h]) + beta · C[b,h].
 /// Leading dimensions apply within each matrix, so heads can be read in place from (B, T, C) activations.
-/// `parallel` splits the pairs over the worker threads of `Parallel.parts` (each running single-threaded sgemm).
+/// The pairs are dealt round-robin over the compute threads of `Parallel.parts`, each product whole on one thread
+/// (no packing done twice, one hand-over per call, nothing allocated): always with CGemm, and with oneDNN's sgemm
+/// only when `parallel` asks (its OpenMP threads may still be spinning from the last large product).
 package func sgemmBatched(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, batches: Int, heads: Int,
     alpha: Float = 1,
@@ -24,28 +25,43 @@ package func sgemmBatched(
     c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: BatchStrides,
     reference: Bool = false, parallel: Bool = Parallel.useDispatch
 ) {
-    let total = batches * heads
-    let threads = reference || !parallel ? 1 : min(Int(omp_get_max_threads()), total)
-    if threads > 1 {
-        // On the persistent pool of Parallel.parts, each part with oneDNN on one thread.
-        Parallel.parts(threads) { part in
-            for index in stride(from: part, to: total, by: threads) {
-                let (bi, h) = (index / heads, index % heads)
-                sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a + aStrides.offset(bi, h), lda: lda,
-                      b: b + bStrides.offset(bi, h), ldb: ldb, beta: beta, c: c + cStrides.offset(bi, h), ldc: ldc)
-            }
-        }
+    let problem = BatchedGemm.Problem(transA, transB, m, n, k, batches, heads, alpha, a, lda, aStrides, b, ldb, bStrides,
+                                      beta, c, ldc, cStrides, 1)
+    let threads = min(Int(omp_get_max_threads()), batches * heads)
+    if !reference && threads > 1 && (parallel || GemmKernel.current == .own) {
+        let job = threadLocalJob(slot: 1, BatchedGemm.init)
+        job.problem = problem
+        job.problem!.parts = threads
+        Parallel.parts(threads, job)
+        job.problem = nil
         return
     }
-    for bi in 0..<batches {
-        for h in 0..<heads {
-            let ap = a + aStrides.offset(bi, h), bp = b + bStrides.offset(bi, h), cp = c + cStrides.offset(bi, h)
+    BatchedGemm.compute(problem, part: 0, reference: reference)
+}
+
+/// The job of a threaded `sgemmBatched`: part p computes pairs p, p + parts, p + 2·parts, … One object per calling
+/// thread (CGemm thread slot 1).
+final class BatchedGemm: PartsBody {
+    typealias Problem = (transA: Transpose, transB: Transpose, m: Int, n: Int, k: Int, batches: Int, heads: Int,
+                         alpha: Float, a: UnsafePointer<Float>, lda: Int, aStrides: BatchStrides,
+                         b: UnsafePointer<Float>, ldb: Int, bStrides: BatchStrides, beta: Float,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: BatchStrides, parts: Int)
+    var problem: Problem?
+
+    func runPart(_ part: Int) {
+        if let p = problem { Self.compute(p, part: part, reference: false) }
+    }
+
+    static func compute(_ p: Problem, part: Int, reference: Bool) {
+        for index in stride(from: part, to: p.batches * p.heads, by: p.parts) {
+            let (bi, h) = (index / p.heads, index % p.heads)
+            let ap = p.a + p.aStrides.offset(bi, h), bp = p.b + p.bStrides.offset(bi, h), cp = p.c + p.cStrides.offset(bi, h)
             if reference {
-                sgemmReference(transA, transB, m: m, n: n, k: k, alpha: alpha, a: ap, lda: lda, b: bp, ldb: ldb,
-                               beta: beta, c: cp, ldc: ldc)
+                sgemmReference(p.transA, p.transB, m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: ap, lda: p.lda, b: bp,
+                               ldb: p.ldb, beta: p.beta, c: cp, ldc: p.ldc)
             } else {
-                sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: ap, lda: lda, b: bp, ldb: ldb,
-                      beta: beta, c: cp, ldc: ldc)
+                sgemm(p.transA, p.transB, m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: ap, lda: p.lda, b: bp, ldb: p.ldb,
+                      beta: p.beta, c: cp, ldc: p.ldc)
             }
         }
     }

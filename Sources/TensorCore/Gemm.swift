@@ -91,19 +91,12 @@ final class SplitGemm: PartsBody {
             p.parts = 1
             return compute(p, part: 0)
         }
-        let job = forThisThread()
+        let job = threadLocalJob(slot: 0, SplitGemm.init)
         job.problem = p
         Parallel.parts(p.parts, job)
         job.problem = nil
     }
 
-    private static func forThisThread() -> SplitGemm {
-        let slot = cgemm_thread_slot()!
-        if let existing = slot.pointee { return Unmanaged<SplitGemm>.fromOpaque(existing).takeUnretainedValue() }
-        let job = SplitGemm()
-        slot.pointee = Unmanaged.passRetained(job).toOpaque()  // lives as long as the thread (never released)
-        return job
-    }
 
     func runPart(_ part: Int) {
         if let p = problem { Self.compute(p, part: part) }
@@ -132,6 +125,16 @@ final class SplitGemm: PartsBody {
             cgemm_sgemm(p.transA.flag, p.transB.flag, m, n, p.k, p.alpha, a, p.lda, b!, p.ldb, p.beta, c, p.ldc)
         }
     }
+}
+
+/// The calling thread's own object in CGemm thread slot `slot`, made by `make` on the thread's first call and kept
+/// for the thread's life (never released): how the GEMM jobs handed to `Parallel.parts` avoid an allocation per call.
+func threadLocalJob<Job: AnyObject>(slot: Int32, _ make: () -> Job) -> Job {
+    let pointer = cgemm_thread_slot(slot)!
+    if let existing = pointer.pointee { return Unmanaged<Job>.fromOpaque(existing).takeUnretainedValue() }
+    let job = make()
+    pointer.pointee = Unmanaged.passRetained(job).toOpaque()
+    return job
 }
 
 /// The reference for `sgemm`: the same contract, written as three plain loops. Used as a test oracle.

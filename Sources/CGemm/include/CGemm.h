@@ -30,7 +30,11 @@ void cgemm_pack_b(int trans_b, long n, long k, const float *b, long ldb, float *
 void cgemm_sgemm_packed(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
                         const float *packed, float beta, float *c, long ldc);
 
-/// The calling thread's own slot for one pointer (NULL until set): Swift keeps its per-thread job object there.
-void **cgemm_thread_slot(void);
+/// How many per-thread pointer slots `cgemm_thread_slot` has.
+enum { cgemm_thread_slots = 4 };
+
+/// The calling thread's own slot `which` (0..<cgemm_thread_slots) for one pointer, NULL until set; NULL for a bad
+/// index. Swift keeps its per-thread job objects there.
+void **cgemm_thread_slot(int which);
 
 #endif
