@@ -23,15 +23,16 @@ package func sgemmBatched(
     b: UnsafePointer<Float>, ldb: Int, bStrides: BatchStrides,
     beta: Float = 0,
     c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: BatchStrides,
-    reference: Bool = false, parallel: Bool = Parallel.useDispatch
+    reference: Bool = false, parallel: Bool = false
 ) {
     let problem = BatchedGemm.Problem(transA, transB, m, n, k, batches, heads, alpha, a, lda, aStrides, b, ldb, bStrides,
                                       beta, c, ldc, cStrides, 1)
     let threads = min(Int(omp_get_max_threads()), batches * heads)
     if !reference && threads > 1 && (parallel || GemmKernel.current == .own) {
+        var p = problem
+        p.parts = threads
         let job = threadLocalJob(slot: 1, BatchedGemm.init)
-        job.problem = problem
-        job.problem!.parts = threads
+        job.problem = p
         Parallel.parts(threads, job)
         job.problem = nil
         return

@@ -44,26 +44,45 @@ package enum Kernels {
     // MARK: GELU, exact: 0.5 · x · (1 + erf(x / √2)), as torch's default and transformers' "gelu".
 
     package static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        Parallel.chunks(n / 8, grain: 4096) { blocks in
-            let start = blocks.lowerBound * 8, end = blocks.upperBound == n / 8 ? n : blocks.upperBound * 8
-            forEachBlock(end - start) { j, count in
-                let i = start + j
-                let v = load8(x + i, count)
-                store8(v * simdNormalCDF(v).cdf, y + i, count)
-            }
-        }
+        Parallel.rows((n + 7) / 8, floatsPerRow: 8, .geluForward(x: x, y: y, n: n))
     }
 
     /// dx[i] = dy[i] · gelu'(x[i]); gelu'(x) = Φ(x) + x · φ(x). `dx` may alias `dy`.
     package static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
-        Parallel.chunks(n / 8, grain: 4096) { blocks in
-            let start = blocks.lowerBound * 8, end = blocks.upperBound == n / 8 ? n : blocks.upperBound * 8
-            forEachBlock(end - start) { j, count in
-                let i = start + j
-                let v = load8(x + i, count)
-                let (cdf, pdf) = simdNormalCDF(v)
-                store8(load8(dy + i, count) * (cdf + v * pdf), dx + i, count)
-            }
+        Parallel.rows((n + 7) / 8, floatsPerRow: 8, .geluBackward(x: x, dy: dy, dx: dx, n: n))
+    }
+
+    /// GELU forward over the 8-float blocks `blocks` of 0..<n.
+    static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, blocks: Range<Int>) {
+        let start = blocks.lowerBound * 8, end = min(n, blocks.upperBound * 8)
+        forEachBlock(end - start) { j, count in
+            let i = start + j
+            let v = load8(x + i, count)
+            store8(v * simdNormalCDF(v).cdf, y + i, count)
+        }
+    }
+
+    /// GELU backward over the 8-float blocks `blocks` of 0..<n.
+    static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int,
+                             blocks: Range<Int>) {
+        let start = blocks.lowerBound * 8, end = min(n, blocks.upperBound * 8)
+        forEachBlock(end - start) { j, count in
+            let i = start + j
+            let v = load8(x + i, count)
+            let (cdf, pdf) = simdNormalCDF(v)
+            store8(load8(dy + i, count) * (cdf + v * pdf), dx + i, count)
+        }
+    }
+
+    /// Computes rows `rows` of `work` (see `Parallel.rows`).
+    static func run(_ work: RowWork, rows: Range<Int>) {
+        switch work {
+        case let .softmaxForward(x, y, cols): softmaxForward(x, y, cols: cols, rows: rows)
+        case let .softmaxBackward(y, dy, dx, cols): softmaxBackward(y, dy, dx, cols: cols, rows: rows)
+        case let .layerNormForward(x, gamma, beta, y, mean, rstd, cols, eps):
+            layerNormForward(x, gamma, beta, y, mean: mean, rstd: rstd, cols: cols, eps: eps, rows: rows)
+        case let .geluForward(x, y, n): geluForward(x, y, n, blocks: rows)
+        case let .geluBackward(x, dy, dx, n): geluBackward(x, dy, dx, n, blocks: rows)
         }
     }
 

@@ -17,7 +17,7 @@ package let smallGemmMultiplyAdds = 1 << 26
 
 /// Runs `body` with oneDNN limited to the calling thread when the product has fewer than `smallGemmMultiplyAdds`
 /// multiply-adds: an OpenMP fork/join costs more than such a product, and far more when the machine is
-/// oversubscribed (a descheduled worker stalls the barrier for a time slice). Every GEMM entry point uses it.
+/// oversubscribed (a descheduled worker stalls the barrier for a time slice). Every oneDNN GEMM entry point uses it.
 @inline(__always)
 package func withGemmThreads<R>(multiplyAdds: Int, _ body: () -> R) -> R {
     let previous = omp_get_max_threads()
@@ -71,10 +71,9 @@ package func sgemm(
 /// is large enough: by columns (on panel boundaries) when each part gets at least two panels, else by rows.
 /// Columns even when C is tall: each thread then packs only its own part of op(B) (splitting rows packs all of
 /// op(B) twice); measured with two threads, columns gave 144–156 GFLOP/s on the training shapes where rows gave
-/// 125–148 (oneDNN: 143–152). Every
-/// element of C sees the same sums in the same order whatever the split, so results do not depend on the thread
-/// count. One object per calling thread (kept in CGemm's thread slot), so a product allocates nothing after a
-/// thread's first.
+/// 125–148 (oneDNN: 143–152). Every element of C sees the same sums in the same order whatever the split, so results
+/// do not depend on the thread count. One object per calling thread (`threadLocalJob`, slot 0), so a product
+/// allocates nothing after a thread's first.
 final class SplitGemm: PartsBody {
     /// op(B) is `b` (with `transB`, `ldb`) or, when `packedB` is set, the panels of `cgemm_pack_b`.
     typealias Problem = (transA: Transpose, transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
@@ -96,7 +95,6 @@ final class SplitGemm: PartsBody {
         Parallel.parts(p.parts, job)
         job.problem = nil
     }
-
 
     func runPart(_ part: Int) {
         if let p = problem { Self.compute(p, part: part) }
@@ -129,6 +127,7 @@ final class SplitGemm: PartsBody {
 
 /// The calling thread's own object in CGemm thread slot `slot`, made by `make` on the thread's first call and kept
 /// for the thread's life (never released): how the GEMM jobs handed to `Parallel.parts` avoid an allocation per call.
+/// One job type per slot: 0 `SplitGemm`, 1 `BatchedGemm`.
 func threadLocalJob<Job: AnyObject>(slot: Int32, _ make: () -> Job) -> Job {
     let pointer = cgemm_thread_slot(slot)!
     if let existing = pointer.pointee { return Unmanaged<Job>.fromOpaque(existing).takeUnretainedValue() }

@@ -1,30 +1,11 @@
-// Splitting a loop across the compute threads (the same count oneDNN uses) for the elementwise kernels.
+// Splitting work across the compute threads (the same count oneDNN uses): a persistent pool of worker threads that
+// GEMMs, row kernels and the inference path hand their parts to.
 import CDNNL
 import Dispatch
 import Foundation
 import Synchronization
 
 package enum Parallel {
-    /// Whether `chunks` and the attention gemm loop use libdispatch worker threads beside oneDNN's OpenMP
-    /// threads. Off: measured on the 2-core machine, mixing the two pools made batch-1 inference 12× slower
-    /// (OpenMP workers spin after each gemm while dispatch workers wait for a core).
-    package nonisolated(unsafe) static var useDispatch = false
-
-    /// Calls `body(range)` on disjoint chunks covering 0..<count, on up to omp_get_max_threads() threads,
-    /// when each chunk gets at least `grain` items; otherwise runs inline.
-    @inline(__always)
-    package static func chunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
-        let threads = min(Int(omp_get_max_threads()), count / max(grain, 1))
-        if threads <= 1 || !useDispatch { body(0..<count); return }
-        withoutActuallyEscaping(body) { body in
-            let box = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: threads) { part in
-                let start = count * part / threads, end = count * (part + 1) / threads
-                box.value(start..<end)
-            }
-        }
-    }
-
     /// How long `parts`' threads spin for the next job (workers) or for the workers to finish (the caller) before
     /// blocking; 0 blocks at once (the handoff before spinning was added).
     package static var spinNanoseconds: UInt64 {

@@ -10,8 +10,11 @@ extension Kernels {
 
     /// y = softmax(x) row by row. `y` may alias `x`.
     package static func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
-        Parallel.chunks(rows, grain: max(1, 32_768 / max(cols, 1))) { range in
-        for r in range {
+        Parallel.rows(rows, floatsPerRow: cols, .softmaxForward(x: x, y: y, cols: cols))
+    }
+
+    static func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, cols: Int, rows: Range<Int>) {
+        for r in rows {
             let xr = x + r * cols, yr = y + r * cols
             var m = -Float.infinity
             for c in 0..<cols { m = max(m, xr[c]) }
@@ -19,18 +22,20 @@ extension Kernels {
             let inv = 1 / s
             for c in 0..<cols { yr[c] *= inv }
         }
-        }
     }
 
     /// dx = y ⊙ (dy − Σ dy ⊙ y) row by row. `dx` may alias `dy`.
     package static func softmaxBackward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
-        Parallel.chunks(rows, grain: max(1, 32_768 / max(cols, 1))) { range in
-        for r in range {
+        Parallel.rows(rows, floatsPerRow: cols, .softmaxBackward(y: y, dy: dy, dx: dx, cols: cols))
+    }
+
+    static func softmaxBackward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, cols: Int,
+                                rows: Range<Int>) {
+        for r in rows {
             let yr = y + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
             var dot: Float = 0
             for c in 0..<cols { dot += yr[c] * dyr[c] }
             for c in 0..<cols { dxr[c] = yr[c] * (dyr[c] - dot) }
-        }
         }
     }
 
@@ -42,8 +47,17 @@ extension Kernels {
         _ y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
         rows: Int, cols: Int, eps: Float
     ) {
+        Parallel.rows(rows, floatsPerRow: cols, .layerNormForward(x: x, gamma: gamma, beta: beta, y: y, mean: mean, rstd: rstd,
+                                                                   cols: cols, eps: eps))
+    }
+
+    static func layerNormForward(
+        _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
+        _ y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+        cols: Int, eps: Float, rows: Range<Int>
+    ) {
         let invC = 1 / Float(cols)
-        for r in 0..<rows {
+        for r in rows {
             let xr = x + r * cols, yr = y + r * cols
             var s: Float = 0
             for c in 0..<cols { s += xr[c] }

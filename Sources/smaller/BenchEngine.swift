@@ -15,7 +15,7 @@ struct BenchEngine: ParsableCommand {
     var config: String = "small"
     @Option(help: "Timed repeats per measurement (after warm-up).") var repeats: Int = 10
     @Option(help: "Warm-up runs per measurement.") var warmup: Int = 2
-    @Option(help: "Threads for oneDNN.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Compute threads (GEMM split, parts pool, oneDNN).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Skip the training-step measurements.") var inferenceOnly = false
     @Flag(help: "Time inference at batch 1 only (skip batch 32).") var batch1Only = false
@@ -195,15 +195,16 @@ struct BenchEngine: ParsableCommand {
 
         if json {
             struct Report: Codable {
-                var config: String; var threads: Int; var isa: String; var oneDNN: String; var batch: Int; var tokens: Int
+                var config: String; var threads: Int; var isa: String; var oneDNN: String; var gemm: String
+                var batch: Int; var tokens: Int
                 var results: [String: Stat]
             }
             let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
             let report = Report(config: config, threads: threads, isa: ComputeInfo.isa, oneDNN: ComputeInfo.oneDNNVersion,
-                                batch: B, tokens: T, results: results)
+                                gemm: GemmKernel.current.rawValue, batch: B, tokens: T, results: results)
             print(String(decoding: try enc.encode(report), as: UTF8.self))
         } else {
-            print("smaller bench engine --config \(config)  (threads \(threads), oneDNN \(ComputeInfo.oneDNNVersion) \(ComputeInfo.isa), B\(B)×T\(T))")
+            print("smaller bench engine --config \(config)  (threads \(threads), GEMM \(GemmKernel.current.rawValue), oneDNN \(ComputeInfo.oneDNNVersion) \(ComputeInfo.isa), B\(B)×T\(T))")
             print("measurement".padding(toLength: 34, withPad: " ", startingAt: 0) + "   median ms      p95 ms   GFLOP/s")
             for key in results.keys.sorted() {
                 let s = results[key]!
@@ -220,7 +221,6 @@ struct BenchEngine: ParsableCommand {
                     print("\(base): CGemm " + String(format: "%.1f GFLOP/s, oneDNN %.1f GFLOP/s, oneDNN ms / CGemm ms %.2f", own.gflops, dnnl.gflops, dnnl.median_ms / own.median_ms))
                 }
             }
-            print("GEMM kernel: \(GemmKernel.current.rawValue)")
             print("inference_bN: XLMRModel.forward in evaluation mode; _encoder: InferenceEncoder (fp32); "
                   + "_packed: InferenceEncoder with weights pre-packed for our GEMM; "
                   + "_split: pre-packed and split by output features over the threads, one GEMM thread each"

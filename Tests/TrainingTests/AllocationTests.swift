@@ -123,6 +123,30 @@ import TestSupport
         #expect(Self.isAllocationFree(n), "3 token-classification training steps (\(GemmKernel.current) GEMM): \(n)")
     }
 
+    @Test func splitTrainingStepsDoNotAllocate() throws {
+        // Wide enough that at two threads the linears, attention's batched products, softmax and GELU are split
+        // over the pool (B4 × T64 rows, FFN 256): counted on the calling thread, which hands over and runs part 0.
+        let config = XLMRConfig(vocabSize: 40, hiddenSize: 64, numHiddenLayers: 1, numAttentionHeads: 4, intermediateSize: 256,
+                                maxPositionEmbeddings: 80, hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1)
+        #expect(4 * 64 * 256 >= 2 * Parallel.rowSplitFloats && 4 * 64 * 256 * 64 >= GemmKernel.splitMultiplyAdds)
+        let model = try XLMRModel(config: config, head: .tokenClassification(labels: 3))
+        model.initializeWeights(seed: 11)
+        let trainer = Trainer(model: model, settings: TrainerSettings(steps: 10, peakLearningRate: 1e-3, warmupSteps: 2, seed: 1),
+                              maxBatch: 4, maxTokens: 64)
+        var r = TestRandom(seed: 12)
+        let ids = (0..<(4 * 64)).map { i in i % 64 == 0 ? Int32(0) : Int32(5 + r.below(30)) }
+        var batch = TokenBatch(batch: 4, tokens: 64, ids: ids, attentionMask: [Int32](repeating: 1, count: 4 * 64),
+                               labels: ids.map { $0 == 0 ? -100 : $0 % 3 })
+        let previous = ComputeInfo.threads
+        ComputeInfo.setThreads(2)
+        _ = try trainer.step(&batch, step: 0)  // makes each thread's job objects and packing buffers
+        ComputeInfo.setThreads(previous)
+        let n = try Self.allocations("3 split token-classification steps, 2 threads", threads: 2) {
+            for s in 1..<4 { _ = try trainer.step(&batch, step: s) }
+        }
+        #expect(Self.isAllocationFree(n), "3 split training steps (\(GemmKernel.current) GEMM): \(n)")
+    }
+
     @Test func maskedLMStepsDoNotAllocate() throws {
         let model = try XLMRModel(config: Self.config, head: .maskedLM)
         model.initializeWeights(seed: 3)

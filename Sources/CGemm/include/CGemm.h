@@ -19,10 +19,9 @@ void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, 
 /// Floats needed to hold op(B) (k × n) pre-packed: ceil(n / NR) panels of k × NR.
 size_t cgemm_packed_b_floats(long n, long k);
 
-/// Packs op(B) (k × n: B stored k × n with trans_b 0, n × k with trans_b 1) into `packed` (64-byte alignment is
-/// fastest; any works) as panels of NR columns,
-/// each k × NR row-major, zero-padded past n. Columns j0..<j1 with j0 a multiple of NR start at panel j0 / NR,
-/// `packed + (j0 / NR) · k · NR`.
+/// Packs op(B) (k × n: B stored k × n with trans_b 0, n × k with trans_b 1) into `packed` (any alignment; 64 bytes
+/// is fastest) as panels of NR columns, each k × NR row-major, zero-padded past n. Columns j0..<j1 with j0 a
+/// multiple of NR start at panel j0 / NR, `packed + (j0 / NR) · k · NR`.
 void cgemm_pack_b(int trans_b, long n, long k, const float *b, long ldb, float *packed);
 
 /// As cgemm_sgemm with op(B) given pre-packed by cgemm_pack_b (`packed` may point at a later panel; n counts the

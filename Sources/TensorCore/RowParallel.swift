@@ -1,0 +1,48 @@
+// Row-independent kernels (softmax forward and backward, GELU forward and backward, LayerNorm forward) split across
+// the compute threads of `Parallel.parts` by contiguous rows. Each row is computed exactly as on one thread, so the
+// results are the same bits whatever the split. The job is one object per calling thread (`threadLocalJob`, slot 2),
+// so nothing is allocated per call. Kernels whose rows feed one shared sum (LayerNorm backward's dγ and dβ, the
+// cross-entropy loss) stay on one thread: splitting them would change the order of that sum.
+import CDNNL
+
+/// One row kernel's arguments; `Kernels.run(_:rows:)` computes a range of its rows.
+enum RowWork {
+    /// Rows of `cols` floats.
+    case softmaxForward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, cols: Int)
+    case softmaxBackward(y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, cols: Int)
+    case layerNormForward(x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                          y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
+                          rstd: UnsafeMutablePointer<Float>, cols: Int, eps: Float)
+    /// Rows of 8 floats (one SIMD block) over `n` floats; the last row may be shorter.
+    case geluForward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int)
+    case geluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, n: Int)
+}
+
+/// The job of a split row kernel: part p of `parts` computes rows rows·p/parts ..< rows·(p+1)/parts.
+final class RowJob: PartsBody {
+    var work: RowWork?
+    var rows = 0, parts = 1
+
+    func runPart(_ part: Int) {
+        if let work { Kernels.run(work, rows: rows * part / parts ..< rows * (part + 1) / parts) }
+    }
+}
+
+extension Parallel {
+    /// A row kernel is split only when every part gets at least this many floats (~30–60 µs of work: a hand-over to
+    /// the spinning pool costs a few µs).
+    package static let rowSplitFloats = 1 << 15
+
+    /// Runs `work` over rows 0..<rows, each `floatsPerRow` floats, on the calling thread or split across the compute
+    /// threads (1 inside a `Parallel.parts` body, so nested calls stay on their thread).
+    static func rows(_ rows: Int, floatsPerRow: Int, _ work: RowWork) {
+        let threads = min(Int(omp_get_max_threads()), rows)
+        if threads <= 1 || rows * floatsPerRow < rowSplitFloats * threads {
+            return Kernels.run(work, rows: 0..<rows)
+        }
+        let job = threadLocalJob(slot: 2, RowJob.init)
+        job.work = work; job.rows = rows; job.parts = threads
+        Parallel.parts(threads, job)
+        job.work = nil
+    }
+}
