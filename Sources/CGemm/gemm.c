@@ -62,6 +62,34 @@ void **cgemm_thread_slot(int which) { return which >= 0 && which < cgemm_thread_
 
 // ---- packing ----
 
+/// Writes the 8 × 8 block whose rows are r[0..<8] transposed: column c (r[0][c], …, r[7][c]) as 8 floats at
+/// out + c · ostride.
+static inline void transpose8(const __m256 r[8], float *out, long ostride) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]),
+           t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]),
+           t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]),
+           t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(out + 0 * ostride, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(out + 1 * ostride, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(out + 2 * ostride, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(out + 3 * ostride, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(out + 4 * ostride, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(out + 5 * ostride, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(out + 6 * ostride, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(out + 7 * ostride, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+/// Transposes 8 rows of 8 floats (row r at s + r·lds) into out[c·NR + r], c = 0..<8: 8 columns of a panel.
+static inline void transpose8x8(const float *s, long lds, float *out) {
+    __m256 r[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * lds);
+    transpose8(r, out, NR);
+}
+
 /// Packs op(A) rows 0..<mc, columns 0..<kc (element (i, p) at a[p·lda + i] when trans, else a[i·lda + p]) into
 /// panels of MR rows, each kc × MR (p-major), scaled by alpha, zero rows past mc.
 static void pack_a(int trans, long mc, long kc, float alpha, const float *a, long lda, float *restrict out) {
@@ -73,27 +101,13 @@ static void pack_a(int trans, long mc, long kc, float alpha, const float *a, lon
             long p = 0;
             // Eight columns at a time: a 6 × 8 block transposed in registers (rows 6 and 7 zero), each column
             // stored as 8 floats of which the next column's store overwrites the last 2 (the buffer has slack).
-            __m256 av = _mm256_set1_ps(alpha), zero = _mm256_setzero_ps();
+            __m256 av = _mm256_set1_ps(alpha);
             for (; p + 8 <= kc; p += 8) {
-                __m256 v0 = _mm256_mul_ps(av, _mm256_loadu_ps(r0 + p)), v1 = _mm256_mul_ps(av, _mm256_loadu_ps(r1 + p)),
-                       v2 = _mm256_mul_ps(av, _mm256_loadu_ps(r2 + p)), v3 = _mm256_mul_ps(av, _mm256_loadu_ps(r3 + p)),
-                       v4 = _mm256_mul_ps(av, _mm256_loadu_ps(r4 + p)), v5 = _mm256_mul_ps(av, _mm256_loadu_ps(r5 + p));
-                __m256 t0 = _mm256_unpacklo_ps(v0, v1), t1 = _mm256_unpackhi_ps(v0, v1),
-                       t2 = _mm256_unpacklo_ps(v2, v3), t3 = _mm256_unpackhi_ps(v2, v3),
-                       t4 = _mm256_unpacklo_ps(v4, v5), t5 = _mm256_unpackhi_ps(v4, v5);
-                __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
-                       u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
-                       u4 = _mm256_shuffle_ps(t4, zero, 0x44), u5 = _mm256_shuffle_ps(t4, zero, 0xEE),
-                       u6 = _mm256_shuffle_ps(t5, zero, 0x44), u7 = _mm256_shuffle_ps(t5, zero, 0xEE);
-                float *o = out + p * MR;
-                _mm256_storeu_ps(o + 0 * MR, _mm256_permute2f128_ps(u0, u4, 0x20));
-                _mm256_storeu_ps(o + 1 * MR, _mm256_permute2f128_ps(u1, u5, 0x20));
-                _mm256_storeu_ps(o + 2 * MR, _mm256_permute2f128_ps(u2, u6, 0x20));
-                _mm256_storeu_ps(o + 3 * MR, _mm256_permute2f128_ps(u3, u7, 0x20));
-                _mm256_storeu_ps(o + 4 * MR, _mm256_permute2f128_ps(u0, u4, 0x31));
-                _mm256_storeu_ps(o + 5 * MR, _mm256_permute2f128_ps(u1, u5, 0x31));
-                _mm256_storeu_ps(o + 6 * MR, _mm256_permute2f128_ps(u2, u6, 0x31));
-                _mm256_storeu_ps(o + 7 * MR, _mm256_permute2f128_ps(u3, u7, 0x31));
+                __m256 r[8] = {_mm256_mul_ps(av, _mm256_loadu_ps(r0 + p)), _mm256_mul_ps(av, _mm256_loadu_ps(r1 + p)),
+                               _mm256_mul_ps(av, _mm256_loadu_ps(r2 + p)), _mm256_mul_ps(av, _mm256_loadu_ps(r3 + p)),
+                               _mm256_mul_ps(av, _mm256_loadu_ps(r4 + p)), _mm256_mul_ps(av, _mm256_loadu_ps(r5 + p)),
+                               _mm256_setzero_ps(), _mm256_setzero_ps()};
+                transpose8(r, out + p * MR, MR);
             }
             for (; p < kc; p++) {
                 float *o = out + p * MR;
@@ -117,28 +131,6 @@ static void pack_a(int trans, long mc, long kc, float alpha, const float *a, lon
             }
         }
     }
-}
-
-/// Transposes 8 rows of 8 floats (row r at s + r·lds) into out[c·NR + r], c = 0..<8: 8 columns of a panel.
-static inline void transpose8x8(const float *s, long lds, float *out) {
-    __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + lds), r2 = _mm256_loadu_ps(s + 2 * lds),
-           r3 = _mm256_loadu_ps(s + 3 * lds), r4 = _mm256_loadu_ps(s + 4 * lds), r5 = _mm256_loadu_ps(s + 5 * lds),
-           r6 = _mm256_loadu_ps(s + 6 * lds), r7 = _mm256_loadu_ps(s + 7 * lds);
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
-           t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
-           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
-           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
-           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
-           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    _mm256_storeu_ps(out + 0 * NR, _mm256_permute2f128_ps(u0, u4, 0x20));
-    _mm256_storeu_ps(out + 1 * NR, _mm256_permute2f128_ps(u1, u5, 0x20));
-    _mm256_storeu_ps(out + 2 * NR, _mm256_permute2f128_ps(u2, u6, 0x20));
-    _mm256_storeu_ps(out + 3 * NR, _mm256_permute2f128_ps(u3, u7, 0x20));
-    _mm256_storeu_ps(out + 4 * NR, _mm256_permute2f128_ps(u0, u4, 0x31));
-    _mm256_storeu_ps(out + 5 * NR, _mm256_permute2f128_ps(u1, u5, 0x31));
-    _mm256_storeu_ps(out + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
-    _mm256_storeu_ps(out + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
 /// Packs op(B) rows 0..<kc, columns 0..<nc (element (p, j) at b[j·ldb + p] when trans, else b[p·ldb + j]) into
