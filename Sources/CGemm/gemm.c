@@ -232,6 +232,17 @@ static void scale_c(long m, long n, float beta, float *c, long ldc) {
         for (long j = 0; j < n; j++) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
 }
 
+/// C (m × nc) = beta · C + op(A) columns pc..<pc + kc (alpha folded in) · the packed B rows pc..<pc + kc (panels
+/// `bstride` floats apart), one MC block of op(A) packed at a time: the loop both entry points share.
+static void multiply_k_block(int trans_a, long m, long nc, long pc, long kc, float alpha, const float *a, long lda,
+                             const float *bp, long bstride, float beta, float *c, long ldc, float *abuf) {
+    for (long ic = 0; ic < m; ic += MC) {
+        long mc = min_l(MC, m - ic);
+        pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, abuf);
+        macro_kernel(mc, nc, kc, abuf, bp, bstride, beta, c + ic * ldc, ldc);
+    }
+}
+
 void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
                  const float *b, long ldb, float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
@@ -241,13 +252,8 @@ void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, 
         long nc = min_l(NC, n - jc);
         for (long pc = 0; pc < k; pc += KC) {
             long kc = min_l(KC, k - pc);
-            float bet = pc == 0 ? beta : 1.0f;
             pack_b(trans_b, kc, nc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, w->b, kc * NR);
-            for (long ic = 0; ic < m; ic += MC) {
-                long mc = min_l(MC, m - ic);
-                pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, w->a);
-                macro_kernel(mc, nc, kc, w->a, w->b, kc * NR, bet, c + ic * ldc + jc, ldc);
-            }
+            multiply_k_block(trans_a, m, nc, pc, kc, alpha, a, lda, w->b, kc * NR, pc == 0 ? beta : 1.0f, c + jc, ldc, w->a);
         }
     }
 }
@@ -270,11 +276,6 @@ void cgemm_sgemm_packed(int trans_a, long m, long n, long k, float alpha, const 
     workspace *w = thread_workspace();
     for (long pc = 0; pc < k; pc += KC) {
         long kc = min_l(KC, k - pc);
-        float bet = pc == 0 ? beta : 1.0f;
-        for (long ic = 0; ic < m; ic += MC) {
-            long mc = min_l(MC, m - ic);
-            pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, w->a);
-            macro_kernel(mc, n, kc, w->a, packed + pc * NR, k * NR, bet, c + ic * ldc, ldc);
-        }
+        multiply_k_block(trans_a, m, n, pc, kc, alpha, a, lda, packed + pc * NR, k * NR, pc == 0 ? beta : 1.0f, c, ldc, w->a);
     }
 }

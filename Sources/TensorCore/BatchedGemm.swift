@@ -14,8 +14,8 @@ package struct BatchStrides: Sendable {
 /// For every b in 0..<batches and h in 0..<heads: C[b,h] = alpha · op(A[b,h]) · op(B[b,h]) + beta · C[b,h].
 /// Leading dimensions apply within each matrix, so heads can be read in place from (B, T, C) activations.
 /// The pairs are dealt round-robin over the compute threads of `Parallel.parts`, each product whole on one thread
-/// (no packing done twice, one hand-over per call, nothing allocated): always with CGemm, and with oneDNN's sgemm
-/// only when `parallel` asks (its OpenMP threads may still be spinning from the last large product).
+/// (no packing done twice, one hand-over per call, nothing allocated) when the kernel is CGemm; with oneDNN's sgemm
+/// they run in turn on the calling thread (its OpenMP threads may still be spinning from the last large product).
 package func sgemmBatched(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, batches: Int, heads: Int,
     alpha: Float = 1,
@@ -23,21 +23,19 @@ package func sgemmBatched(
     b: UnsafePointer<Float>, ldb: Int, bStrides: BatchStrides,
     beta: Float = 0,
     c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: BatchStrides,
-    reference: Bool = false, parallel: Bool = false
+    reference: Bool = false
 ) {
     let problem = BatchedGemm.Problem(transA, transB, m, n, k, batches, heads, alpha, a, lda, aStrides, b, ldb, bStrides,
-                                      beta, c, ldc, cStrides, 1)
+                                      beta, c, ldc, cStrides)
     let threads = min(Int(omp_get_max_threads()), batches * heads)
-    if !reference && threads > 1 && (parallel || GemmKernel.current == .own) {
-        var p = problem
-        p.parts = threads
+    if !reference && threads > 1 && GemmKernel.current == .own {
         let job = threadLocalJob(slot: 1, BatchedGemm.init)
-        job.problem = p
+        job.problem = problem; job.parts = threads
         Parallel.parts(threads, job)
         job.problem = nil
         return
     }
-    BatchedGemm.compute(problem, part: 0, reference: reference)
+    BatchedGemm.compute(problem, part: 0, parts: 1, reference: reference)
 }
 
 /// The job of a threaded `sgemmBatched`: part p computes pairs p, p + parts, p + 2·parts, … One object per calling
@@ -46,15 +44,16 @@ final class BatchedGemm: PartsBody {
     typealias Problem = (transA: Transpose, transB: Transpose, m: Int, n: Int, k: Int, batches: Int, heads: Int,
                          alpha: Float, a: UnsafePointer<Float>, lda: Int, aStrides: BatchStrides,
                          b: UnsafePointer<Float>, ldb: Int, bStrides: BatchStrides, beta: Float,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: BatchStrides, parts: Int)
+                         c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: BatchStrides)
     var problem: Problem?
+    var parts = 1
 
     func runPart(_ part: Int) {
-        if let p = problem { Self.compute(p, part: part, reference: false) }
+        if let p = problem { Self.compute(p, part: part, parts: parts, reference: false) }
     }
 
-    static func compute(_ p: Problem, part: Int, reference: Bool) {
-        for index in stride(from: part, to: p.batches * p.heads, by: p.parts) {
+    static func compute(_ p: Problem, part: Int, parts: Int, reference: Bool) {
+        for index in stride(from: part, to: p.batches * p.heads, by: parts) {
             let (bi, h) = (index / p.heads, index % p.heads)
             let ap = p.a + p.aStrides.offset(bi, h), bp = p.b + p.bStrides.offset(bi, h), cp = p.c + p.cStrides.offset(bi, h)
             if reference {

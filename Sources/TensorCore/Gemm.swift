@@ -41,7 +41,7 @@ package enum GemmKernel: String, Sendable, CaseIterable {
     package nonisolated(unsafe) static var current: GemmKernel = ownAvailable ? .own : .oneDNN
     /// With `own`, products of at least this many multiply-adds are split across the compute threads (a hand-over
     /// to the spinning pool costs a few µs; 2^20 multiply-adds take ~25 µs on one core).
-    package nonisolated(unsafe) static var splitMultiplyAdds = 1 << 20
+    package static let splitMultiplyAdds = 1 << 20
 }
 
 /// C = alpha · op(A) · op(B) + beta · C, row-major, through `GemmKernel.current`.
@@ -57,7 +57,7 @@ package func sgemm(
     precondition(lda >= max(1, transA == .none ? k : m) && ldb >= max(1, transB == .none ? n : k) && ldc >= max(1, n),
                  "sgemm: a row stride is shorter than its row (lda \(lda), ldb \(ldb), ldc \(ldc) for \(m)×\(n)×\(k))")
     if GemmKernel.current == .own {
-        return SplitGemm.run((transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc, 1))
+        return SplitGemm.run((transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc))
     }
     let status = withGemmThreads(multiplyAdds: m * n * k) {
         dnnl_sgemm(transA.blasFlag, transB.blasFlag, Int64(m), Int64(n), Int64(k),
@@ -78,40 +78,36 @@ final class SplitGemm: PartsBody {
     /// op(B) is `b` (with `transB`, `ldb`) or, when `packedB` is set, the panels of `cgemm_pack_b`.
     typealias Problem = (transA: Transpose, transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
                          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>?, ldb: Int,
-                         packedB: UnsafePointer<Float>?, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                         parts: Int)
+                         packedB: UnsafePointer<Float>?, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int)
     private var problem: Problem?
+    private var parts = 1
 
-    /// Runs `problem` (its `parts` is set here) on the calling thread or split across the compute threads.
-    static func run(_ problem: Problem) {
-        var p = problem
-        p.parts = Int(omp_get_max_threads())  // 1 inside a `Parallel.parts` body
-        if p.parts <= 1 || p.m * p.n * p.k < GemmKernel.splitMultiplyAdds {
-            p.parts = 1
-            return compute(p, part: 0)
-        }
+    /// Runs `problem` on the calling thread or split across the compute threads.
+    static func run(_ p: Problem) {
+        let threads = Int(omp_get_max_threads())  // 1 inside a `Parallel.parts` body
+        if threads <= 1 || p.m * p.n * p.k < GemmKernel.splitMultiplyAdds { return compute(p, part: 0, parts: 1) }
         let job = threadLocalJob(slot: 0, SplitGemm.init)
-        job.problem = p
-        Parallel.parts(p.parts, job)
+        job.problem = p; job.parts = threads
+        Parallel.parts(threads, job)
         job.problem = nil
     }
 
     func runPart(_ part: Int) {
-        if let p = problem { Self.compute(p, part: part) }
+        if let p = problem { Self.compute(p, part: part, parts: parts) }
     }
 
-    private static func compute(_ p: Problem, part: Int) {
+    private static func compute(_ p: Problem, part: Int, parts: Int) {
         let nr = Int(cgemm_nr)
         var (m, n, a, b, packedB, c) = (p.m, p.n, p.a, p.b, p.packedB, p.c)
-        if p.parts > 1 && p.n >= 2 * nr * p.parts {
+        if parts > 1 && p.n >= 2 * nr * parts {
             let panels = (p.n + nr - 1) / nr
-            let j0 = min(p.n, panels * part / p.parts * nr), j1 = min(p.n, panels * (part + 1) / p.parts * nr)
+            let j0 = min(p.n, panels * part / parts * nr), j1 = min(p.n, panels * (part + 1) / parts * nr)
             n = j1 - j0
             b = b.map { p.transB == .none ? $0 + j0 : $0 + j0 * p.ldb }
             packedB = packedB.map { $0 + j0 * p.k }
             c += j0
-        } else if p.parts > 1 {
-            let i0 = p.m * part / p.parts, i1 = p.m * (part + 1) / p.parts
+        } else if parts > 1 {
+            let i0 = p.m * part / parts, i1 = p.m * (part + 1) / parts
             m = i1 - i0
             a = p.transA == .none ? a + i0 * p.lda : a + i0
             c += i0 * p.ldc

@@ -44,6 +44,6 @@ package final class PackedWeights {
                          ldb: inFeatures, c: y, ldc: ldy)
         }
         SplitGemm.run((.none, .transposed, rows, outFeatures, inFeatures, 1, x, ldx, nil, inFeatures, UnsafePointer(packed),
-                       0, y, ldy, 1))
+                       0, y, ldy))
     }
 }

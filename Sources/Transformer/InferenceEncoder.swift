@@ -166,7 +166,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
                 split.apply(x, rows: N, into: inter!.pointer, gelu: true)
             } else {
                 layer.intermediate.apply(x, rows: N, into: inter!.pointer)
-                gelu(inter!.pointer, N * F)
+                Kernels.geluForward(inter!.pointer, inter!.pointer, N * F)
             }
             layer.output.apply(inter!.pointer, rows: N, into: tmp)
             normalize(x, adding: tmp, layer.outputNorm, rows: N)
@@ -198,7 +198,6 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         case none
         case normalize(x: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, norm: Norm, rows: Int, parts: Int)
         case attention(B: Int, T: Int, NH: Int, HS: Int, W: Int, parts: Int)
-        case gelu(x: UnsafeMutablePointer<Float>, n: Int, parts: Int)
     }
     private var pending = Pending.none
 
@@ -207,10 +206,6 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         case .none: return
         case let .normalize(x, residual, norm, rows, parts): normalizeRows(part, x: x, adding: residual, norm, rows: rows, parts: parts)
         case let .attention(B, T, NH, HS, W, parts): attentionPairs(part, B: B, T: T, NH: NH, HS: HS, W: W, parts: parts)
-        case let .gelu(x, n, parts):
-            let chunk = (n / parts + 7) / 8 * 8
-            let start = min(n, part * chunk), end = part == parts - 1 ? n : min(n, start + chunk)
-            if end > start { Kernels.geluForward(x + start, x + start, end - start) }
         }
     }
 
@@ -228,15 +223,6 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     /// Below this many values (rows × hidden) a residual LayerNorm runs on the calling thread.
     static let splitNormElements = 1 << 13
 
-    /// GELU in place, split over `parallelParts` threads when that is above 1 and `n` is large enough.
-    private func gelu(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        let parts = parallelParts
-        if parts <= 1 || n < 1 << 15 { Kernels.geluForward(x, x, n); return }
-        pending = .gelu(x: x, n: n, parts: parts)
-        Parallel.parts(parts, self)
-        pending = .none
-    }
-
     /// Self-attention core over q, k, v (B, T, W) into ctx (B, T, W): per (batch, head) scores = q·kᵀ/√HS + mask,
     /// softmax, probs·v, heads read in place with leading dimension W.
     private func attention(B: Int, T: Int, NH: Int, HS: Int, W: Int) {
@@ -245,7 +231,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         let s = scores!.pointer
         sgemmBatched(.none, .transposed, m: T, n: T, k: HS, batches: B, heads: NH, alpha: 1 / Float(HS).squareRoot(),
                      a: q!.pointer, lda: W, aStrides: hiddenStrides, b: k!.pointer, ldb: W, bStrides: hiddenStrides,
-                     c: s, ldc: T, cStrides: scoreStrides, parallel: parallelParts > 1)
+                     c: s, ldc: T, cStrides: scoreStrides)
         let mask = keyMask!.pointer
         for b in 0..<B {
             let m = mask + b * T
@@ -256,8 +242,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         }
         Kernels.softmaxForward(s, s, rows: B * NH * T, cols: T)
         sgemmBatched(.none, .none, m: T, n: HS, k: T, batches: B, heads: NH, a: s, lda: T, aStrides: scoreStrides,
-                     b: v!.pointer, ldb: W, bStrides: hiddenStrides, c: ctx!.pointer, ldc: W, cStrides: hiddenStrides,
-                     parallel: parallelParts > 1)
+                     b: v!.pointer, ldb: W, bStrides: hiddenStrides, c: ctx!.pointer, ldc: W, cStrides: hiddenStrides)
     }
 
     /// `attention` with the (batch, head) pairs dealt round-robin over `parallelParts` threads, each running a

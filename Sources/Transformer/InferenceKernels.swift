@@ -198,13 +198,7 @@ package final class SplitPackedLinear: LinearFusing, PartsBody {
         let out = outFeatures
         if rows > Self.maximumRows {
             dense.apply(x, rows: rows, into: y)
-            if gelu {
-                let parts = slices.count
-                Parallel.parts(parts) { i in
-                    let start = rows * i / parts, end = rows * (i + 1) / parts
-                    Kernels.geluForward(y + start * out, y + start * out, (end - start) * out)
-                }
-            }
+            if gelu { Kernels.geluForward(y, y, rows * out) }  // split over the compute threads by the kernel itself
             return
         }
         if rows * out * inFeatures < Self.minimumMultiplyAdds {
