@@ -58,8 +58,8 @@ extension JobSpec {
             throw (top["data"] ?? nameField).error("source masakhaner needs 'ner: DIR' (DIR/<lang>/{train,dev,test}.txt)")
         }
         let model = try section(top["model"], JobSchema.model, path: "model", file: file)
-        if let hidden = model["hidden"]?.intValue, let heads = model["heads"]?.intValue, hidden % heads != 0 {
-            throw (top["model"] ?? nameField).error("hidden (\(hidden)) must be a multiple of heads (\(heads))")
+        do { _ = try ModelSettings(section: model) } catch let error as PermanentTaskError {
+            throw (top["model"] ?? nameField).error(error.description)
         }
         let pretrain = try section(top["pretrain"], JobSchema.pretrain, path: "pretrain", file: file)
         let finetune = try section(top["finetune"], JobSchema.finetune, path: "finetune", file: file)
@@ -92,11 +92,9 @@ extension JobSpec {
         for setting in compression where !seen.insert(setting).inserted {
             throw (top["compression"] ?? nameField).error("setting '\(setting.label)' appears twice after expansion")
         }
-        for setting in compression where setting.family == "prune" {
-            let structure = setting.fields["structure"]?.stringValue ?? "unstructured"
-            for key in ["embeddings", "classifier"] where setting.fields[key]?.boolValue == true && structure != "unstructured" {
-                throw (top["compression"] ?? nameField).error(
-                    "setting '\(setting.label)': prune.\(key) is for unstructured pruning; \(structure) removes encoder units only")
+        for setting in compression {
+            do { _ = try setting.method() } catch let error as PermanentTaskError {
+                throw (top["compression"] ?? nameField).error("setting '\(setting.label)': \(error.description)")
             }
         }
         for setting in compression {

@@ -3,7 +3,7 @@ import Foundation
 
 /// What one key accepts. `default == nil` means required, unless `optional`: then a missing key stays missing
 /// (it is not in the resolved spec, so adding an optional field never changes existing task ids).
-struct FieldRule: Sendable {
+package struct FieldRule: Sendable {
     enum Kind: Sendable {
         case int(ClosedRange<Int>)
         case double(String, @Sendable (Double) -> Bool)
@@ -40,6 +40,23 @@ struct FieldRule: Sendable {
         FieldRule(name: name, kind: .int(range), default: nil, optional: true)
     }
 
+    /// What is wrong with `value` for this key, or nil when it is allowed (the same checks `read` makes on YAML).
+    func problem(with value: Value) -> String? {
+        switch kind {
+        case .int(let range):
+            guard let i = value.intValue else { return "expected an integer, got \(value)" }
+            return range.contains(i) ? nil : "expected an integer in \(range.lowerBound)...\(range.upperBound), got \(i)"
+        case .double(let expect, let ok):
+            guard let d = value.doubleValue, d.isFinite else { return "expected \(expect), got \(value)" }
+            return ok(d) ? nil : "expected \(expect), got \(d)"
+        case .bool: return value.boolValue == nil ? "expected true or false, got \(value)" : nil
+        case .word(let choices):
+            guard let w = value.stringValue, choices.contains(w) else { return "expected one of \(choices.joined(separator: ", ")), got \(value)" }
+            return nil
+        case .string: return value.stringValue == nil ? "expected a string, got \(value)" : nil
+        }
+    }
+
     func read(_ field: YAMLField) throws -> Value {
         switch kind {
         case .int(let range): .int(try field.int(in: range))
@@ -56,7 +73,7 @@ enum JobSchema {
                            "execution", "noop"]
 
     static let data: [FieldRule] = [
-        .word("source", ["synthetic", "masakhaner"], "synthetic"),
+        .word("source", DataSourceKind.allCases.map(\.rawValue), DataSourceKind.synthetic.rawValue),
         .string("ner", ""),
         .string("text", ""),
         .int("synthetic_sentences", 10...10_000_000, 2000),
@@ -88,19 +105,19 @@ enum JobSchema {
 
     /// Compression families; any field may be given as a list, which expands into the grid.
     static let families: [String: [FieldRule]] = [
-        "prune": [
+        CompressionFamily.prune.rawValue: [
             .double("sparsity", "a fraction in [0, 1)", nil) { $0 >= 0 && $0 < 1 },
-            .word("when", ["before", "after"], "after"),
-            .word("structure", ["unstructured", "heads", "neurons"], "unstructured"),
-            .word("scope", ["global", "layer"], "global"),
-            .word("schedule", ["oneshot", "gradual"], "oneshot"),
+            .word("when", PruneSettings.When.allCases.map(\.rawValue), "after"),
+            .word("structure", PruneSettings.Structure.allCases.map(\.rawValue), "unstructured"),
+            .word("scope", PruneSettings.Scope.allCases.map(\.rawValue), "global"),
+            .word("schedule", PruneSettings.Schedule.allCases.map(\.rawValue), "oneshot"),
             .int("finetune_epochs", 0...1000, 0),
             // Unstructured only: the embedding tables and the classifier join the pruned set (optional keys, so
             // settings without them keep their task ids).
             .optionalBool("embeddings"),
             .optionalBool("classifier"),
         ],
-        "distill": [
+        CompressionFamily.distill.rawValue: [
             .int("layers", 1...48, nil),
             // A narrower student (any of these set): pretrained from scratch on the same text and tokenizer.
             .optionalInt("hidden", 8...8192),
@@ -113,11 +130,11 @@ enum JobSchema {
             .string("map", ""),
             .bool("cache_teacher", false),
         ],
-        "quantize": [
-            .word("scheme", ["dynamic", "llm-int8", "static", "int4"], nil),
+        CompressionFamily.quantize.rawValue: [
+            .word("scheme", QuantizeSettings.Scheme.allCases.map(\.rawValue), nil),
             .double("threshold", "a number > 0", 6.0) { $0 > 0 },
             .bool("embeddings", false),
-            .word("calibration", ["minmax", "percentile"], "minmax"),
+            .word("calibration", QuantizeSettings.Calibration.allCases.map(\.rawValue), "minmax"),
         ],
     ]
 

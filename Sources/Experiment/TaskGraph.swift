@@ -121,7 +121,8 @@ extension JobSpec {
                 let ft = add(TaskSpec(kind: .finetune, executor: executor, seed: seed, language: language,
                                       params: ftParams, inputs: [pre]))
                 for setting in compression {
-                    let fromPretrained = setting.family == "prune" && setting.fields["when"] == .string("before")
+                    var fromPretrained = false
+                    if case .prune(let prune)? = try? setting.method() { fromPretrained = prune.when == .before }
                     var inputs = [fromPretrained ? pre : ft]
                     if let student = Self.studentModel(setting, teacher: self.model) {
                         // The narrower student's own MLM pretraining, once per seed, on the teacher's tokenizer.
@@ -141,12 +142,12 @@ extension JobSpec {
     /// teacher's layers (none of `hidden`, `heads`, `ffn` set): the teacher's section with the student's depth
     /// and whichever widths the setting gives.
     package static func studentModel(_ setting: CompressionSetting, teacher: [String: Value]) -> [String: Value]? {
-        guard setting.family == "distill" else { return nil }
-        let widths = ["hidden", "heads", "ffn"].filter { setting.fields[$0] != nil }
-        guard !widths.isEmpty else { return nil }
+        guard case .distill(let student)? = try? setting.method(), student.isNarrower else { return nil }
         var model = teacher
-        model["layers"] = setting.fields["layers"]
-        for key in widths { model[key] = setting.fields[key] }
+        model["layers"] = .int(student.layers)
+        for (key, width) in [("hidden", student.hidden), ("heads", student.heads), ("ffn", student.ffn)] {
+            if let width { model[key] = .int(width) }
+        }
         return model
     }
 

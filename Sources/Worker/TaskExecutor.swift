@@ -241,14 +241,13 @@ package struct NoopExecutor: TaskExecutor {
 
     /// A 0 s noop that writes nothing finishes at once (a crash on request ends the process either way).
     package func runsInline(_ spec: TaskSpec) -> Bool {
-        let params = spec.params["noop"]?.objectValue ?? [:]
-        return (params["seconds"]?.doubleValue ?? 0) == 0 && (params["output_bytes"]?.intValue ?? 0) == 0
-            && params["burn"] == nil
+        let noop = NoopSettings(params: spec.params)
+        return noop.seconds == 0 && noop.outputBytes == 0 && !noop.burn
     }
 
     package func execute(_ request: ExecutionRequest, progress: @escaping @Sendable (Double, String) -> Void) throws -> ExecutionOutput {
-        let params = request.spec.params["noop"]?.objectValue ?? [:]
-        let seconds = params["seconds"]?.doubleValue ?? 0
+        let noop = NoopSettings(params: request.spec.params)
+        let seconds = noop.seconds
         request.log.write("noop \(request.spec.title) attempt \(request.attempt): sleeping \(seconds) s")
         for (task, files) in request.inputs {
             for (name, url) in files where name == "noop.bin" {
@@ -256,12 +255,12 @@ package struct NoopExecutor: TaskExecutor {
                 request.log.write("input \(name) of \(task.prefix(12)): \(size) bytes")
             }
         }
-        if params["crash"] == .bool(true) {
+        if noop.crash {
             request.log.write("crashing the worker on request")
             request.log.flush()
             crash()
         }
-        if seconds > 0, params["burn"] == .bool(true) {
+        if seconds > 0, noop.burn {
             request.log.write("burning \(Self.burn(cpuSeconds: seconds)) iterations")
             progress(1, "burnt \(seconds) s of CPU")
         } else if seconds > 0 {
@@ -271,12 +270,13 @@ package struct NoopExecutor: TaskExecutor {
                 progress(Double(step) / Double(steps), "slept \(step)/\(steps)")
             }
         }
-        if params["fail"] == .bool(true) {
+        if noop.fail {
             request.log.write("failing on request")
             throw ExecutionError("noop task failed on request")
         }
         var artifacts: [String: URL] = [:]
-        if let bytes = params["output_bytes"]?.intValue, bytes > 0 {
+        if noop.outputBytes > 0 {
+            let bytes = noop.outputBytes
             // Deterministic content per task id, so equal tasks give equal artifacts.
             var out = [UInt8](repeating: 0, count: bytes)
             var x = request.taskID.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) }
