@@ -38,9 +38,13 @@ let package = Package(
         .target(name: "TextData", dependencies: ["CSentencePiece", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: numericSettings),
         .target(name: "Transformer", dependencies: ["TensorCore"], swiftSettings: numericSettings),
-        .target(name: "Training", dependencies: ["Transformer", "TensorCore", "TextData"], swiftSettings: numericSettings),
+        .target(name: "Training", dependencies: ["Transformer", "TensorCore"], swiftSettings: numericSettings),
         .target(name: "Compression", dependencies: ["Training", "Transformer", "TensorCore", "TextData"], swiftSettings: numericSettings),
-        .target(name: "Evaluation", dependencies: ["Transformer", "TensorCore", "TextData"], swiftSettings: numericSettings),
+        .target(name: "Evaluation", dependencies: ["Transformer", "TextData"], swiftSettings: numericSettings),
+        // The recipes (pretrain, fine-tune, prune, quantize, distill) that the worker and the CLI both call.
+        .target(name: "Pipelines", dependencies: [
+            "Experiment", "Training", "Compression", "Evaluation", "TextData", "Transformer", "TensorCore",
+        ], swiftSettings: numericSettings),
 
         // Orchestration.
         .target(name: "Experiment", dependencies: ["Yams", .product(name: "Crypto", package: "swift-crypto")]),
@@ -49,17 +53,14 @@ let package = Package(
             "Wire", "Experiment", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Worker", dependencies: [
-            "Wire", "Experiment", "TensorCore", "TextData", "Transformer", "Training", "Compression", "Evaluation",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(name: "Worker", dependencies: ["Wire", "Experiment", "Pipelines"]),
         .target(name: "Report", dependencies: ["Experiment"]),
 
         // The command line.
         .executableTarget(name: "smaller", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             "TensorCore", "TextData", "Transformer", "Training", "Compression",
-            "Evaluation", "Experiment", "Wire", "Coordinator", "Worker", "Report",
+            "Evaluation", "Experiment", "Pipelines", "Wire", "Coordinator", "Worker", "Report",
         ]),
 
         // Tests mirror the targets; TestSupport holds tolerances, gradient checks and fixture loading.
@@ -71,11 +72,13 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "TensorCore", "TestSupport", "CAllocationCounter", "CDNNL"], swiftSettings: numericSettings),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Training", "Transformer", "TensorCore", "TextData", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TextDataTests", dependencies: ["TextData", "CSentencePiece", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TextData", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TextData", "Transformer", "TestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CZeroMQ", "TestSupport"]),
         .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Wire", "Experiment", "TestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Experiment", "TextData", "Transformer", "Compression", "TestSupport"]),
+        .testTarget(name: "WorkerTests", dependencies: [
+            "Worker", "Wire", "Experiment", "Pipelines", "Evaluation", "TextData", "Transformer", "Compression", "TestSupport",
+        ]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Experiment", "TestSupport"]),
         // Real processes over loopback; depends on the executable so `swift test` builds it first.
         .testTarget(name: "IntegrationTests", dependencies: [

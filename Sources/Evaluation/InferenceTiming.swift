@@ -1,8 +1,6 @@
-// Inference speed and size for compress records: batch-1 latency (p50/p95) and batch-32 throughput of any
+// Inference speed and size for records: batch-1 latency (p50/p95) and batch-32 throughput of any
 // TokenLogitsModel on synthetic ids, and the bytes a checkpoint folder takes on disk.
-import Experiment
 import Foundation
-import TensorCore
 import Transformer
 
 package enum InferenceTiming {
@@ -51,20 +49,13 @@ package enum InferenceTiming {
                       b32P95Ms: percentile(b32, 0.95))
     }
 
-    /// `latency.b1.p50_ms`, `latency.b1.p95_ms`, `throughput.b32` (sentences/s) for a record. An fp32
-    /// `XLMRModel` (dense, pruned, distilled) is timed on the inference encoder the quantized models run on, with
-    /// its weights pre-packed (the fastest fp32 path for the worker's threads), so the records compare
-    /// compression against our best fp32, not two code paths.
-    package static func measure(_ model: TokenLogitsModel, vocab: Int, maxLength: Int, repeats: Int = 20,
-                                batchRepeats: Int = 3) throws -> [String: Value] {
-        let timed: TokenLogitsModel = try (model as? XLMRModel).map {
-            try InferenceEncoder.fastest(model: $0, threads: ComputeInfo.threads) } ?? model
-        let r = try run(timed, vocab: vocab, maxLength: maxLength, repeats: repeats, batchRepeats: batchRepeats)
-        // `latency.p50_ms` and `throughput` repeat the batch-1 p50 and batch-32 figures under the names the
-        // report's aggregation prefers.
-        return ["latency.b1.p50_ms": .double(r.b1P50Ms), "latency.b1.p95_ms": .double(r.b1P95Ms),
-                "throughput.b32": .double(r.throughput), "latency.b32.p50_ms": .double(r.b32MedianMs),
-                "latency.p50_ms": .double(r.b1P50Ms), "throughput": .double(r.throughput)]
+    /// Batch-1 latency and batch-32 throughput as records report them. An fp32 `XLMRModel` (dense, pruned,
+    /// distilled) is timed on the inference encoder the quantized models run on, with its weights pre-packed (the
+    /// fastest fp32 path for `threads`), so the records compare compression against our best fp32, not two code paths.
+    package static func measure(_ model: TokenLogitsModel, vocab: Int, maxLength: Int, threads: Int, repeats: Int = 20,
+                                batchRepeats: Int = 3) throws -> Result {
+        let timed: TokenLogitsModel = try (model as? XLMRModel).map { try InferenceEncoder.fastest(model: $0, threads: threads) } ?? model
+        return try run(timed, vocab: vocab, maxLength: maxLength, repeats: repeats, batchRepeats: batchRepeats)
     }
 
     /// Bytes of one file (symbolic links followed); 0 when it cannot be read.

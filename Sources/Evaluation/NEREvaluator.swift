@@ -1,22 +1,40 @@
 // Evaluating a token-classification model on NER sentences: windows → logits → first-subword argmax →
-// word labels → seqeval-exact entity scores. Works on any TokenLogitsModel (dense, pruned, quantized).
-import Evaluation
-import Experiment
+// word labels → seqeval-exact entity scores. Works on any TokenLogitsModel (dense, pruned, quantized). The
+// predictions are a value of their own (label and, on request, the label distribution per scored word), so
+// calibration, robustness and agreement between two models are computed from the same pass as F1.
 import Foundation
 import TextData
 import Transformer
 
-struct NEREvaluator {
-    let tokenizer: XLMRTokenizer
-    let labels: LabelSet
-    let maxLength: Int
-    let batchSize: Int
+/// What a model predicted for each word of each sentence (the word's first subword is the scored position).
+package struct NERPredictions: Sendable, Equatable {
+    /// Per sentence, per word: the label index with the highest logit (the first such, on ties).
+    package var labels: [[Int]]
+    /// Per sentence, per word: softmax over the labels at the scored position; empty unless asked for.
+    package var probabilities: [[[Float]]]
 
-    /// Word-level predicted tags for `sentences` (a word without a prediction, which alignment rules out, would read `O`).
-    func predict(_ model: TokenLogitsModel, _ sentences: [NERSentence], windows: [AlignedWindow]) throws -> [[String]] {
+    /// The predicted tags, per sentence and word.
+    package func tags(_ set: LabelSet) -> [[String]] { labels.map { $0.map { set.label(of: $0) } } }
+}
+
+package struct NEREvaluator {
+    package let tokenizer: XLMRTokenizer
+    package let labels: LabelSet
+    package let maxLength: Int
+    package let batchSize: Int
+
+    package init(tokenizer: XLMRTokenizer, labels: LabelSet, maxLength: Int, batchSize: Int) {
+        self.tokenizer = tokenizer; self.labels = labels; self.maxLength = maxLength; self.batchSize = batchSize
+    }
+
+    /// Word-level predictions for `sentences` (a word without a prediction, which alignment rules out, would read
+    /// label 0, `O`). `probabilities` adds each scored word's label distribution.
+    package func predictions(_ model: TokenLogitsModel, _ sentences: [NERSentence], windows: [AlignedWindow],
+                             probabilities: Bool = false) throws -> NERPredictions {
         let L = model.outputCount
         precondition(L == labels.count, "the model has \(L) outputs but the label set \(labels.count)")
         var tokenPredictions = [[Int]](repeating: [], count: windows.count)
+        var tokenProbabilities = [[[Float]]](repeating: [], count: probabilities ? windows.count : 0)
         for batch in Batcher.batches(windows, batchSize: batchSize, seed: nil) {
             let logits = try model.logits(batch.tokenBatch)
             let T = batch.length
@@ -29,35 +47,53 @@ struct NEREvaluator {
                     predicted[t] = best
                 }
                 tokenPredictions[example] = predicted
+                if probabilities {
+                    tokenProbabilities[example] = (0..<T).map { Self.softmax(logits[((row * T + $0) * L)..<((row * T + $0 + 1) * L)]) }
+                }
             }
         }
-        let words = XLMRTokenizer.wordPredictions(windows: windows, tokenPredictions: tokenPredictions,
-                                                  sentenceLengths: sentences.map(\.words.count))
-        return words.map { $0.map { labels.label(of: $0 ?? 0) } }
+        let lengths = sentences.map(\.words.count)
+        let words = XLMRTokenizer.wordPredictions(windows: windows, tokenPredictions: tokenPredictions, sentenceLengths: lengths)
+        var out = NERPredictions(labels: words.map { $0.map { $0 ?? 0 } }, probabilities: [])
+        if probabilities {
+            let uniform = [Float](repeating: 1 / Float(L), count: L)
+            out.probabilities = XLMRTokenizer.wordPredictions(windows: windows, tokenPredictions: tokenProbabilities,
+                                                              sentenceLengths: lengths).map { $0.map { $0 ?? uniform } }
+        }
+        return out
+    }
+
+    /// Word-level predicted tags for `sentences`.
+    package func predict(_ model: TokenLogitsModel, _ sentences: [NERSentence], windows: [AlignedWindow]) throws -> [[String]] {
+        try predictions(model, sentences, windows: windows).tags(labels)
     }
 
     /// Scores sentences, aligning them to windows of the evaluator's `maxLength` first.
-    func score(_ model: TokenLogitsModel, _ sentences: [NERSentence]) throws -> EntityScores {
+    package func score(_ model: TokenLogitsModel, _ sentences: [NERSentence]) throws -> EntityScores {
         try score(model, sentences, windows: try tokenizer.align(sentences, labels: labels, maxLength: maxLength))
     }
 
-    func score(_ model: TokenLogitsModel, _ sentences: [NERSentence], windows: [AlignedWindow]) throws -> EntityScores {
-        let predicted = try predict(model, sentences, windows: windows)
-        return try EntityF1.score(gold: sentences.map(\.tags), predicted: predicted, mode: .default)
+    package func score(_ model: TokenLogitsModel, _ sentences: [NERSentence], windows: [AlignedWindow]) throws -> EntityScores {
+        try score(predictions(model, sentences, windows: windows), gold: sentences)
     }
 
-    /// Scores as open metrics under a prefix: `test.f1`, `test.precision`, `test.per_type.PER.f1`, …
-    static func metrics(_ s: EntityScores, prefix: String) -> [String: Value] {
-        var m: [String: Value] = [
-            "\(prefix).precision": .double(s.precision), "\(prefix).recall": .double(s.recall), "\(prefix).f1": .double(s.f1),
-            "\(prefix).entities": .int(s.gold), "\(prefix).token_accuracy": .double(s.tokenAccuracy),
-        ]
-        for (type, t) in s.perType {
-            m["\(prefix).per_type.\(type).precision"] = .double(t.precision)
-            m["\(prefix).per_type.\(type).recall"] = .double(t.recall)
-            m["\(prefix).per_type.\(type).f1"] = .double(t.f1)
-            m["\(prefix).per_type.\(type).support"] = .int(t.support)
-        }
-        return m
+    /// seqeval-exact entity scores of predictions against the sentences' gold tags.
+    package func score(_ predictions: NERPredictions, gold sentences: [NERSentence]) throws -> EntityScores {
+        try EntityF1.score(gold: sentences.map(\.tags), predicted: predictions.tags(labels), mode: .default)
+    }
+
+    /// exp(x − max) / Σ, in Double so the sum is exact enough for calibration bins.
+    static func softmax(_ logits: ArraySlice<Float>) -> [Float] {
+        let top = logits.max() ?? 0
+        let e = logits.map { Foundation.exp(Double($0 - top)) }
+        let sum = e.reduce(0, +)
+        return e.map { Float($0 / sum) }
+    }
+}
+
+extension Batch {
+    /// The engine's view of a text batch.
+    package var tokenBatch: TokenBatch {
+        TokenBatch(batch: batchSize, tokens: length, ids: inputIds, attentionMask: attentionMask, labels: labels)
     }
 }

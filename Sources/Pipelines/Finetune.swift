@@ -1,6 +1,6 @@
 // finetune(lang, seed): token classification from the pretrained checkpoint (classifier freshly initialised,
-// seeded), the epoch with the best dev F1 kept (FineTuning.run), then evaluation on dev and test; the checkpoint
-// is the artifact.
+// seeded), the epoch with the best dev F1 kept (FineTuning.run), then the shared evaluation and packaging; the
+// checkpoint is the outcome.
 import Evaluation
 import Experiment
 import Foundation
@@ -9,75 +9,55 @@ import TextData
 import Training
 import Transformer
 
-struct FinetuneTask {
-    let request: ExecutionRequest
-    let settings: EngineSettings
-    let progress: @Sendable (Double, String) -> Void
+extension Pipelines {
+    /// What a fine-tuning run reads: the fine-tuning section, the data, the window length, language and seed,
+    /// and the pretrained checkpoint folder.
+    package struct FinetuneInputs: Sendable {
+        package var finetune: FinetuneSettings
+        package var data: DataSettings
+        package var maxLength: Int
+        package var language: String
+        package var seed: Int
+        package var pretrained: URL
 
-    func run() throws -> ExecutionOutput {
-        let s = settings
-        let log = request.log
+        package init(finetune: FinetuneSettings, data: DataSettings, maxLength: Int, language: String, seed: Int, pretrained: URL) {
+            self.finetune = finetune; self.data = data; self.maxLength = maxLength; self.language = language; self.seed = seed
+            self.pretrained = pretrained
+        }
+    }
+
+    package static func finetune(_ f: FinetuneInputs, out: URL, run: PipelineRun) throws -> PipelineOutcome {
         let started = Date()
-        guard let language = s.language else { throw ExecutionError("\(request.spec.title): finetune needs a language") }
-        guard let parent = request.spec.inputs.first else { throw ExecutionError("\(request.spec.title): finetune needs the pretrained checkpoint as input") }
-
-        // Data and tokenizer.
-        let parentFolder = try Checkpoint.folder(from: request, parent: parent)
-        let tokenizer = try XLMRTokenizer(contentsOf: parentFolder.appendingPathComponent(Checkpoint.tokenizerFile).path)
         let labels = LabelSet.masakhaNER
-        let data = try NERTaskData(settings: s, language: language, tokenizer: tokenizer, labels: labels, log: log)
-        guard !data.train.isEmpty else { throw ExecutionError("\(request.spec.title): no training sentences") }
+        let (tokenizer, tokenizerURL) = try CheckpointFiles.tokenizer(of: f.pretrained)
+        let splits = try PipelineData.ner(try PipelineData.source(f.data, needsText: false), language: f.language, log: run.log)
+        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: f.maxLength, log: run.log)
+        guard !data.train.isEmpty else { throw PermanentTaskError("\(f.language): no training sentences") }
 
-        // Model: the pretrained encoder with a fresh, seeded classifier; trained epoch by epoch, best dev F1 kept.
-        let model = try XLMRModel.load(parentFolder, head: .tokenClassification(labels: labels.count), classifierSeed: UInt64(s.seed))
-        let outcome = try FineTuning.run(model, epochs: s.epochs, data: data, settings: s, label: "finetune \(language)", log: log,
-                                         progress: progress, span: 0.0...0.95)
-        progress(0.96, "evaluating \(language)")
+        // The pretrained encoder with a fresh, seeded classifier; trained epoch by epoch, best dev F1 kept.
+        let model = try permanent("loading the pretrained checkpoint \(f.pretrained.path)") {
+            try XLMRModel.load(f.pretrained, head: .tokenClassification(labels: labels.count), classifierSeed: UInt64(f.seed))
+        }
+        let trained = try FineTuning.run(model, epochs: f.finetune.epochs, data: data, settings: f.finetune, seed: f.seed,
+                                         maxLength: f.maxLength, label: "finetune \(f.language)", run: run, span: 0.0...0.95)
+        let scores = try Packaging.finish(model, vocab: model.config.vocabSize, data: data, scoreTrain: true, save: model.save,
+                                          labelNames: labels, tokenizer: tokenizerURL, out: out, run: run, from: 0.96)
+        run.log.write(String(format: "best epoch %d: train F1 %.4f, dev F1 %.4f, test F1 %.4f", trained.bestEpoch,
+                             scores.train?.f1 ?? 0, scores.dev.f1, scores.test.f1))
 
-        let evaluator = data.evaluator
-        let devScores = try evaluator.score(model, data.splits.dev, windows: data.dev)
-        let testScores = try evaluator.score(model, data.splits.test, windows: data.test)
-        // Train F1 beside dev/test shows how much of the gap is generalisation rather than fitting.
-        let trainScores = try evaluator.score(model, data.splits.train, windows: data.train)
-        log.write(String(format: "best epoch %d: train F1 %.4f, dev F1 %.4f, test F1 %.4f", outcome.bestEpoch, trainScores.f1,
-                         devScores.f1, testScores.f1))
-
-        let out = request.workDirectory.appendingPathComponent("checkpoint")
-        try model.save(out)
-        try Self.writeLabelNames(labels, into: out.appendingPathComponent(XLMRModel.configFile))
-        try FileManager.default.copyItem(at: parentFolder.appendingPathComponent(Checkpoint.tokenizerFile).resolvingSymlinksInPath(),
-                                         to: out.appendingPathComponent(Checkpoint.tokenizerFile))
-
-        progress(0.98, "timing \(language)")
-        let timing = try InferenceTiming.measure(model, vocab: model.config.vocabSize, maxLength: s.maxLength)
-
-        var metrics = NEREvaluator.metrics(devScores, prefix: "dev").merging(NEREvaluator.metrics(testScores, prefix: "test")) { $1 }
-        metrics.merge(timing) { $1 }
-        metrics["train.f1"] = .double(trainScores.f1)
+        var metrics = scores.metrics
         metrics["params"] = .int(model.layout.parameterCount)
         // The weights file as shipped, like every compress record's `bytes`, so Δ bytes compares like with like.
         metrics["bytes"] = .int(InferenceTiming.fileSize(out.appendingPathComponent(XLMRModel.weightsFile)))
-        // Counted like a pruned model's, so the report's Δ non-zeros compares like with like.
-        metrics["nonzeros"] = .int(FineTuning.nonZeros(model))
-        metrics["finetune.best_epoch"] = .int(outcome.bestEpoch)
-        metrics["finetune.epochs"] = .int(s.epochs)
-        metrics["finetune.steps"] = .int(outcome.steps)
-        metrics["finetune.final_loss"] = .double(Double(outcome.lastLoss))
+        metrics["nonzeros"] = .int(Metrics.nonZeros(model))
+        metrics["finetune.best_epoch"] = .int(trained.bestEpoch)
+        metrics["finetune.epochs"] = .int(f.finetune.epochs)
+        metrics["finetune.steps"] = .int(trained.steps)
+        metrics["finetune.final_loss"] = .double(Double(trained.lastLoss))
         metrics["finetune.seconds"] = .double(Date().timeIntervalSince(started))
-        metrics["data.synthetic"] = .bool(data.splits.synthetic)
-        metrics["data.train_sentences"] = .int(data.splits.train.count)
-        metrics["data.test_sentences"] = .int(data.splits.test.count)
-        return ExecutionOutput(metrics: metrics, artifacts: try Checkpoint.artifacts(in: out))
-    }
-
-    /// Puts the real label names into config.json (`id2label`, `label2id`), as transformers saves them.
-    static func writeLabelNames(_ labels: LabelSet, into url: URL) throws {
-        let data = try Data(contentsOf: url)
-        guard var json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ExecutionError("\(url.path) is not a JSON object")
-        }
-        json["id2label"] = Dictionary(uniqueKeysWithValues: labels.labels.enumerated().map { (String($0.offset), $0.element) })
-        json["label2id"] = Dictionary(uniqueKeysWithValues: labels.labels.enumerated().map { ($0.element, $0.offset) })
-        try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: url, options: .atomic)
+        metrics["data.synthetic"] = .bool(splits.synthetic)
+        metrics["data.train_sentences"] = .int(splits.train.count)
+        metrics["data.test_sentences"] = .int(splits.test.count)
+        return try outcome(out, metrics: metrics, run: run)
     }
 }

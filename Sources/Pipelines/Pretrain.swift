@@ -1,6 +1,7 @@
 // pretrain(seed): a SentencePiece tokenizer trained on every language's text (or, for a distillation student,
-// the input checkpoint's), then multilingual MLM pretraining of a fresh XLM-R; the checkpoint (config, weights,
-// tokenizer) is the task's artifact.
+// the parent checkpoint's), then multilingual MLM pretraining of a fresh XLM-R; the checkpoint (config, weights,
+// tokenizer) is the outcome.
+import Evaluation
 import Experiment
 import Foundation
 import TensorCore
@@ -8,85 +9,94 @@ import TextData
 import Training
 import Transformer
 
-struct PretrainTask {
-    let request: ExecutionRequest
-    let settings: EngineSettings
-    let progress: @Sendable (Double, String) -> Void
+extension Pipelines {
+    /// What a pretraining run reads: the job's sections, its languages and seed, and optionally a checkpoint
+    /// whose tokenizer it reuses (a narrower distillation student reads the teacher's ids).
+    package struct PretrainInputs: Sendable {
+        package var model: ModelSettings
+        package var pretrain: PretrainSettings
+        package var data: DataSettings
+        package var languages: [String]
+        package var seed: Int
+        package var tokenizerFrom: URL?
 
-    func run() throws -> ExecutionOutput {
-        let s = settings
-        let log = request.log
-        guard !s.languages.isEmpty else { throw ExecutionError("\(request.spec.title): no languages to pretrain on") }
+        package init(model: ModelSettings, pretrain: PretrainSettings, data: DataSettings, languages: [String], seed: Int,
+                     tokenizerFrom: URL? = nil) {
+            self.model = model; self.pretrain = pretrain; self.data = data; self.languages = languages; self.seed = seed
+            self.tokenizerFrom = tokenizerFrom
+        }
+    }
+
+    package static func pretrain(_ p: PretrainInputs, out: URL, run: PipelineRun) throws -> PipelineOutcome {
+        let (m, s, log) = (p.model, p.pretrain, run.log)
+        guard !p.languages.isEmpty else { throw PermanentTaskError("no languages to pretrain on") }
         let started = Date()
+        try FileManager.default.createDirectory(at: run.work, withIntermediateDirectories: true)
 
         // 1. Text of every language, one file for the tokenizer trainer.
-        let source = try TaskData.source(s, needsText: true)
+        let source = try PipelineData.source(p.data, needsText: true)
         var lines: [String] = []
-        for language in s.languages {
-            let text = try Corpora.text(source, language: language)
+        for language in p.languages {
+            let text = try permanent("reading the text of \(language)") { try Corpora.text(source, language: language) }
             log.write("text \(language): \(text.count) lines")
             lines += text
         }
-        let textFile = request.workDirectory.appendingPathComponent("pretrain-text.txt")
+        let textFile = run.work.appendingPathComponent("pretrain-text.txt")
         try lines.joined(separator: "\n").write(to: textFile, atomically: true, encoding: .utf8)
-        progress(0.01, "training the tokenizer")
+        run.progress(0.01, "training the tokenizer")
 
         // 2. Tokenizer: the embedding table holds the pieces plus <pad> and <mask>, so ask for vocab − 2 pieces.
-        //    A pretrain task with an input (a distillation student's) reuses that checkpoint's tokenizer instead,
+        //    With `tokenizerFrom` (a distillation student's teacher) that checkpoint's tokenizer is reused instead,
         //    so that teacher and student read the same ids.
-        let tokenizerFile = request.workDirectory.appendingPathComponent(Checkpoint.tokenizerFile)
+        let tokenizerFile = run.work.appendingPathComponent(CheckpointFiles.tokenizerFile)
         let tokenizer: XLMRTokenizer
-        if let parent = request.spec.inputs.first {
-            let source = try Checkpoint.folder(from: request, parent: parent).appendingPathComponent(Checkpoint.tokenizerFile)
+        if let parent = p.tokenizerFrom {
+            let (_, url) = try CheckpointFiles.tokenizer(of: parent)
             try? FileManager.default.removeItem(at: tokenizerFile)
-            try FileManager.default.copyItem(at: source.resolvingSymlinksInPath(), to: tokenizerFile)
+            try FileManager.default.copyItem(at: url.resolvingSymlinksInPath(), to: tokenizerFile)
             tokenizer = try XLMRTokenizer(contentsOf: tokenizerFile.path)
-            log.write("tokenizer: \(tokenizer.vocabularySize) ids, from task \(parent.prefix(12))")
+            log.write("tokenizer: \(tokenizer.vocabularySize) ids, from \(parent.lastPathComponent)")
         } else {
-            tokenizer = try XLMRTokenizer.train(textFiles: [textFile], vocabularySize: s.vocab - 2, output: tokenizerFile,
-                                                seed: UInt32(truncatingIfNeeded: s.seed), maxSentences: 200_000)
-            log.write("tokenizer: \(tokenizer.vocabularySize) ids (asked for \(s.vocab))")
+            tokenizer = try XLMRTokenizer.train(textFiles: [textFile], vocabularySize: m.vocab - 2, output: tokenizerFile,
+                                                seed: UInt32(truncatingIfNeeded: p.seed), maxSentences: 200_000)
+            log.write("tokenizer: \(tokenizer.vocabularySize) ids (asked for \(m.vocab))")
         }
         try? FileManager.default.removeItem(at: textFile)
 
         // 3. Model and MLM windows.
-        let config = XLMRConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: s.hidden, numHiddenLayers: s.layers,
-                                numAttentionHeads: s.heads, intermediateSize: s.ffn,
-                                maxPositionEmbeddings: s.maxLength + 2)
+        let config = XLMRConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: m.hidden, numHiddenLayers: m.layers,
+                                numAttentionHeads: m.heads, intermediateSize: m.ffn, maxPositionEmbeddings: m.maxLength + 2)
         let model = try XLMRModel(config: config, head: .maskedLM)
-        model.initializeWeights(seed: UInt64(s.seed))
-        let windows = try tokenizer.pretrainingWindows(lines, maxLength: s.maxLength)
-        guard !windows.isEmpty else { throw ExecutionError("\(request.spec.title): the text gave no pretraining windows") }
-        log.write("model: \(model.layout.totalCount) parameters; \(windows.count) windows of at most \(s.maxLength) tokens")
+        model.initializeWeights(seed: UInt64(p.seed))
+        let windows = try tokenizer.pretrainingWindows(lines, maxLength: m.maxLength)
+        guard !windows.isEmpty else { throw PermanentTaskError("the text gave no pretraining windows") }
+        log.write("model: \(model.layout.totalCount) parameters; \(windows.count) windows of at most \(m.maxLength) tokens")
 
         // 4. MLM training.
-        let steps = s.pretrainSteps
         var records: [StepRecord] = []
-        if steps > 0 {
+        if s.steps > 0 {
             let trainerSettings = TrainerSettings(
-                steps: steps, peakLearningRate: Float(s.pretrainLR), warmupSteps: Int(Double(steps) * s.pretrainWarmup),
-                optimizer: AdamWSettings(excludeBiasAndNormFromDecay: true), seed: UInt64(s.seed))
-            let trainer = Trainer(model: model, settings: trainerSettings, maxBatch: s.pretrainBatch, maxTokens: s.maxLength,
+                steps: s.steps, peakLearningRate: Float(s.learningRate), warmupSteps: Int(Double(s.steps) * s.warmup),
+                optimizer: AdamWSettings(excludeBiasAndNormFromDecay: true), seed: UInt64(p.seed))
+            let trainer = Trainer(model: model, settings: trainerSettings, maxBatch: s.batch, maxTokens: m.maxLength,
                                   masking: MLMMasking(maskId: Int32(tokenizer.maskId), vocabSize: tokenizer.vocabularySize,
                                                       probability: Float(s.maskProbability)))
-            trainer.observers.append(TaskProgress(label: "pretrain", log: log, progress: progress, span: 0.05...1.0))
-            var source = EpochBatches(windows: windows, batchSize: s.pretrainBatch, seed: UInt64(s.seed))
-            records = try trainer.run(&source)
+            trainer.observers.append(TrainingProgress(label: "pretrain", log: log, progress: run.progress, span: 0.05...1.0))
+            var batches = EpochBatches(windows: windows, batchSize: s.batch, seed: UInt64(p.seed))
+            records = try trainer.run(&batches)
         }
 
         // 5. Checkpoint.
-        let out = request.workDirectory.appendingPathComponent("checkpoint")
         try model.save(out)
-        try FileManager.default.copyItem(at: tokenizerFile, to: out.appendingPathComponent(Checkpoint.tokenizerFile))
-        let seconds = Date().timeIntervalSince(started)
+        try CheckpointFiles.copyTokenizer(tokenizerFile, into: out)
         var metrics: [String: Value] = [
             "params": .int(model.layout.totalCount),
             "tokenizer.vocab": .int(tokenizer.vocabularySize),
-            "pretrain.steps": .int(steps),
+            "pretrain.steps": .int(s.steps),
             "pretrain.windows": .int(windows.count),
-            "pretrain.seconds": .double(seconds),
+            "pretrain.seconds": .double(Date().timeIntervalSince(started)),
         ]
-        if let first = records.first, !records.isEmpty {
+        if let first = records.first {
             let tail = records.suffix(max(1, records.count / 10))
             metrics["pretrain.first_loss"] = .double(Double(first.loss))
             metrics["pretrain.final_loss"] = .double(Double(tail.map(\.loss).reduce(0, +)) / Double(tail.count))
@@ -94,6 +104,6 @@ struct PretrainTask {
             let trainSeconds = records.map(\.seconds).reduce(0, +)
             metrics["pretrain.tokens_per_second"] = .double(Double(tokens) / max(trainSeconds, 1e-9))
         }
-        return ExecutionOutput(metrics: metrics, artifacts: try Checkpoint.artifacts(in: out))
+        return try outcome(out, metrics: metrics, run: run)
     }
 }

@@ -1,4 +1,4 @@
-// compress(lang, seed, prune …): every pruning setting of the grid.
+// prune: every pruning setting of the grid, and the CLI's one-shot pruning of a checkpoint.
 //   when=after:  parent = the fine-tuned model; prune; then `finetune_epochs` more epochs (0: none) with the
 //                mask fixed (unstructured) or on the smaller model (heads / neurons).
 //   when=before: parent = the pretrained MLM model; prune the encoder; fine-tune like the finetune task (fresh
@@ -20,118 +20,118 @@ import TextData
 import Training
 import Transformer
 
-struct PruneTask {
-    let request: ExecutionRequest
-    let settings: EngineSettings
-    let setting: CompressionSetting
-    let progress: @Sendable (Double, String) -> Void
-
-    /// The typed fields of a prune setting.
-    struct Fields {
-        var sparsity: Double, before: Bool, structure: PruningStructure, scope: PruningScope, gradual: Bool, finetuneEpochs: Int
-        /// The embedding tables / the classifier are pruned too (unstructured only).
-        var embeddings: Bool, classifier: Bool
-
-        init(_ f: [String: Value], title: String) throws {
-            func word(_ key: String, _ fallback: String) -> String { f[key]?.stringValue ?? fallback }
-            guard let s = f["sparsity"]?.doubleValue, s >= 0, s < 1 else {
-                throw ExecutionError("\(title): prune.sparsity is \(f["sparsity"].map { "\($0)" } ?? "missing"), expected a fraction in [0, 1)")
-            }
-            guard let structure = PruningStructure(rawValue: word("structure", "unstructured")) else {
-                throw ExecutionError("\(title): prune.structure is \(word("structure", "")), expected unstructured, heads or neurons")
-            }
-            guard let scope = PruningScope(rawValue: word("scope", "global")) else {
-                throw ExecutionError("\(title): prune.scope is \(word("scope", "")), expected global or layer")
-            }
-            let when = word("when", "after"), schedule = word("schedule", "oneshot")
-            guard ["before", "after"].contains(when) else { throw ExecutionError("\(title): prune.when is \(when), expected before or after") }
-            guard ["oneshot", "gradual"].contains(schedule) else {
-                throw ExecutionError("\(title): prune.schedule is \(schedule), expected oneshot or gradual")
-            }
-            sparsity = s; before = when == "before"; self.structure = structure; self.scope = scope
-            gradual = schedule == "gradual"; finetuneEpochs = f["finetune_epochs"]?.intValue ?? 0
-            // With heads / neurons the job parser refuses these, and Pruning.oneShot would too.
-            embeddings = f["embeddings"]?.boolValue ?? false; classifier = f["classifier"]?.boolValue ?? false
-            if gradual && structure != .unstructured {
-                throw ExecutionError("\(title): schedule gradual is for unstructured pruning; heads and neurons are removed one-shot")
-            }
-            if gradual && !before && finetuneEpochs == 0 {
-                throw ExecutionError("\(title): schedule gradual needs fine-tuning steps to prune over: set finetune_epochs > 0 or when: before")
-            }
+extension PruneSettings {
+    var pruningStructure: PruningStructure {
+        switch structure {
+        case .unstructured: .unstructured
+        case .heads: .heads
+        case .neurons: .neurons
         }
     }
 
-    func run() throws -> ExecutionOutput {
-        let spec = request.spec, s = settings, log = request.log
-        let title = spec.title
-        let started = Date()
-        let language = spec.language!, parent = spec.inputs.first!
-        let f = try Fields(setting.fields, title: title)
-        let labels = LabelSet.masakhaNER
-
-        let folder = try Checkpoint.folder(from: request, parent: parent)
-        let tokenizerURL = folder.appendingPathComponent(Checkpoint.tokenizerFile)
-        let tokenizer = try XLMRTokenizer(contentsOf: tokenizerURL.path)
-        let data = try NERTaskData(settings: s, language: language, tokenizer: tokenizer, labels: labels, log: log)
-        var model: XLMRModel
-        if f.before {
-            model = try XLMRModel.load(folder, head: .tokenClassification(labels: labels.count), classifierSeed: UInt64(s.seed))
-        } else {
-            model = try XLMRModel.load(folder)
-            guard model.outputCount == labels.count else {
-                throw ExecutionError("\(title): the parent has \(model.outputCount) labels, expected \(labels.count) (a fine-tuned NER checkpoint)")
-            }
+    var pruningScope: PruningScope {
+        switch scope {
+        case .global: .global
+        case .layer: .layer
         }
-        let epochs = f.before ? (f.finetuneEpochs > 0 ? f.finetuneEpochs : s.epochs) : f.finetuneEpochs
+    }
+}
+
+extension Pipelines {
+    package struct PruneInputs: Sendable {
+        package var prune: PruneSettings
+        package var finetune: FinetuneSettings
+        package var data: DataSettings
+        package var maxLength: Int
+        package var language: String
+        package var seed: Int
+        /// The fine-tuned checkpoint (when=after) or the pretrained one (when=before).
+        package var parent: URL
+
+        package init(prune: PruneSettings, finetune: FinetuneSettings, data: DataSettings, maxLength: Int, language: String,
+                     seed: Int, parent: URL) {
+            self.prune = prune; self.finetune = finetune; self.data = data; self.maxLength = maxLength
+            self.language = language; self.seed = seed; self.parent = parent
+        }
+    }
+
+    /// One-shot pruning per `p` (the model itself for unstructured, a smaller one for heads / neurons), logged.
+    package static func pruneOneShot(_ model: XLMRModel, _ p: PruneSettings, log: PipelineLog) throws -> XLMRModel {
+        try p.validate()
+        let pruned = try permanent("pruning") {
+            try Pruning.oneShot(model, structure: p.pruningStructure, sparsity: p.sparsity, scope: p.pruningScope,
+                                embeddings: p.embeddings, classifier: p.classifier)
+        }
+        let r = pruneReport(pruned, p)
+        log.write(String(format: "pruned %@ %@ at %.3f: %d parameters, %d non-zero; heads %@, FFN %@", p.structure.rawValue,
+                         p.scope.rawValue, p.sparsity, r.parameters, r.nonZeros, "\(r.headsPerLayer)", "\(r.neuronsPerLayer)"))
+        return pruned
+    }
+
+    package static func pruneReport(_ model: XLMRModel, _ p: PruneSettings) -> PruneReport {
+        Pruning.report(model, structure: p.pruningStructure, embeddings: p.embeddings, classifier: p.classifier)
+    }
+
+    package static func prune(_ i: PruneInputs, out: URL, run: PipelineRun) throws -> PipelineOutcome {
+        let (f, s, log) = (i.prune, i.finetune, run.log)
+        let started = Date()
+        let gradual = f.schedule == .gradual, before = f.when == .before
+        if gradual && f.structure != .unstructured {
+            throw PermanentTaskError("schedule gradual is for unstructured pruning; heads and neurons are removed one-shot")
+        }
+        if gradual && !before && f.finetuneEpochs == 0 {
+            throw PermanentTaskError("schedule gradual needs fine-tuning steps to prune over: set finetune_epochs > 0 or when: before")
+        }
+        let labels = LabelSet.masakhaNER
+        let (tokenizer, tokenizerURL) = try CheckpointFiles.tokenizer(of: i.parent)
+        let splits = try PipelineData.ner(try PipelineData.source(i.data, needsText: false), language: i.language, log: log)
+        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: i.maxLength, log: log)
+        var model: XLMRModel
+        if before {
+            model = try permanent("loading the pretrained checkpoint \(i.parent.path)") {
+                try XLMRModel.load(i.parent, head: .tokenClassification(labels: labels.count), classifierSeed: UInt64(i.seed))
+            }
+        } else {
+            model = try CheckpointFiles.loadNER(i.parent, labels: labels)
+        }
+        let epochs = before ? (f.finetuneEpochs > 0 ? f.finetuneEpochs : s.epochs) : f.finetuneEpochs
 
         // One-shot pruning now (gradual prunes during fine-tuning instead).
-        if !f.gradual {
-            model = try Pruning.oneShot(model, structure: f.structure, sparsity: f.sparsity, scope: f.scope,
-                                        embeddings: f.embeddings, classifier: f.classifier)
-            let r = Pruning.report(model, structure: f.structure, embeddings: f.embeddings, classifier: f.classifier)
-            log.write(String(format: "pruned %@ %@ at %.3f: %d parameters, %d non-zero; heads %@, FFN %@", f.structure.rawValue,
-                             f.scope.rawValue, f.sparsity, r.parameters, r.nonZeros, "\(r.headsPerLayer)", "\(r.neuronsPerLayer)"))
-        }
-        var outcome: FineTuning.Outcome? = nil
+        if !gradual { model = try pruneOneShot(model, f, log: log) }
+        var trained: FineTuning.Outcome? = nil
         if epochs > 0 {
             let tensors = MagnitudePruning.prunableTensors(of: model, embeddings: f.embeddings, classifier: f.classifier)
-            let steps = FineTuning.steps(windows: data.train.count, epochs: epochs, batch: s.finetuneBatch)
-            let schedule = f.gradual ? try Self.schedule(final: f.sparsity, steps: steps) : nil
-            outcome = try FineTuning.run(model, epochs: epochs, data: data, settings: s, label: "prune-finetune \(language)", log: log,
-                                         progress: progress, span: 0.0...0.9, eligibleFrom: schedule?.end ?? 0) { trainer, _ in
+            let steps = FineTuning.steps(windows: data.train.count, epochs: epochs, batch: s.batch)
+            let schedule = gradual ? try cubicSchedule(final: f.sparsity, steps: steps) : nil
+            trained = try FineTuning.run(model, epochs: epochs, data: data, settings: s, seed: i.seed, maxLength: i.maxLength,
+                                         label: "prune-finetune \(i.language)", run: run, span: 0.0...0.9,
+                                         eligibleFrom: schedule?.end ?? 0) { trainer, _ in
                 if let schedule {
-                    GradualPruner(schedule: schedule, tensors: tensors, scope: f.scope, model: trainer.model).install(on: trainer)
+                    GradualPruner(schedule: schedule, tensors: tensors, scope: f.pruningScope, model: trainer.model).install(on: trainer)
                 } else if f.structure == .unstructured {
                     ParameterMask(zerosOf: trainer.model, tensors: tensors).fix(on: trainer)
                 }
             }
         }
-        progress(0.92, "evaluating \(language)")
-        let dev = try data.evaluator.score(model, data.splits.dev, windows: data.dev)
-        let test = try data.evaluator.score(model, data.splits.test, windows: data.test)
-        log.write(String(format: "after pruning: dev F1 %.4f, test F1 %.4f", dev.f1, test.f1))
+        let scores = try Packaging.finish(model, vocab: model.config.vocabSize, data: data, scoreTrain: false, save: model.save,
+                                          labelNames: labels, tokenizer: tokenizerURL, out: out, run: run, from: 0.92)
+        log.write(String(format: "after pruning: dev F1 %.4f, test F1 %.4f", scores.dev.f1, scores.test.f1))
 
-        let out = request.workDirectory.appendingPathComponent("checkpoint")
-        try model.save(out)
-        try FinetuneTask.writeLabelNames(labels, into: out.appendingPathComponent(XLMRModel.configFile))
-        try FileManager.default.copyItem(at: tokenizerURL.resolvingSymlinksInPath(), to: out.appendingPathComponent(Checkpoint.tokenizerFile))
-        var artifacts = try Checkpoint.artifacts(in: out)
+        var extraFiles: [String: URL] = [:]
         let denseBytes = try SparseCheckpoint.fileSize(out.appendingPathComponent(XLMRModel.weightsFile))
         var bytes = denseBytes
         if f.structure == .unstructured {
             // The compact copy (bitmask + non-zeros) travels beside the dense one; config.json is shared.
-            let compact = request.workDirectory.appendingPathComponent("compact")
+            let compact = run.work.appendingPathComponent("compact")
             bytes = try SparseCheckpoint.save(model, to: compact)
             let url = out.appendingPathComponent(SparseCheckpoint.weightsFile)
+            try? FileManager.default.removeItem(at: url)
             try FileManager.default.moveItem(at: compact.appendingPathComponent(SparseCheckpoint.weightsFile), to: url)
-            artifacts[SparseCheckpoint.weightsFile] = url
+            extraFiles[SparseCheckpoint.weightsFile] = url
         }
 
-        progress(0.97, "timing \(language)")
-        let timing = try InferenceTiming.measure(model, vocab: model.config.vocabSize, maxLength: settings.maxLength)
-        let r = Pruning.report(model, structure: f.structure, embeddings: f.embeddings, classifier: f.classifier)
-        var metrics = NEREvaluator.metrics(dev, prefix: "dev").merging(NEREvaluator.metrics(test, prefix: "test")) { $1 }
-        metrics.merge(timing) { $1 }
+        let r = pruneReport(model, f)
+        var metrics = scores.metrics
         metrics["structure"] = .string(f.structure.rawValue)
         metrics["params"] = .int(r.parameters)
         metrics["nonzeros"] = .int(r.nonZeros)
@@ -142,19 +142,39 @@ struct PruneTask {
         metrics["bytes"] = .int(bytes)
         metrics["bytes.dense"] = .int(denseBytes)
         metrics["finetune.epochs"] = .int(epochs)
-        if let outcome {
-            metrics["finetune.steps"] = .int(outcome.steps)
-            metrics["finetune.best_epoch"] = .int(outcome.bestEpoch)
-            metrics["finetune.final_loss"] = .double(Double(outcome.lastLoss))
+        if let trained {
+            metrics["finetune.steps"] = .int(trained.steps)
+            metrics["finetune.best_epoch"] = .int(trained.bestEpoch)
+            metrics["finetune.final_loss"] = .double(Double(trained.lastLoss))
         }
         metrics["compress.seconds"] = .double(Date().timeIntervalSince(started))
-        metrics["data.synthetic"] = .bool(data.splits.synthetic)
-        return ExecutionOutput(metrics: metrics, artifacts: artifacts)
+        metrics["data.synthetic"] = .bool(splits.synthetic)
+        return try outcome(out, metrics: metrics, extraFiles: extraFiles, run: run)
     }
 
     /// The gradual schedule over `steps` fine-tuning steps (see the file comment).
-    static func schedule(final: Double, steps: Int) throws -> CubicSchedule {
+    static func cubicSchedule(final: Double, steps: Int) throws -> CubicSchedule {
         let end = max(1, Int(Double(steps) * 0.75))
         return try CubicSchedule(initial: 0, final: final, start: 0, end: end, frequency: max(1, steps / 20))
+    }
+
+    /// The CLI's one-shot pruning of a checkpoint folder (dense or compact) into `out`, dense or compact, with the
+    /// tokenizer when the input has one. Returns the report and the weights file's name and size.
+    package static func pruneCheckpoint(_ folder: URL, _ p: PruneSettings, compact: Bool, out: URL,
+                                        log: PipelineLog) throws -> (before: Int, report: PruneReport, weightsFile: String, bytes: Int) {
+        let input = try permanent("loading \(folder.path)") { try SparseCheckpoint.loadAny(folder) }
+        let before = input.layout.parameterCount
+        let pruned = try pruneOneShot(input, p, log: log)
+        let file: String
+        if compact {
+            _ = try SparseCheckpoint.save(pruned, to: out)
+            file = SparseCheckpoint.weightsFile
+        } else {
+            try pruned.save(out)
+            file = XLMRModel.weightsFile
+        }
+        let tokenizer = folder.appendingPathComponent(CheckpointFiles.tokenizerFile)
+        if FileManager.default.fileExists(atPath: tokenizer.path) { try CheckpointFiles.copyTokenizer(tokenizer, into: out) }
+        return (before, pruneReport(pruned, p), file, try SparseCheckpoint.fileSize(out.appendingPathComponent(file)))
     }
 }

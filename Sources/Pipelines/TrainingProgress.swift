@@ -1,15 +1,15 @@
-// Training steps as progress: a trainer observer that reports to the worker (PROGRESS messages) and to the
-// task log, at most a few times a second, mapping the steps onto a span of the task's whole progress.
-import Experiment
+// Training steps as progress: a trainer observer that reports to the pipeline's progress callback (the worker's
+// PROGRESS messages) and to its log, at most a few times a second, mapping the steps onto a span of the whole run.
+import Evaluation
 import Foundation
 import TensorCore
 import TextData
 import Training
 import Transformer
 
-final class TaskProgress: StepObserver {
+final class TrainingProgress: StepObserver {
     let label: String
-    let log: TaskLog
+    let log: PipelineLog
     let progress: @Sendable (Double, String) -> Void
     let span: ClosedRange<Double>
     /// The schedule's total when steps are driven by hand rather than by `Trainer.run`.
@@ -17,7 +17,7 @@ final class TaskProgress: StepObserver {
     private var lastReport = 0.0
     private var lastLog = 0.0
 
-    init(label: String, log: TaskLog, progress: @escaping @Sendable (Double, String) -> Void, span: ClosedRange<Double>) {
+    init(label: String, log: PipelineLog, progress: @escaping @Sendable (Double, String) -> Void, span: ClosedRange<Double>) {
         self.label = label; self.log = log; self.progress = progress; self.span = span
     }
 
@@ -60,11 +60,4 @@ struct EpochBatches: BatchSource {
     }
 
     mutating func batch(step: Int, rng: inout Xoshiro256) -> TokenBatch { next().tokenBatch }
-}
-
-extension Batch {
-    /// The engine's view of a text batch.
-    var tokenBatch: TokenBatch {
-        TokenBatch(batch: batchSize, tokens: length, ids: inputIds, attentionMask: attentionMask, labels: labels)
-    }
 }

@@ -3,10 +3,10 @@
 // Variants are a list of (name, build): a new compression adds one row.
 import ArgumentParser
 import Compression
+import Evaluation
 import Foundation
 import TensorCore
 import Transformer
-import Worker
 
 struct BenchCompress: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -88,7 +88,7 @@ struct BenchCompress: ParsableCommand {
     }
 
     func run() throws {
-        ComputeInfo.setThreads(threads)
+        ComputeContext(threads: threads).activate()
         let c: XLMRConfig = config == "small" ? .small() : .afribertaSmall()
         let model = try XLMRModel(config: c, head: .tokenClassification(labels: 9))
         model.initializeWeights(seed: 1)

@@ -125,7 +125,7 @@ struct BenchEngine: ParsableCommand {
     }
 
     func run() throws {
-        ComputeInfo.setThreads(threads)
+        ComputeContext(threads: threads).activate()
         if let gemm { GemmKernel.current = GemmKernel(rawValue: gemm)! }
         if let spinUs { Parallel.spinNanoseconds = UInt64(max(spinUs, 0)) * 1000 }
         var c: XLMRConfig = config == "small" ? .small() : .afribertaSmall()

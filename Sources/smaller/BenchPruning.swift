@@ -141,7 +141,7 @@ struct BenchPruneCommand: ParsableCommand {
     @Option(help: "Threads for oneDNN.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
-        ComputeInfo.setThreads(threads)
+        ComputeContext(threads: threads).activate()
         let r = try PruningBench.measure(repeats: repeats) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]

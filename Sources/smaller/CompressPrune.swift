@@ -1,10 +1,9 @@
 // `smaller compress prune --model DIR --sparsity 0.5 [--structure …] [--scope …] [--compact] --out DIR`: one-shot
 // pruning of a checkpoint into a new checkpoint and `prune-summary.json` (parameters, non-zeros, bytes, scheme).
 import ArgumentParser
-import Compression
+import Experiment
 import Foundation
-import TensorCore
-import Transformer
+import Pipelines
 
 struct CompressPrune: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,21 +19,24 @@ struct CompressPrune: ParsableCommand {
 
     @Option(help: "A checkpoint folder (config.json + model.safetensors or model.sparse.safetensors).") var model: String
     @Option(help: "Fraction in [0, 1) to remove.") var sparsity: Double
-    @Option(help: "unstructured, heads or neurons.") var structure: String = "unstructured"
-    @Option(help: "global (one ranking over all layers) or layer (the same fraction in each).") var scope: String = "global"
+    @Option(help: "unstructured (default), heads or neurons.") var structure: String?
+    @Option(help: "global (one ranking over all layers; default) or layer (the same fraction in each).") var scope: String?
     @Flag(help: "Prune the embedding tables too (unstructured only).") var embeddings = false
     @Flag(help: "Prune the classifier's weight too (unstructured only).") var classifier = false
     @Flag(help: "Store the weights compactly (bitmask + non-zeros).") var compact = false
     @Option(help: "Output checkpoint folder.") var out: String
 
-    func validate() throws {
-        guard sparsity >= 0, sparsity < 1 else { throw ValidationError("--sparsity is \(sparsity), expected a fraction in [0, 1)") }
-        guard PruningStructure(rawValue: structure) != nil else { throw ValidationError("--structure is \(structure), expected unstructured, heads or neurons") }
-        guard PruningScope(rawValue: scope) != nil else { throw ValidationError("--scope is \(scope), expected global or layer") }
-        if (embeddings || classifier) && structure != "unstructured" {
-            throw ValidationError("--embeddings and --classifier are for unstructured pruning, not \(structure)")
-        }
+    /// The flags as the grid's prune setting, defaults and checks from the job schema (one-shot, no further epochs).
+    func setting() throws -> PruneSettings {
+        var section: [String: Value] = ["sparsity": .double(sparsity)]
+        if let structure { section["structure"] = .string(structure) }
+        if let scope { section["scope"] = .string(scope) }
+        if embeddings { section["embeddings"] = .bool(true) }
+        if classifier { section["classifier"] = .bool(true) }
+        return try PruneSettings(section: section)
     }
+
+    func validate() throws { try validatingFlags { try setting() } }
 
     struct Summary: Codable {
         var scheme: String
@@ -53,37 +55,18 @@ struct CompressPrune: ParsableCommand {
     }
 
     func run() throws {
-        let source = URL(fileURLWithPath: model), target = URL(fileURLWithPath: out)
-        let s = PruningStructure(rawValue: structure)!, sc = PruningScope(rawValue: scope)!
-        let input: XLMRModel
-        do { input = try SparseCheckpoint.loadAny(source) } catch { throw ValidationError("\(error)") }
-        let before = input.layout.parameterCount
-        let pruned = try Pruning.oneShot(input, structure: s, sparsity: sparsity, scope: sc, embeddings: embeddings, classifier: classifier)
-        let file: String
-        if compact {
-            try SparseCheckpoint.save(pruned, to: target)
-            file = SparseCheckpoint.weightsFile
-        } else {
-            try pruned.save(target)
-            file = XLMRModel.weightsFile
-        }
-        // The tokenizer (and any other non-weight file of a checkpoint folder) travels along.
-        for name in ["sentencepiece.bpe.model"] {
-            let from = source.appendingPathComponent(name), to = target.appendingPathComponent(name)
-            if FileManager.default.fileExists(atPath: from.path), !FileManager.default.fileExists(atPath: to.path) {
-                try FileManager.default.copyItem(at: from.resolvingSymlinksInPath(), to: to)
-            }
-        }
-        let r = Pruning.report(pruned, structure: s, embeddings: embeddings, classifier: classifier)
+        let target = URL(fileURLWithPath: out)
+        let p = try setting()
+        let result = try Pipelines.pruneCheckpoint(URL(fileURLWithPath: model), p, compact: compact, out: target,
+                                                   log: NoLog())
+        let r = result.report
         let extra = (embeddings ? " +embeddings" : "") + (classifier ? " +classifier" : "")
-        let summary = Summary(scheme: "prune \(s.rawValue) \(sc.rawValue)\(extra)\(compact ? " compact" : "")", structure: s.rawValue,
-                              scope: sc.rawValue, sparsity_target: sparsity, parameters_before: before, parameters: r.parameters,
-                              nonzeros: r.nonZeros, prunable: r.prunable, prunable_zeros: r.prunableZeros,
-                              heads_per_layer: r.headsPerLayer, neurons_per_layer: r.neuronsPerLayer, weights_file: file,
-                              bytes_on_disk: try SparseCheckpoint.fileSize(target.appendingPathComponent(file)))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(summary)
+        let summary = Summary(scheme: "prune \(p.structure.rawValue) \(p.scope.rawValue)\(extra)\(compact ? " compact" : "")",
+                              structure: p.structure.rawValue, scope: p.scope.rawValue, sparsity_target: sparsity,
+                              parameters_before: result.before, parameters: r.parameters, nonzeros: r.nonZeros, prunable: r.prunable,
+                              prunable_zeros: r.prunableZeros, heads_per_layer: r.headsPerLayer, neurons_per_layer: r.neuronsPerLayer,
+                              weights_file: result.weightsFile, bytes_on_disk: result.bytes)
+        let data = try prettyJSON(summary)
         try data.write(to: target.appendingPathComponent("prune-summary.json"), options: .atomic)
         print(String(decoding: data, as: UTF8.self))
     }

@@ -1,8 +1,7 @@
 // `smaller logits --model DIR --ids "0 17 52 2" [--ids …]`: per-token logits as JSON, (batch × tokens × outputs).
 import ArgumentParser
 import Foundation
-import TensorCore
-import Transformer
+import Pipelines
 
 struct Logits: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,37 +17,30 @@ struct Logits: ParsableCommand {
     @Option(help: "Threads for oneDNN.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    func validate() throws {
-        guard !ids.isEmpty else { throw ValidationError("give at least one --ids sequence") }
-        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
-    }
-
-    func run() throws {
-        ComputeInfo.setThreads(threads)
-        var rows: [[Int32]] = []
-        for (n, s) in ids.enumerated() {
+    /// The --ids values as rows of token ids.
+    func rows() throws -> [[Int32]] {
+        try ids.enumerated().map { n, s in
             let row = try s.split(separator: " ").map { part -> Int32 in
                 guard let v = Int32(part) else { throw ValidationError("--ids #\(n + 1): \"\(part)\" is not an integer id") }
                 return v
             }
             guard !row.isEmpty else { throw ValidationError("--ids #\(n + 1) is empty") }
-            rows.append(row)
+            return row
         }
-        let m: XLMRModel
-        do { m = try XLMRModel.load(URL(fileURLWithPath: model)) } catch { throw ValidationError("\(error)") }
-        let batch = TokenBatch(rows: rows, pad: m.padId)
-        let flat: [Float]
-        do { flat = try m.logits(batch) } catch { throw ValidationError("\(error)") }
-        let V = m.outputCount
-        var out = "{\"logits\": ["
-        for b in 0..<batch.batch {
-            out += b > 0 ? ", [" : "["
-            for t in 0..<batch.tokens {
-                let start = (b * batch.tokens + t) * V
-                out += (t > 0 ? ", [" : "[") + flat[start..<(start + V)].map { "\($0)" }.joined(separator: ", ") + "]"
-            }
-            out += "]"
-        }
-        print(out + "]}")
+    }
+
+    func validate() throws {
+        guard !ids.isEmpty else { throw ValidationError("give at least one --ids sequence") }
+        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
+        _ = try rows()
+    }
+
+    struct Output: Encodable { var logits: [[[Float]]] }
+
+    func run() throws {
+        let logits = try Pipelines.logits(URL(fileURLWithPath: model), rows: try rows(), compute: ComputeContext(threads: threads))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(Output(logits: logits)), as: UTF8.self))
     }
 }

@@ -1,9 +1,7 @@
 // `smaller pretrain` (MLM) and `smaller finetune` (token classification) on integer-id files.
 import ArgumentParser
 import Foundation
-import TensorCore
-import Training
-import Transformer
+import Pipelines
 
 struct TrainingOptions: ParsableArguments {
     @Option(help: "Optimizer steps.") var steps: Int = 100
@@ -23,17 +21,10 @@ struct TrainingOptions: ParsableArguments {
         guard lr > 0, warmup >= 0, clip > 0 else { throw ValidationError("--lr and --clip must be > 0, --warmup >= 0") }
     }
 
-    var settings: TrainerSettings {
-        TrainerSettings(steps: steps, peakLearningRate: lr, warmupSteps: warmup, maxGradNorm: clip,
-                        optimizer: AdamWSettings(weightDecay: weightDecay, excludeBiasAndNormFromDecay: true), seed: seed)
-    }
-
-    func run(_ trainer: Trainer, data: IdSequences, label: String) throws {
-        ComputeInfo.setThreads(threads)
-        if !quiet { trainer.observers.append(ProgressBar(label: label)) }
-        if let log { trainer.observers.append(try JSONLinesLog(url: URL(fileURLWithPath: log))) }
-        var source = ShuffledBatches(data: data, batchSize: batch, tokens: tokens, pad: Int32(trainer.model.config.padTokenId))
-        try trainer.run(&source)
+    var idTraining: Pipelines.IdTraining {
+        Pipelines.IdTraining(steps: steps, learningRate: lr, warmup: warmup, weightDecay: weightDecay, clip: clip, seed: seed,
+                             batch: batch, tokens: tokens, compute: ComputeContext(threads: threads), progressBar: !quiet,
+                             stepLog: log.map { URL(fileURLWithPath: $0) })
     }
 }
 
@@ -46,25 +37,15 @@ struct Pretrain: ParsableCommand {
     @Option(help: "Vocabulary size (the <mask> id is vocab − 1).") var vocab: Int = 8000
     @OptionGroup var training: TrainingOptions
 
-    func run() throws {
-        var c: XLMRConfig
-        switch config {
-        case "tiny": c = XLMRConfig(vocabSize: vocab, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 256)
-        case "small": c = .small(vocab: vocab)
-        case "afriberta-small": c = .afribertaSmall(); c.vocabSize = vocab
-        default: throw ValidationError("--config must be tiny, small or afriberta-small, not \(config)")
+    func validate() throws {
+        guard Pipelines.ModelShape(rawValue: config) != nil else {
+            throw ValidationError("--config must be \(Pipelines.ModelShape.allCases.map(\.rawValue).joined(separator: ", ")), not \(config)")
         }
-        let model: XLMRModel
-        let data: IdSequences
-        do {
-            model = try XLMRModel(config: c, head: .maskedLM)
-            model.initializeWeights(seed: training.seed)
-            data = try IdSequences.read(URL(fileURLWithPath: ids), vocabSize: vocab, withLabels: false)
-        } catch { throw ValidationError("\(error)") }
-        let trainer = Trainer(model: model, settings: training.settings, maxBatch: training.batch, maxTokens: training.tokens,
-                              masking: MLMMasking(maskId: Int32(vocab - 1), vocabSize: vocab))
-        try training.run(trainer, data: data, label: "pretrain")
-        try model.save(URL(fileURLWithPath: out))
+    }
+
+    func run() throws {
+        try Pipelines.pretrainOnIds(shape: Pipelines.ModelShape(rawValue: config)!, vocab: vocab, ids: URL(fileURLWithPath: ids),
+                                    training: training.idTraining, out: URL(fileURLWithPath: out))
         print("saved \(out)")
     }
 }
@@ -80,15 +61,8 @@ struct Finetune: ParsableCommand {
     @OptionGroup var training: TrainingOptions
 
     func run() throws {
-        let m: XLMRModel
-        let sequences: IdSequences
-        do {
-            m = try XLMRModel.load(URL(fileURLWithPath: model), head: .tokenClassification(labels: labels), classifierSeed: training.seed)
-            sequences = try IdSequences.read(URL(fileURLWithPath: data), vocabSize: m.config.vocabSize, withLabels: true, labelCount: labels)
-        } catch { throw ValidationError("\(error)") }
-        let trainer = Trainer(model: m, settings: training.settings, maxBatch: training.batch, maxTokens: training.tokens)
-        try training.run(trainer, data: sequences, label: "finetune")
-        try m.save(URL(fileURLWithPath: out))
+        try Pipelines.finetuneOnIds(from: URL(fileURLWithPath: model), labels: labels, data: URL(fileURLWithPath: data),
+                                    training: training.idTraining, out: URL(fileURLWithPath: out))
         print("saved \(out)")
     }
 }

@@ -2,8 +2,10 @@
 // loads back and re-scores to the reported test F1, with bytes, latency and throughput in the record; an
 // already quantized parent is a clear error.
 import Compression
+import Evaluation
 import Experiment
 import Foundation
+import Pipelines
 import Testing
 import TestSupport
 import TextData
@@ -50,12 +52,12 @@ import Transformer
             let model = try QuantizedModel.load(folder)
             #expect(throws: ModelError.self) { try XLMRModel.load(folder) }
             let tokenizer = try XLMRTokenizer(contentsOf: folder.appendingPathComponent("sentencepiece.bpe.model").path)
-            let splits = try Corpora.ner(try TaskData.source(try EngineSettings(task.spec), needsText: false), language: "syn-ton")
+            let splits = try Corpora.ner(try PipelineData.source(try TaskSettings(task.spec).data, needsText: false), language: "syn-ton")
             let again = try NEREvaluator(tokenizer: tokenizer, labels: .masakhaNER, maxLength: 32, batchSize: 32).score(model, splits.test)
             #expect(abs(again.f1 - (out.metrics["test.f1"]?.doubleValue ?? -1)) < 1e-12, "\(scheme)")
 
             // Quantizing that checkpoint again is refused with a clear error.
-            #expect(throws: ExecutionError.self) {
+            #expect(throws: PermanentTaskError.self) {
                 try executor.execute(request(task, inputs: [finetune.id: out.artifacts])) { _, _ in }
             }
         }

@@ -1,8 +1,10 @@
 // The distill compress task end to end on the synthetic corpus: pretrain → finetune (2-layer teacher) → distill
 // to 1 layer; the student checkpoint loads with the teacher's labels and re-evaluates to the reported test F1;
 // the record carries the distill keys; and a teacher with another label set is a clear error.
+import Evaluation
 import Experiment
 import Foundation
+import Pipelines
 import Testing
 import TestSupport
 import TextData
@@ -51,7 +53,7 @@ import Transformer
         let student = try XLMRModel.load(folder)
         #expect(student.config.numHiddenLayers == 1 && student.config.id2label?["1"] == "B-PER")
         let tokenizer = try XLMRTokenizer(contentsOf: folder.appendingPathComponent("sentencepiece.bpe.model").path)
-        let splits = try Corpora.ner(try TaskData.source(try EngineSettings(compress.spec), needsText: false), language: "syn-ton")
+        let splits = try Corpora.ner(try PipelineData.source(try TaskSettings(compress.spec).data, needsText: false), language: "syn-ton")
         let windows = try tokenizer.align(splits.test, labels: .masakhaNER, maxLength: 32)
         let again = try NEREvaluator(tokenizer: tokenizer, labels: .masakhaNER, maxLength: 32, batchSize: 5)
             .score(student, splits.test, windows: windows)
@@ -64,10 +66,14 @@ import Transformer
             try FileManager.default.copyItem(at: try #require(pre.artifacts[name]), to: other.appendingPathComponent(name))
         }
         try Data("not the teacher's tokenizer".utf8).write(to: other.appendingPathComponent("sentencepiece.bpe.model"))
-        var fromOther = DistillJob(teacherFolder: try #require(ft.artifacts["config.json"]).deletingLastPathComponent(), layers: nil)
-        fromOther.studentFolder = other
+        func run(_ log: String) -> PipelineRun {
+            PipelineRun(compute: ComputeContext(threads: 1), log: TaskLog(url: dir.appendingPathComponent(log)), work: dir) { _, _ in }
+        }
+        let defaults = try DistillSettings(section: ["layers": .int(1)])
+        let fromOther = Pipelines.DistillInputs(distill: defaults, finetune: try FinetuneSettings.defaults, maxLength: 64, seed: 0,
+                                                teacher: try #require(ft.artifacts["config.json"]).deletingLastPathComponent(), student: other)
         #expect {
-            try DistillPipeline.run(fromOther, data: splits, out: dir.appendingPathComponent("never"), log: TaskLog(url: dir.appendingPathComponent("y.log"))) { _, _ in }
+            try Pipelines.distill(fromOther, data: splits, out: dir.appendingPathComponent("never"), run: run("y.log"))
         } throws: { "\($0)".contains("both must use the same tokenizer") }
 
         // A teacher whose labels are not the data's is refused, naming both label sets.
@@ -76,10 +82,10 @@ import Transformer
         let teacher = try XLMRModel.load(try #require(ft.artifacts["config.json"]).deletingLastPathComponent(), head: .tokenClassification(labels: 5))
         try teacher.save(wrong)
         try FileManager.default.copyItem(at: folder.appendingPathComponent("sentencepiece.bpe.model"), to: wrong.appendingPathComponent("sentencepiece.bpe.model"))
-        var job = DistillJob(teacherFolder: wrong, layers: 1)
-        job.epochs = 1
+        var job = Pipelines.DistillInputs(distill: defaults, finetune: try FinetuneSettings.defaults, maxLength: 64, seed: 0, teacher: wrong)
+        job.distill.epochs = 1
         #expect {
-            try DistillPipeline.run(job, data: splits, out: dir.appendingPathComponent("never"), log: TaskLog(url: dir.appendingPathComponent("x.log"))) { _, _ in }
+            try Pipelines.distill(job, data: splits, out: dir.appendingPathComponent("never"), run: run("x.log"))
         } throws: { "\($0)".contains("differ from the data's") && "\($0)".contains("(5)") }
     }
 

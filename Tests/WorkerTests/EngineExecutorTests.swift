@@ -1,73 +1,16 @@
-// The engine executor: NER evaluation reads predictions back to the right words (an oracle scores F1 = 1, a
-// model that predicts O everywhere scores 0), and a tiny pretrain → finetune pipeline runs end to end on the
-// synthetic corpus, producing checkpoints that load and metrics that agree with a fresh evaluation.
+// The engine executor: a tiny pretrain → finetune → prune grid runs end to end on the synthetic corpus through the
+// pipelines, producing checkpoints that load and metrics that agree with a fresh evaluation.
+import Evaluation
 import Experiment
 import Foundation
+import Pipelines
 import Testing
 import TestSupport
 import TextData
 import Transformer
 @testable import Worker
 
-/// Returns, at every position, a one-hot logit on the gold label of the window with those ids.
-final class OracleModel: TokenLogitsModel {
-    let outputCount: Int
-    let padId: Int32 = 1
-    let gold: [[Int32]: [Int]]
-    /// When set, every position predicts this label instead.
-    var constant: Int?
-
-    init(windows: [AlignedWindow], labels: Int) {
-        outputCount = labels
-        gold = Dictionary(windows.map { ($0.inputIds.map(Int32.init), $0.labels) }, uniquingKeysWith: { a, _ in a })
-    }
-
-    func logits(_ batch: TokenBatch) throws -> [Float] {
-        let (B, T, L) = (batch.batch, batch.tokens, outputCount)
-        var out = [Float](repeating: 0, count: B * T * L)
-        for b in 0..<B {
-            let row = (0..<T).filter { batch.attentionMask[b * T + $0] != 0 }.map { batch.ids[b * T + $0] }
-            let labels = gold[row] ?? []
-            for t in 0..<T {
-                let label = constant ?? (t < labels.count && labels[t] >= 0 ? labels[t] : 0)
-                out[(b * T + t) * L + label] = 10
-            }
-        }
-        return out
-    }
-}
-
 @Suite struct EngineExecutorTests {
-    static func tokenizer(_ dir: URL, text: [String]) throws -> XLMRTokenizer {
-        let file = dir.appendingPathComponent("text.txt")
-        try text.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
-        return try XLMRTokenizer.train(textFiles: [file], vocabularySize: 300, output: dir.appendingPathComponent("t.model"))
-    }
-
-    @Test func evaluatorReadsPredictionsBackToTheirWords() throws {
-        let dir = try Fixtures.temporaryDirectory("evaluator")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let (splits, text) = try Corpora.synthetic(language: "syn-agg", seed: 3, sizes: SyntheticSizes(text: 400, train: 10, dev: 120, test: 10))
-        let tokenizer = try Self.tokenizer(dir, text: text)
-        // Distinct word sequences only, so the oracle's lookup by ids is unambiguous; a short maxLength forces
-        // several windows per sentence, so the read-back across windows is exercised too.
-        var seen = Set<[String]>()
-        let sentences = splits.dev.filter { seen.insert($0.words).inserted }
-        let windows = try tokenizer.align(sentences, labels: .masakhaNER, maxLength: 12)
-        #expect(windows.count > sentences.count, "some sentences must span several windows")
-        let evaluator = NEREvaluator(tokenizer: tokenizer, labels: .masakhaNER, maxLength: 12, batchSize: 7)
-        let oracle = OracleModel(windows: windows, labels: LabelSet.masakhaNER.count)
-
-        let predicted = try evaluator.predict(oracle, sentences, windows: windows)
-        #expect(predicted == sentences.map(\.tags))
-        let perfect = try evaluator.score(oracle, sentences, windows: windows)
-        #expect(perfect.f1 == 1 && perfect.gold > 50)
-
-        oracle.constant = 0  // "O" everywhere
-        let none = try evaluator.score(oracle, sentences, windows: windows)
-        #expect(none.f1 == 0 && none.predicted == 0)
-    }
-
     @Test func tinyPipelineRunsEndToEnd() throws {
         let dir = try Fixtures.temporaryDirectory("pipeline")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -107,7 +50,7 @@ final class OracleModel: TokenLogitsModel {
         let model = try XLMRModel.load(folder)
         #expect(model.config.id2label?["1"] == "B-PER")
         let tokenizer = try XLMRTokenizer(contentsOf: folder.appendingPathComponent("sentencepiece.bpe.model").path)
-        let splits = try Corpora.ner(try TaskData.source(try EngineSettings(finetune.spec), needsText: false), language: "syn-ton")
+        let splits = try Corpora.ner(try PipelineData.source(try TaskSettings(finetune.spec).data, needsText: false), language: "syn-ton")
         let windows = try tokenizer.align(splits.test, labels: .masakhaNER, maxLength: 32)
         let again = try NEREvaluator(tokenizer: tokenizer, labels: .masakhaNER, maxLength: 32, batchSize: 5)
             .score(model, splits.test, windows: windows)

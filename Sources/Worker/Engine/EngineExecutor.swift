@@ -1,79 +1,102 @@
-// EngineExecutor: the `engine` executor, where a pipeline TaskSpec (pretrain, finetune) becomes engine calls:
-// data, tokenizer, training, evaluation, checkpoint. The one seam between orchestration and the engine.
+// EngineExecutor: the `engine` executor. A task's spec is decoded once into typed settings, its input artifacts
+// are put back together as checkpoint folders, and the matching pipeline runs; the pipeline's outcome is the
+// task's output. The recipes themselves live in the Pipelines target.
 import Experiment
 import Foundation
-import TensorCore
+import Pipelines
 
 package struct EngineExecutor: TaskExecutor {
     package let name = "engine"
     package init() {}
 
     package func execute(_ request: ExecutionRequest, progress: @escaping @Sendable (Double, String) -> Void) throws -> ExecutionOutput {
-        ComputeInfo.setThreads(request.threads)
+        let compute = ComputeContext(threads: request.threads)
+        compute.activate()
         try FileManager.default.createDirectory(at: request.workDirectory, withIntermediateDirectories: true)
         let spec = request.spec
-        let settings = try EngineSettings(spec)
+        do {
+            let s = try TaskSettings(spec)
+            let run = PipelineRun(compute: compute, log: request.log, work: request.workDirectory, progress: progress)
+            let out = request.workDirectory.appendingPathComponent("checkpoint")
+            let outcome = try Self.run(spec, s, inputs: InputFolders(request: request), out: out, run: run)
+            return ExecutionOutput(metrics: outcome.metrics, artifacts: outcome.files)
+        } catch let error as PermanentTaskError {
+            throw PermanentTaskError("\(spec.title): \(error.description)")
+        }
+    }
+
+    static func run(_ spec: TaskSpec, _ s: TaskSettings, inputs: InputFolders, out: URL, run: PipelineRun) throws -> PipelineOutcome {
+        func section<T>(_ value: T?, _ name: String) throws -> T {
+            guard let value else { throw PermanentTaskError("the spec has no '\(name)' section") }
+            return value
+        }
+        func language() throws -> String {
+            guard let language = s.language else { throw PermanentTaskError("a \(spec.kind.rawValue) task needs a language") }
+            return language
+        }
         switch spec.kind {
         case .pretrain:
-            return try PretrainTask(request: request, settings: settings, progress: progress).run()
+            let p = Pipelines.PretrainInputs(model: s.model, pretrain: try section(s.pretrain, "pretrain"), data: s.data,
+                                             languages: s.languages, seed: s.seed, tokenizerFrom: try inputs.optionalFolder(0))
+            return try Pipelines.pretrain(p, out: out, run: run)
         case .finetune:
-            return try FinetuneTask(request: request, settings: settings, progress: progress).run()
+            let f = Pipelines.FinetuneInputs(finetune: try section(s.finetune, "finetune"), data: s.data, maxLength: s.model.maxLength,
+                                             language: try language(), seed: s.seed, pretrained: try inputs.folder(0))
+            return try Pipelines.finetune(f, out: out, run: run)
         case .compress:
-            return try CompressTask(request: request, settings: settings, progress: progress).run()
+            let finetune = try section(s.finetune, "finetune")
+            switch try section(s.compression, "setting") {
+            case .prune(let prune):
+                return try Pipelines.prune(.init(prune: prune, finetune: finetune, data: s.data, maxLength: s.model.maxLength,
+                                                 language: try language(), seed: s.seed, parent: try inputs.folder(0)), out: out, run: run)
+            case .quantize(let quantize):
+                return try Pipelines.quantize(.init(quantize: quantize, data: s.data, maxLength: s.model.maxLength,
+                                                    language: try language(), parent: try inputs.folder(0)), out: out, run: run)
+            case .distill(let distill):
+                // A narrower student (hidden/heads/ffn set): the plan added its own pretraining as the second input.
+                let i = Pipelines.DistillInputs(distill: distill, finetune: finetune, maxLength: s.model.maxLength, seed: s.seed,
+                                                teacher: try inputs.folder(0), student: try inputs.optionalFolder(1))
+                let splits = try PipelineData.ner(try PipelineData.source(s.data, needsText: false), language: try language(), log: run.log)
+                return try Pipelines.distill(i, data: splits, out: out, run: run)
+            }
         case .noop:
-            throw ExecutionError("noop tasks run on the noop executor, not the engine")
+            throw PermanentTaskError("noop tasks run on the noop executor, not the engine")
         }
     }
 }
 
-/// The resolved job sections an engine task reads, typed. The job parser has already validated ranges and
-/// filled defaults, so a missing field here means the spec was not made by this build's parser.
-struct EngineSettings {
-    var seed: Int
-    var language: String?
-    var languages: [String]
-    // model
-    var layers: Int, hidden: Int, heads: Int, ffn: Int, maxLength: Int, vocab: Int
-    // data
-    var source: String, nerPath: String, textPath: String, syntheticSentences: Int
-    // pretrain
-    var pretrainSteps = 0, pretrainBatch = 16, pretrainLR = 5e-4, maskProbability = 0.15, pretrainWarmup = 0.1
-    // finetune
-    var epochs = 3, finetuneBatch = 16, finetuneLR = 1e-4, finetuneWarmup = 0.1
+extension TaskLog: PipelineLog {}
 
-    init(_ spec: TaskSpec) throws {
-        func section(_ name: String) throws -> [String: Value] {
-            guard let s = spec.params[name]?.objectValue else { throw ExecutionError("\(spec.title): the spec has no '\(name)' section") }
-            return s
+/// A task's input artifacts as checkpoint folders: config.json, model.safetensors and the tokenizer of each parent
+/// task linked (not copied) into a folder of the work directory.
+struct InputFolders {
+    let request: ExecutionRequest
+
+    /// The folder of the `index`-th input (the parent first); a missing input is permanent.
+    func folder(_ index: Int) throws -> URL {
+        guard let folder = try optionalFolder(index) else {
+            throw PermanentTaskError("the task has no input #\(index + 1) (a parent checkpoint)")
         }
-        func int(_ s: [String: Value], _ key: String, _ section: String) throws -> Int {
-            guard let v = s[key]?.intValue else { throw ExecutionError("\(spec.title): \(section).\(key) is missing or not an integer") }
-            return v
+        return folder
+    }
+
+    func optionalFolder(_ index: Int) throws -> URL? {
+        let inputs = request.spec.inputs
+        guard index < inputs.count else { return nil }
+        let parent = inputs[index]
+        guard let files = request.inputs[parent] else {
+            throw PermanentTaskError("the input artifacts of task \(parent.prefix(12)) did not arrive")
         }
-        func double(_ s: [String: Value], _ key: String, _ section: String) throws -> Double {
-            guard let v = s[key]?.doubleValue else { throw ExecutionError("\(spec.title): \(section).\(key) is missing or not a number") }
-            return v
+        let folder = request.workDirectory.appendingPathComponent("parent-\(parent.prefix(12))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in CheckpointFiles.files {
+            guard let source = files[name] else {
+                throw PermanentTaskError("task \(parent.prefix(12)) produced no \(name) (it has \(files.keys.sorted()))")
+            }
+            let target = folder.appendingPathComponent(name)
+            try? FileManager.default.removeItem(at: target)
+            try FileManager.default.createSymbolicLink(at: target, withDestinationURL: source)
         }
-        guard let seed = spec.seed else { throw ExecutionError("\(spec.title): engine tasks need a seed") }
-        self.seed = seed
-        language = spec.language
-        languages = spec.params["languages"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let m = try section("model")
-        layers = try int(m, "layers", "model"); hidden = try int(m, "hidden", "model"); heads = try int(m, "heads", "model")
-        ffn = try int(m, "ffn", "model"); maxLength = try int(m, "max_length", "model"); vocab = try int(m, "vocab", "model")
-        let d = try section("data")
-        source = d["source"]?.stringValue ?? "synthetic"
-        nerPath = d["ner"]?.stringValue ?? ""
-        textPath = d["text"]?.stringValue ?? ""
-        syntheticSentences = d["synthetic_sentences"]?.intValue ?? 2000
-        if let p = spec.params["pretrain"]?.objectValue {
-            pretrainSteps = try int(p, "steps", "pretrain"); pretrainBatch = try int(p, "batch", "pretrain")
-            pretrainLR = try double(p, "learning_rate", "pretrain")
-            maskProbability = try double(p, "mask_probability", "pretrain"); pretrainWarmup = try double(p, "warmup", "pretrain")
-        }
-        if let f = spec.params["finetune"]?.objectValue {
-            epochs = try int(f, "epochs", "finetune"); finetuneBatch = try int(f, "batch", "finetune")
-            finetuneLR = try double(f, "learning_rate", "finetune"); finetuneWarmup = try double(f, "warmup", "finetune")
-        }
+        return folder
     }
 }
