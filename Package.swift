@@ -76,8 +76,11 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "CZeroMQ", "TestSupport"]),
         .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Wire", "Experiment", "TestSupport"]),
+        .testTarget(name: "PipelinesTests", dependencies: [
+            "Pipelines", "Experiment", "Evaluation", "Compression", "TextData", "Transformer", "TestSupport",
+        ], swiftSettings: numericSettings),
         .testTarget(name: "WorkerTests", dependencies: [
-            "Worker", "Wire", "Experiment", "Pipelines", "Evaluation", "TextData", "Transformer", "Compression", "TestSupport",
+            "Worker", "Wire", "Experiment", "Pipelines", "Evaluation", "TextData", "Transformer", "TestSupport",
         ]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Experiment", "TestSupport"]),
         // Real processes over loopback; depends on the executable so `swift test` builds it first.

@@ -4,12 +4,11 @@
 import Evaluation
 import Experiment
 import Foundation
-import Pipelines
+@testable import Pipelines
 import Testing
 import TestSupport
 import TextData
 import Transformer
-@testable import Worker
 
 @Suite struct DistillTaskTests {
     @Test func distillTaskRunsEndToEnd() throws {
@@ -31,13 +30,10 @@ import Transformer
         let finetune = try #require(graph.tasks.first { $0.spec.kind == .finetune })
         let compress = try #require(graph.tasks.first { $0.spec.kind == .compress })
         #expect(compress.spec.inputs == [finetune.id], "the teacher is the fine-tuned checkpoint")
-        let executor = EngineExecutor()
-        func request(_ task: PlannedTask, inputs: [String: [String: URL]]) -> ExecutionRequest {
-            engineRequest(task, inputs: inputs, root: dir)
-        }
-        let pre = try executor.execute(request(pretrain, inputs: [:])) { _, _ in }
-        let ft = try executor.execute(request(finetune, inputs: [pretrain.id: pre.artifacts])) { _, _ in }
-        let out = try executor.execute(request(compress, inputs: [finetune.id: ft.artifacts])) { _, _ in }
+        let runner = TaskRunner(root: dir)
+        let pre = try runner.run(pretrain, inputs: [])
+        let ft = try runner.run(finetune, inputs: [pre])
+        let out = try runner.run(compress, inputs: [ft])
 
         #expect(out.metrics["distill.teacher_layers"]?.intValue == 2)
         #expect(out.metrics["distill.student_layers"]?.intValue == 1)
@@ -49,7 +45,7 @@ import Transformer
         let testF1 = try #require(out.metrics["test.f1"]?.doubleValue)
 
         // The student is a normal checkpoint: it loads with the label names and re-evaluates to the reported F1.
-        let folder = try #require(out.artifacts["config.json"]).deletingLastPathComponent()
+        let folder = try #require(out.files["config.json"]).deletingLastPathComponent()
         let student = try XLMRModel.load(folder)
         #expect(student.config.numHiddenLayers == 1 && student.config.id2label?["1"] == "B-PER")
         let tokenizer = try XLMRTokenizer(contentsOf: folder.appendingPathComponent("sentencepiece.bpe.model").path)
@@ -63,15 +59,15 @@ import Transformer
         let other = dir.appendingPathComponent("other-tokenizer")
         try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
         for name in ["config.json", "model.safetensors"] {
-            try FileManager.default.copyItem(at: try #require(pre.artifacts[name]), to: other.appendingPathComponent(name))
+            try FileManager.default.copyItem(at: try #require(pre.files[name]), to: other.appendingPathComponent(name))
         }
         try Data("not the teacher's tokenizer".utf8).write(to: other.appendingPathComponent("sentencepiece.bpe.model"))
         func run(_ log: String) -> PipelineRun {
-            PipelineRun(compute: ComputeContext(threads: 1), log: TaskLog(url: dir.appendingPathComponent(log)), work: dir) { _, _ in }
+            PipelineRun(compute: ComputeContext(threads: 1), log: FileLog(url: dir.appendingPathComponent(log)), work: dir) { _, _ in }
         }
         let defaults = try DistillSettings(section: ["layers": .int(1)])
         let fromOther = Pipelines.DistillInputs(distill: defaults, finetune: try FinetuneSettings.defaults, maxLength: 64, seed: 0,
-                                                teacher: try #require(ft.artifacts["config.json"]).deletingLastPathComponent(), student: other)
+                                                teacher: try #require(ft.files["config.json"]).deletingLastPathComponent(), student: other)
         #expect {
             try Pipelines.distill(fromOther, data: splits, out: dir.appendingPathComponent("never"), run: run("y.log"))
         } throws: { "\($0)".contains("both must use the same tokenizer") }
@@ -79,7 +75,7 @@ import Transformer
         // A teacher whose labels are not the data's is refused, naming both label sets.
         let wrong = dir.appendingPathComponent("wrong-teacher")
         try FileManager.default.createDirectory(at: wrong, withIntermediateDirectories: true)
-        let teacher = try XLMRModel.load(try #require(ft.artifacts["config.json"]).deletingLastPathComponent(), head: .tokenClassification(labels: 5))
+        let teacher = try XLMRModel.load(try #require(ft.files["config.json"]).deletingLastPathComponent(), head: .tokenClassification(labels: 5))
         try teacher.save(wrong)
         try FileManager.default.copyItem(at: folder.appendingPathComponent("sentencepiece.bpe.model"), to: wrong.appendingPathComponent("sentencepiece.bpe.model"))
         var job = Pipelines.DistillInputs(distill: defaults, finetune: try FinetuneSettings.defaults, maxLength: 64, seed: 0, teacher: wrong)
@@ -111,22 +107,21 @@ import Transformer
         let finetune = try #require(graph.tasks.first { $0.spec.kind == .finetune })
         let compress = try #require(graph.tasks.first { $0.spec.kind == .compress })
         #expect(compress.spec.inputs == [finetune.id, studentPre.id])
-        let executor = EngineExecutor()
-        let pre = try executor.execute(engineRequest(teacherPre, inputs: [:], root: dir)) { _, _ in }
-        let ft = try executor.execute(engineRequest(finetune, inputs: [teacherPre.id: pre.artifacts], root: dir)) { _, _ in }
-        let student = try executor.execute(engineRequest(studentPre, inputs: [teacherPre.id: pre.artifacts], root: dir)) { _, _ in }
+        let runner = TaskRunner(root: dir)
+        let pre = try runner.run(teacherPre, inputs: [])
+        let ft = try runner.run(finetune, inputs: [pre])
+        let student = try runner.run(studentPre, inputs: [pre])
         // Same tokenizer bytes as the teacher's; the student's own width.
         let tokenizer = "sentencepiece.bpe.model"
-        #expect(try Data(contentsOf: try #require(student.artifacts[tokenizer])) == Data(contentsOf: try #require(pre.artifacts[tokenizer])))
-        let studentModel = try XLMRModel.load(try #require(student.artifacts["config.json"]).deletingLastPathComponent())
+        #expect(try Data(contentsOf: try #require(student.files[tokenizer])) == Data(contentsOf: try #require(pre.files[tokenizer])))
+        let studentModel = try XLMRModel.load(try #require(student.files["config.json"]).deletingLastPathComponent())
         #expect((studentModel.config.numHiddenLayers, studentModel.config.hiddenSize, studentModel.config.intermediateSize) == (1, 16, 32))
 
-        let out = try executor.execute(engineRequest(compress, inputs: [finetune.id: ft.artifacts, studentPre.id: student.artifacts],
-                                                     root: dir)) { _, _ in }
+        let out = try runner.run(compress, inputs: [ft, student])
         #expect(out.metrics["distill.student_layers"]?.intValue == 1 && out.metrics["distill.student_hidden"]?.intValue == 16)
         #expect(out.metrics["distill.teacher_test_f1"]?.doubleValue == ft.metrics["test.f1"]?.doubleValue)
         #expect((out.metrics["params"]?.intValue ?? .max) < (ft.metrics["params"]?.intValue ?? 0))
-        let distilled = try XLMRModel.load(try #require(out.artifacts["config.json"]).deletingLastPathComponent())
+        let distilled = try XLMRModel.load(try #require(out.files["config.json"]).deletingLastPathComponent())
         #expect(distilled.config.hiddenSize == 16 && distilled.config.id2label?["1"] == "B-PER")
     }
 }

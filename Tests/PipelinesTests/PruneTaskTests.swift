@@ -1,14 +1,14 @@
-// Every prune setting through the engine executor on a tiny synthetic pipeline: before/after, unstructured
+// Every prune setting through the pipelines on a tiny synthetic pipeline: before/after, unstructured
 // (one-shot with the mask kept through further fine-tuning, and gradual), heads and neurons (smaller models);
 // the records carry structure, params, non-zeros and bytes, checkpoints load, and bad combinations fail clearly.
 import Compression
 import Experiment
 import Foundation
+import Pipelines
 import Testing
 import TestSupport
 import TextData
 import Transformer
-@testable import Worker
 
 @Suite struct PruneTaskTests {
     @Test func everyPruneSettingRuns() throws {
@@ -31,13 +31,12 @@ import Transformer
               - prune: {sparsity: 0.5, embeddings: true, classifier: true}
             """
         let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
-        let executor = EngineExecutor()
-        var outputs: [String: ExecutionOutput] = [:]
-        func run(_ task: PlannedTask) throws -> ExecutionOutput {
-            let inputs = Dictionary(uniqueKeysWithValues: task.spec.inputs.map { ($0, outputs[$0]!.artifacts) })
-            return try executor.execute(engineRequest(task, inputs: inputs, root: dir)) { _, _ in }
+        let runner = TaskRunner(root: dir)
+        var outputs: [String: PipelineOutcome] = [:]
+        func run(_ task: PlannedTask) throws -> PipelineOutcome {
+            try runner.run(task, inputs: task.spec.inputs.map { outputs[$0]! })
         }
-        var results: [String: ExecutionOutput] = [:]
+        var results: [String: PipelineOutcome] = [:]
         for task in graph.tasks {
             if task.spec.kind == .compress, let label = task.spec.setting?.label, label.contains("schedule=gradual"), !label.contains("before") {
                 #expect { _ = try run(task) } throws: { "\($0)".contains("finetune_epochs > 0") }
@@ -53,7 +52,7 @@ import Transformer
         for (label, out) in results {
             let m = out.metrics
             let params = try #require(m["params"]?.intValue), nonzeros = try #require(m["nonzeros"]?.intValue)
-            let model = try XLMRModel.load(try #require(out.artifacts["config.json"]).deletingLastPathComponent())
+            let model = try XLMRModel.load(try #require(out.files["config.json"]).deletingLastPathComponent())
             #expect(model.layout.parameterCount == params, "\(label)")
             #expect(model.config.id2label?["1"] == "B-PER", "\(label)")
             #expect(m["test.f1"] != nil && (m["bytes"]?.intValue ?? 0) > 0, "\(label)")
@@ -65,7 +64,7 @@ import Transformer
                 let prunable = try #require(m["prunable"]?.intValue)
                 #expect(m["sparsity"]?.doubleValue == Double((Double(prunable) * target).rounded()) / Double(prunable), "\(label)")
                 #expect((m["bytes"]?.intValue ?? .max) < (m["bytes.dense"]?.intValue ?? 0), "\(label)")
-                let compact = try SparseCheckpoint.load(try #require(out.artifacts[SparseCheckpoint.weightsFile]).deletingLastPathComponent())
+                let compact = try SparseCheckpoint.load(try #require(out.files[SparseCheckpoint.weightsFile]).deletingLastPathComponent())
                 #expect(compact.parameters.array == model.parameters.array, "\(label): the compact copy is the same model")
                 // The embedding tables and the classifier are pruned only when the setting says so.
                 let extra = ["roberta.embeddings.word_embeddings.weight", "classifier.weight"]

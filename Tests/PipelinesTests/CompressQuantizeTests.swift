@@ -5,12 +5,11 @@ import Compression
 import Evaluation
 import Experiment
 import Foundation
-import Pipelines
+@testable import Pipelines
 import Testing
 import TestSupport
 import TextData
 import Transformer
-@testable import Worker
 
 @Suite struct CompressQuantizeTests {
     @Test func quantizeSettingsRunEvaluateAndLoadBack() throws {
@@ -28,19 +27,16 @@ import Transformer
               - quantize: {scheme: [dynamic, llm-int8, static, int4], embeddings: true}
             """
         let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
-        let executor = EngineExecutor()
-        func request(_ task: PlannedTask, inputs: [String: [String: URL]]) -> ExecutionRequest {
-            engineRequest(task, inputs: inputs, root: dir)
-        }
+        let runner = TaskRunner(root: dir)
         let pretrain = try #require(graph.tasks.first { $0.spec.kind == .pretrain })
         let finetune = try #require(graph.tasks.first { $0.spec.kind == .finetune })
-        let pre = try executor.execute(request(pretrain, inputs: [:])) { _, _ in }
-        let ft = try executor.execute(request(finetune, inputs: [pretrain.id: pre.artifacts])) { _, _ in }
+        let pre = try runner.run(pretrain, inputs: [])
+        let ft = try runner.run(finetune, inputs: [pre])
         let compressTasks = graph.tasks.filter { $0.spec.kind == .compress }
         #expect(compressTasks.count == 4)
         var schemes: Set<String> = []
         for task in compressTasks {
-            let out = try executor.execute(request(task, inputs: [finetune.id: ft.artifacts])) { _, _ in }
+            let out = try runner.run(task, inputs: [ft])
             let scheme = try #require(out.metrics["quantize.scheme"]?.stringValue)
             schemes.insert(scheme)
             for key in ["test.f1", "dev.f1", "bytes", "params", "latency.b1.p50_ms", "latency.b1.p95_ms", "throughput.b32"] {
@@ -48,7 +44,7 @@ import Transformer
             }
             #expect((out.metrics["bytes"]?.intValue ?? .max) < (out.metrics["bytes.parent"]?.intValue ?? 0), "\(scheme): not smaller on disk")
             // The artifact is a quantized checkpoint: it loads, re-scores to the reported F1, and is not fp32.
-            let folder = try #require(out.artifacts["config.json"]).deletingLastPathComponent()
+            let folder = try #require(out.files["config.json"]).deletingLastPathComponent()
             let model = try QuantizedModel.load(folder)
             #expect(throws: ModelError.self) { try XLMRModel.load(folder) }
             let tokenizer = try XLMRTokenizer(contentsOf: folder.appendingPathComponent("sentencepiece.bpe.model").path)
@@ -58,7 +54,7 @@ import Transformer
 
             // Quantizing that checkpoint again is refused with a clear error.
             #expect(throws: PermanentTaskError.self) {
-                try executor.execute(request(task, inputs: [finetune.id: out.artifacts])) { _, _ in }
+                try runner.run(task, inputs: [out])
             }
         }
         #expect(schemes == ["dynamic", "llm-int8", "static", "int4"])

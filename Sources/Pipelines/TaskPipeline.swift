@@ -1,0 +1,48 @@
+// A grid task's pipeline: the task's kind and compression family pick the recipe, its typed settings fill the
+// recipe's inputs, and its input checkpoints are folders in the order the plan lists them (parent first).
+import Experiment
+import Foundation
+
+extension Pipelines {
+    /// Runs `spec` (decoded as `s`) with `inputs`, the folders of `spec.inputs` in order, writing the checkpoint to `out`.
+    package static func run(_ spec: TaskSpec, _ s: TaskSettings, inputs: [URL], out: URL, run: PipelineRun) throws -> PipelineOutcome {
+        func section<T>(_ value: T?, _ name: String) throws -> T {
+            guard let value else { throw PermanentTaskError("the spec has no '\(name)' section") }
+            return value
+        }
+        func language() throws -> String {
+            guard let language = s.language else { throw PermanentTaskError("a \(spec.kind.rawValue) task needs a language") }
+            return language
+        }
+        func parent() throws -> URL {
+            guard let first = inputs.first else { throw PermanentTaskError("a \(spec.kind.rawValue) task needs a parent checkpoint") }
+            return first
+        }
+        switch spec.kind {
+        case .pretrain:
+            return try pretrain(PretrainInputs(model: s.model, pretrain: try section(s.pretrain, "pretrain"), data: s.data,
+                                               languages: s.languages, seed: s.seed, tokenizerFrom: inputs.first), out: out, run: run)
+        case .finetune:
+            return try finetune(FinetuneInputs(finetune: try section(s.finetune, "finetune"), data: s.data, maxLength: s.model.maxLength,
+                                               language: try language(), seed: s.seed, pretrained: try parent()), out: out, run: run)
+        case .compress:
+            let finetune = try section(s.finetune, "finetune")
+            switch try section(s.compression, "setting") {
+            case .prune(let p):
+                return try prune(PruneInputs(prune: p, finetune: finetune, data: s.data, maxLength: s.model.maxLength,
+                                             language: try language(), seed: s.seed, parent: try parent()), out: out, run: run)
+            case .quantize(let q):
+                return try quantize(QuantizeInputs(quantize: q, data: s.data, maxLength: s.model.maxLength, language: try language(),
+                                                   parent: try parent()), out: out, run: run)
+            case .distill(let d):
+                // A narrower student (hidden/heads/ffn set): the plan added its own pretraining as the second input.
+                let i = DistillInputs(distill: d, finetune: finetune, maxLength: s.model.maxLength, seed: s.seed, teacher: try parent(),
+                                      student: inputs.count > 1 ? inputs[1] : nil)
+                let splits = try PipelineData.ner(try PipelineData.source(s.data, needsText: false), language: try language(), log: run.log)
+                return try distill(i, data: splits, out: out, run: run)
+            }
+        case .noop:
+            throw PermanentTaskError("noop tasks run on the noop executor, not the engine")
+        }
+    }
+}
