@@ -36,25 +36,27 @@ final class OracleModel: TokenLogitsModel {
 }
 
 @Suite struct NEREvaluatorTests {
-    static func tokenizer(_ dir: URL, text: [String]) throws -> XLMRTokenizer {
+    /// Distinct dev sentences of a synthetic language (so the oracle's lookup by ids is unambiguous), their windows
+    /// of `maxLength`, an evaluator and the oracle, with a tokenizer trained in `dir`.
+    static func fixture(_ dir: URL, language: String, seed: UInt64, maxLength: Int, batchSize: Int)
+        throws -> (sentences: [NERSentence], windows: [AlignedWindow], evaluator: NEREvaluator, oracle: OracleModel) {
+        let (splits, text) = try Corpora.synthetic(language: language, seed: seed, sizes: SyntheticSizes(text: 400, train: 10, dev: 120, test: 10))
         let file = dir.appendingPathComponent("text.txt")
         try text.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
-        return try XLMRTokenizer.train(textFiles: [file], vocabularySize: 300, output: dir.appendingPathComponent("t.model"))
+        let tokenizer = try XLMRTokenizer.train(textFiles: [file], vocabularySize: 300, output: dir.appendingPathComponent("t.model"))
+        var seen = Set<[String]>()
+        let sentences = splits.dev.filter { seen.insert($0.words).inserted }
+        let windows = try tokenizer.align(sentences, labels: .masakhaNER, maxLength: maxLength)
+        return (sentences, windows, NEREvaluator(tokenizer: tokenizer, labels: .masakhaNER, maxLength: maxLength, batchSize: batchSize),
+                OracleModel(windows: windows, labels: LabelSet.masakhaNER.count))
     }
 
     @Test func readsPredictionsBackToTheirWords() throws {
         let dir = try Fixtures.temporaryDirectory("evaluator")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (splits, text) = try Corpora.synthetic(language: "syn-agg", seed: 3, sizes: SyntheticSizes(text: 400, train: 10, dev: 120, test: 10))
-        let tokenizer = try Self.tokenizer(dir, text: text)
-        // Distinct word sequences only, so the oracle's lookup by ids is unambiguous; a short maxLength forces
-        // several windows per sentence, so the read-back across windows is exercised too.
-        var seen = Set<[String]>()
-        let sentences = splits.dev.filter { seen.insert($0.words).inserted }
-        let windows = try tokenizer.align(sentences, labels: .masakhaNER, maxLength: 12)
+        // A short maxLength forces several windows per sentence, so the read-back across windows is exercised too.
+        let (sentences, windows, evaluator, oracle) = try Self.fixture(dir, language: "syn-agg", seed: 3, maxLength: 12, batchSize: 7)
         #expect(windows.count > sentences.count, "some sentences must span several windows")
-        let evaluator = NEREvaluator(tokenizer: tokenizer, labels: .masakhaNER, maxLength: 12, batchSize: 7)
-        let oracle = OracleModel(windows: windows, labels: LabelSet.masakhaNER.count)
 
         let predicted = try evaluator.predict(oracle, sentences, windows: windows)
         #expect(predicted == sentences.map(\.tags))
@@ -69,13 +71,7 @@ final class OracleModel: TokenLogitsModel {
     @Test func probabilitiesAgreeWithTheLabels() throws {
         let dir = try Fixtures.temporaryDirectory("evaluator-probabilities")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (splits, text) = try Corpora.synthetic(language: "syn-iso", seed: 5, sizes: SyntheticSizes(text: 300, train: 10, dev: 40, test: 10))
-        let tokenizer = try Self.tokenizer(dir, text: text)
-        var seen = Set<[String]>()
-        let sentences = splits.dev.filter { seen.insert($0.words).inserted }
-        let windows = try tokenizer.align(sentences, labels: .masakhaNER, maxLength: 16)
-        let evaluator = NEREvaluator(tokenizer: tokenizer, labels: .masakhaNER, maxLength: 16, batchSize: 4)
-        let oracle = OracleModel(windows: windows, labels: LabelSet.masakhaNER.count)
+        let (sentences, windows, evaluator, oracle) = try Self.fixture(dir, language: "syn-iso", seed: 5, maxLength: 16, batchSize: 4)
         let p = try evaluator.predictions(oracle, sentences, windows: windows, probabilities: true)
         #expect(p.tags(.masakhaNER) == sentences.map(\.tags))
         #expect(p.probabilities.map(\.count) == sentences.map(\.words.count))
