@@ -49,8 +49,9 @@ struct Run: ParsableCommand {
         Signals.install()
         let spec = overridingData(try loadJob(job))
         guard WorkerExecutors.names.contains(spec.execution.executor) else {
-            throw ValidationError("\(job): execution.executor '\(spec.execution.executor)' is not available in this build's workers (have: \(WorkerExecutors.names.joined(separator: ", ")))")
+            throw refuse("\(job): execution.executor '\(spec.execution.executor)' is not available in this build's workers (have: \(WorkerExecutors.names.joined(separator: ", ")))")
         }
+        try checkLanguages(spec, job: job)
         let runDir = URL(fileURLWithPath: out ?? "runs/\(spec.name)")
         try keepJobFile(job, in: runDir)
         if let data, let text {
@@ -67,12 +68,8 @@ struct Run: ParsableCommand {
         let outcome: CoordinatorOutcome
         do { outcome = try server.run() } catch { pool.stop(); throw error }
         pool.stop()
-        try printReport(spec, runDir)
-        if outcome.cancelled {
-            printErr("stopped: \(outcome.pending) tasks not finished; `smaller run \(job) --out \(runDir.path)` resumes")
-            throw ExitCode(130)
-        }
-        if outcome.failed > 0 { printErr("\(outcome.failed) tasks failed, \(outcome.skipped) skipped: `smaller status \(runDir.path)`") }
+        let rows = try printReport(spec, runDir)
+        try RunExit.finish(outcome, rows: rows, runDir: runDir, resume: "smaller run \(job) --out \(runDir.path)")
     }
 }
 
