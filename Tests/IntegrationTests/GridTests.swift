@@ -43,6 +43,22 @@ import Glibc
         #expect(try again.resultCount() == (200, 200))
     }
 
+    @Test func localWorkersGetTheirThreadsAndRecordsSayHowMany() throws {
+        let dir = try Fixtures.temporaryDirectory("threads")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yaml = "name: th\nnoop: {tasks: 4, seconds: 0}\n"
+        let job = try writeJob(yaml, in: dir)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        for (arguments, threads) in [(["--threads-per-worker", "3"], 3), ([], max(1, cores / 2))] {
+            let out = dir.appendingPathComponent("run\(threads)-\(arguments.count)")
+            let child = try Child(["run", job, "--workers", "2", "--out", out.path] + arguments, in: dir, name: "run")
+            #expect(child.wait(seconds: 60, "smaller run") == 0, "\(child.text.suffix(3000))")
+            #expect(child.text.contains("2 local workers, \(threads) engine threads each"), "\(child.text.suffix(3000))")
+            let records = try RunDir(url: out).exportedRecords()
+            #expect(records.count == 4 && records.allSatisfy { $0.threads == threads })
+        }
+    }
+
     @Test func alwaysCrashingTaskIsRetriedThenFailedAndTheGridFinishes() throws {
         let dir = try Fixtures.temporaryDirectory("crash")
         defer { try? FileManager.default.removeItem(at: dir) }
