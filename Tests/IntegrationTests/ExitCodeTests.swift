@@ -1,6 +1,6 @@
-// What `smaller run` and `smaller plan` exit with, on the real binary: 1 when tasks failed (named on stderr),
-// 130 after Ctrl-C (and the rerun completes with 0), 64 for a language the data lacks (refused before anything
-// starts); a permanently failing task is attempted once.
+// What `smaller run` and `smaller plan` exit with, on the real binary: 1 when tasks failed or were skipped (named
+// on stderr), 130 after Ctrl-C (and the rerun completes with 0), 64 for a language the data lacks (refused before
+// anything starts); a permanently failing task is attempted once.
 import Experiment
 import Foundation
 import GRDB
@@ -11,19 +11,25 @@ import Glibc
 #endif
 
 @Suite(.serialized, .enabled(if: Smaller.available, Smaller.unavailable)) struct ExitCodeTests {
+    /// Runs `yaml` with `smaller run` in `dir` until it exits, expecting exit `status`; returns its output and run directory.
+    func run(_ yaml: String, workers: Int, in dir: URL, expecting status: Int32) throws -> (text: String, run: RunDir) {
+        let job = try writeJob(yaml, in: dir)
+        let out = dir.appendingPathComponent("run")
+        let child = try Child(["run", job, "--workers", String(workers), "--out", out.path], in: dir, name: "run")
+        #expect(child.wait(seconds: 60, "smaller run") == status, "\(child.text.suffix(3000))")
+        return (child.text, RunDir(url: out))
+    }
+
     @Test func failedTasksMakeRunExit1AndTheSummaryNamesThem() throws {
         let dir = try Fixtures.temporaryDirectory("exit1")
         defer { try? FileManager.default.removeItem(at: dir) }
         let yaml = "name: ex1\nnoop: {tasks: 12, seconds: 0, fail: [4], fail_permanent: [9]}\nexecution: {max_attempts: 2}\n"
-        let job = try writeJob(yaml, in: dir)
-        let out = dir.appendingPathComponent("run")
-        let child = try Child(["run", job, "--workers", "2", "--out", out.path], in: dir, name: "run")
-        #expect(child.wait(seconds: 60, "smaller run") == 1, "\(child.text.suffix(3000))")
-        #expect(child.text.contains("2 tasks failed, 0 skipped"), "\(child.text.suffix(3000))")
-        #expect(child.text.contains("failed  noop(#4) after 2 attempts: noop task failed on request"))
-        #expect(child.text.contains("failed  noop(#9) after 1 attempt: noop task failed permanently on request"))
-        #expect(!child.text.contains("USAGE"))
-        #expect(try RunDir(url: out).states().values.filter { $0 == "done" }.count == 10)
+        let (text, run) = try run(yaml, workers: 2, in: dir, expecting: 1)
+        #expect(text.contains("2 tasks failed, 0 skipped"), "\(text.suffix(3000))")
+        #expect(text.contains("failed  noop(#4) after 2 attempts: noop task failed on request"))
+        #expect(text.contains("failed  noop(#9) after 1 attempt: noop task failed permanently on request"))
+        #expect(!text.contains("USAGE"))
+        #expect(try run.states().values.filter { $0 == "done" }.count == 10)
     }
 
     @Test func skippedTasksAreNamedToo() throws {
@@ -39,22 +45,16 @@ import Glibc
               - quantize: {scheme: dynamic}
             execution: {executor: noop, noop_seconds: 60, max_attempts: 1, task_timeout: 0.5}
             """
-        let job = try writeJob(yaml, in: dir)
-        let child = try Child(["run", job, "--workers", "1", "--out", dir.appendingPathComponent("run").path], in: dir, name: "run")
-        #expect(child.wait(seconds: 60, "smaller run") == 1, "\(child.text.suffix(3000))")
-        #expect(child.text.contains("1 tasks failed, 4 skipped"), "\(child.text.suffix(3000))")
-        #expect(child.text.contains("skipped finetune(a, seed 1): input pretrain(seed 1) failed"))
+        let (text, _) = try run(yaml, workers: 1, in: dir, expecting: 1)
+        #expect(text.contains("1 tasks failed, 4 skipped"), "\(text.suffix(3000))")
+        #expect(text.contains("skipped finetune(a, seed 1): input pretrain(seed 1) failed"))
     }
 
-    @Test func permanentFailureIsAttemptedOnceAndItsDependentsAreSkipped() throws {
+    @Test func permanentFailureIsAttemptedOnce() throws {
         let dir = try Fixtures.temporaryDirectory("permanent")
         defer { try? FileManager.default.removeItem(at: dir) }
         let yaml = "name: perm\nnoop: {tasks: 6, seconds: 0.01, fail_permanent: [2]}\nexecution: {max_attempts: 5}\n"
-        let job = try writeJob(yaml, in: dir)
-        let out = dir.appendingPathComponent("run")
-        let child = try Child(["run", job, "--workers", "2", "--out", out.path], in: dir, name: "run")
-        #expect(child.wait(seconds: 60, "smaller run") == 1, "\(child.text.suffix(3000))")
-        let run = RunDir(url: out)
+        let (_, run) = try run(yaml, workers: 2, in: dir, expecting: 1)
         let failing = try JobSpec.parse(yaml: yaml).plan().tasks[2].id
         #expect(try run.states()[failing] == "failed")
         let leases = try run.query { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM leases WHERE task = ?", arguments: [failing]) }
