@@ -66,6 +66,20 @@ import Glibc
         #expect(try run.eventCount("attempt-failed") == 0)
     }
 
+    @Test func coordinatorExitsTheSameWay() throws {
+        let dir = try Fixtures.temporaryDirectory("exit1-coordinator")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let job = try writeJob("name: ec\nnoop: {tasks: 4, seconds: 0, fail_permanent: [1]}\n", in: dir)
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        let coordinator = try Child(["coordinator", job, "--bind", endpoint, "--dir", dir.appendingPathComponent("run").path],
+                                    in: dir, name: "coordinator")
+        let worker = try Child(["worker", "--connect", endpoint, "--dir", dir.appendingPathComponent("w").path], in: dir, name: "w")
+        #expect(coordinator.wait(seconds: 30, "coordinator") == 1, "\(coordinator.text.suffix(3000))")
+        #expect(coordinator.text.contains("1 tasks failed, 0 skipped"))
+        #expect(coordinator.text.contains("failed  noop(#1) after 1 attempt: noop task failed permanently on request"))
+        #expect(worker.wait(seconds: 10, "worker") == 0)
+    }
+
     /// SIGINT to the run's process group, as a terminal's Ctrl-C sends it (Foundation starts each child, the run
     /// here and its workers there, in a group of its own, so this reaches the run alone), at several points of a
     /// grid, the last near its end: 130 every time, and a rerun resumes and completes with 0.
