@@ -64,7 +64,7 @@ struct Run: ParsableCommand {
         let count = workers ?? cores
         let pool = LocalWorkers(runDirectory: runDir)
         pool.threads = threadsPerWorker ?? max(1, cores / max(1, count))
-        if count > 0 { printErr("\(count) local workers, \(pool.threads) engine threads each (\(cores) cores)") }
+        if count > 0 { printErr("\(count) local workers, --threads \(pool.threads) each (\(cores) cores)") }
         var options = CoordinatorOptions(runDirectory: runDir, bind: bind)
         options.retryFailed = retryFailed
         options.shouldStop = { Signals.stopRequested }

@@ -12,6 +12,7 @@ enum RunExit {
     /// Throws the exit code for `outcome` (returns for 0), after saying why on stderr. A stop request counts even
     /// when the grid happened to finish before the loop saw it: an interrupted command always exits 130.
     static func finish(_ outcome: CoordinatorOutcome, rows: [Journal.TaskRow], runDir: URL, resume: String) throws {
+        fflush(nil)  // the report first, also when both streams go to one pipe
         if outcome.cancelled || Signals.stopRequested {
             printErr("stopped: \(outcome.pending) tasks not finished; `\(resume)` resumes")
             throw ExitCode(130)
@@ -24,7 +25,7 @@ enum RunExit {
 
     /// The failed tasks with their errors and the skipped ones with their reasons, a few of each.
     static func summary(failed: [Journal.TaskRow], skipped: [Journal.TaskRow], runDir: URL) -> String {
-        var lines = ["\(failed.count) tasks failed, \(skipped.count) skipped:"]
+        var lines = ["\(failed.count) task\(failed.count == 1 ? "" : "s") failed, \(skipped.count) skipped:"]
         for (rows, label) in [(failed, "failed "), (skipped, "skipped")] {
             for row in rows.prefix(namedPerKind) {
                 let why = (row.lastError ?? "").split(separator: "\n").first.map(String.init) ?? ""

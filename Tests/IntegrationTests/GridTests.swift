@@ -53,7 +53,7 @@ import Glibc
             let out = dir.appendingPathComponent("run\(threads)-\(arguments.count)")
             let child = try Child(["run", job, "--workers", "2", "--out", out.path] + arguments, in: dir, name: "run")
             #expect(child.wait(seconds: 60, "smaller run") == 0, "\(child.text.suffix(3000))")
-            #expect(child.text.contains("2 local workers, \(threads) engine threads each"), "\(child.text.suffix(3000))")
+            #expect(child.text.contains("2 local workers, --threads \(threads) each"), "\(child.text.suffix(3000))")
             let records = try RunDir(url: out).exportedRecords()
             #expect(records.count == 4 && records.allSatisfy { $0.threads == threads })
         }
