@@ -169,7 +169,8 @@ package final class CoordinatorServer {
                 actions += state.handle(.tick, now: now)
                 t = phases.add("tick", since: t)
             }
-            finished = try perform(actions, socket)
+            // Not `finished = …`: a flush before a RESULT (above) may have reached the end of the grid already.
+            if let f = try perform(actions, socket) { finished = f }
             t = phases.clock()
             if now - lastStatus >= 0.5 { writeStatus(); phases.add("status", since: t) }
         }

@@ -170,7 +170,8 @@ package struct CoordinatorState: Sendable {
                 protocolError(from, "FAIL for lease \(f.lease) that was never issued for task \(f.task)", now: now, &out)
                 return
             }
-            fail(task: f.task, lease: f.lease, worker: from, error: f.error, logTail: f.logTail, now: now, &out)
+            fail(task: f.task, lease: f.lease, worker: from, error: f.error, logTail: f.logTail,
+                 permanent: f.permanent == true, now: now, &out)
             out.append(.send(to: from, .ack(Ack(task: f.task, lease: f.lease, duplicate: false))))
         case .fetch(let f): out.append(.serveFetch(to: from, f))
         case .chunk(let c): out.append(.storeChunk(from: from, c))
@@ -252,9 +253,10 @@ package struct CoordinatorState: Sendable {
         }
     }
 
-    /// A failed attempt on `lease`; ignored when the lease is no longer the task's current one.
+    /// A failed attempt on `lease`; ignored when the lease is no longer the task's current one. A permanent
+    /// failure (the worker says no retry can cure it) fails the task at once, whatever attempts remain.
     private mutating func fail(task id: String, lease: String, worker: String, error: String, logTail: String?,
-                               now: Double, _ out: inout [CoordinatorAction]) {
+                               permanent: Bool = false, now: Double, _ out: inout [CoordinatorAction]) {
         drop(lease, of: worker, now: now)
         guard var task = tasks[id], task.state == .leased, task.lease == lease else { return }
         task.failures += 1
@@ -263,11 +265,12 @@ package struct CoordinatorState: Sendable {
         task.leasedAt = nil
         task.lastError = error
         task.logTail = logTail
-        if task.failures >= config.maxAttempts {
+        if permanent || task.failures >= config.maxAttempts {
             tasks[id] = task
             setState(id, .failed)
             out.append(.journal(.failed(task: id, failures: task.failures, error: error, logTail: logTail)))
-            out.append(.log("task \(task.spec.title) failed after \(task.failures) attempts: \(error)"))
+            let why = permanent ? "failed permanently (no retry can cure it)" : "failed after \(task.failures) attempts"
+            out.append(.log("task \(task.spec.title) \(why): \(error)"))
             skipDependents(of: id, &out)
         } else {
             tasks[id] = task

@@ -188,7 +188,8 @@ extension JobSpec {
         }
         let salt = try m["salt"]?.string() ?? ""
         let burn = try m["burn"]?.bool() ?? false
-        return NoopGrid(tasks: tasks, seconds: seconds, fail: try indices("fail"), crash: try indices("crash"), salt: salt, burn: burn)
+        return NoopGrid(tasks: tasks, seconds: seconds, fail: try indices("fail"), crash: try indices("crash"),
+                        failPermanent: try indices("fail_permanent"), salt: salt, burn: burn)
     }
 
     private static func yamlLine(_ error: YamlError) -> Int? {

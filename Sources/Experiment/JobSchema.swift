@@ -139,5 +139,5 @@ enum JobSchema {
     ]
 
     static let execution = ["executor", "noop_seconds", "noop_output_bytes", "max_attempts", "task_timeout", "heartbeat_interval", "liveness"]
-    static let noop = ["tasks", "seconds", "fail", "crash", "salt", "burn"]
+    static let noop = ["tasks", "seconds", "fail", "crash", "fail_permanent", "salt", "burn"]
 }

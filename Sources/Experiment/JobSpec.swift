@@ -49,6 +49,8 @@ package struct NoopGrid: Sendable, Equatable, Codable {
     package var fail: [Int]
     /// Task indices whose every attempt kills its worker process (exit without a word).
     package var crash: [Int]
+    /// Task indices whose first attempt fails permanently (`PermanentTaskError`): the task fails at once.
+    package var failPermanent: [Int] = []
     /// Distinguishes otherwise identical grids (so a benchmark can rerun without the journal skipping it).
     package var salt: String
     /// Keep one CPU busy for `seconds` instead of sleeping (the scaling benchmark's CPU-bound tasks).

@@ -156,6 +156,7 @@ extension JobSpec {
             var noop: [String: Value] = ["index": .int(index), "seconds": .double(grid.seconds)]
             if grid.fail.contains(index) { noop["fail"] = .bool(true) }
             if grid.crash.contains(index) { noop["crash"] = .bool(true) }
+            if grid.failPermanent.contains(index) { noop["fail_permanent"] = .bool(true) }
             if !grid.salt.isEmpty { noop["salt"] = .string(grid.salt) }
             if grid.burn { noop["burn"] = .bool(true) }
             let spec = TaskSpec(kind: .noop, executor: "noop", params: ["noop": .object(noop)])

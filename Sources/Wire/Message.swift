@@ -88,9 +88,12 @@ package struct TaskFailure: Codable, Equatable, Sendable {
     package var lease: String
     package var error: String
     package var logTail: String
+    /// True when no retry can cure it (a bad setting, a missing data file, a corrupt checkpoint): the coordinator
+    /// fails the task at once. Absent (older workers) means retryable.
+    package var permanent: Bool?
 
-    package init(task: String, lease: String, error: String, logTail: String) {
-        self.task = task; self.lease = lease; self.error = error; self.logTail = logTail
+    package init(task: String, lease: String, error: String, logTail: String, permanent: Bool? = nil) {
+        self.task = task; self.lease = lease; self.error = error; self.logTail = logTail; self.permanent = permanent
     }
 }
 

@@ -212,7 +212,7 @@ package struct ExecutionError: Error, CustomStringConvertible {
     package init(_ d: String) { description = d }
 }
 
-/// The `noop` executor: sleeps, optionally fails or kills its own process, optionally writes `noop.bin`
+/// The `noop` executor: sleeps, optionally fails (retryably or permanently) or kills its own process, optionally writes `noop.bin`
 /// and checks that its inputs' `noop.bin` arrived intact. Used by tests, benchmarks and noop pipelines.
 package struct NoopExecutor: TaskExecutor {
     package let name = "noop"
@@ -273,6 +273,10 @@ package struct NoopExecutor: TaskExecutor {
         if noop.fail {
             request.log.write("failing on request")
             throw ExecutionError("noop task failed on request")
+        }
+        if params["fail_permanent"] == .bool(true) {
+            request.log.write("failing permanently on request")
+            throw PermanentTaskError("noop task failed permanently on request")
         }
         var artifacts: [String: URL] = [:]
         if noop.outputBytes > 0 {

@@ -321,7 +321,8 @@ package final class WorkerClient {
                 let output = try executor.execute(request) { f, text in box.report(min(1, max(0, f)), text) }
                 var refs: [ArtifactRef] = []
                 for (name, url) in output.artifacts.sorted(by: { $0.key < $1.key }) {
-                    guard ArtifactName.isSafe(name) else { throw ExecutionError("artifact name '\(name)' is not a plain file name") }
+                    // The executor names its outputs from the spec alone: the next attempt would name it the same.
+                    guard ArtifactName.isSafe(name) else { throw PermanentTaskError("artifact name '\(name)' is not a plain file name") }
                     refs.append(try cache.put(file: url, name: name))
                 }
                 log.write("done: \(output.metrics.count) metrics, \(refs.count) artifacts")
@@ -334,7 +335,8 @@ package final class WorkerClient {
             } catch {
                 log.write("failed: \(error)")
                 box.finish(.fail(TaskFailure(task: assignment.task, lease: assignment.lease, error: "\(error)",
-                                             logTail: String(log.tail().suffix(4000)))), wake: !inline)
+                                             logTail: String(log.tail().suffix(4000)),
+                                             permanent: error is PermanentTaskError ? true : nil)), wake: !inline)
             }
             if access(scratch, F_OK) == 0 { try? FileManager.default.removeItem(atPath: scratch) }
         }

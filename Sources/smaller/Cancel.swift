@@ -8,10 +8,7 @@ struct Cancel: ParsableCommand {
     @Argument(help: "The run directory.") var dir: String
 
     func run() throws {
-        let url = URL(fileURLWithPath: dir)
-        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("journal.sqlite").path) else {
-            throw ValidationError("\(dir) is not a run directory (no journal.sqlite)")
-        }
+        let url = try requireRunDirectory(dir)
         try Data().write(to: url.appendingPathComponent("cancel"))
         print("asked the coordinator of \(dir) to stop; `smaller run` or `smaller coordinator` on it resumes")
     }

@@ -25,6 +25,8 @@ struct CoordinatorCommand: ParsableCommand {
     func run() throws {
         Signals.install()
         let spec = try loadJob(job)
+        // Workers on other hosts may read data folders this host lacks: only folders present here are checked.
+        try checkLanguages(spec, job: job, requireFolders: false)
         let runDir = URL(fileURLWithPath: dir ?? "runs/\(spec.name)")
         try keepJobFile(job, in: runDir)
         var options = CoordinatorOptions(runDirectory: runDir, bind: bind)
@@ -33,8 +35,8 @@ struct CoordinatorCommand: ParsableCommand {
         if let keys { options.curve = try CurveServerKeys.load(directory: URL(fileURLWithPath: keys)) }
         let server = try CoordinatorServer(job: spec, options: options)
         let outcome = try server.run()
-        try printReport(spec, runDir)
-        if outcome.cancelled { throw ExitCode(130) }
+        let rows = try printReport(spec, runDir)
+        try RunExit.finish(outcome, rows: rows, runDir: runDir, resume: "smaller coordinator \(job) --dir \(runDir.path)")
     }
 }
 
@@ -47,25 +49,27 @@ func keepJobFile(_ job: String, in runDir: URL) throws {
     try FileManager.default.copyItem(at: URL(fileURLWithPath: job), to: copy)
 }
 
-func loadJob(_ path: String) throws -> JobSpec {
-    do { return try JobSpec.load(path: path) } catch let e as JobFileError { throw ValidationError(e.description) }
-}
-
 /// Aggregates the run directory's results for the job's current graph, writes report.{md,csv,json}, prints it.
-func printReport(_ spec: JobSpec?, _ runDir: URL) throws {
+/// Returns the graph's task rows (every row without a job), in the graph's order.
+@discardableResult
+func printReport(_ spec: JobSpec?, _ runDir: URL) throws -> [Journal.TaskRow] {
     let journal = try Journal(runDirectory: runDir)
     let rows = try journal.taskRows()
     var ids: Set<String>? = nil
     var name = (try? journal.meta("job")) ?? "run"
+    var relevant = rows
     if let spec {
-        ids = Set(spec.plan().tasks.map(\.id))
+        let order = spec.plan().tasks.map(\.id)
+        ids = Set(order)
         name = spec.name
+        let byID = Dictionary(rows.map { ($0.id, $0) }) { a, _ in a }
+        relevant = order.compactMap { byID[$0] }
     }
     let records = try journal.results(of: ids)
-    let relevant = rows.filter { ids?.contains($0.id) ?? true }
     let report = Report(job: name, records: records, failed: relevant.filter { $0.state == "failed" }.count,
                         skipped: relevant.filter { $0.state == "skipped" }.count)
     try report.write(to: runDir)
     print(report.markdown)
     print("report written to \(runDir.path)/report.{md,csv,json}")
+    return relevant
 }

@@ -24,7 +24,7 @@ struct Keys: ParsableCommand {
             let fm = FileManager.default
             if !workersOnly {
                 guard !fm.fileExists(atPath: root.appendingPathComponent("coordinator.key").path) else {
-                    throw ValidationError("\(dir)/coordinator.key exists; refusing to overwrite (use --workers-only to add workers)")
+                    throw CommandFailure("\(dir)/coordinator.key exists; refusing to overwrite (use --workers-only to add workers)")
                 }
                 try CurveKeyPair.generate().write(name: "coordinator", in: root)
                 print("wrote \(dir)/coordinator.key (secret) and \(dir)/coordinator.pub")

@@ -10,8 +10,8 @@ struct Plan: ParsableCommand {
     @Flag(help: "List every task with its id and inputs.") var tasks = false
 
     func run() throws {
-        let spec: JobSpec
-        do { spec = try JobSpec.load(path: job) } catch let e as JobFileError { throw ValidationError(e.description) }
+        let spec = try loadJob(job)
+        try checkLanguages(spec, job: job)
         let graph = spec.plan()
         print("job \(spec.name): \(graph.tasks.count) tasks (executor: \(spec.execution.executor))")
         for kind in TaskKind.allCases {

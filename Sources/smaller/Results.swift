@@ -9,10 +9,7 @@ struct Results: ParsableCommand {
     @Argument(help: "The run directory.") var dir: String
 
     func run() throws {
-        let url = URL(fileURLWithPath: dir)
-        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("journal.sqlite").path) else {
-            throw ValidationError("\(dir) is not a run directory (no journal.sqlite)")
-        }
+        let url = try requireRunDirectory(dir)
         let jobFile = url.appendingPathComponent("job.yaml")
         let spec = FileManager.default.fileExists(atPath: jobFile.path) ? try? JobSpec.load(path: jobFile.path) : nil
         try printReport(spec, url)

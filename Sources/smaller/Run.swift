@@ -13,6 +13,7 @@ struct Run: ParsableCommand {
     @Argument(help: "The job file (YAML), e.g. jobs/quickstart.yaml.")
     var job: String
     @Option(help: "Local worker processes (default: the core count).") var workers: Int?
+    @Option(help: "Engine threads of each local worker (default: cores ÷ workers, at least 1).") var threadsPerWorker: Int?
     @Option(help: "Run directory (default runs/<job name>); reusing one resumes it.") var out: String?
     @Option(help: "Endpoint to bind (loopback; use `smaller coordinator` to serve other hosts).") var bind: String = "tcp://127.0.0.1:*"
     @Flag(help: "Give failed and skipped tasks fresh attempts.") var retryFailed = false
@@ -22,6 +23,7 @@ struct Run: ParsableCommand {
     func validate() throws {
         guard FileManager.default.fileExists(atPath: job) else { throw ValidationError("no job file at \(job)") }
         if let workers, workers < 0 || workers > 256 { throw ValidationError("--workers must be in 0...256") }
+        if let threadsPerWorker, threadsPerWorker < 1 || threadsPerWorker > 1024 { throw ValidationError("--threads-per-worker must be in 1...1024") }
         guard isLoopback(bind) else { throw ValidationError("`smaller run` binds loopback only; use `smaller coordinator --keys` for other hosts") }
         for (flag, path) in [("--data", data), ("--text", text)] {
             var isDirectory: ObjCBool = false
@@ -49,16 +51,20 @@ struct Run: ParsableCommand {
         Signals.install()
         let spec = overridingData(try loadJob(job))
         guard WorkerExecutors.names.contains(spec.execution.executor) else {
-            throw ValidationError("\(job): execution.executor '\(spec.execution.executor)' is not available in this build's workers (have: \(WorkerExecutors.names.joined(separator: ", ")))")
+            throw refuse("\(job): execution.executor '\(spec.execution.executor)' is not available in this build's workers (have: \(WorkerExecutors.names.joined(separator: ", ")))")
         }
+        try checkLanguages(spec, job: job)
         let runDir = URL(fileURLWithPath: out ?? "runs/\(spec.name)")
         try keepJobFile(job, in: runDir)
         if let data, let text {
             let note = "--data \(spec.data["ner"]?.stringValue ?? data) --text \(spec.data["text"]?.stringValue ?? text)\n"
             try note.write(to: runDir.appendingPathComponent("data-override.txt"), atomically: true, encoding: .utf8)
         }
-        let count = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let count = workers ?? cores
         let pool = LocalWorkers(runDirectory: runDir)
+        pool.threads = threadsPerWorker ?? max(1, cores / max(1, count))
+        if count > 0 { printErr("\(count) local workers, --threads \(pool.threads) each (\(cores) cores)") }
         var options = CoordinatorOptions(runDirectory: runDir, bind: bind)
         options.retryFailed = retryFailed
         options.shouldStop = { Signals.stopRequested }
@@ -67,12 +73,8 @@ struct Run: ParsableCommand {
         let outcome: CoordinatorOutcome
         do { outcome = try server.run() } catch { pool.stop(); throw error }
         pool.stop()
-        try printReport(spec, runDir)
-        if outcome.cancelled {
-            printErr("stopped: \(outcome.pending) tasks not finished; `smaller run \(job) --out \(runDir.path)` resumes")
-            throw ExitCode(130)
-        }
-        if outcome.failed > 0 { printErr("\(outcome.failed) tasks failed, \(outcome.skipped) skipped: `smaller status \(runDir.path)`") }
+        let rows = try printReport(spec, runDir)
+        try RunExit.finish(outcome, rows: rows, runDir: runDir, resume: "smaller run \(job) --out \(runDir.path)")
     }
 }
 
@@ -84,6 +86,8 @@ final class LocalWorkers: @unchecked Sendable {
     var stopping = false
     var restarts = 0
     var endpoint = ""
+    /// Each worker's `--threads` (engine threads).
+    var threads = 1
     /// Appended to every worker's command line (`--profile` for `smaller bench cluster --profile`).
     var extraArguments: [String] = []
     /// A command and its options that run each worker (`setsid -w` for the scaling runs of
@@ -111,7 +115,7 @@ final class LocalWorkers: @unchecked Sendable {
         let logHandle = try? FileHandle(forWritingTo: logURL)
         _ = try? logHandle?.seekToEnd()
         let process = Process()
-        let arguments = ["worker", "--connect", endpoint, "--dir", dir.path, "--threads", "1"] + extraArguments
+        let arguments = ["worker", "--connect", endpoint, "--dir", dir.path, "--threads", String(threads)] + extraArguments
         process.executableURL = URL(fileURLWithPath: launcher.first ?? SelfExecutable.path)
         process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [SelfExecutable.path] + arguments
         process.standardOutput = logHandle

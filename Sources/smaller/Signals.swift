@@ -7,7 +7,10 @@ import Glibc
 nonisolated(unsafe) private var stopSignal: sig_atomic_t = 0
 
 enum Signals {
-    /// Installs handlers for SIGINT and SIGTERM that only set a flag; a second Ctrl-C exits at once.
+    /// Installs handlers for SIGINT and SIGTERM that only set a flag; a second Ctrl-C exits at once. Also unblocks
+    /// both on the calling thread: a process inherits the signal mask of the thread that started it, and a
+    /// parent starting it from a Dispatch thread (a test runner; `smaller run` restarting a worker from a
+    /// termination handler) passes both blocked, so Ctrl-C stayed pending and the run finished with 0.
     static func install() {
         let handler: @convention(c) (Int32) -> Void = { _ in
             if stopSignal != 0 { _exit(130) }
@@ -16,6 +19,11 @@ enum Signals {
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
         signal(SIGPIPE, SIG_IGN)
+        var stops = sigset_t()
+        sigemptyset(&stops)
+        sigaddset(&stops, SIGINT)
+        sigaddset(&stops, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stops, nil)
     }
 
     static var stopRequested: Bool { stopSignal != 0 }

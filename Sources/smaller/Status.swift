@@ -14,7 +14,7 @@ struct Status: ParsableCommand {
         let url = URL(fileURLWithPath: dir).appendingPathComponent("status.json")
         repeat {
             guard let data = try? Data(contentsOf: url), let s = try? JSONDecoder().decode(StatusSnapshot.self, from: data) else {
-                throw ValidationError("\(dir) has no status.json (not a run directory, or its coordinator never started)")
+                throw CommandFailure("\(dir) has no status.json (not a run directory, or its coordinator never started)")
             }
             if watch { print("\u{1B}[2J\u{1B}[H", terminator: "") }
             print(Self.render(s, now: Date().timeIntervalSince1970))

@@ -49,8 +49,8 @@ struct Harness {
         from(worker, .result(TaskResult(task: t.task, lease: t.lease, record: Self.record(t, worker, seconds: seconds))))
     }
 
-    mutating func failTask(_ worker: String, _ t: TaskAssignment, _ error: String = "boom") -> [CoordinatorAction] {
-        from(worker, .fail(TaskFailure(task: t.task, lease: t.lease, error: error, logTail: "tail")))
+    mutating func failTask(_ worker: String, _ t: TaskAssignment, _ error: String = "boom", permanent: Bool? = nil) -> [CoordinatorAction] {
+        from(worker, .fail(TaskFailure(task: t.task, lease: t.lease, error: error, logTail: "tail", permanent: permanent)))
     }
 }
 
@@ -144,6 +144,55 @@ extension [CoordinatorAction] {
         #expect(last.journal.filter { if case .skipped = $0 { true } else { false } }.count == 4)
         #expect(last.finished)
         #expect(h.state.count(.failed) == 1 && h.state.count(.skipped) == 4)
+    }
+
+    @Test func permanentFailureFailsAtOnceAndSkipsDependents() throws {
+        var h = try Harness(Self.pipeline)
+        h.join("w")
+        let tOpt = h.ready("w")
+        let t = try #require(tOpt)
+        #expect(t.spec.kind == .pretrain && t.attempt == 1)
+        let out = h.failTask("w", t, "not a synthetic language", permanent: true)
+        // One attempt spent of the three allowed, and no second lease: failed with the worker's message.
+        #expect(out.journal.contains { if case .failed(t.task, 1, "not a synthetic language", "tail") = $0 { true } else { false } })
+        #expect(!out.journal.contains { if case .attemptFailed = $0 { true } else { false } })
+        #expect(out.journal.filter { if case .skipped = $0 { true } else { false } }.count == 4)
+        #expect(out.sent.contains { $0.1 == .ack(Ack(task: t.task, lease: t.lease, duplicate: false)) })
+        #expect(out.finished)
+        #expect(h.state.count(.failed) == 1 && h.state.count(.skipped) == 4 && h.state.tasks[t.task]?.failures == 1)
+        #expect(h.ready("w") == nil)
+    }
+
+    @Test func permanentFalseOrAbsentIsAnOrdinaryAttempt() throws {
+        var h = try Harness(Self.pipeline)
+        h.join("w")
+        for (attempt, flag) in [(1, false as Bool?), (2, nil)] {
+            let tOpt = h.ready("w")
+            let t = try #require(tOpt)
+            #expect(t.attempt == attempt)
+            let out = h.failTask("w", t, permanent: flag)
+            #expect(out.journal.contains { if case .attemptFailed(t.task, attempt, _, _) = $0 { true } else { false } })
+            #expect(h.state.count(.failed) == 0 && h.state.count(.pending) == 5)
+        }
+    }
+
+    @Test func permanentFailureOnAStaleLeaseIsIgnored() throws {
+        var h = try Harness(Self.pipeline)
+        h.join("a")
+        let firstOpt = h.ready("a")
+        let first = try #require(firstOpt)
+        // a goes silent, is presumed dead, and the task runs again elsewhere.
+        h.now = 10
+        h.on(.tick)
+        h.join("b")
+        let againOpt = h.ready("b")
+        let again = try #require(againOpt)
+        #expect(again.task == first.task && again.attempt == 2)
+        // a comes back and reports its old lease as permanently failed: the task, leased to b, is untouched.
+        h.join("a")
+        let out = h.failTask("a", first, permanent: true)
+        #expect(out.journal.isEmpty)
+        #expect(h.state.tasks[first.task]?.state == .leased && h.state.count(.failed) == 0)
     }
 
     @Test func dependentsWaitForTheirInputs() throws {

@@ -45,11 +45,9 @@ extension Tolerance {
         for (i, c) in cases.enumerated() { try check(gold: c.gold, pred: c.pred, expected: c.scores, name: "random case \(i)") }
     }
 
-    @Test func equalsSeqevalOnCorruptedMasakhaNER() throws {
-        guard let shared = Fixtures.sharedData else {
-            print("skipped: ../shared/data is absent, so the seqeval parity check on MasakhaNER cannot run")
-            return
-        }
+    @Test(.enabled(if: Fixtures.sharedData != nil, "../shared/data is absent, so the seqeval parity check on MasakhaNER cannot run"))
+    func equalsSeqevalOnCorruptedMasakhaNER() throws {
+        let shared = try #require(Fixtures.sharedData)
         let cases = try JSONDecoder().decode([RealCase].self, from: Data(contentsOf: Self.folder.appendingPathComponent("masakhaner_golden.json")))
         for c in cases {
             let gold = try CoNLL.read(contentsOf: shared.appendingPathComponent("masakhaner/\(c.file)")).sentences.map(\.tags)

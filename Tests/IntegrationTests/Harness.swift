@@ -22,10 +22,8 @@ enum Smaller {
         return nil
     }
 
-    static var available: Bool {
-        if executable == nil { print("IntegrationTests: skipped: no built `smaller` beside the test bundle (run `swift build` first)") }
-        return executable != nil
-    }
+    static var available: Bool { executable != nil }
+    static let unavailable: Comment = "no built `smaller` beside the test bundle (run `swift build` first)"
 }
 
 /// One spawned `smaller` process with its output in a file.

@@ -1,17 +1,15 @@
 // A reduced real grid on MasakhaNER 1.0 from ../shared/data (2 languages, 1 seed, a tiny model, few steps):
 // the whole dense pipeline (tokenizer, MLM pretraining, fine-tuning, seqeval-exact evaluation) through a
-// coordinator and two workers. Skips with a printed reason when the shared data is not beside the checkout.
+// coordinator and two workers. Disabled, with the reason, when the shared data is not beside the checkout.
 import Experiment
 import Foundation
 import Testing
 import TestSupport
 
-@Suite(.serialized, .enabled(if: Smaller.available)) struct RealDataTests {
-    @Test func reducedMasakhaNERGridLearnsEntities() throws {
-        guard let shared = Fixtures.sharedData else {
-            print("RealDataTests: skipped: ../shared/data (MasakhaNER, raw text) is not beside the checkout")
-            return
-        }
+@Suite(.serialized, .enabled(if: Smaller.available, Smaller.unavailable)) struct RealDataTests {
+    @Test(.enabled(if: Fixtures.sharedData != nil, "../shared/data (MasakhaNER, raw text) is not beside the checkout"))
+    func reducedMasakhaNERGridLearnsEntities() throws {
+        let shared = try #require(Fixtures.sharedData)
         let dir = try Fixtures.temporaryDirectory("realdata")
         defer { try? FileManager.default.removeItem(at: dir) }
         let yaml = """

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import TestSupport
 
-@Suite(.serialized, .enabled(if: Smaller.available)) struct SecurityTests {
+@Suite(.serialized, .enabled(if: Smaller.available, Smaller.unavailable)) struct SecurityTests {
     @Test func workerWithAKeyNotOnTheAllowlistIsRefused() throws {
         let dir = try Fixtures.temporaryDirectory("curve")
         defer { try? FileManager.default.removeItem(at: dir) }

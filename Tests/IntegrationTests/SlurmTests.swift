@@ -1,6 +1,6 @@
 // The `cluster/slurm` recipe against a real single-node Slurm (Debian's slurmctld, slurmd, munge, started
 // here with all state in a temporary directory): its array of workers completes a grid.
-// Skips with a printed reason when Slurm or munge is not installed, or when not root.
+// Disabled, with the reason, when Slurm or munge is not installed or when not root; cancelled if it does not come up.
 import Experiment
 import Foundation
 import Testing
@@ -84,19 +84,16 @@ final class SingleNodeSlurm: @unchecked Sendable {
     }
 }
 
-@Suite(.serialized, .enabled(if: Smaller.available)) struct SlurmTests {
-    @Test func slurmArrayOfWorkersCompletesAGrid() throws {
-        guard getuid() == 0 else { print("SlurmTests: skipped: starting slurmd needs root"); return }
-        guard SingleNodeSlurm.installed() else {
-            print("SlurmTests: skipped: Slurm not installed (apt-get install --no-install-recommends slurmctld slurmd slurm-client munge)")
-            return
-        }
+@Suite(.serialized, .enabled(if: Smaller.available, Smaller.unavailable)) struct SlurmTests {
+    @Test(.enabled(if: getuid() == 0, "starting slurmd needs root"),
+          .enabled(if: SingleNodeSlurm.installed(), "Slurm not installed (apt-get install --no-install-recommends slurmctld slurmd slurm-client munge)"))
+    func slurmArrayOfWorkersCompletesAGrid() throws {
         let dir = try Fixtures.temporaryDirectory("slurm")
         defer { try? FileManager.default.removeItem(at: dir) }
         let slurmDir = dir.appendingPathComponent("slurm")
         try FileManager.default.createDirectory(at: slurmDir, withIntermediateDirectories: true)
         let slurm = SingleNodeSlurm(dir: slurmDir)
-        guard slurm.ready else { print("SlurmTests: skipped: the single-node Slurm did not come up here (see \(slurmDir.path))"); return }
+        guard slurm.ready else { try Test.cancel("the single-node Slurm did not come up here (see \(slurmDir.path))") }
 
         let yaml = "name: slurm\nnoop: {tasks: 30, seconds: 0.05}\n"
         let job = try writeJob(yaml, in: dir)

@@ -82,11 +82,9 @@ import TestSupport
         catch let error as DataError { #expect(error.description.contains("syn-agg")) }
     }
 
-    @Test func masakhaNERTreeAndTextLoadFromSharedData() throws {
-        guard let shared = Fixtures.sharedData else {
-            print("skipped: ../shared/data is absent, so the --data/--text readers cannot be tried on it")
-            return
-        }
+    @Test(.enabled(if: Fixtures.sharedData != nil, "../shared/data is absent, so the --data/--text readers cannot be tried on it"))
+    func masakhaNERTreeAndTextLoadFromSharedData() throws {
+        let shared = try #require(Fixtures.sharedData)
         let ner = shared.appendingPathComponent("masakhaner/2.0")
         #expect(try Corpora.nerLanguages(in: ner).count == 20)
         let splits = try Corpora.loadNER(from: ner, language: "xho", lenient: true)

@@ -47,11 +47,9 @@ import TestSupport
         #expect(!all.contains(XLMRTokenizer.padId) && !all.contains(tok.maskId))
     }
 
-    @Test func idsEqualTransformersOnRealText() throws {
-        guard let shared = Fixtures.sharedData else {
-            print("skipped: ../shared/data is absent, so the real-text tokenizer parity check cannot run")
-            return
-        }
+    @Test(.enabled(if: Fixtures.sharedData != nil, "../shared/data is absent, so the real-text tokenizer parity check cannot run"))
+    func idsEqualTransformersOnRealText() throws {
+        let shared = try #require(Fixtures.sharedData)
         let golden = try JSONDecoder().decode([Real].self, from: Data(contentsOf: Self.folder.appendingPathComponent("real_golden.json")))
         let tok = try Self.tokenizer()
         var cache: [String: [Substring]] = [:]

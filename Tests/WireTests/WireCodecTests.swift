@@ -26,6 +26,7 @@ import TestSupport
             (.progress(Progress(task: digest, lease: "L1", fraction: 0.5, message: "half")), .toCoordinator),
             (.result(TaskResult(task: digest, lease: "L1", record: record)), .toCoordinator),
             (.fail(TaskFailure(task: digest, lease: "L1", error: "boom", logTail: "...")), .toCoordinator),
+            (.fail(TaskFailure(task: digest, lease: "L1", error: "no such file", logTail: "", permanent: true)), .toCoordinator),
             (.ack(Ack(task: digest, lease: "L1", duplicate: true)), .toWorker),
             (.fetch(Fetch(sha256: digest, offset: 0, length: 1024)), .toCoordinator),
             (.chunk(Chunk(sha256: digest, offset: 2, total: 5, bytes: [1, 2, 3])), .toWorker),
@@ -43,6 +44,20 @@ import TestSupport
             if case .result(var r) = message { r.record.spec = .unsent; expected = .result(r) }
             #expect(try WireCodec.decode(frames, direction: direction) == expected, "\(message.command)")
         }
+    }
+
+    /// A FAIL without `permanent` (what workers before the field send) is a retryable failure; one with it says so.
+    @Test func failWithoutPermanentIsRetryable() throws {
+        let digest = String(repeating: "ab", count: 32)
+        let frames = WireCodec.encode(.fail(TaskFailure(task: digest, lease: "L1", error: "e", logTail: "")))
+        #expect(!String(decoding: frames[2], as: UTF8.self).contains("permanent"))
+        guard case .fail(let f) = try WireCodec.decode(frames, direction: .toCoordinator) else { Issue.record("not a FAIL"); return }
+        #expect(f.permanent == nil)
+        let body = Array(#"{"task":"\#(digest)","lease":"L1","error":"e","logTail":"","permanent":true}"#.utf8)
+        guard case .fail(let g) = try WireCodec.decode([frames[0], frames[1], body], direction: .toCoordinator) else {
+            Issue.record("not a FAIL"); return
+        }
+        #expect(g.permanent == true)
     }
 
     func decodeError(_ frames: [[UInt8]], _ direction: Direction = .toCoordinator) -> WireError? {

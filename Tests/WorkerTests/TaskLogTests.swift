@@ -87,4 +87,21 @@ import TestSupport
         #expect(NoopExecutor.burn(cpuSeconds: 0.05) > 0)
         #expect(cpu() - before >= 0.05)
     }
+
+    /// `fail` is an ordinary failed attempt; `fail_permanent` throws the error the worker reports as permanent.
+    @Test func noopFailsRetryablyOrPermanentlyOnRequest() throws {
+        let dir = try Fixtures.temporaryDirectory("noop-fail")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let noop = NoopExecutor(crash: {})
+        func run(_ key: String) -> (any Error)? {
+            let spec = TaskSpec(kind: .noop, executor: "noop", params: ["noop": .object([key: .bool(true)])])
+            let request = ExecutionRequest(taskID: key, spec: spec, attempt: 1, inputs: [:], workDirectory: dir.appendingPathComponent(key),
+                                           threads: 1, log: TaskLog(url: dir.appendingPathComponent("\(key).log")))
+            do { _ = try noop.execute(request) { _, _ in }; return nil } catch { return error }
+        }
+        let retryable = run("fail")
+        #expect(retryable != nil && !(retryable is PermanentTaskError))
+        #expect(run("fail_permanent") is PermanentTaskError)
+        #expect(run("none") == nil)
+    }
 }
