@@ -177,6 +177,8 @@ package struct NoopSettings: Codable, Sendable, Equatable {
     package var seconds: Double
     package var outputBytes: Int
     package var fail: Bool
+    /// Fails with `PermanentTaskError`, which the coordinator does not retry.
+    package var failPermanent: Bool
     package var crash: Bool
     package var burn: Bool
     package var salt: String
@@ -187,6 +189,7 @@ package struct NoopSettings: Codable, Sendable, Equatable {
         seconds = noop["seconds"]?.doubleValue ?? 0
         outputBytes = noop["output_bytes"]?.intValue ?? 0
         fail = noop["fail"] == .bool(true)
+        failPermanent = noop["fail_permanent"] == .bool(true)
         crash = noop["crash"] == .bool(true)
         burn = noop["burn"] == .bool(true)
         salt = noop["salt"]?.stringValue ?? ""

@@ -274,7 +274,7 @@ package struct NoopExecutor: TaskExecutor {
             request.log.write("failing on request")
             throw ExecutionError("noop task failed on request")
         }
-        if params["fail_permanent"] == .bool(true) {
+        if noop.failPermanent {
             request.log.write("failing permanently on request")
             throw PermanentTaskError("noop task failed permanently on request")
         }
