@@ -146,6 +146,17 @@ import TestSupport
         #expect(task(ProtocolConstants.maxNesting) == .badField("spec.params"))
     }
 
+    /// JSON bodies nested as deep as a body can hold are an error, not a stack overflow in the parser.
+    @Test func deeplyNestedJSONIsAnError() {
+        for open in ["[", "{\"a\":"] {
+            let depth = ProtocolConstants.maxBodyBytes / open.utf8.count
+            let body = Array(String(repeating: open, count: depth).utf8)
+            if case .badJSON = decodeError([Self.tag, Array("HELLO".utf8), body], .toCoordinator) {} else {
+                Issue.record("\(open) × \(depth) did not give badJSON")
+            }
+        }
+    }
+
     /// The store checks a chunk's range itself (it is also called with sizes from TASK messages).
     @Test func storeRejectsRangesThatWouldOverflow() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("limits-\(UUID().uuidString)")
