@@ -1,6 +1,8 @@
 # The two commands of the README. `make run` runs the main job; `make test` runs every test.
 # Both install the Debian packages they need first (only when missing).
 SWIFT_JOBS ?= 2
+# How long `make test` fuzzes the wire codec (Tests/Fuzz/fuzz.sh).
+FUZZ_SECONDS ?= 60
 
 .PHONY: run test deps build
 
@@ -16,3 +18,4 @@ run: build
 test:
 	@bash .ci/install-deps --test
 	swift test -j $(SWIFT_JOBS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT_JOBS=$(SWIFT_JOBS) bash Tests/Fuzz/fuzz.sh

@@ -62,6 +62,9 @@ let package = Package(
             "TensorCore", "TextData", "Transformer", "Training", "Compression",
             "Evaluation", "Experiment", "Pipelines", "Wire", "Coordinator", "Worker", "Report",
         ]),
+        // The wire codec's fuzz entry point: Tests/Fuzz/fuzz.sh builds it with -sanitize=fuzzer and runs it in
+        // `make test`; a plain build writes and replays the seed corpus.
+        .executableTarget(name: "WireFuzz", dependencies: ["Wire", "Experiment"], path: "Tests/Fuzz", exclude: ["corpus", "fuzz.sh", "wire.dict"]),
 
         // Tests mirror the targets; TestSupport holds tolerances, gradient checks and fixture loading.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

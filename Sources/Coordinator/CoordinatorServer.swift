@@ -63,6 +63,8 @@ package final class CoordinatorServer {
     package private(set) var slowDispatches: [(latency: Double, cpu: Double, runQueue: Double, commitWall: Double, entries: Int)] = []
     /// Where the loop's time goes, when `options.profile` is on.
     package private(set) var phases = PhaseTimes(enabled: false)
+    /// Messages that failed to decode (each disconnected its sender): shown in `status.json`.
+    package private(set) var malformedMessages = 0
     /// When the last record was appended to `results.jsonl` (seconds since 1970), once `run` has returned.
     package private(set) var resultFilesWrittenAt = 0.0
 
@@ -207,6 +209,7 @@ package final class CoordinatorServer {
         do {
             message = try WireCodec.decode(Array(frames.dropFirst()), direction: .toCoordinator)
         } catch {
+            malformedMessages += 1
             return state.handle(.malformed(from: from, error), now: now)
         }
         t = phases.add("decode", since: t)
@@ -304,7 +307,8 @@ package final class CoordinatorServer {
         }
         let snapshot = StatusSnapshot(run: state.config.runID, job: job.name, pid: Int(getpid()), updatedAt: Date().timeIntervalSince1970,
                                       startedAt: started.timeIntervalSince1970, tasks: tasks, total: graph.tasks.count,
-                                      workers: workers, failed: failed, finished: state.isFinished)
+                                      workers: workers, failed: failed, finished: state.isFinished,
+                                      malformedMessages: malformedMessages)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // Write-then-rename without an fsync: Foundation's `.atomic` write fsyncs, which stalled the loop (and
@@ -344,4 +348,6 @@ package struct StatusSnapshot: Codable, Sendable {
     package var workers: [WorkerRow]
     package var failed: [FailedRow]
     package var finished: Bool
+    /// Messages dropped as malformed since the coordinator started (absent in files from older builds).
+    package var malformedMessages: Int? = nil
 }

@@ -72,10 +72,10 @@ package final class ArtifactStore: @unchecked Sendable {
 
     /// Up to `length` bytes from `offset`; nil if the artifact is unknown.
     package func read(_ sha256: String, offset: Int, length: Int) -> [UInt8]? {
-        guard let p = path(sha256), let handle = try? FileHandle(forReadingFrom: p) else { return nil }
+        guard offset >= 0, length >= 0, let p = path(sha256), let handle = try? FileHandle(forReadingFrom: p) else { return nil }
         defer { try? handle.close() }
         do {
-            try handle.seek(toOffset: UInt64(max(0, offset)))
+            try handle.seek(toOffset: UInt64(offset))
             return Array(try handle.read(upToCount: length) ?? Data())
         } catch {
             return nil
@@ -87,6 +87,11 @@ package final class ArtifactStore: @unchecked Sendable {
     @discardableResult
     package func receive(sha256: String, offset: Int, total: Int, bytes: [UInt8]) throws -> Bool {
         guard let dest = path(sha256) else { throw ArtifactError(message: "not a digest: \(sha256.prefix(80))") }
+        // offset + bytes.count ≤ total without a sum that could overflow (the offset comes from the network).
+        guard offset >= 0, total >= 0, bytes.count <= total, offset <= total - bytes.count else {
+            discard(sha256)
+            throw ArtifactError(message: "upload of \(sha256.prefix(12)): \(bytes.count) bytes at offset \(offset) exceed its size \(total)")
+        }
         if has(sha256) { incoming[sha256].map { try? $0.handle.close() }; incoming[sha256] = nil; return true }
         let partial = root.appendingPathComponent("incoming/\(sha256).part")
         if offset == 0 {
@@ -94,8 +99,7 @@ package final class ArtifactStore: @unchecked Sendable {
             _ = FileManager.default.createFile(atPath: partial.path, contents: nil)
             incoming[sha256] = (try FileHandle(forWritingTo: partial), 0, total)
         }
-        guard var entry = incoming[sha256], entry.written == offset, entry.total == total,
-              offset + bytes.count <= total else {
+        guard var entry = incoming[sha256], entry.written == offset, entry.total == total else {
             discard(sha256)
             throw ArtifactError(message: "upload of \(sha256.prefix(12)) out of order at offset \(offset)")
         }

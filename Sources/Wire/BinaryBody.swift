@@ -79,8 +79,7 @@ package struct BinaryWriter {
 package struct BinaryReader {
     let bytes: [UInt8]
     package private(set) var offset = 0
-    /// Values nest at most this deep (a hostile body cannot exhaust the stack).
-    static let maxDepth = 32
+    static let maxDepth = ProtocolConstants.maxNesting
 
     package init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -132,6 +131,7 @@ package struct BinaryReader {
 
     package mutating func string(_ field: String) throws(WireError) -> String {
         let n = Int(try u32(field))
+        guard n <= ProtocolConstants.maxStringBytes else { throw .badField(field) }
         let r = try take(n, field)
         guard let s = bytes.withUnsafeBufferPointer({ String(validating: UnsafeBufferPointer(rebasing: $0[r]), as: UTF8.self) }) else {
             throw .badField(field)

@@ -17,6 +17,17 @@ package enum ProtocolConstants {
     package static let maxBodyBytes = 4 << 20
     package static let maxMessageBytes = (8 << 20) + (64 << 10)
     package static let maxIdentifierLength = 128
+    /// Frames after the routing id: tag, command, body, and a payload in CHUNK only.
+    package static let minFrames = 3
+    package static let maxFrames = 4
+    package static let maxCommandBytes = 16
+    /// The largest artifact a size, offset or total may name (1 TiB). Below Int64.max by far, so offset + length
+    /// of a valid chunk or fetch can never overflow.
+    package static let maxArtifactBytes = 1 << 40
+    /// The longest string in a body (binary or JSON): log tails, errors, reasons, metric names.
+    package static let maxStringBytes = 1 << 20
+    /// Values (spec params, metrics) nest at most this deep, so a hostile body cannot exhaust the stack.
+    package static let maxNesting = 32
     /// The most leases a worker may ask to hold at once (HELLO `prefetch`, READY `credit`).
     package static let maxPrefetch = 1024
     /// Leases a `smaller worker` holds at once by default (it runs one; the rest hide the round trip).

@@ -62,13 +62,15 @@ package enum WireCodec {
 
     /// Decodes frames sent in `direction`, validating sizes, identifiers and ranges.
     package static func decode(_ frames: [[UInt8]], direction: Direction) throws(WireError) -> Message {
-        guard frames.count == 3 || frames.count == 4 else { throw .badFrameCount(frames.count) }
+        guard frames.count >= ProtocolConstants.minFrames, frames.count <= ProtocolConstants.maxFrames else {
+            throw .badFrameCount(frames.count)
+        }
         let total = frames.reduce(0) { $0 + $1.count }
         guard total <= ProtocolConstants.maxMessageBytes else { throw .tooLarge(total) }
         let tag = frames[0]
         guard tag.count == ProtocolConstants.tag.count, Array(tag.prefix(7)) == ProtocolConstants.tagPrefix else { throw .badTag }
         guard tag[7] == ProtocolConstants.version else { throw .unsupportedVersion(tag[7]) }
-        guard frames[1].count <= 16, let command = String(validating: frames[1], as: UTF8.self) else {
+        guard frames[1].count <= ProtocolConstants.maxCommandBytes, let command = String(validating: frames[1], as: UTF8.self) else {
             throw .unknownCommand("<\(frames[1].count) bytes>")
         }
         let bodyBytes = frames[2]
@@ -125,12 +127,34 @@ package enum WireCodec {
         guard isDigest(s) else { throw .badField(field) }
     }
 
+    static func text(_ s: String, _ field: String) throws(WireError) {
+        guard s.utf8.count <= ProtocolConstants.maxStringBytes else { throw .badField(field) }
+    }
+
+    /// A size or offset within an artifact: 0…maxArtifactBytes.
+    static func artifactSize(_ n: Int) -> Bool { n >= 0 && n <= ProtocolConstants.maxArtifactBytes }
+
+    static func artifact(_ a: ArtifactRef, _ field: String) throws(WireError) {
+        try digest(a.sha256, "\(field).sha256")
+        guard artifactSize(a.bytes) else { throw .badField("\(field).bytes") }
+        guard ArtifactName.isSafe(a.name) else { throw .badField("\(field).name") }
+    }
+
+    /// CHUNK's range: offset + count ≤ total ≤ maxArtifactBytes, checked without computing a sum that could
+    /// overflow (an offset near Int64.max once trapped the coordinator here).
+    package static func isValidRange(offset: Int, count: Int, total: Int) -> Bool {
+        artifactSize(total) && offset >= 0 && count >= 0 && count <= total && offset <= total - count
+    }
+
     static func validate(_ message: Message) throws(WireError) {
         switch message {
         case .workerHello(let h):
             try identifier(h.worker, "worker")
             if let current = h.current { try identifier(current, "current") }
             guard h.threads >= 1, h.threads <= 4096, h.cores >= 0, h.host.utf8.count <= 256 else { throw .badField("threads/cores/host") }
+            guard h.engine.utf8.count <= 256, h.executors.count <= 64, h.executors.allSatisfy({ $0.utf8.count <= 256 }) else {
+                throw .badField("engine/executors")
+            }
             guard h.prefetch >= 1, h.prefetch <= ProtocolConstants.maxPrefetch else { throw .badField("prefetch") }
         case .ready(let r):
             guard r.credit >= 1, r.credit <= ProtocolConstants.maxPrefetch else { throw .badField("credit") }
@@ -142,28 +166,31 @@ package enum WireCodec {
             guard t.attempt >= 1, t.timeout > 0 else { throw .badField("attempt/timeout") }
             for input in t.inputs {
                 try digest(input.task, "inputs.task")
-                for a in input.artifacts { try digest(a.sha256, "inputs.artifacts.sha256") }
+                for a in input.artifacts { try artifact(a, "inputs.artifacts") }
             }
         case .progress(let p):
             try digest(p.task, "task"); try identifier(p.lease, "lease")
             guard p.fraction >= 0, p.fraction <= 1 else { throw .badField("fraction") }
+            try text(p.message, "message")
         case .result(let r):
             try digest(r.task, "task"); try identifier(r.lease, "lease")
             guard r.record.taskID == r.task else { throw .badField("record.taskID") }
-            for a in r.record.artifacts {
-                try digest(a.sha256, "record.artifacts.sha256")
-                guard a.bytes >= 0, ArtifactName.isSafe(a.name) else { throw .badField("record.artifacts.name") }
-            }
-        case .fail(let f): try digest(f.task, "task"); try identifier(f.lease, "lease")
+            for a in r.record.artifacts { try artifact(a, "record.artifacts") }
+            if let log = r.record.log { try artifact(log, "record.log") }
+        case .fail(let f):
+            try digest(f.task, "task"); try identifier(f.lease, "lease")
+            try text(f.error, "error"); try text(f.logTail, "logTail")
         case .ack(let a): try digest(a.task, "task"); try identifier(a.lease, "lease")
         case .fetch(let f):
             try digest(f.sha256, "sha256")
-            guard f.offset >= 0, f.length > 0, f.length <= ProtocolConstants.chunkBytes else { throw .badField("offset/length") }
+            guard artifactSize(f.offset), f.length > 0, f.length <= ProtocolConstants.chunkBytes else { throw .badField("offset/length") }
         case .chunk(let c):
             try digest(c.sha256, "sha256")
-            guard c.offset >= 0, c.total >= 0, c.bytes.count <= ProtocolConstants.chunkBytes,
-                  c.offset + c.bytes.count <= c.total else { throw .badField("offset/total") }
-        case .heartbeat, .bye: break
+            guard c.bytes.count <= ProtocolConstants.chunkBytes, isValidRange(offset: c.offset, count: c.bytes.count, total: c.total) else {
+                throw .badField("offset/total")
+            }
+        case .bye(let b): try text(b.reason, "reason")
+        case .heartbeat: break
         }
     }
 }

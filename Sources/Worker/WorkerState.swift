@@ -56,6 +56,8 @@ package struct WorkerState: Sendable {
     package private(set) var unacked: [(lease: String?, message: Message)] = []
     package private(set) var backoff: Double
     private var lastHeard = 0.0
+    /// Messages from the coordinator that failed to decode (each dropped the connection).
+    package private(set) var malformedMessages = 0
     private var lastSent = 0.0
     /// Deterministic jitter source (a worker-specific seed), so tests see exact delays.
     private var jitterState: UInt64
@@ -76,7 +78,8 @@ package struct WorkerState: Sendable {
             lastHeard = now
             receive(message, now: now, &out)
         case .malformed(let error):
-            out.append(.log("malformed message from the coordinator: \(error); reconnecting"))
+            malformedMessages += 1
+            out.append(.log("malformed message from the coordinator (\(malformedMessages) so far): \(error); reconnecting"))
             dropConnection(now: now, &out)
         case .tick: tick(now: now, &out)
         case .progress(let fraction, let text):

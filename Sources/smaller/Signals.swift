@@ -1,5 +1,6 @@
 // Ctrl-C and SIGTERM become a flag the loops poll (libraries never install handlers themselves).
 import Foundation
+import Wire
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,9 +37,10 @@ enum SelfExecutable {
     }
 }
 
+/// Plaintext is allowed only when every address the endpoint involves is loopback (Wire's `Endpoint`); an
+/// endpoint that does not parse is not.
 func isLoopback(_ endpoint: String) -> Bool {
-    endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("inproc://") || endpoint.hasPrefix("tcp://127.")
-        || endpoint.hasPrefix("tcp://localhost:") || endpoint.hasPrefix("tcp://[::1]:")
+    (try? Endpoint(parsing: endpoint))?.isLoopback() ?? false
 }
 
 func printErr(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }

@@ -131,4 +131,15 @@ import Testing
         #expect(out.contains(.disconnect))
         #expect(s.running?.lease == "L1")
     }
+
+    /// A message that does not decode drops the connection (the worker reconnects) and is counted.
+    @Test func malformedMessagesDropTheConnectionAndAreCounted() {
+        var s = greeted()
+        for n in 1...2 {
+            let out = s.handle(.malformed(.badField("offset/total")), now: Double(n))
+            #expect(out.contains(.disconnect))
+            #expect(s.malformedMessages == n)
+            #expect(out.contains(.log("malformed message from the coordinator (\(n) so far): field offset/total is out of range or malformed; reconnecting")))
+        }
+    }
 }
