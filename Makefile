@@ -17,5 +17,5 @@ run: build
 
 test:
 	@bash .ci/install-deps --test
-	swift test -j $(SWIFT_JOBS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT_JOBS=$(SWIFT_JOBS) bash Tests/Fuzz/fuzz.sh
+	swift test -j $(SWIFT_JOBS)
