@@ -44,7 +44,7 @@ extension JobSpec {
         if let field = top["execution"] { execution = try parseExecution(field) }
 
         if let noopField = top["noop"] {
-            for key in ["data", "model", "pretrain", "finetune", "seeds", "languages", "compression"] {
+            for key in ["data", "model", "pretrain", "finetune", "evaluation", "seeds", "languages", "compression"] {
                 if let other = top[key] { throw other.error("a noop grid takes no '\(key)' (remove one of the two)") }
             }
             let noop = try parseNoop(noopField)
@@ -63,6 +63,7 @@ extension JobSpec {
         }
         let pretrain = try section(top["pretrain"], JobSchema.pretrain, path: "pretrain", file: file)
         let finetune = try section(top["finetune"], JobSchema.finetune, path: "finetune", file: file)
+        let evaluation = try section(top["evaluation"], JobSchema.evaluation, path: "evaluation", file: file)
 
         guard let seedsField = top["seeds"] else {
             throw JobFileError(file: file, line: nil, column: nil, key: "seeds", message: "required key is missing (e.g. seeds: [1, 2])")
@@ -83,6 +84,7 @@ extension JobSpec {
         }
         guard !languages.isEmpty else { throw languagesField.error("expected at least one language") }
         if Set(languages).count != languages.count { throw languagesField.error("a language appears twice") }
+        if let problem = oodProblem(data: data, languages: languages) { throw (top["data"] ?? nameField).error(problem) }
 
         var compression: [CompressionSetting] = []
         if let field = top["compression"] {
@@ -104,7 +106,7 @@ extension JobSpec {
                 "setting '\(setting.label)': the student's hidden size \(hidden) is not a multiple of its \(heads) heads")
         }
         return JobSpec(name: name, data: data, model: model, pretrain: pretrain, finetune: finetune, seeds: seeds,
-                       languages: languages, compression: compression, execution: execution, noop: nil)
+                       languages: languages, compression: compression, execution: execution, noop: nil, evaluation: evaluation)
     }
 
     /// A section of plain scalars, checked against its rules and filled with defaults.

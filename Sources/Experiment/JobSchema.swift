@@ -10,6 +10,8 @@ package struct FieldRule: Sendable {
         case bool
         case word([String])
         case string
+        /// A list of distinct numbers, each accepted by the check (a single number is a list of one).
+        case doubles(String, @Sendable (Double) -> Bool)
     }
 
     let name: String
@@ -39,6 +41,15 @@ package struct FieldRule: Sendable {
     static func optionalInt(_ name: String, _ range: ClosedRange<Int>) -> FieldRule {
         FieldRule(name: name, kind: .int(range), default: nil, optional: true)
     }
+    static func doubles(_ name: String, _ expect: String, _ d: [Double]?, _ ok: @escaping @Sendable (Double) -> Bool) -> FieldRule {
+        FieldRule(name: name, kind: .doubles(expect, ok), default: d.map { .array($0.map(Value.double)) })
+    }
+
+    /// The same key, left out of the resolved spec when it has its default value (decoding still fills the
+    /// default in): keys and sections added after task ids were fixed keep the ids of jobs that do not set them.
+    func omittedAtDefault() -> FieldRule {
+        FieldRule(name: name, kind: kind, default: nil, optional: true, absentValue: self.default)
+    }
 
     /// What is wrong with `value` for this key, or nil when it is allowed (the same checks `read` makes on YAML).
     func problem(with value: Value) -> String? {
@@ -54,6 +65,12 @@ package struct FieldRule: Sendable {
             guard let w = value.stringValue, choices.contains(w) else { return "expected one of \(choices.joined(separator: ", ")), got \(value)" }
             return nil
         case .string: return value.stringValue == nil ? "expected a string, got \(value)" : nil
+        case .doubles(let expect, let ok):
+            guard let items = value.arrayValue else { return "expected a list of \(expect), got \(value)" }
+            for item in items {
+                guard let d = item.doubleValue, d.isFinite, ok(d) else { return "expected a list of \(expect), got \(item)" }
+            }
+            return Set(items).count == items.count ? nil : "a value appears twice in \(value)"
         }
     }
 
@@ -64,12 +81,19 @@ package struct FieldRule: Sendable {
         case .bool: .bool(try field.bool())
         case .word(let choices): .string(try field.word(oneOf: choices))
         case .string: .string(try field.string())
+        case .doubles(let expect, let ok):
+            try Self.distinct(field, try field.scalarOrSequence().map { Value.double(try $0.double(where: ok, expect)) })
         }
+    }
+
+    private static func distinct(_ field: YAMLField, _ values: [Value]) throws -> Value {
+        if Set(values).count != values.count { throw field.error("a value appears twice") }
+        return .array(values)
     }
 }
 
 enum JobSchema {
-    static let topLevel = ["name", "data", "model", "pretrain", "finetune", "seeds", "languages", "compression",
+    static let topLevel = ["name", "data", "model", "pretrain", "finetune", "evaluation", "seeds", "languages", "compression",
                            "execution", "noop"]
 
     static let data: [FieldRule] = [
@@ -77,6 +101,8 @@ enum JobSchema {
         .string("ner", ""),
         .string("text", ""),
         .int("synthetic_sentences", 10...10_000_000, 2000),
+        // MasakhaNER 2.0-style tree DIR/<lang>/test.txt scored as out-of-distribution test data.
+        .string("ood", "").omittedAtDefault(),
     ]
 
     static let model: [FieldRule] = [
@@ -101,6 +127,13 @@ enum JobSchema {
         .int("batch", 1...4096, 16),
         .double("learning_rate", "a number > 0", 1e-4) { $0 > 0 },
         .double("warmup", "a fraction in [0, 1]", 0.1) { $0 >= 0 && $0 <= 1 },
+    ]
+
+    /// What the evaluation of every fine-tuned and compressed model adds to test F1 (docs/results.md). Every key is
+    /// left out of the resolved spec at its default, so jobs that do not set them keep their task ids.
+    static let evaluation: [FieldRule] = [
+        .doubles("typo_rates", "word rates in (0, 1]", [0.05, 0.1, 0.2]) { $0 > 0 && $0 <= 1 }.omittedAtDefault(),
+        .int("perturbation_seed", 0...Int(Int32.max), 0).omittedAtDefault(),
     ]
 
     /// Compression families; any field may be given as a list, which expands into the grid.

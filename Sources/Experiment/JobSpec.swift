@@ -20,6 +20,9 @@ package struct JobSpec: Sendable, Equatable {
     /// A grid of independent `noop` tasks (load and fault tests, `smaller bench cluster`); when present the
     /// pretrain/finetune/compress pipeline is not built.
     package var noop: NoopGrid?
+    /// The `evaluation` section's keys that differ from their defaults (empty: the section is left out of the
+    /// fine-tune and compress tasks' params, so their ids are those of a job without it).
+    package var evaluation: [String: Value] = [:]
 }
 
 /// How tasks run and how hard the coordinator tries. None of it enters task ids (it does not change results).

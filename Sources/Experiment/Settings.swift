@@ -103,8 +103,10 @@ package struct DataSettings: SectionSettings {
     /// A folder of `<lang>.txt` for pretraining ("" when not set).
     package var text: String
     package var syntheticSentences: Int
+    /// A folder of `<lang>/test.txt` (MasakhaNER 2.0) scored as out-of-distribution test data ("" when not set).
+    package var ood: String
 
-    enum CodingKeys: String, CodingKey { case source, ner, text, syntheticSentences = "synthetic_sentences" }
+    enum CodingKeys: String, CodingKey { case source, ner, text, syntheticSentences = "synthetic_sentences", ood }
 }
 
 /// `pretrain`: multilingual MLM pretraining.
@@ -136,6 +138,18 @@ package struct FinetuneSettings: SectionSettings {
     enum CodingKeys: String, CodingKey { case epochs, batch, learningRate = "learning_rate", warmup }
 }
 
+/// `evaluation`: the robustness perturbations every fine-tuned and compressed model is scored under.
+package struct EvaluationSettings: SectionSettings {
+    package static let rules = JobSchema.evaluation
+    package static let sectionName = "evaluation"
+    /// Word rates of the typo perturbations (each a `typos@rate` metric group).
+    package var typoRates: [Double]
+    /// Seeds the typo draws, so every model of a language is scored on the same perturbed text.
+    package var perturbationSeed: Int
+
+    enum CodingKeys: String, CodingKey { case typoRates = "typo_rates", perturbationSeed = "perturbation_seed" }
+}
+
 /// What an engine task runs with, typed: decoded once from its spec (`TaskSpec.params` and fields). A section
 /// the kind does not carry is nil (a pretrain task has no `finetune`).
 package struct TaskSettings: Sendable, Equatable {
@@ -148,6 +162,8 @@ package struct TaskSettings: Sendable, Equatable {
     package var pretrain: PretrainSettings?
     package var finetune: FinetuneSettings?
     package var compression: CompressionMethod?
+    /// The job's `evaluation` section (its defaults when the spec has none).
+    package var evaluation: EvaluationSettings
 
     package init(_ spec: TaskSpec) throws {
         func section<S: SectionSettings>(_ type: S.Type) throws -> S? {
@@ -166,6 +182,7 @@ package struct TaskSettings: Sendable, Equatable {
         pretrain = try section(PretrainSettings.self)
         finetune = try section(FinetuneSettings.self)
         compression = try spec.setting?.method()
+        evaluation = try section(EvaluationSettings.self) ?? .defaults
     }
 }
 

@@ -111,13 +111,15 @@ extension JobSpec {
             // Pretraining reads every language's raw text; the NER path does not concern it.
             var pretrainData = data
             pretrainData["ner"] = nil
+            pretrainData["ood"] = nil
             let preParams = extra.merging(["model": model, "pretrain": .object(pretrain), "data": .object(pretrainData),
                                            "languages": .array(languages.map(Value.string))]) { $1 }
             let pre = add(TaskSpec(kind: .pretrain, executor: executor, seed: seed, params: preParams))
             for language in languages {
                 var ftData = data
                 ftData["text"] = nil
-                let ftParams = extra.merging(["model": model, "finetune": .object(finetune), "data": .object(ftData)]) { $1 }
+                var ftParams = extra.merging(["model": model, "finetune": .object(finetune), "data": .object(ftData)]) { $1 }
+                if !evaluation.isEmpty { ftParams["evaluation"] = .object(evaluation) }
                 let ft = add(TaskSpec(kind: .finetune, executor: executor, seed: seed, language: language,
                                       params: ftParams, inputs: [pre]))
                 for setting in compression {

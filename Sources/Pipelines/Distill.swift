@@ -23,6 +23,8 @@ extension Pipelines {
         /// A narrower student's own MLM checkpoint (fresh classifier), instead of teacher layers; its depth is
         /// then the checkpoint's, and `distill.layers` is not read.
         package var student: URL?
+        /// What the evaluation scores beyond clean dev and test (the grid sets the job's; commands keep the defaults).
+        package var evaluation = EvaluationInputs.standard
 
         package init(distill: DistillSettings, finetune: FinetuneSettings, maxLength: Int, seed: Int, teacher: URL, student: URL? = nil) {
             self.distill = distill; self.finetune = finetune; self.maxLength = maxLength; self.seed = seed
@@ -59,7 +61,7 @@ extension Pipelines {
                   + (i.student.map { " from \($0.path)" } ?? " from teacher layers \(map)")
                   + String(format: ", alpha %.2f, T %.2f, hidden MSE %@", settings.alpha, settings.temperature, settings.hiddenMSE ? "on" : "off"))
 
-        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: i.maxLength, log: log)
+        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: i.maxLength, evaluation: i.evaluation, log: log)
         guard !data.train.isEmpty else { throw PermanentTaskError("distill: no training sentences for \(splits.language)") }
         let evaluator = data.evaluator
         let teacherDev = try evaluator.score(teacher, splits.dev, windows: data.dev)

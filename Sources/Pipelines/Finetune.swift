@@ -19,6 +19,8 @@ extension Pipelines {
         package var language: String
         package var seed: Int
         package var pretrained: URL
+        /// What the evaluation scores beyond clean dev and test (the grid sets the job's; commands keep the defaults).
+        package var evaluation = EvaluationInputs.standard
 
         package init(finetune: FinetuneSettings, data: DataSettings, maxLength: Int, language: String, seed: Int, pretrained: URL) {
             self.finetune = finetune; self.data = data; self.maxLength = maxLength; self.language = language; self.seed = seed
@@ -31,7 +33,8 @@ extension Pipelines {
         let labels = LabelSet.masakhaNER
         let (tokenizer, tokenizerURL) = try CheckpointFiles.tokenizer(of: f.pretrained)
         let splits = try PipelineData.ner(try PipelineData.source(f.data, needsText: false), language: f.language, log: run.log)
-        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: f.maxLength, log: run.log)
+        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: f.maxLength, evaluation: f.evaluation,
+                               log: run.log)
         guard !data.train.isEmpty else { throw PermanentTaskError("\(f.language): no training sentences") }
 
         // The pretrained encoder with a fresh, seeded classifier; trained epoch by epoch, best dev F1 kept.

@@ -40,18 +40,22 @@ package enum PipelineData {
     }
 }
 
-/// A language's NER splits and their windows for one tokenizer, with the evaluator that scores them.
+/// A language's NER splits and their windows for one tokenizer, with the evaluator that scores them and the
+/// robustness sets (perturbed test, out-of-distribution test), built once per task whatever models it scores.
 struct NERData {
     let splits: NERSplits
     let train, dev, test: [AlignedWindow]
     let evaluator: NEREvaluator
+    let robustness: RobustnessSets
 
-    init(_ splits: NERSplits, tokenizer: XLMRTokenizer, labels: LabelSet, maxLength: Int, log: PipelineLog) throws {
+    init(_ splits: NERSplits, tokenizer: XLMRTokenizer, labels: LabelSet, maxLength: Int, evaluation: Pipelines.EvaluationInputs,
+         log: PipelineLog) throws {
         self.splits = splits
         train = try tokenizer.align(splits.train, labels: labels, maxLength: maxLength)
         dev = try tokenizer.align(splits.dev, labels: labels, maxLength: maxLength)
         test = try tokenizer.align(splits.test, labels: labels, maxLength: maxLength)
         evaluator = NEREvaluator(tokenizer: tokenizer, labels: labels, maxLength: maxLength, batchSize: 32)
+        robustness = try Self.robustnessSets(splits, evaluation: evaluation, evaluator: evaluator, log: log)
         log.write("\(splits.language): train \(splits.train.count) sentences (\(train.count) windows), dev \(splits.dev.count), test \(splits.test.count)\(splits.synthetic ? " [synthetic]" : "")")
     }
 }

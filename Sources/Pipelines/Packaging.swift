@@ -13,12 +13,15 @@ struct Evaluated {
     var test: EntityScores
     var train: EntityScores?
     var timing: InferenceTiming.Result
+    /// Perturbed and out-of-distribution test scores (RobustnessEvaluation.swift).
+    var robustness: RobustnessScores? = nil
 
     /// `dev.*`, `test.*`, the latency and throughput keys, and `train.f1` when the train split was scored.
     var metrics: [String: Value] {
         var m = Metrics.scores(dev, prefix: "dev").merging(Metrics.scores(test, prefix: "test")) { $1 }
         m.merge(Metrics.timing(timing)) { $1 }
         if let train { m["train.f1"] = .double(train.f1) }
+        if let robustness { m.merge(Metrics.robustness(robustness)) { $1 } }
         return m
     }
 }
@@ -34,12 +37,13 @@ enum Packaging {
         let test = try evaluator.score(model, data.splits.test, windows: data.test)
         // Train F1 beside dev/test shows how much of the gap is generalisation rather than fitting.
         let train = scoreTrain ? try evaluator.score(model, data.splits.train, windows: data.train) : nil
+        let robustness = try evaluator.robustness(model, sets: data.robustness, clean: test, threads: run.compute.threads)
         try save(out)
         if let labelNames { try CheckpointFiles.writeLabelNames(labelNames, into: out) }
         try CheckpointFiles.copyTokenizer(tokenizer, into: out)
         run.progress(from + (1 - from) * 0.6, "timing \(data.splits.language)")
         let timing = try InferenceTiming.measure(model, vocab: vocab, maxLength: evaluator.maxLength, threads: run.compute.threads)
-        return Evaluated(dev: dev, test: test, train: train, timing: timing)
+        return Evaluated(dev: dev, test: test, train: train, timing: timing, robustness: robustness)
     }
 }
 

@@ -47,6 +47,8 @@ extension Pipelines {
         package var seed: Int
         /// The fine-tuned checkpoint (when=after) or the pretrained one (when=before).
         package var parent: URL
+        /// What the evaluation scores beyond clean dev and test (the grid sets the job's; commands keep the defaults).
+        package var evaluation = EvaluationInputs.standard
 
         package init(prune: PruneSettings, finetune: FinetuneSettings, data: DataSettings, maxLength: Int, language: String,
                      seed: Int, parent: URL) {
@@ -85,7 +87,7 @@ extension Pipelines {
         let labels = LabelSet.masakhaNER
         let (tokenizer, tokenizerURL) = try CheckpointFiles.tokenizer(of: i.parent)
         let splits = try PipelineData.ner(try PipelineData.source(i.data, needsText: false), language: i.language, log: log)
-        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: i.maxLength, log: log)
+        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: i.maxLength, evaluation: i.evaluation, log: log)
         var model: XLMRModel
         if before {
             model = try permanent("loading the pretrained checkpoint \(i.parent.path)") {

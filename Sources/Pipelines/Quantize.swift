@@ -35,6 +35,8 @@ extension Pipelines {
         package var language: String
         /// The fine-tuned fp32 checkpoint.
         package var parent: URL
+        /// What the evaluation scores beyond clean dev and test (the grid sets the job's; commands keep the defaults).
+        package var evaluation = EvaluationInputs.standard
 
         package init(quantize: QuantizeSettings, data: DataSettings, maxLength: Int, language: String, parent: URL) {
             self.quantize = quantize; self.data = data; self.maxLength = maxLength; self.language = language; self.parent = parent
@@ -73,7 +75,7 @@ extension Pipelines {
             return Batcher.batches(windows, batchSize: 32, seed: nil).map { var b = $0.tokenBatch; b.labels = nil; return b }
         }
         log.write("quantized: \(config.scheme.rawValue)\(config.embeddings ? " + int8 embeddings" : "")")
-        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: i.maxLength, log: log)
+        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: i.maxLength, evaluation: i.evaluation, log: log)
         let scores = try Packaging.finish(model, vocab: fp32.config.vocabSize, data: data, scoreTrain: false, save: model.save,
                                           labelNames: nil, tokenizer: tokenizerURL, out: out, run: run, from: 0.3)
         log.write(String(format: "after quantization: dev F1 %.4f, test F1 %.4f", scores.dev.f1, scores.test.f1))

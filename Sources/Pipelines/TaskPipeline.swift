@@ -23,21 +23,27 @@ extension Pipelines {
             return try pretrain(PretrainInputs(model: s.model, pretrain: try section(s.pretrain, "pretrain"), data: s.data,
                                                languages: s.languages, seed: s.seed, tokenizerFrom: inputs.first), out: out, run: run)
         case .finetune:
-            return try finetune(FinetuneInputs(finetune: try section(s.finetune, "finetune"), data: s.data, maxLength: s.model.maxLength,
-                                               language: try language(), seed: s.seed, pretrained: try parent()), out: out, run: run)
+            var i = FinetuneInputs(finetune: try section(s.finetune, "finetune"), data: s.data, maxLength: s.model.maxLength,
+                                   language: try language(), seed: s.seed, pretrained: try parent())
+            i.evaluation = EvaluationInputs(s)
+            return try finetune(i, out: out, run: run)
         case .compress:
             let finetune = try section(s.finetune, "finetune")
             switch try section(s.compression, "setting") {
             case .prune(let p):
-                return try prune(PruneInputs(prune: p, finetune: finetune, data: s.data, maxLength: s.model.maxLength,
-                                             language: try language(), seed: s.seed, parent: try parent()), out: out, run: run)
+                var i = PruneInputs(prune: p, finetune: finetune, data: s.data, maxLength: s.model.maxLength,
+                                    language: try language(), seed: s.seed, parent: try parent())
+                i.evaluation = EvaluationInputs(s)
+                return try prune(i, out: out, run: run)
             case .quantize(let q):
-                return try quantize(QuantizeInputs(quantize: q, data: s.data, maxLength: s.model.maxLength, language: try language(),
-                                                   parent: try parent()), out: out, run: run)
+                var i = QuantizeInputs(quantize: q, data: s.data, maxLength: s.model.maxLength, language: try language(), parent: try parent())
+                i.evaluation = EvaluationInputs(s)
+                return try quantize(i, out: out, run: run)
             case .distill(let d):
                 // A narrower student (hidden/heads/ffn set): the plan added its own pretraining as the second input.
-                let i = DistillInputs(distill: d, finetune: finetune, maxLength: s.model.maxLength, seed: s.seed, teacher: try parent(),
+                var i = DistillInputs(distill: d, finetune: finetune, maxLength: s.model.maxLength, seed: s.seed, teacher: try parent(),
                                       student: inputs.count > 1 ? inputs[1] : nil)
+                i.evaluation = EvaluationInputs(s)
                 let splits = try PipelineData.ner(try PipelineData.source(s.data, needsText: false), language: try language(), log: run.log)
                 return try distill(i, data: splits, out: out, run: run)
             }

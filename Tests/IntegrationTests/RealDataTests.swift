@@ -1,6 +1,7 @@
 // A reduced real grid on MasakhaNER 1.0 from ../shared/data (2 languages, 1 seed, a tiny model, few steps):
 // the whole dense pipeline (tokenizer, MLM pretraining, fine-tuning, seqeval-exact evaluation) through a
-// coordinator and two workers. Disabled, with the reason, when the shared data is not beside the checkout.
+// coordinator and two workers; and the robustness and out-of-distribution metrics (OOD on MasakhaNER 2.0) of the
+// dense and a compressed model. Disabled, with the reason, when the shared data is not beside the checkout.
 import Experiment
 import Foundation
 import Testing
@@ -46,6 +47,64 @@ import TestSupport
             #expect(record.metrics["data.synthetic"] == .bool(false))
             // The MasakhaNER test split's entity count: entities are read from the real files, not generated.
             #expect((record.metrics["test.entities"]?.intValue ?? 0) > 100)
+        }
+    }
+
+    @Test(.enabled(if: Fixtures.sharedData != nil, "../shared/data (MasakhaNER 1.0 and 2.0, raw text) is not beside the checkout"))
+    func robustnessAndOutOfDistributionOnPcmAndYor() throws {
+        let shared = try #require(Fixtures.sharedData)
+        let dir = try Fixtures.temporaryDirectory("realdata-robust")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = shared.appendingPathComponent("masakhaner")
+        let yaml = """
+            name: realdata-robust
+            data: {source: masakhaner, ner: \(data.path)/1.0, text: \(shared.path)/text, ood: \(data.path)/2.0}
+            model: {layers: 2, hidden: 64, heads: 2, ffn: 256, max_length: 64, vocab: 2000}
+            pretrain: {steps: 200, batch: 16, learning_rate: 1.0e-3}
+            finetune: {epochs: 3, batch: 16, learning_rate: 2.0e-3}
+            seeds: [1]
+            languages: [pcm, yor]
+            compression:
+              - quantize: {scheme: dynamic}
+            """
+        let out = dir.appendingPathComponent("run")
+        let child = try Child(["run", try writeJob(yaml, in: dir), "--workers", "2", "--out", out.path], in: dir, name: "run")
+        let status = child.wait(seconds: 1200, "smaller run (real data, robustness)")
+        #expect(status == 0, "smaller run: \(child.text.suffix(3000))")
+
+        // The 2.0 test sets' sentence counts (../shared/data/README.md), an independent check of what was read.
+        let oodTotal = ["pcm": 1613, "yor": 1964]
+        let records = try RunDir(url: out).exportedRecords().filter { $0.spec.kind != .pretrain }
+        #expect(records.count == 4)
+        for record in records {
+            let language = record.spec.language ?? "?", name = "\(language) \(record.spec.kind.rawValue)"
+            func number(_ key: String) -> Double {
+                guard let v = record.metrics[key]?.doubleValue else { Issue.record("\(name): no \(key)"); return .nan }
+                return v
+            }
+            let clean = number("test.f1")
+            // A model that predicts O everywhere has F1 0.
+            if record.spec.kind == .finetune { #expect(clean > 0, "\(name): test F1 \(clean) is not above an all-O model") }
+            for p in ["diacritics", "typos@0.05", "typos@0.1", "typos@0.2"] {
+                let f1 = number("robust.\(p).f1"), changed = number("robust.\(p).changed_words")
+                #expect((0...1).contains(f1) && (0...1).contains(changed), "\(name) \(p): F1 \(f1), changed \(changed)")
+                if clean > 0 { #expect(number("robust.\(p).ratio") >= 0, "\(name) \(p)") }
+            }
+            // Typos hit about p of the words of ≥ 4 characters: the share grows with the rate.
+            #expect(number("robust.typos@0.05.changed_words") < number("robust.typos@0.1.changed_words"))
+            #expect(number("robust.typos@0.1.changed_words") < number("robust.typos@0.2.changed_words"))
+            #expect(number("robust.typos@0.2.changed_words") < 0.2)
+            // Yorùbá is written with tone marks and under-dots on most words; Pidgin almost never.
+            let diacritics = number("robust.diacritics.changed_words")
+            #expect(language == "yor" ? diacritics > 0.3 : diacritics < 0.05, "\(name): diacritics changed \(diacritics)")
+
+            let removed = record.metrics["ood.removed"]?.intValue ?? -1, kept = record.metrics["ood.sentences"]?.intValue ?? -1
+            #expect(removed >= 0 && kept > 1000 && removed + kept == oodTotal[language], "\(name): OOD \(kept) kept, \(removed) removed")
+            let ood = number("ood.f1")
+            #expect((0...1).contains(ood) && abs(number("ood.gap") - (clean - ood)) < 1e-12, "\(name): OOD F1 \(ood)")
+            #expect(number("robust.seconds") > 0)
+            print("RealDataTests: \(name): test F1 \(clean), diacritics \(number("robust.diacritics.f1")), typos@0.1 "
+                  + "\(number("robust.typos@0.1.f1")), OOD F1 \(ood) (\(kept) sentences, \(removed) removed)")
         }
     }
 }

@@ -1,4 +1,4 @@
-// SHA-256 of data files (FIPS vectors), the MasakhaNER fetcher offline (injected downloads), and the noise perturbations.
+// SHA-256 of data files (FIPS vectors) and the MasakhaNER fetcher offline (injected downloads).
 import Foundation
 import Testing
 import TestSupport
@@ -50,23 +50,5 @@ import TestSupport
         #expect(MasakhaNERFetch.verify(dir).isEmpty && MasakhaNERFetch.verify(local).isEmpty)
         // A second run downloads nothing.
         #expect(try MasakhaNERFetch.fetch(to: dir, download: { _ in throw Offline() }) == 0)
-    }
-
-    @Test func perturbationsKeepWordsAndTags() {
-        #expect(Noise.stripDiacritics("Ọ̀ṣọ́ọ̀ àti ẹ̀fọ́ ŋɔ́ ሰላም Ç") == "Osoo ati efo ŋɔ ሰላም C")
-        let sentence = NERSentence(words: ["Ọlá", "lọ", "sí", "Kampala", "ní", "2019"], tags: ["B-PER", "O", "O", "B-LOC", "O", "B-DATE"])
-        let stripped = Noise.apply(.stripDiacritics, to: [sentence])[0]
-        #expect(stripped.words == ["Ola", "lo", "si", "Kampala", "ni", "2019"] && stripped.tags == sentence.tags)
-        #expect(Noise.apply(.lowercase, to: [sentence])[0].words[0] == "ọlá")
-        // Typos: reproducible for a seed; the rate controls how much changes; nothing is empty; tags unchanged.
-        let many = Array(repeating: sentence, count: 200)
-        let a = Noise.apply(.typos(rate: 0.1), to: many, seed: 7)
-        #expect(a == Noise.apply(.typos(rate: 0.1), to: many, seed: 7))
-        #expect(a != Noise.apply(.typos(rate: 0.1), to: many, seed: 8))
-        #expect(Noise.apply(.typos(rate: 0), to: many, seed: 7) == many)
-        func changed(_ s: [NERSentence]) -> Int { zip(s.flatMap(\.words), many.flatMap(\.words)).filter { $0 != $1 }.count }
-        let low = changed(a), high = changed(Noise.apply(.typos(rate: 0.4), to: many, seed: 7))
-        #expect(low > 50 && high > 2 * low)
-        for s in a { #expect(s.tags == sentence.tags && s.words.count == 6 && s.words.allSatisfy { !$0.isEmpty }) }
     }
 }
