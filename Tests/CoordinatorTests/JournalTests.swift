@@ -54,7 +54,9 @@ import TestSupport
         try Data((tricky + "\n").utf8).write(to: file)
         #expect(try ResultFileWriter.exportedTaskIDs(file.path) == ["real"])
         // A record journaled by an older version in Foundation's pretty form is exported on one line all the same.
-        try journal.db.write { try $0.execute(sql: "UPDATE results SET record = ?", arguments: [String(decoding: try record.json(), as: UTF8.self)]) }
+        let pretty = JSONEncoder()
+        pretty.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try journal.db.write { try $0.execute(sql: "UPDATE results SET record = ?", arguments: [String(decoding: try pretty.encode(record), as: UTF8.self)]) }
         try FileManager.default.removeItem(at: file)
         #expect(try journal.writeMissingResultFiles() == 1)
         #expect(try Data(contentsOf: file) == exported)
