@@ -304,8 +304,7 @@ package final class CoordinatorServer {
         let snapshot = StatusSnapshot(run: state.config.runID, job: job.name, pid: Int(getpid()), updatedAt: Date().timeIntervalSince1970,
                                       startedAt: started.timeIntervalSince1970, tasks: tasks, total: graph.tasks.count,
                                       workers: workers, failed: failed, finished: state.isFinished)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoder = JSONWriter.encoder(pretty: true)
         // Write-then-rename without an fsync: Foundation's `.atomic` write fsyncs, which stalled the loop (and
         // every READY waiting in it) for 10-80 ms twice a second on a busy disk. The write itself happens on
         // `statusWriter`, off the loop: creating the temporary file allocates an inode, 0.1-5 ms on this

@@ -96,9 +96,7 @@ struct BenchCluster: ParsableCommand {
                               recoveryBoundSeconds: interval * Double(liveness) + 1,
                               scalingOneWorkerSeconds: one, scalingTwoWorkersSeconds: two, scalingRatio: two / one)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(numbers), as: UTF8.self))
+            print(try JSONWriter.text(numbers, pretty: true))
         } else {
             print("| measure | value | target |")
             print("|---|---|---|")
