@@ -1,6 +1,5 @@
 // CoordinatorServer: the I/O shell around CoordinatorState: a ROUTER socket, the journal, the artifact store,
 // a clock, and a status snapshot for `smaller status`. Journal first, then sends, for every batch.
-import CZeroMQ
 import Experiment
 import Foundation
 import Wire
@@ -118,13 +117,7 @@ package final class CoordinatorServer {
         if let curve = options.curve {
             zap = try ZAPHandler(context: context, allowed: curve.allowedClients, log: { [weak self] in self?.log($0) })
         }
-        let socket = try ZMQSocket(context, .router)
-        try socket.setOption(ZMQ_ROUTER_HANDOVER, Int32(1))
-        try socket.setOption(ZMQ_MAXMSGSIZE, Int64(ProtocolConstants.maxMessageBytes))
-        try socket.setOption(ZMQ_SNDHWM, Int32(100_000))
-        try socket.setOption(ZMQ_RCVHWM, Int32(100_000))
-        if let curve = options.curve { try curve.configure(server: socket) }
-        try socket.bind(options.bind)
+        let socket = try ZMQSocket.coordinatorRouter(context, bind: options.bind, curve: options.curve)
         let endpoint = socket.lastEndpoint.isEmpty ? options.bind : socket.lastEndpoint
         if !state.isFinished { options.onBound(endpoint) }
         try "\(endpoint)\n".write(to: options.runDirectory.appendingPathComponent("coordinator.endpoint"), atomically: true, encoding: .utf8)

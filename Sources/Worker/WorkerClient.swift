@@ -1,6 +1,5 @@
 // WorkerClient: the worker's I/O shell: a DEALER socket (recreated on every reconnect), the task thread,
 // the artifact cache with chunked fetch and upload, per-task log files. Protocol decisions are WorkerState's.
-import CZeroMQ
 import Experiment
 import Foundation
 import Wire
@@ -181,14 +180,7 @@ package final class WorkerClient {
                 socket = nil
                 pendingCredit = 0
                 readyOutstanding = false
-                let s = try ZMQSocket(context, .dealer)
-                try s.setOption(ZMQ_ROUTING_ID, string: workerID)
-                try s.setOption(ZMQ_MAXMSGSIZE, Int64(ProtocolConstants.maxMessageBytes))
-                try s.setOption(ZMQ_SNDHWM, Int32(100_000))
-                try s.setOption(ZMQ_RCVHWM, Int32(100_000))
-                if let curve = options.curve { try curve.configure(client: s) }
-                try s.connect(options.endpoint)
-                socket = s
+                socket = try ZMQSocket.workerDealer(context, routingID: workerID, connect: options.endpoint, curve: options.curve)
             case .disconnect:
                 socket = nil
                 pendingCredit = 0
