@@ -5,7 +5,8 @@
 /// Where the coordinator loop's time goes. Every stretch of it ends in exactly one
 /// of them, so the phases add up to the loop's whole time.
 package enum CoordinatorLoopPhase: Int, CaseIterable, Sendable {
-    /// Everything before the loop, since the probe was made (opening the journal, binding the socket).
+    /// Everything before the loop (opening the journal, binding the socket); it ends on the loop's thread, just
+    /// before the first iteration.
     case setup
     /// Waiting for a message (and the top of the iteration: stop and cancel checks, ZAP requests).
     case poll

@@ -5,9 +5,9 @@
 /// The parts of the worker's loop. Every stretch of the loop's time ends in exactly one of them, so the phases
 /// add up to the loop's whole time.
 package enum WorkerLoopPhase: Int, CaseIterable, Sendable {
-    /// Everything before the loop, since the probe was made; then, as in the coordinator, waiting for a message
-    /// (or a finished task), reading one, decoding it, and the state machine with its actions (connecting,
-    /// fetching, handing over finished tasks, READY credit); handing one message to the socket.
+    /// Everything before the loop (it ends just before the first iteration); then, as in the coordinator,
+    /// waiting for a message (or a finished task), reading one, decoding it, and the state machine with its
+    /// actions (connecting, fetching, handing over finished tasks, READY credit); handing one message to the socket.
     case setup, poll, receive, decode, stateMachine, send
     /// A task's log opened; its inputs and request prepared (ends once per task started); a task that finishes
     /// at once run on the loop's thread; the inline tasks' log lines of an iteration written in one go.

@@ -11,9 +11,9 @@ struct PhaseTimes {
     private(set) var wall: [UInt64]
     private(set) var cpu: [UInt64]
     private(set) var counts: [Int]
-    private var last = (wall: DispatchTime.now().uptimeNanoseconds, cpu: PhaseTimes.threadCPU())
+    private var last: (wall: UInt64, cpu: UInt64)?
 
-    /// The clock of the first phase starts now.
+    /// The clock starts at the first `end`, on the loop's thread (CPU time is per thread), which times nothing.
     init(names: [String]) {
         self.names = names
         wall = Array(repeating: 0, count: names.count)
@@ -25,11 +25,12 @@ struct PhaseTimes {
     @discardableResult
     mutating func end(_ phase: Int) -> UInt64 {
         let now = (wall: DispatchTime.now().uptimeNanoseconds, cpu: Self.threadCPU())
+        defer { last = now }
+        guard let last else { return 0 }
         let stretch = now.wall &- last.wall
         wall[phase] &+= stretch
         cpu[phase] &+= now.cpu &- last.cpu
         counts[phase] += 1
-        last = now
         return stretch
     }
 
