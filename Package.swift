@@ -50,8 +50,7 @@ let package = Package(
         .target(name: "Experiment", dependencies: ["Yams", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Wire", dependencies: ["CZeroMQ", "Experiment"]),
         .target(name: "Coordinator", dependencies: [
-            "Wire", "Experiment", .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            "Wire", "Experiment", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .target(name: "Worker", dependencies: ["Wire", "Experiment", "Pipelines"]),
         .target(name: "Report", dependencies: ["Experiment"]),
@@ -88,7 +87,7 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report", "Experiment", "TestSupport"]),
         // Real processes over loopback; depends on the executable so `swift test` builds it first.
         .testTarget(name: "IntegrationTests", dependencies: [
-            "smaller", "Experiment", "Wire", "CZeroMQ", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "smaller", "Experiment", "Wire", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],
     cxxLanguageStandard: .cxx17

@@ -1,6 +1,5 @@
 // CoordinatorServer: the I/O shell around CoordinatorState: a ROUTER socket, the journal, the artifact store,
 // a clock, and a status snapshot for `smaller status`. Journal first, then sends, for every batch.
-import CZeroMQ
 import Experiment
 import Foundation
 import Wire
@@ -17,11 +16,8 @@ package struct CoordinatorOptions: Sendable {
     /// Called once the socket is bound, with the resolved endpoint (a `*` port becomes a number), unless there
     /// is nothing left to do (every task already done on a resumed run).
     package var onBound: @Sendable (String) -> Void = { _ in }
-    /// Record READY → TASK latencies (`smaller bench cluster`; two reads of a vDSO clock per dispatch).
-    package var measureDispatch = false
-    /// Also time the loop's phases and break slow dispatches down (`smaller bench cluster --profile`). Costly:
-    /// a thread-CPU clock read (a system call) per phase and four system calls per READY, so off in plain runs.
-    package var profile = false
+    /// Told what the loop does at a few named points (`smaller bench cluster` times dispatches and phases).
+    package var probe: any CoordinatorProbe = NoCoordinatorProbe.shared
 
     package init(runDirectory: URL, bind: String) {
         self.runDirectory = runDirectory
@@ -50,19 +46,7 @@ package final class CoordinatorServer {
     var identities: [String: [UInt8]] = [:]
     var lastStatus = 0.0
     var logFile: FileHandle?
-    /// When a READY arrived, per worker, for measuring dispatch latency (READY received → TASK sent).
-    var readyAt: [String: UInt64] = [:]
-    /// Dispatch latencies in seconds, when `options.measureDispatch` is on.
-    package private(set) var dispatchLatencies: [Double] = []
-    /// The loop thread's CPU time when each READY arrived, and the last commit's wall time and size.
-    var readyCPU: [String: (cpu: UInt64, runQueue: UInt64)] = [:]
-    var lastCommit: (wall: Double, entries: Int) = (0, 0)
-    /// Dispatches slower than 3 ms: latency, the loop thread's CPU time and run-queue wait (runnable, no core)
-    /// in that interval (the rest is blocking, e.g. on I/O), the wall time and entry count of the commit
-    /// before the TASK (seconds).
-    package private(set) var slowDispatches: [(latency: Double, cpu: Double, runQueue: Double, commitWall: Double, entries: Int)] = []
-    /// Where the loop's time goes, when `options.profile` is on.
-    package private(set) var phases = PhaseTimes(enabled: false)
+    let probe: any CoordinatorProbe
     /// Messages that failed to decode (each disconnected its sender): shown in `status.json`.
     package private(set) var malformedMessages = 0
     /// When the last record was appended to `results.jsonl` (seconds since 1970), once `run` has returned.
@@ -70,6 +54,7 @@ package final class CoordinatorServer {
 
     package init(job: JobSpec, options: CoordinatorOptions) throws {
         self.options = options
+        probe = options.probe
         self.job = job
         graph = job.plan()
         let fm = FileManager.default
@@ -88,7 +73,6 @@ package final class CoordinatorServer {
         let config = CoordinatorConfig(runID: runID, leasePrefix: "l\(UUID().uuidString.prefix(8).lowercased())",
                                        execution: job.execution)
         state = CoordinatorState(graph: graph, config: config, restored: restored, issuedLeases: leases, now: 0)
-        phases = PhaseTimes(enabled: options.profile)
         let logURL = options.runDirectory.appendingPathComponent("coordinator.log")
         if !fm.fileExists(atPath: logURL.path) { _ = fm.createFile(atPath: logURL.path, contents: nil) }
         logFile = try? FileHandle(forWritingTo: logURL)
@@ -120,13 +104,7 @@ package final class CoordinatorServer {
         if let curve = options.curve {
             zap = try ZAPHandler(context: context, allowed: curve.allowedClients, log: { [weak self] in self?.log($0) })
         }
-        let socket = try ZMQSocket(context, .router)
-        try socket.setOption(ZMQ_ROUTER_HANDOVER, Int32(1))
-        try socket.setOption(ZMQ_MAXMSGSIZE, Int64(ProtocolConstants.maxMessageBytes))
-        try socket.setOption(ZMQ_SNDHWM, Int32(100_000))
-        try socket.setOption(ZMQ_RCVHWM, Int32(100_000))
-        if let curve = options.curve { try curve.configure(server: socket) }
-        try socket.bind(options.bind)
+        let socket = try ZMQSocket.coordinatorRouter(context, bind: options.bind, curve: options.curve)
         let endpoint = socket.lastEndpoint.isEmpty ? options.bind : socket.lastEndpoint
         if !state.isFinished { options.onBound(endpoint) }
         try "\(endpoint)\n".write(to: options.runDirectory.appendingPathComponent("coordinator.endpoint"), atomically: true, encoding: .utf8)
@@ -135,6 +113,7 @@ package final class CoordinatorServer {
         var finished: Bool? = nil
         var lastTick = 0.0
         let tickEvery = min(0.05, state.config.heartbeatInterval / 4)
+        probe.phaseEnded(.setup)
         while finished == nil {
             if options.shouldStop() || (now - lastCancelCheck >= 0.1 && cancelRequested()) {
                 try? FileManager.default.removeItem(at: options.runDirectory.appendingPathComponent("cancel"))
@@ -143,15 +122,14 @@ package final class CoordinatorServer {
             }
             zap?.serve()
             var actions: [CoordinatorAction] = []
-            var t = phases.clock()
             let woke = try socket.poll(timeoutMs: Int(tickEvery * 1000))
-            t = phases.add("poll (idle)", since: t)
+            probe.phaseEnded(.poll)
             if woke {
                 // A batch ends at a READY (its TASKs go out after one commit, not after the whole queue is
                 // read) or after 64 messages; either way it is one transaction.
                 var budget = 64
                 while budget > 0, let frames = try socket.receive(timeoutMs: 0) {
-                    t = phases.add("receive", since: t)
+                    probe.phaseEnded(.receive)
                     budget -= 1
                     // A RESULT is checked against the artifact store, so the CHUNKs that came before it in this
                     // batch must be stored first: flush the batch's actions when a RESULT follows a CHUNK.
@@ -162,19 +140,17 @@ package final class CoordinatorServer {
                         actions = []
                     }
                     actions += handle(frames)
-                    t = phases.clock()
                     if frames.count > 2, frames[2] == Self.readyCommand { break }
                 }
             }
             if now - lastTick >= tickEvery {
                 lastTick = now
                 actions += state.handle(.tick, now: now)
-                t = phases.add("tick", since: t)
+                probe.phaseEnded(.tick)
             }
             // Not `finished = …`: a flush before a RESULT (above) may have reached the end of the grid already.
             if let f = try perform(actions, socket) { finished = f }
-            t = phases.clock()
-            if now - lastStatus >= 0.5 { writeStatus(); phases.add("status", since: t) }
+            if now - lastStatus >= 0.5 { writeStatus(); probe.phaseEnded(.status) }
         }
         journal.flushResultFiles()
         resultFilesWrittenAt = Date().timeIntervalSince1970
@@ -205,19 +181,16 @@ package final class CoordinatorServer {
         let from = Self.key(identity)
         if identities[from] == nil { identities[from] = identity }
         let message: Message
-        var t = phases.clock()
+        defer { probe.phaseEnded(.stateMachine) }
         do {
             message = try WireCodec.decode(Array(frames.dropFirst()), direction: .toCoordinator)
         } catch {
             malformedMessages += 1
+            probe.phaseEnded(.decode)
             return state.handle(.malformed(from: from, error), now: now)
         }
-        t = phases.add("decode", since: t)
-        defer { phases.add("state machine", since: t) }
-        if options.measureDispatch, case .ready = message {
-            readyAt[from] = DispatchTime.now().uptimeNanoseconds
-            if options.profile { readyCPU[from] = (PhaseTimes.threadCPU(), PhaseTimes.runQueueWait()) }
-        }
+        probe.phaseEnded(.decode)
+        if case .ready = message { probe.readyReceived(from: from) }
         if case .result(let result) = message {
             let missing = result.record.artifacts.map(\.sha256).filter { !store.has($0) }
             if !missing.isEmpty {
@@ -232,14 +205,8 @@ package final class CoordinatorServer {
         var entries: [JournalEntry] = []
         entries.reserveCapacity(actions.count)
         for case .journal(let e) in actions { entries.append(e) }
-        var t = phases.clock()
-        let commitStart = options.profile ? DispatchTime.now().uptimeNanoseconds : 0
-        try journal.apply(entries, now: Date().timeIntervalSince1970, phases: &phases)
-        if options.profile, !entries.isEmpty {
-            lastCommit = (Double(DispatchTime.now().uptimeNanoseconds - commitStart) / 1e9, entries.count)
-        }
-        t = phases.clock()
-        defer { phases.add("send", since: t) }
+        try journal.apply(entries, now: Date().timeIntervalSince1970, probe: probe)
+        defer { probe.phaseEnded(.send) }
         var finished: Bool? = nil
         // TASKs first: a worker waits for them, while ACKs only let it forget a result (all of this batch's
         // state changes are committed already, so the order among sends is free). Two passes over the
@@ -250,14 +217,7 @@ package final class CoordinatorServer {
             case .journal: break
             case .send(let to, let message):
                 send(message, to: to, socket)
-                if options.measureDispatch, case .task = message, let t0 = readyAt.removeValue(forKey: to) {
-                    let latency = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                    dispatchLatencies.append(latency)
-                    if let start = readyCPU.removeValue(forKey: to), latency > 0.003 {
-                        slowDispatches.append((latency, Double(PhaseTimes.threadCPU() &- start.cpu) / 1e9,
-                                               Double(PhaseTimes.runQueueWait() &- start.runQueue) / 1e9, lastCommit.wall, lastCommit.entries))
-                    }
-                }
+                if case .task = message { probe.taskSent(to: to) }
             case .log(let text): log(text)
             case .serveFetch(let to, let fetch):
                 let bytes = store.read(fetch.sha256, offset: fetch.offset, length: fetch.length)
@@ -309,8 +269,7 @@ package final class CoordinatorServer {
                                       startedAt: started.timeIntervalSince1970, tasks: tasks, total: graph.tasks.count,
                                       workers: workers, failed: failed, finished: state.isFinished,
                                       malformedMessages: malformedMessages)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoder = JSONWriter.encoder(pretty: true)
         // Write-then-rename without an fsync: Foundation's `.atomic` write fsyncs, which stalled the loop (and
         // every READY waiting in it) for 10-80 ms twice a second on a busy disk. The write itself happens on
         // `statusWriter`, off the loop: creating the temporary file allocates an inode, 0.1-5 ms on this

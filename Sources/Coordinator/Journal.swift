@@ -139,24 +139,16 @@ package final class Journal: @unchecked Sendable {
     /// everything that iteration decided (group commit), before it sends anything: one transaction for many
     /// leases and results. Each done record is then also appended to `results.jsonl` by a background writer;
     /// the journal's `results` table is the durable copy, and `writeMissingResultFiles` (at every start)
-    /// appends what a crash kept from the export.
-    package func apply(_ entries: [JournalEntry], now: Double) throws {
-        var phases = PhaseTimes(enabled: false)
-        try apply(entries, now: now, phases: &phases)
-    }
-
-    /// The same, timing its parts into `phases` (`smaller bench cluster --profile`).
-    package func apply(_ entries: [JournalEntry], now: Double, phases: inout PhaseTimes) throws {
+    /// appends what a crash kept from the export. `probe` is told when the records' JSON and the transaction end (the coordinator's loop phases).
+    package func apply(_ entries: [JournalEntry], now: Double, probe: any CoordinatorProbe = NoCoordinatorProbe.shared) throws {
         guard !entries.isEmpty else { return }
-        var t = phases.clock()
         // The done records' JSON, in entry order: the transaction below takes them one by one, then the export.
         var exports: [String] = []
         for case .done(let task, let record) in entries {
             exports.append(RecordJSON.record(record, spec: specJSON[task] ?? RecordJSON.spec(record.spec)))
         }
         var nextExport = 0
-        t = phases.add("journal: json", since: t)
-        defer { phases.add("journal: sqlite", since: t) }
+        probe.phaseEnded(.journalJSON)
         // Statements are compiled once per connection (cachedStatement), not once per entry.
         func run(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws {
             try db.cachedStatement(sql: sql).execute(arguments: arguments)
@@ -220,6 +212,8 @@ package final class Journal: @unchecked Sendable {
                 throw error
             }
         }
+        probe.phaseEnded(.journalSQLite)
+        probe.journalCommitted(entries: entries.count)
         noteCommit()
         resultsExport.enqueue(exports)  // only what was committed
     }

@@ -1,10 +1,10 @@
 // ResultFileWriter: exports done records to `results.jsonl` in the run directory, one record (compact JSON) per
 // line in commit order, on a thread of its own at the lowest CPU priority (SCHED_IDLE): it catches up when the
 // coordinator and the workers idle, and `flush` waits for it. The journal's `results` table is the durable copy;
-// this file is an export that any JSON Lines reader loads in one call. It was one file per task until round 7:
-// creating a file cost more CPU than the rest of a noop task (ext4 inode allocation, 25–59 % of all CPU samples
-// of `smaller bench cluster`); a batch is now one append. A crash can cut the last line short:
-// `exportedTaskIDs` drops it at the next start and `Journal.writeMissingResultFiles` appends what is missing.
+// this file is an export that any JSON Lines reader loads in one call. It is one file rather than a file per task
+// because creating a file cost more CPU than the rest of a noop task (docs/benchmarks.md); a batch is one append.
+// A crash can cut the last line short: `exportedTaskIDs` drops it at the next start and
+// `Journal.writeMissingResultFiles` appends what is missing.
 import Foundation
 
 final class ResultFileWriter: @unchecked Sendable {
@@ -103,18 +103,18 @@ final class ResultFileWriter: @unchecked Sendable {
         if complete < data.count, truncate(path, off_t(complete)) != 0 {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }
+        // Each line is parsed (only its top-level `taskID` is decoded), so keys inside metrics or the spec, or
+        // text inside strings, can never be taken for the record's id. A line that is not a record is skipped.
+        let decoder = JSONDecoder()
         var ids = Set<String>()
-        // The record's own "taskID" is its last top-level key but two (threads and worker follow); keys of
-        // nested objects (metrics, spec) come before it, so the last occurrence on the line is the record's.
-        let key = Array(",\"taskID\":\"".utf8)
         for line in data.prefix(complete).split(separator: UInt8(ascii: "\n")) {
-            let bytes = Array(line)
-            guard bytes.count > key.count else { continue }
-            var at = bytes.count - key.count
-            while at >= 0, !bytes[at..<at + key.count].elementsEqual(key) { at -= 1 }
-            guard at >= 0, let end = bytes[(at + key.count)...].firstIndex(of: UInt8(ascii: "\"")) else { continue }
-            ids.insert(String(decoding: bytes[(at + key.count)..<end], as: UTF8.self))
+            if let id = try? decoder.decode(ExportedLine.self, from: line).taskID { ids.insert(id) }
         }
         return ids
+    }
+
+    /// What recovery reads of an exported record.
+    private struct ExportedLine: Decodable {
+        let taskID: String
     }
 }

@@ -60,13 +60,6 @@ package struct ResultRecord: Codable, Hashable, Sendable {
         self.logTail = logTail
     }
 
-    /// Pretty, key-sorted JSON (the form written to `results/<id>.json`).
-    package func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
-    }
-
     package static func decode(_ data: Data) throws -> ResultRecord {
         try JSONDecoder().decode(ResultRecord.self, from: data)
     }

@@ -27,63 +27,9 @@ package enum Value: Sendable {
 
     package subscript(key: String) -> Value? { objectValue?[key] }
 
-    /// Canonical JSON: object keys sorted by their UTF-8 bytes, no whitespace, integers as integers, other
-    /// doubles in Swift's shortest round-trip form. An integral double is written as an integer, because JSON
-    /// does not tell 1.0 from 1: a spec must hash the same after a trip through JSON (see `==`).
-    package var canonicalJSON: String {
-        var out = ""
-        write(to: &out)
-        return out
-    }
-
-    private func write(to out: inout String) {
-        switch self {
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d):
-            if d.isNaN || d.isInfinite { out += "null"; return }
-            if let i = Value.exactInt(d) { out += String(i); return }
-            out += "\(d)"
-        case .string(let s): Value.writeString(s, to: &out)
-        case .array(let items):
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                item.write(to: &out)
-            }
-            out += "]"
-        case .object(let dict):
-            out += "{"
-            let keys = dict.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-            for (i, key) in keys.enumerated() {
-                if i > 0 { out += "," }
-                Value.writeString(key, to: &out)
-                out += ":"
-                dict[key]!.write(to: &out)
-            }
-            out += "}"
-        }
-    }
-
-    private static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
-    }
+    /// Canonical JSON: compact, object keys sorted by their UTF-8 bytes, integral doubles as integers, NaN and
+    /// infinities as null (`JSONNumberPolicy.canonical`): the one byte form that task ids hash.
+    package var canonicalJSON: String { JSONWriter(.canonical).json(self) }
 }
 
 extension Value: Hashable {

@@ -160,9 +160,7 @@ package struct Report: Codable, Sendable {
     }
 
     package func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
+        try JSONWriter.encoder(pretty: true).encode(self)
     }
 
     /// Writes `report.md`, `report.csv` and `report.json` into the directory.

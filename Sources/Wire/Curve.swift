@@ -82,7 +82,7 @@ package struct CurveServerKeys: Sendable {
         return CurveServerKeys(server: CurveKeyPair(publicKey: pub, secretKey: sec), allowedClients: allowed)
     }
 
-    package func configure(server socket: ZMQSocket) throws {
+    func configure(server socket: ZMQSocket) throws {
         try socket.setOption(ZMQ_CURVE_SERVER, Int32(1))
         try socket.setOption(ZMQ_CURVE_SECRETKEY, string: server.secretKey)
         try socket.setOption(ZMQ_ZAP_DOMAIN, string: "smaller")
@@ -107,7 +107,7 @@ package struct CurveClientKeys: Sendable {
         return CurveClientKeys(client: CurveKeyPair(publicKey: pub, secretKey: sec), serverPublicKey: server)
     }
 
-    package func configure(client socket: ZMQSocket) throws {
+    func configure(client socket: ZMQSocket) throws {
         try socket.setOption(ZMQ_CURVE_SERVERKEY, string: serverPublicKey)
         try socket.setOption(ZMQ_CURVE_PUBLICKEY, string: client.publicKey)
         try socket.setOption(ZMQ_CURVE_SECRETKEY, string: client.secretKey)

@@ -64,21 +64,21 @@ package final class ZMQSocket {
         guard zmq_connect(handle, endpoint) == 0 else { throw ZeroMQError.last("zmq_connect(\(endpoint))") }
     }
 
-    package func setOption(_ option: Int32, _ value: Int32) throws {
+    func setOption(_ option: Int32, _ value: Int32) throws {
         var v = value
         guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size) == 0 else {
             throw ZeroMQError.last("zmq_setsockopt(\(option))")
         }
     }
 
-    package func setOption(_ option: Int32, _ value: Int64) throws {
+    func setOption(_ option: Int32, _ value: Int64) throws {
         var v = value
         guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int64>.size) == 0 else {
             throw ZeroMQError.last("zmq_setsockopt(\(option))")
         }
     }
 
-    package func setOption(_ option: Int32, bytes: [UInt8]) throws {
+    func setOption(_ option: Int32, bytes: [UInt8]) throws {
         let rc = bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }
         guard rc == 0 else { throw ZeroMQError.last("zmq_setsockopt(\(option))") }
     }
@@ -121,7 +121,7 @@ package final class ZMQSocket {
     }
 
     /// Sets a string-valued option (ZMQ_ROUTING_ID, ZMQ_ZAP_DOMAIN, CURVE keys in Z85, ...).
-    package func setOption(_ option: Int32, string: String) throws {
+    func setOption(_ option: Int32, string: String) throws {
         try setOption(option, bytes: Array(string.utf8))
     }
 

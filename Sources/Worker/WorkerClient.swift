@@ -1,6 +1,5 @@
 // WorkerClient: the worker's I/O shell: a DEALER socket (recreated on every reconnect), the task thread,
 // the artifact cache with chunked fetch and upload, per-task log files. Protocol decisions are WorkerState's.
-import CZeroMQ
 import Experiment
 import Foundation
 import Wire
@@ -15,8 +14,8 @@ package struct WorkerOptions: Sendable {
     package var curve: CurveClientKeys?
     package var shouldStop: @Sendable () -> Bool = { false }
     package var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-    /// Time the loop's phases and log the table when the worker stops (`smaller bench cluster --profile`).
-    package var profile = false
+    /// Told what the loop does at a few named points (`smaller worker --profile` times the phases).
+    package var probe: any WorkerProbe = NoWorkerProbe.shared
     /// Leases held at once (HELLO `prefetch`): one runs, the rest wait so a round trip never idles the worker.
     package var prefetch = 1
 
@@ -68,8 +67,7 @@ package final class WorkerClient {
     var pendingStart: TaskAssignment?
     /// The wake-up pipe: [read end, write end], non-blocking.
     let wakePipe: [Int32]
-    var phases: PhaseTimes
-    var tasksRun = 0
+    let probe: any WorkerProbe
     /// READY credits not yet sent: one per finished task. They go out at the end of a loop iteration once a
     /// quarter of the prefetch has gathered, or at once when fewer than half the leases are left (an idle or
     /// single-lease worker always asks at once). A READY per finished task made the coordinator commit a
@@ -90,7 +88,7 @@ package final class WorkerClient {
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         wakePipe = fds
         self.options = options
-        phases = PhaseTimes(enabled: options.profile)
+        probe = options.probe
         let host = ProcessInfo.processInfo.hostName
         let safeHost = String(host.utf8.map { WireCodec.isIdentifierByte($0) ? Character(UnicodeScalar($0)) : "_" }.prefix(60))
         workerID = "\(safeHost)-\(getpid())-\(UUID().uuidString.prefix(4).lowercased())"
@@ -119,40 +117,39 @@ package final class WorkerClient {
 
     /// Runs until the coordinator says BYE (or a stop is requested); returns the reason.
     package func run() throws -> String {
-        defer { if options.profile { log("profile over \(tasksRun) tasks:\n" + phases.table(per: tasksRun)) } }
         try perform(state.handle(.start, now: now))
+        probe.phaseEnded(.setup)
         while !state.isExited {
             if options.shouldStop() {
                 if let socket { _ = try? socket.trySend(WireCodec.encode(.bye(Bye(reason: "worker stopped")))) }
                 Thread.sleep(forTimeInterval: 0.05)
                 return "stopped"
             }
-            var t = phases.clock()
             let woke = try socket?.poll(timeoutMs: 50, orFileDescriptor: wakePipe[0]) ?? (socket: false, fd: false)
-            t = phases.add("poll (idle)", since: t)
+            probe.phaseEnded(.poll)
             if woke.fd { drainWakePipe() }
             if let socket, woke.socket {
                 var budget = 1000
                 while budget > 0, let frames = try socket.receive(timeoutMs: 0) {
                     budget -= 1
-                    t = phases.add("receive", since: t)
+                    probe.phaseEnded(.receive)
                     let message: Message
                     do { message = try WireCodec.decode(frames, direction: .toWorker) } catch {
+                        probe.phaseEnded(.decode)
                         try perform(state.handle(.malformed(error), now: now))
                         break
                     }
-                    t = phases.add("decode", since: t)
+                    probe.phaseEnded(.decode)
                     if case .chunk(let chunk) = message { try receiveChunk(chunk) }
                     if case .task = message { readyOutstanding = false }
                     try perform(state.handle(.message(message), now: now))
-                    t = phases.clock()
+                    probe.phaseEnded(.stateMachine)
                     if self.socket == nil || state.isExited { break }
                 }
             } else if socket == nil {
                 Thread.sleep(forTimeInterval: 0.01)
             }
             // A finished task starts the next held one, which may finish at once (inline): drain them all.
-            t = phases.clock()
             while let box = mailbox {
                 let (finished, progress) = box.take()
                 if let (f, text) = progress { try perform(state.handle(.progress(f, text), now: now)) }
@@ -160,15 +157,16 @@ package final class WorkerClient {
                 mailbox = nil
                 try perform(state.handle(.finished(finished), now: now))
             }
-            t = phases.add("finish+start", since: t)
+            probe.phaseEnded(.stateMachine)
             // The inline tasks' log lines of this iteration, in one write.
-            if let shared = inlineLog, shared.hasPending { shared.writeOut(); phases.add("task log write", since: t) }
+            if let shared = inlineLog, shared.hasPending { shared.writeOut(); probe.phaseEnded(.taskLogWrite) }
             try perform(state.handle(.tick, now: now))
             if pendingCredit > 0, pendingCredit >= creditBatch || (state.queue.count < lowWater && !readyOutstanding) {
                 send(.ready(Ready(credit: pendingCredit)))
                 pendingCredit = 0
                 readyOutstanding = true
             }
+            probe.phaseEnded(.stateMachine)
         }
         if case .exited = state.phase { return "coordinator said BYE" }
         return "stopped"
@@ -181,14 +179,7 @@ package final class WorkerClient {
                 socket = nil
                 pendingCredit = 0
                 readyOutstanding = false
-                let s = try ZMQSocket(context, .dealer)
-                try s.setOption(ZMQ_ROUTING_ID, string: workerID)
-                try s.setOption(ZMQ_MAXMSGSIZE, Int64(ProtocolConstants.maxMessageBytes))
-                try s.setOption(ZMQ_SNDHWM, Int32(100_000))
-                try s.setOption(ZMQ_RCVHWM, Int32(100_000))
-                if let curve = options.curve { try curve.configure(client: s) }
-                try s.connect(options.endpoint)
-                socket = s
+                socket = try ZMQSocket.workerDealer(context, routingID: workerID, connect: options.endpoint, curve: options.curve)
             case .disconnect:
                 socket = nil
                 pendingCredit = 0
@@ -211,9 +202,9 @@ package final class WorkerClient {
 
     func send(_ message: Message) {
         guard let socket else { return }
-        let t = phases.clock()
+        probe.phaseEnded(.stateMachine)
         do { try socket.trySend(WireCodec.encode(message)) } catch { log("send failed: \(error)") }
-        phases.add("send", since: t)
+        probe.phaseEnded(.send)
     }
 
     /// CHUNKs for every artifact and the log of a record, so the coordinator holds them before the RESULT.
@@ -288,9 +279,7 @@ package final class WorkerClient {
     lazy var scratchBase = options.workDirectory.appendingPathComponent("scratch").path + "/"
 
     func start(_ assignment: TaskAssignment) {
-        var t = phases.clock()
-        tasksRun += 1
-        defer { phases.add("task: prepare", since: t) }
+        probe.phaseEnded(.stateMachine)
         let box = TaskMailbox(wakeFD: wakePipe[1])
         mailbox = box
         let base = options.workDirectory
@@ -302,7 +291,7 @@ package final class WorkerClient {
         } else {
             log = TaskLog(url: base.appendingPathComponent("logs/\(assignment.task)-\(assignment.attempt).log"))
         }
-        t = phases.add("task: log open", since: t)
+        probe.phaseEnded(.taskLogOpen)
         // Created by the executor when it writes outputs (most noop tasks write none: two system calls saved).
         let scratch = scratchBase + assignment.lease
         var inputs: [String: [String: URL]] = [:]
@@ -340,11 +329,11 @@ package final class WorkerClient {
             }
             if access(scratch, F_OK) == 0 { try? FileManager.default.removeItem(atPath: scratch) }
         }
+        probe.phaseEnded(.taskPrepare)
         // Tasks that finish at once (a 0 s noop) run here: a thread would cost more than the task.
         if inline {
-            t = phases.add("task: prepare", since: t)
             body()
-            t = phases.add("task: run inline", since: t)
+            probe.phaseEnded(.taskRunInline)
             return
         }
         let thread = Thread(block: body)

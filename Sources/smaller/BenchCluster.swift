@@ -45,18 +45,19 @@ struct BenchCluster: ParsableCommand {
         // 1. Throughput and dispatch latency.
         let grid = try JobSpec.parse(yaml: "name: bench\nnoop: {tasks: \(tasks), seconds: 0, salt: \(UUID().uuidString)}\n")
         let runDir = base.appendingPathComponent("throughput")
-        let (server, _) = try runCoordinator(grid, runDir, measure: true, workers: workers, whileRunning: { _ in })
+        let probe = CoordinatorProfile(phases: profile)
+        let (server, _) = try runCoordinator(grid, runDir, probe: probe, workers: workers, whileRunning: { _ in })
         let journal = try Journal(runDirectory: runDir, readOnly: true)
         let (first, last) = try journal.span()
         let seconds = max(last - first, 1e-9)
-        let latencies = server.dispatchLatencies.sorted()
-        if profile {
-            print("coordinator, \(tasks) tasks (µs/item is per task):\n\(server.phases.table(per: tasks))")
-            let slow = server.slowDispatches
+        let latencies = probe.dispatchLatencies.sorted()
+        if let phases = probe.phases {
+            print("coordinator, \(tasks) tasks (µs/item is per task):\n\(phases.table(per: tasks))")
+            let slow = probe.slowDispatches
             if !slow.isEmpty {
                 let n = Double(slow.count)
                 print(String(format: "dispatches over 3 ms: %d of %d; on average %.2f ms = loop CPU %.2f + waiting for a core %.2f + other (I/O) %.2f ms; commit before the TASK %.2f ms wall, %.1f entries",
-                             slow.count, server.dispatchLatencies.count, slow.map(\.latency).reduce(0, +) / n * 1e3,
+                             slow.count, probe.dispatchLatencies.count, slow.map(\.latency).reduce(0, +) / n * 1e3,
                              slow.map(\.cpu).reduce(0, +) / n * 1e3, slow.map(\.runQueue).reduce(0, +) / n * 1e3,
                              slow.map { $0.latency - $0.cpu - $0.runQueue }.reduce(0, +) / n * 1e3,
                              slow.map(\.commitWall).reduce(0, +) / n * 1e3, Double(slow.map(\.entries).reduce(0, +)) / n))
@@ -72,7 +73,7 @@ struct BenchCluster: ParsableCommand {
         let recoveryJob = try JobSpec.parse(yaml: "name: recovery\nnoop: {tasks: 1, seconds: 3, salt: \(UUID().uuidString)}\n")
         let recoveryDir = base.appendingPathComponent("recovery")
         var recovery = Double.nan
-        _ = try runCoordinator(recoveryJob, recoveryDir, measure: false, workers: 2) { pool in
+        _ = try runCoordinator(recoveryJob, recoveryDir, workers: 2) { pool in
             let journal = try? Journal(runDirectory: recoveryDir, readOnly: true)
             func leases() -> [(task: String, worker: String, at: Double)] { (try? journal?.leases()) ?? [] }
             guard Self.waitUntil(30, { !leases().isEmpty }), let holder = leases().first else { return }
@@ -84,7 +85,7 @@ struct BenchCluster: ParsableCommand {
         func scalingRun(_ workers: Int) throws -> Double {
             let job = try JobSpec.parse(yaml: "name: scaling\nnoop: {tasks: \(scalingTasks), seconds: \(burn), burn: true, salt: \(UUID().uuidString)}\n")
             let dir = base.appendingPathComponent("scaling-\(workers)")
-            _ = try runCoordinator(job, dir, measure: false, workers: workers, separateSessions: true, whileRunning: { _ in })
+            _ = try runCoordinator(job, dir, workers: workers, separateSessions: true, whileRunning: { _ in })
             let (first, last) = try Journal(runDirectory: dir, readOnly: true).span()
             return last - first
         }
@@ -96,9 +97,7 @@ struct BenchCluster: ParsableCommand {
                               recoveryBoundSeconds: interval * Double(liveness) + 1,
                               scalingOneWorkerSeconds: one, scalingTwoWorkersSeconds: two, scalingRatio: two / one)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(numbers), as: UTF8.self))
+            print(try JSONWriter.text(numbers, pretty: true))
         } else {
             print("| measure | value | target |")
             print("|---|---|---|")
@@ -112,18 +111,18 @@ struct BenchCluster: ParsableCommand {
         }
     }
 
-    /// Runs a coordinator on a background thread with local workers; `whileRunning` runs on this thread.
-    func runCoordinator(_ job: JobSpec, _ runDir: URL, measure: Bool, workers: Int, separateSessions: Bool = false,
+    /// Runs a coordinator on a background thread with local workers; `whileRunning` runs on this thread. With a
+    /// probe (the throughput grid), the workers profile their loops too when `--profile` is given.
+    func runCoordinator(_ job: JobSpec, _ runDir: URL, probe: CoordinatorProfile? = nil, workers: Int, separateSessions: Bool = false,
                         whileRunning: (LocalWorkers) throws -> Void) throws -> (CoordinatorServer, CoordinatorOutcome?) {
         let pool = LocalWorkers(runDirectory: runDir)
-        if profile && measure { pool.extraArguments = ["--profile"] }
+        if probe?.phases != nil { pool.extraArguments = ["--profile"] }
         // Scaling: each worker in a session of its own, as on a host of its own. With the kernel's autogroup
         // scheduling, the processes of one session share one CPU share, so on a machine busy with other
         // sessions a second worker in the bench's session adds no CPU and the run would measure nothing.
         if separateSessions, FileManager.default.isExecutableFile(atPath: "/usr/bin/setsid") { pool.launcher = ["/usr/bin/setsid", "-w"] }
         var options = CoordinatorOptions(runDirectory: runDir, bind: "tcp://127.0.0.1:*")
-        options.measureDispatch = measure
-        options.profile = measure && profile
+        if let probe { options.probe = probe }
         options.log = { _ in }
         let stop = StopFlag()
         options.shouldStop = { stop.isSet || Signals.stopRequested }

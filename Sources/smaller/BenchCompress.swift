@@ -4,6 +4,7 @@
 import ArgumentParser
 import Compression
 import Evaluation
+import Experiment
 import Foundation
 import TensorCore
 import Transformer
@@ -199,10 +200,9 @@ struct BenchCompress: ParsableCommand {
                 var config: String; var threads: Int; var isa: String; var oneDNN: String; var tokens: Int
                 var rows: [Row]; var outlierFraction: Double?
             }
-            let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
             let r = Report(config: config, threads: threads, isa: ComputeInfo.isa, oneDNN: ComputeInfo.oneDNNVersion, tokens: tokens,
                            rows: rows, outlierFraction: outlierFraction)
-            print(String(decoding: (try? enc.encode(r)) ?? Data(), as: UTF8.self))
+            print((try? JSONWriter.text(r)) ?? "")
             return
         }
         print("smaller bench compress --config \(config)  (threads \(threads), oneDNN \(ComputeInfo.oneDNNVersion) \(ComputeInfo.isa), T\(tokens); ratios vs \(reference.name))")

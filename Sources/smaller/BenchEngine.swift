@@ -1,6 +1,7 @@
 // `smaller bench engine`: training-step time, batch-1 latency and batch-32 throughput of the engine, with
 // achieved GFLOP/s next to this machine's measured sgemm peak. Release build; medians and p95 after warm-up.
 import ArgumentParser
+import Experiment
 import Foundation
 import TensorCore
 import Training
@@ -200,10 +201,9 @@ struct BenchEngine: ParsableCommand {
                 var batch: Int; var tokens: Int
                 var results: [String: Stat]
             }
-            let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
             let report = Report(config: config, threads: threads, isa: ComputeInfo.isa, oneDNN: ComputeInfo.oneDNNVersion,
                                 gemm: GemmKernel.current.rawValue, batch: B, tokens: T, results: results)
-            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            print(try JSONWriter.text(report))
         } else {
             print("smaller bench engine --config \(config)  (threads \(threads), GEMM \(GemmKernel.current.rawValue), oneDNN \(ComputeInfo.oneDNNVersion) \(ComputeInfo.isa), B\(B)×T\(T))")
             print("measurement".padding(toLength: 34, withPad: " ", startingAt: 0) + "   median ms      p95 ms   GFLOP/s")

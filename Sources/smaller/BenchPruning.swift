@@ -5,6 +5,7 @@
 // `smaller bench compress`, beside the quantized ones.
 import ArgumentParser
 import Compression
+import Experiment
 import Foundation
 import TensorCore
 import Transformer
@@ -143,9 +144,7 @@ struct BenchPruneCommand: ParsableCommand {
     func run() throws {
         ComputeContext(threads: threads).activate()
         let r = try PruningBench.measure(repeats: repeats) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try enc.encode(r), as: UTF8.self))
+        print(try JSONWriter.text(r, pretty: true))
         print(String(format: "structured speedup %.2fx (target 1.6x); compact encoder weights %.1f%% of dense (target ≤ 20%%)",
                      r.structuredSpeedup, 100 * r.encoderCompactFraction))
     }

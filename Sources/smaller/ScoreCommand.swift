@@ -1,6 +1,7 @@
 // `smaller score --gold G --pred P`: entity precision/recall/F1 exactly as seqeval, per type, and token accuracy.
 import ArgumentParser
 import Evaluation
+import Experiment
 import Foundation
 import TextData
 
@@ -41,9 +42,7 @@ struct Score: ParsableCommand {
         }
         let scores = try EntityF1.score(gold: goldDoc.sentences.map(\.tags), predicted: predDoc.sentences.map(\.tags), mode: mode)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            print(String(decoding: try encoder.encode(scores), as: UTF8.self))
+            print(try JSONWriter.text(scores, pretty: true))
         } else {
             print("mode \(mode.rawValue): precision \(format(scores.precision))  recall \(format(scores.recall))  "
                   + "f1 \(format(scores.f1))  token accuracy \(format(scores.tokenAccuracy))")

@@ -1,6 +1,7 @@
 // `smaller status DIR [--watch]`: progress with ETA, the workers, failed tasks with their errors.
 import ArgumentParser
 import Coordinator
+import Experiment
 import Foundation
 
 struct Status: ParsableCommand {
@@ -13,7 +14,7 @@ struct Status: ParsableCommand {
         Signals.install()
         let url = URL(fileURLWithPath: dir).appendingPathComponent("status.json")
         repeat {
-            guard let data = try? Data(contentsOf: url), let s = try? JSONDecoder().decode(StatusSnapshot.self, from: data) else {
+            guard let data = try? Data(contentsOf: url), let s = try? JSONWriter.decoder().decode(StatusSnapshot.self, from: data) else {
                 throw CommandFailure("\(dir) has no status.json (not a run directory, or its coordinator never started)")
             }
             if watch { print("\u{1B}[2J\u{1B}[H", terminator: "") }

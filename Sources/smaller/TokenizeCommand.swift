@@ -1,5 +1,6 @@
 // `smaller tokenize` (stdin lines → XLM-R ids) and `smaller tokenizer train` (a unigram SentencePiece model).
 import ArgumentParser
+import Experiment
 import Foundation
 import TextData
 
@@ -18,7 +19,7 @@ struct Tokenize: ParsableCommand {
         let tokenizer = try XLMRTokenizer(contentsOf: model)
         while let line = readLine(strippingNewline: true) {
             let ids = try tokenizer.encode(line)
-            print(json ? "[" + ids.map(String.init).joined(separator: ",") + "]" : ids.map(String.init).joined(separator: " "))
+            print(json ? JSONWriter(.record).json(.array(ids.map { .int(Int($0)) })) : ids.map(String.init).joined(separator: " "))
         }
     }
 }

@@ -37,11 +37,13 @@ struct WorkerCommand: ParsableCommand {
                                     executors: WorkerExecutors.all)
         if let keys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: keys), name: keyName) }
         options.shouldStop = { Signals.stopRequested }
-        options.profile = profile
+        let profile = self.profile ? WorkerProfile() : nil
+        if let profile { options.probe = profile }
         options.prefetch = prefetch
         let client = try WorkerClient(options: options)
         let reason = try client.run()
         printErr("worker \(client.workerID) finished: \(reason)")
+        if let profile { printErr("worker \(client.workerID): " + profile.table) }
         // A task thread may still be training when the worker is told to stop. A normal exit would tear down
         // globals (and the memory that thread uses) under it and crash; nothing is left to flush, so leave now.
         fflush(nil)

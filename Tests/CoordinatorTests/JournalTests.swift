@@ -48,13 +48,15 @@ import TestSupport
         }
         try (other + exported).write(to: file)
         #expect(try journal.writeMissingResultFiles() == 0)
-        // A metric named like the record's own key does not confuse the scan for the record's task id.
+        // A metric named like the record's own key does not confuse the reading of the record's task id.
         #expect(try ResultFileWriter.exportedTaskIDs(file.path) == [pre.id, "not-in-this-journal"])
         let tricky = #"{"metrics":{"taskID":"decoy"},"taskID":"real","threads":1,"worker":"w,\"taskID\":\"x"}"#
         try Data((tricky + "\n").utf8).write(to: file)
         #expect(try ResultFileWriter.exportedTaskIDs(file.path) == ["real"])
         // A record journaled by an older version in Foundation's pretty form is exported on one line all the same.
-        try journal.db.write { try $0.execute(sql: "UPDATE results SET record = ?", arguments: [String(decoding: try record.json(), as: UTF8.self)]) }
+        let pretty = JSONEncoder()
+        pretty.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try journal.db.write { try $0.execute(sql: "UPDATE results SET record = ?", arguments: [String(decoding: try pretty.encode(record), as: UTF8.self)]) }
         try FileManager.default.removeItem(at: file)
         #expect(try journal.writeMissingResultFiles() == 1)
         #expect(try Data(contentsOf: file) == exported)
@@ -69,6 +71,24 @@ import TestSupport
         (tasks, _) = try journal.restore(graph)
         #expect(tasks[ft.id]?.state == .pending && tasks[ft.id]?.failures == 0 && tasks[cq.id]?.state == .pending)
         #expect(tasks[pre.id]?.state == .done)
+    }
+
+    /// Recovery parses each line and takes its top-level `taskID` only: nested keys, text inside strings, lines
+    /// that are not records (not JSON, no id, an id that is not a string, an array) are never taken for one.
+    @Test func exportedTaskIDsAreReadFromEachParsedLine() throws {
+        let dir = try Fixtures.temporaryDirectory("export-ids")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("results.jsonl")
+        let lines = [
+            #"{"spec":{"taskID":"nested"},"metrics":{"note":",\"taskID\":\"fake\""}}"#,
+            #"{ "taskID" : "spaced" , "x" : [1, {"taskID": "inner"}] }"#,
+            #"{"taskID":"esc\u0061ped"}"#,
+            #"{"taskID":7}"#, #"["taskID","list"]"#, "not json", "", #"{"taskID":"#,
+            #"{"status":"done","taskID":"last","worker":"w"}"#,
+        ]
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
+        #expect(try ResultFileWriter.exportedTaskIDs(file.path) == ["spaced", "escaped", "last"])
+        #expect(try ResultFileWriter.exportedTaskIDs(dir.appendingPathComponent("missing.jsonl").path) == [])
     }
 
     /// A grid of instant tasks commits without pause; the background checkpoint must still bound the WAL:

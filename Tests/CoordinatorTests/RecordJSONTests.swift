@@ -1,5 +1,6 @@
-// RecordJSON (the hand-written writer of journaled records) against Foundation's JSON decoder as the reference:
-// every field, escapes, nested values and number forms decode back to the record written.
+// RecordJSON (the layout of journaled records over JSONWriter) against Foundation's JSON decoder as the reference:
+// every field, escapes, nested values and number forms decode back to the record written; and the bytes of a
+// record are pinned, since readers of existing run directories (and `results.jsonl`) expect exactly these.
 import Experiment
 import Foundation
 import Testing
@@ -42,5 +43,22 @@ import Testing
         let r = Self.record(metrics: ["nan": .double(.nan), "inf": .double(.infinity), "ninf": .double(-.infinity)])
         let decoded = try ResultRecord.decode(Data(RecordJSON.record(r, spec: RecordJSON.spec(r.spec)).utf8))
         #expect(decoded.metrics == ["nan": .string("NaN"), "inf": .string("Infinity"), "ninf": .string("-Infinity")])
+    }
+
+    /// Written by hand from the rules of the writer that produced every existing journal (compact, keys sorted,
+    /// doubles in shortest round-trip form with 2.0 kept as `2.0`, NaN as "NaN"): a change here breaks readers.
+    @Test func bytesOfARecordAreUnchanged() {
+        let spec = TaskSpec(kind: .noop, executor: "noop", seed: 2, language: "yor",
+                            setting: CompressionSetting(family: "prune", fields: ["sparsity": .double(0.5)], label: "prune sparsity=0.5"),
+                            params: ["noop": .object(["seconds": .double(1), "index": .int(0)])], inputs: ["ab"])
+        let r = ResultRecord(taskID: "t1", spec: spec, status: "done",
+                             metrics: ["whole": .double(2), "nan": .double(.nan), "n": .int(3), "f1": .double(0.75)],
+                             artifacts: [ArtifactRef(name: "a.bin", sha256: "ff", bytes: 3)], engineVersion: "0.3.0", host: "h",
+                             worker: "w", threads: 1, attempt: 2, startedAt: 1.5, endedAt: 2, error: "e\n")
+        let specJSON = #"{"executor":"noop","inputs":["ab"],"kind":"noop","language":"yor","params":{"noop":{"index":0,"seconds":1.0}},"seed":2,"setting":{"family":"prune","fields":{"sparsity":0.5},"label":"prune sparsity=0.5"}}"#
+        #expect(RecordJSON.spec(spec) == specJSON)
+        #expect(RecordJSON.record(r, spec: specJSON) == #"{"artifacts":[{"bytes":3,"name":"a.bin","sha256":"ff"}],"attempt":2,"endedAt":2.0,"#
+                + #""engineVersion":"0.3.0","error":"e\n","host":"h","metrics":{"f1":0.75,"n":3,"nan":"NaN","whole":2.0},"schema":1,"#
+                + #""spec":"# + specJSON + #","startedAt":1.5,"status":"done","taskID":"t1","threads":1,"worker":"w"}"#)
     }
 }

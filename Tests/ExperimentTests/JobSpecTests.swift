@@ -173,7 +173,7 @@ import TestSupport
                                   metrics: ["test.f1": .double(0.5), "per_type": .object(["PER": .double(0.25)])],
                                   engineVersion: "0.1.0", host: "h", worker: "w", threads: 1, attempt: 1,
                                   startedAt: 1, endedAt: 2)
-        let decoded = try ResultRecord.decode(try record.json())
+        let decoded = try ResultRecord.decode(try JSONWriter.encoder().encode(record))
         #expect(decoded == record)
     }
 }

@@ -1,6 +1,5 @@
 // Whole grids over loopback with real processes: completion, exactly-once results, worker and coordinator
 // SIGKILL, crashing tasks, garbage on the wire, job-file errors, artifacts travelling between worker caches.
-import CZeroMQ
 import Experiment
 import Foundation
 import Testing
