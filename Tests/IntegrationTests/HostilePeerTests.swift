@@ -3,7 +3,6 @@
 // two workers run a grid: it must not crash, must drop and count the senders, and the grid must finish with every
 // task exactly once. A worker gets the same from a fake coordinator: it must reconnect each time and still run a
 // task afterwards.
-import CZeroMQ
 import Experiment
 import Foundation
 import Testing
@@ -98,9 +97,7 @@ import Wire
         let context = try ZMQContext()
         let stranger = try ZMQSocket(context, .dealer)  // a random routing id: its HELLO can never be accepted
         try stranger.connect(endpoint)
-        let greeted = try ZMQSocket(context, .dealer)
-        try greeted.setOption(ZMQ_ROUTING_ID, bytes: Array("hostile-1".utf8))
-        try greeted.connect(endpoint)
+        let greeted = try ZMQSocket.workerDealer(context, routingID: "hostile-1", connect: endpoint, curve: nil)
         let strangerSeeds = Self.seeds(worker: "stranger", withReady: true)
         let greetedSeeds = Self.seeds(worker: "hostile-1", withReady: false)
         var rng = TestRandom(seed: 12)
@@ -168,9 +165,7 @@ import Wire
         defer { try? FileManager.default.removeItem(at: dir) }
         let endpoint = "tcp://127.0.0.1:\(freePort())"
         let context = try ZMQContext()
-        let router = try ZMQSocket(context, .router)
-        try router.setOption(ZMQ_ROUTER_HANDOVER, Int32(1))
-        try router.bind(endpoint)
+        let router = try ZMQSocket.coordinatorRouter(context, bind: endpoint, curve: nil)
         let worker = try Child(["worker", "--connect", endpoint, "--dir", dir.appendingPathComponent("w").path], in: dir, name: "worker")
         // Valid messages to a worker, BYE left out (a valid one tells it to exit); CHUNKs it never asked for.
         var seeds: [[[UInt8]]] = [
