@@ -13,6 +13,10 @@ package struct NERPredictions: Sendable, Equatable {
     /// Per sentence, per word: softmax over the labels at the scored position; empty unless asked for.
     package var probabilities: [[[Float]]]
 
+    package init(labels: [[Int]], probabilities: [[[Float]]]) {
+        self.labels = labels; self.probabilities = probabilities
+    }
+
     /// The predicted tags, per sentence and word.
     package func tags(_ set: LabelSet) -> [[String]] { labels.map { $0.map { set.label(of: $0) } } }
 }

@@ -12,9 +12,16 @@ package enum CheckpointFiles {
     /// The files every checkpoint artifact has.
     package static let files = [XLMRModel.configFile, XLMRModel.weightsFile, tokenizerFile]
 
-    /// The files of a checkpoint folder as named artifacts.
+    /// Files a checkpoint folder may have beside `files`, travelling with it when present: a fine-tuned model's
+    /// test predictions, which its compressed variants compare with.
+    package static let optionalFiles = [DensePredictions.file]
+
+    /// The files of a checkpoint folder as named artifacts (`files`, and `optionalFiles` that exist).
     package static func artifacts(in folder: URL) throws -> [String: URL] {
         var out: [String: URL] = [:]
+        for name in optionalFiles where FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) {
+            out[name] = folder.appendingPathComponent(name)
+        }
         for name in files {
             let url = folder.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: url.path) else { throw PermanentTaskError("checkpoint \(folder.path) has no \(name)") }

@@ -85,7 +85,8 @@ extension Pipelines {
             return scores.f1
         }
         let scores = try Packaging.finish(student, vocab: student.config.vocabSize, data: data, scoreTrain: true, save: student.save,
-                                          labelNames: labels, tokenizer: tokenizerURL, out: out, run: run, from: 0.94)
+                                          labelNames: labels, tokenizer: tokenizerURL, out: out, run: run, from: 0.94,
+                                          reference: .compare(i.teacher))
         log.write(String(format: "best epoch %d: student train F1 %.4f, dev F1 %.4f, test F1 %.4f (teacher test %.4f)", trained.bestEpoch,
                          scores.train?.f1 ?? 0, scores.dev.f1, scores.test.f1, teacherTest.f1))
 

@@ -44,7 +44,8 @@ extension Pipelines {
         let trained = try FineTuning.run(model, epochs: f.finetune.epochs, data: data, settings: f.finetune, seed: f.seed,
                                          maxLength: f.maxLength, label: "finetune \(f.language)", run: run, span: 0.0...0.95)
         let scores = try Packaging.finish(model, vocab: model.config.vocabSize, data: data, scoreTrain: true, save: model.save,
-                                          labelNames: labels, tokenizer: tokenizerURL, out: out, run: run, from: 0.96)
+                                          labelNames: labels, tokenizer: tokenizerURL, out: out, run: run, from: 0.96,
+                                          reference: .write)
         run.log.write(String(format: "best epoch %d: train F1 %.4f, dev F1 %.4f, test F1 %.4f", trained.bestEpoch,
                              scores.train?.f1 ?? 0, scores.dev.f1, scores.test.f1))
 

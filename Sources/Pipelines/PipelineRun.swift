@@ -1,5 +1,6 @@
 // What every pipeline run is given besides its settings and inputs: the compute context, a log, a progress
 // callback and a scratch folder; and what it gives back: a checkpoint folder, its files and the record's metrics.
+import Evaluation
 import Experiment
 import Foundation
 import TensorCore
@@ -41,9 +42,16 @@ package struct PipelineRun: Sendable {
     package var progress: @Sendable (Double, String) -> Void
     /// Scratch space for intermediate files, made on demand.
     package var work: URL
+    /// When the run began (the start of `train.seconds`).
+    package var started: Date
+    /// A run is one task: the process's peak resident memory is reset when it is made (a worker runs many tasks),
+    /// and this says whether the kernel allowed it (`memory.scope`).
+    package var memoryScope: ResidentMemory.Scope
 
     package init(compute: ComputeContext, log: PipelineLog, work: URL, progress: @escaping @Sendable (Double, String) -> Void) {
         self.compute = compute; self.log = log; self.work = work; self.progress = progress
+        started = Date()
+        memoryScope = ResidentMemory.resetPeak()
     }
 }
 

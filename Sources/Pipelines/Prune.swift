@@ -116,7 +116,8 @@ extension Pipelines {
             }
         }
         let scores = try Packaging.finish(model, vocab: model.config.vocabSize, data: data, scoreTrain: false, save: model.save,
-                                          labelNames: labels, tokenizer: tokenizerURL, out: out, run: run, from: 0.92)
+                                          labelNames: labels, tokenizer: tokenizerURL, out: out, run: run, from: 0.92,
+                                          reference: before ? .none : .compare(i.parent))
         log.write(String(format: "after pruning: dev F1 %.4f, test F1 %.4f", scores.dev.f1, scores.test.f1))
 
         var extraFiles: [String: URL] = [:]

@@ -77,7 +77,8 @@ extension Pipelines {
         log.write("quantized: \(config.scheme.rawValue)\(config.embeddings ? " + int8 embeddings" : "")")
         let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: i.maxLength, evaluation: i.evaluation, log: log)
         let scores = try Packaging.finish(model, vocab: fp32.config.vocabSize, data: data, scoreTrain: false, save: model.save,
-                                          labelNames: nil, tokenizer: tokenizerURL, out: out, run: run, from: 0.3)
+                                          labelNames: nil, tokenizer: tokenizerURL, out: out, run: run, from: 0.3,
+                                          reference: .compare(i.parent))
         log.write(String(format: "after quantization: dev F1 %.4f, test F1 %.4f", scores.dev.f1, scores.test.f1))
 
         var metrics = scores.metrics

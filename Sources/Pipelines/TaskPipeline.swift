@@ -29,7 +29,11 @@ extension Pipelines {
             return try finetune(i, out: out, run: run)
         case .compress:
             let finetune = try section(s.finetune, "finetune")
-            switch try section(s.compression, "setting") {
+            let compression = try section(s.compression, "setting")
+            // Every variant but prune-before starts from the fine-tuned model, whose test predictions it is compared with.
+            let fromPretrained: Bool = if case .prune(let p) = compression { p.when == .before } else { false }
+            if !fromPretrained { try Quality.requireDensePredictions(in: try parent()) }
+            switch compression {
             case .prune(let p):
                 var i = PruneInputs(prune: p, finetune: finetune, data: s.data, maxLength: s.model.maxLength,
                                     language: try language(), seed: s.seed, parent: try parent())

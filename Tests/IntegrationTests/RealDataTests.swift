@@ -1,7 +1,8 @@
 // A reduced real grid on MasakhaNER 1.0 from ../shared/data (2 languages, 1 seed, a tiny model, few steps):
-// the whole dense pipeline (tokenizer, MLM pretraining, fine-tuning, seqeval-exact evaluation) through a
-// coordinator and two workers; and the robustness and out-of-distribution metrics (OOD on MasakhaNER 2.0) of the
-// dense and a compressed model. Disabled, with the reason, when the shared data is not beside the checkout.
+// the whole dense pipeline (tokenizer, MLM pretraining, fine-tuning, seqeval-exact evaluation, calibration) and
+// dynamic int8 quantization (loyalty to the dense model) through a coordinator and two workers; and the robustness
+// and out-of-distribution metrics (OOD on MasakhaNER 2.0) of the dense and a compressed model. Disabled, with the
+// reason, when the shared data is not beside the checkout.
 import Experiment
 import Foundation
 import Testing
@@ -21,6 +22,8 @@ import TestSupport
             finetune: {epochs: 3, batch: 16, learning_rate: 2.0e-3}
             seeds: [1]
             languages: [pcm, luo]
+            compression:
+              - quantize: {scheme: dynamic}
             """
         let job = try writeJob(yaml, in: dir)
         let out = dir.appendingPathComponent("run")
@@ -47,6 +50,22 @@ import TestSupport
             #expect(record.metrics["data.synthetic"] == .bool(false))
             // The MasakhaNER test split's entity count: entities are read from the real files, not generated.
             #expect((record.metrics["test.entities"]?.intValue ?? 0) > 100)
+        }
+        // Calibration in every evaluated record, loyalty to the dense model in every compressed one (docs/results.md).
+        let compressed = records.filter { $0.spec.kind == .compress }
+        #expect(compressed.count == 2)
+        func inUnit(_ r: ResultRecord, _ key: String) -> Bool { (0...1).contains(r.metrics[key]?.doubleValue ?? -1) }
+        for record in finetunes + compressed {
+            for key in ["calibration.token.ece", "calibration.token.mce", "calibration.entity.ece", "calibration.entity.mce"] {
+                #expect(inUnit(record, key), "\(record.spec.title): \(key) = \(String(describing: record.metrics[key]))")
+            }
+            #expect(record.metrics["calibration.token.bins"]?.arrayValue?.count == 15)
+            #expect((record.metrics["memory.peak_bytes"]?.intValue ?? 0) > 0 && record.metrics["isa"]?.stringValue != nil)
+        }
+        for record in compressed {
+            for key in ["loyalty.label", "loyalty.probability", "loyalty.flips.correct_to_wrong", "loyalty.flips.wrong_to_correct"] {
+                #expect(inUnit(record, key), "\(record.spec.title): \(key) = \(String(describing: record.metrics[key]))")
+            }
         }
     }
 

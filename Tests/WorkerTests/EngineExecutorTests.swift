@@ -63,6 +63,9 @@ import Transformer
         #expect(pruned.metrics["sparsity"]?.doubleValue == Double((Double(prunable) * 0.5).rounded()) / Double(prunable))
         #expect((pruned.metrics["nonzeros"]?.intValue ?? .max) < (pruned.metrics["params"]?.intValue ?? 0))
         #expect(pruned.metrics["test.f1"] != nil)
+        // The fine-tuned task's test predictions travel as an artifact, reach the compress task and give it loyalty.
+        #expect(ft.artifacts["predictions.safetensors"] != nil)
+        #expect((0...1).contains(pruned.metrics["loyalty.label"]?.doubleValue ?? -1))
         #expect(try XLMRModel.load(try #require(pruned.artifacts["config.json"]).deletingLastPathComponent()).config.id2label?["1"] == "B-PER")
     }
 }

@@ -30,10 +30,15 @@ extension TaskLog: PipelineLog {}
 
 extension EngineExecutor {
     /// A task's input artifacts as checkpoint folders, in the order of `spec.inputs`: config.json, model.safetensors
-    /// and the tokenizer of each parent task linked (not copied) into a folder of the work directory. Inputs that
-    /// did not arrive, or lack a file, are permanent errors.
+    /// and the tokenizer of each parent task (and its optional files, such as a fine-tuned model's test predictions)
+    /// linked (not copied) into a folder of the work directory. Inputs that did not arrive, or lack a file, are
+    /// permanent errors.
     static func inputFolders(_ request: ExecutionRequest) throws -> [URL] {
-        try request.spec.inputs.map { parent in
+        func link(_ source: URL, _ target: URL) throws {
+            try? FileManager.default.removeItem(at: target)
+            try FileManager.default.createSymbolicLink(at: target, withDestinationURL: source)
+        }
+        return try request.spec.inputs.map { parent in
             guard let files = request.inputs[parent] else {
                 throw PermanentTaskError("the input artifacts of task \(parent.prefix(12)) did not arrive")
             }
@@ -43,10 +48,9 @@ extension EngineExecutor {
                 guard let source = files[name] else {
                     throw PermanentTaskError("task \(parent.prefix(12)) produced no \(name) (it has \(files.keys.sorted()))")
                 }
-                let target = folder.appendingPathComponent(name)
-                try? FileManager.default.removeItem(at: target)
-                try FileManager.default.createSymbolicLink(at: target, withDestinationURL: source)
+                try link(source, folder.appendingPathComponent(name))
             }
+            for name in CheckpointFiles.optionalFiles { if let source = files[name] { try link(source, folder.appendingPathComponent(name)) } }
             return folder
         }
     }
