@@ -15,17 +15,9 @@ import Transformer
     @Test func quantizeSettingsRunEvaluateAndLoadBack() throws {
         let dir = try Fixtures.temporaryDirectory("quantize-task")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let yaml = """
-            name: tiny
-            data: {source: synthetic, synthetic_sentences: 200}
-            model: {layers: 1, hidden: 32, heads: 2, ffn: 64, max_length: 32, vocab: 400}
-            pretrain: {steps: 10, batch: 8, learning_rate: 1.0e-3}
-            finetune: {epochs: 1, batch: 8, learning_rate: 1.0e-3}
-            seeds: [7]
-            languages: [syn-ton]
-            compression:
-              - quantize: {scheme: [dynamic, llm-int8, static, int4], embeddings: true}
-            """
+        var job = TinyJob(compression: ["quantize: {scheme: [dynamic, llm-int8, static, int4], embeddings: true}"])
+        job.layers = 1
+        let yaml = job.yaml
         let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
         let runner = TaskRunner(root: dir)
         let pretrain = try #require(graph.tasks.first { $0.spec.kind == .pretrain })

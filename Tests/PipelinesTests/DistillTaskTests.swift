@@ -14,17 +14,9 @@ import Transformer
     @Test func distillTaskRunsEndToEnd() throws {
         let dir = try Fixtures.temporaryDirectory("distill-task")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let yaml = """
-            name: tiny-distill
-            data: {source: synthetic, synthetic_sentences: 200}
-            model: {layers: 2, hidden: 32, heads: 2, ffn: 64, max_length: 32, vocab: 400}
-            pretrain: {steps: 20, batch: 8, learning_rate: 1.0e-3}
-            finetune: {epochs: 2, batch: 8, learning_rate: 1.0e-3}
-            seeds: [7]
-            languages: [syn-ton]
-            compression:
-              - distill: {layers: 1, map: "0", epochs: 2, hidden_mse: true, cache_teacher: true}
-            """
+        var tiny = TinyJob(compression: [#"distill: {layers: 1, map: "0", epochs: 2, hidden_mse: true, cache_teacher: true}"#])
+        (tiny.name, tiny.pretrainSteps, tiny.epochs) = ("tiny-distill", 20, 2)
+        let yaml = tiny.yaml
         let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
         let pretrain = try #require(graph.tasks.first { $0.spec.kind == .pretrain })
         let finetune = try #require(graph.tasks.first { $0.spec.kind == .finetune })
@@ -89,17 +81,9 @@ import Transformer
     @Test func narrowerStudentFromItsOwnPretraining() throws {
         let dir = try Fixtures.temporaryDirectory("distill-narrow")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let yaml = """
-            name: tiny-narrow
-            data: {source: synthetic, synthetic_sentences: 200}
-            model: {layers: 2, hidden: 32, heads: 2, ffn: 64, max_length: 32, vocab: 400}
-            pretrain: {steps: 10, batch: 8, learning_rate: 1.0e-3}
-            finetune: {epochs: 1, batch: 8, learning_rate: 1.0e-3}
-            seeds: [3]
-            languages: [syn-iso]
-            compression:
-              - distill: {layers: 1, hidden: 16, heads: 2, ffn: 32, epochs: 1}
-            """
+        var job = TinyJob(compression: ["distill: {layers: 1, hidden: 16, heads: 2, ffn: 32, epochs: 1}"])
+        (job.name, job.seed, job.language) = ("tiny-narrow", 3, "syn-iso")
+        let yaml = job.yaml
         let graph = try JobSpec.parse(yaml: yaml, file: "narrow.yaml").plan()
         let pretrains = graph.tasks.filter { $0.spec.kind == .pretrain }
         let teacherPre = try #require(pretrains.first { $0.spec.inputs.isEmpty })

@@ -14,22 +14,16 @@ import Transformer
     @Test func everyPruneSettingRuns() throws {
         let dir = try Fixtures.temporaryDirectory("prune-tasks")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let yaml = """
-            name: tiny-prune
-            data: {source: synthetic, synthetic_sentences: 120}
-            model: {layers: 2, hidden: 32, heads: 4, ffn: 64, max_length: 32, vocab: 400}
-            pretrain: {steps: 10, batch: 8, learning_rate: 1.0e-3}
-            finetune: {epochs: 1, batch: 8, learning_rate: 1.0e-3}
-            seeds: [3]
-            languages: [syn-ton]
-            compression:
-              - prune: {sparsity: 0.5, when: after, finetune_epochs: 1}
-              - prune: {sparsity: 0.8, when: before, schedule: gradual}
-              - prune: {sparsity: 0.5, structure: heads, scope: layer}
-              - prune: {sparsity: 0.5, structure: neurons, when: before}
-              - prune: {sparsity: 0.5, when: after, schedule: gradual}
-              - prune: {sparsity: 0.5, embeddings: true, classifier: true}
-            """
+        var job = TinyJob(compression: [
+            "prune: {sparsity: 0.5, when: after, finetune_epochs: 1}",
+            "prune: {sparsity: 0.8, when: before, schedule: gradual}",
+            "prune: {sparsity: 0.5, structure: heads, scope: layer}",
+            "prune: {sparsity: 0.5, structure: neurons, when: before}",
+            "prune: {sparsity: 0.5, when: after, schedule: gradual}",
+            "prune: {sparsity: 0.5, embeddings: true, classifier: true}",
+        ])
+        (job.name, job.sentences, job.heads, job.seed) = ("tiny-prune", 120, 4, 3)
+        let yaml = job.yaml
         let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
         let runner = TaskRunner(root: dir)
         var outputs: [String: PipelineOutcome] = [:]

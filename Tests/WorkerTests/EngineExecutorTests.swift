@@ -14,17 +14,9 @@ import Transformer
     @Test func tinyPipelineRunsEndToEnd() throws {
         let dir = try Fixtures.temporaryDirectory("pipeline")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let yaml = """
-            name: tiny
-            data: {source: synthetic, synthetic_sentences: 200}
-            model: {layers: 1, hidden: 32, heads: 2, ffn: 64, max_length: 32, vocab: 400}
-            pretrain: {steps: 20, batch: 8, learning_rate: 1.0e-3}
-            finetune: {epochs: 2, batch: 8, learning_rate: 1.0e-3}
-            seeds: [7]
-            languages: [syn-ton]
-            compression:
-              - prune: {sparsity: 0.5, when: after}
-            """
+        var job = TinyJob(compression: ["prune: {sparsity: 0.5, when: after}"])
+        (job.layers, job.pretrainSteps, job.epochs) = (1, 20, 2)
+        let yaml = job.yaml
         let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
         let pretrain = try #require(graph.tasks.first { $0.spec.kind == .pretrain })
         let finetune = try #require(graph.tasks.first { $0.spec.kind == .finetune })
