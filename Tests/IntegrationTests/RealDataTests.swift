@@ -9,22 +9,27 @@ import Testing
 import TestSupport
 
 @Suite(.serialized, .enabled(if: Smaller.available, Smaller.unavailable)) struct RealDataTests {
+    /// The reduced grid both tests run: a tiny model, few steps, one seed, dense and dynamic int8.
+    static func job(_ name: String, data: String, languages: String) -> String {
+        """
+        name: \(name)
+        data: \(data)
+        model: {layers: 2, hidden: 64, heads: 2, ffn: 256, max_length: 64, vocab: 2000}
+        pretrain: {steps: 200, batch: 16, learning_rate: 1.0e-3}
+        finetune: {epochs: 3, batch: 16, learning_rate: 2.0e-3}
+        seeds: [1]
+        languages: [\(languages)]
+        compression:
+          - quantize: {scheme: dynamic}
+        """
+    }
+
     @Test(.enabled(if: Fixtures.sharedData != nil, "../shared/data (MasakhaNER, raw text) is not beside the checkout"))
     func reducedMasakhaNERGridLearnsEntities() throws {
         let shared = try #require(Fixtures.sharedData)
         let dir = try Fixtures.temporaryDirectory("realdata")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let yaml = """
-            name: realdata
-            data: {source: synthetic}
-            model: {layers: 2, hidden: 64, heads: 2, ffn: 256, max_length: 64, vocab: 2000}
-            pretrain: {steps: 200, batch: 16, learning_rate: 1.0e-3}
-            finetune: {epochs: 3, batch: 16, learning_rate: 2.0e-3}
-            seeds: [1]
-            languages: [pcm, luo]
-            compression:
-              - quantize: {scheme: dynamic}
-            """
+        let yaml = Self.job("realdata", data: "{source: synthetic}", languages: "pcm, luo")
         let job = try writeJob(yaml, in: dir)
         let out = dir.appendingPathComponent("run")
         // The job names the synthetic corpus; --data/--text switch it to the real files.
@@ -75,17 +80,8 @@ import TestSupport
         let dir = try Fixtures.temporaryDirectory("realdata-robust")
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = shared.appendingPathComponent("masakhaner")
-        let yaml = """
-            name: realdata-robust
-            data: {source: masakhaner, ner: \(data.path)/1.0, text: \(shared.path)/text, ood: \(data.path)/2.0}
-            model: {layers: 2, hidden: 64, heads: 2, ffn: 256, max_length: 64, vocab: 2000}
-            pretrain: {steps: 200, batch: 16, learning_rate: 1.0e-3}
-            finetune: {epochs: 3, batch: 16, learning_rate: 2.0e-3}
-            seeds: [1]
-            languages: [pcm, yor]
-            compression:
-              - quantize: {scheme: dynamic}
-            """
+        let yaml = Self.job("realdata-robust", data: "{source: masakhaner, ner: \(data.path)/1.0, text: \(shared.path)/text, ood: \(data.path)/2.0}",
+                            languages: "pcm, yor")
         let out = dir.appendingPathComponent("run")
         let child = try Child(["run", try writeJob(yaml, in: dir), "--workers", "2", "--out", out.path], in: dir, name: "run")
         let status = child.wait(seconds: 1200, "smaller run (real data, robustness)")
