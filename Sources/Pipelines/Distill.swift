@@ -38,6 +38,7 @@ extension Pipelines {
         let (tokenizer, tokenizerURL) = try CheckpointFiles.tokenizer(of: i.teacher)
         let labels = LabelSet.masakhaNER
         let teacher = try permanent("loading the teacher \(i.teacher.path)") { try XLMRModel.load(i.teacher) }
+        teacher.compute = run.compute  // the student takes its teacher's
         try permanent("the teacher") { try Student.checkLabels(teacher: teacher, data: labels) }
         let teacherLayers = teacher.config.numHiddenLayers
 

@@ -41,6 +41,7 @@ extension Pipelines {
         let model = try permanent("loading the pretrained checkpoint \(f.pretrained.path)") {
             try XLMRModel.load(f.pretrained, head: .tokenClassification(labels: labels.count), classifierSeed: UInt64(f.seed))
         }
+        model.compute = run.compute
         let trained = try FineTuning.run(model, epochs: f.finetune.epochs, data: data, settings: f.finetune, seed: f.seed,
                                          maxLength: f.maxLength, label: "finetune \(f.language)", run: run, span: 0.0...0.95)
         let scores = try Packaging.finish(model, vocab: model.config.vocabSize, data: data, scoreTrain: true, save: model.save,

@@ -53,6 +53,7 @@ extension Pipelines {
     /// `<mask>` id is vocab − 1.
     package static func pretrainOnIds(shape: ModelShape, vocab: Int, ids: URL, training t: IdTraining, out: URL) throws {
         let model = try XLMRModel(config: shape.config(vocab: vocab), head: .maskedLM)
+        model.compute = t.compute
         model.initializeWeights(seed: t.settings.seed)
         let data = try permanent("reading \(ids.path)") { try IdSequences.read(ids, vocabSize: vocab, withLabels: false) }
         let trainer = Trainer(model: model, settings: t.settings, maxBatch: t.batch, maxTokens: t.tokens,
@@ -67,6 +68,7 @@ extension Pipelines {
         let model = try permanent("loading \(from.path)") {
             try XLMRModel.load(from, head: .tokenClassification(labels: labels), classifierSeed: t.settings.seed)
         }
+        model.compute = t.compute
         let sequences = try permanent("reading \(data.path)") {
             try IdSequences.read(data, vocabSize: model.config.vocabSize, withLabels: true, labelCount: labels)
         }

@@ -7,6 +7,7 @@ extension Pipelines {
     package static func logits(_ folder: URL, rows: [[Int32]], compute: ComputeContext) throws -> [[[Float]]] {
         compute.activate()
         let model = try permanent("loading \(folder.path)") { try XLMRModel.load(folder) }
+        model.compute = compute
         let batch = TokenBatch(rows: rows, pad: model.padId)
         let flat = try model.logits(batch)
         let (T, V) = (batch.tokens, model.outputCount)

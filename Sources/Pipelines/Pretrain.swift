@@ -67,6 +67,7 @@ extension Pipelines {
         let config = XLMRConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: m.hidden, numHiddenLayers: m.layers,
                                 numAttentionHeads: m.heads, intermediateSize: m.ffn, maxPositionEmbeddings: m.maxLength + 2)
         let model = try XLMRModel(config: config, head: .maskedLM)
+        model.compute = run.compute
         model.initializeWeights(seed: UInt64(p.seed))
         let windows = try tokenizer.pretrainingWindows(lines, maxLength: m.maxLength)
         guard !windows.isEmpty else { throw PermanentTaskError("the text gave no pretraining windows") }

@@ -96,6 +96,7 @@ extension Pipelines {
         } else {
             model = try CheckpointFiles.loadNER(i.parent, labels: labels)
         }
+        model.compute = run.compute
         let epochs = before ? (f.finetuneEpochs > 0 ? f.finetuneEpochs : s.epochs) : f.finetuneEpochs
 
         // One-shot pruning now (gradual prunes during fine-tuning instead).

@@ -46,14 +46,16 @@ extension Pipelines {
     /// Training sentences used to calibrate static quantization.
     static let calibrationSentences = 200
 
-    /// Loads the fp32 checkpoint `folder` (refusing one already quantized) and quantizes it per `config`.
-    package static func quantizeModel(_ folder: URL, config: QuantizationConfig,
+    /// Loads the fp32 checkpoint `folder` (refusing one already quantized) and quantizes it per `config`; the
+    /// models compute with `compute`.
+    package static func quantizeModel(_ folder: URL, config: QuantizationConfig, compute: ComputeContext,
                                       calibration: (XLMRModel) throws -> [TokenBatch]) throws -> (fp32: XLMRModel, quantized: QuantizedModel) {
         try permanent("quantization settings") { try config.validate() }
         if QuantizedModel.isQuantized(folder) {
             throw PermanentTaskError("the checkpoint \(folder.path) is already quantized (its config.json has quantization_config); quantize a fine-tuned fp32 checkpoint")
         }
         let fp32 = try permanent("loading the checkpoint \(folder.path)") { try XLMRModel.load(folder) }
+        fp32.compute = compute
         return (fp32, try Quantizer.quantize(model: fp32, config: config, calibration: try calibration(fp32)))
     }
 
@@ -64,7 +66,7 @@ extension Pipelines {
         let labels = LabelSet.masakhaNER
         let (tokenizer, tokenizerURL) = try CheckpointFiles.tokenizer(of: i.parent)
         let splits = try PipelineData.ner(try PipelineData.source(i.data, needsText: false), language: i.language, log: log)
-        let (fp32, model) = try quantizeModel(i.parent, config: config) { fp32 in
+        let (fp32, model) = try quantizeModel(i.parent, config: config, compute: run.compute) { fp32 in
             guard fp32.outputCount == labels.count else {
                 throw PermanentTaskError("the parent has \(fp32.outputCount) labels, expected \(labels.count) (a fine-tuned NER checkpoint)")
             }
@@ -147,7 +149,7 @@ extension Pipelines {
                                            maxLength: Int, out: URL, compute: ComputeContext) throws -> QuantizeSummary {
         compute.activate()
         var calibrated = 0
-        let (fp32, quantized) = try quantizeModel(folder, config: config) { fp32 in
+        let (fp32, quantized) = try quantizeModel(folder, config: config, compute: compute) { fp32 in
             guard let lines = calibrationText else { return [] }
             guard !lines.isEmpty else { throw PermanentTaskError("the calibration text has no sentences") }
             let (tokenizer, _) = try CheckpointFiles.tokenizer(of: folder)

@@ -31,11 +31,13 @@ package enum ComputeInfo {
             || v == dnnl_cpu_isa_avx512_core_amx || v == dnnl_cpu_isa_avx2_vnni
     }
 
-    /// The number of threads oneDNN's OpenMP runtime will use.
+    /// The threads oneDNN's OpenMP runtime uses for a call from this thread (for reports; the kernels take their
+    /// count from a `ComputeContext`).
     package static var threads: Int { Int(omp_get_max_threads()) }
 
-    /// Sets the threads oneDNN uses (OpenMP). Configuration flows in from the CLI; libraries never read the environment.
-    package static func setThreads(_ count: Int) {
+    /// Sets the threads oneDNN uses for calls from this thread (OpenMP keeps the count per thread); only
+    /// `ComputeContext.activate()` and the `Parallel.parts` workers call it.
+    static func setThreads(_ count: Int) {
         precondition(count >= 1, "thread count must be at least 1")
         omp_set_num_threads(Int32(count))
     }

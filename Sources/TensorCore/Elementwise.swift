@@ -43,13 +43,15 @@ package enum Kernels {
 
     // MARK: GELU, exact: 0.5 · x · (1 + erf(x / √2)), as torch's default and transformers' "gelu".
 
-    package static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        Parallel.rows((n + 7) / 8, floatsPerRow: 8, .geluForward(x: x, y: y, n: n))
+    /// On up to `threads` threads.
+    package static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, threads: Int) {
+        Parallel.rows((n + 7) / 8, floatsPerRow: 8, threads: threads, .geluForward(x: x, y: y, n: n))
     }
 
-    /// dx[i] = dy[i] · gelu'(x[i]); gelu'(x) = Φ(x) + x · φ(x). `dx` may alias `dy`.
-    package static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
-        Parallel.rows((n + 7) / 8, floatsPerRow: 8, .geluBackward(x: x, dy: dy, dx: dx, n: n))
+    /// dx[i] = dy[i] · gelu'(x[i]); gelu'(x) = Φ(x) + x · φ(x), on up to `threads` threads. `dx` may alias `dy`.
+    package static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int,
+                                     threads: Int) {
+        Parallel.rows((n + 7) / 8, floatsPerRow: 8, threads: threads, .geluBackward(x: x, dy: dy, dx: dx, n: n))
     }
 
     /// GELU forward over the 8-float blocks `blocks` of 0..<n.

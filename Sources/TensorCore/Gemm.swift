@@ -1,4 +1,4 @@
-// Single-precision matrix multiply: our own AVX2 kernel (CGemm, split across the `Parallel.parts` threads), oneDNN's
+// Single-precision matrix multiply: our own AVX2 kernel (CGemm, split across `Parallel.parts` threads), oneDNN's
 // sgemm where that kernel cannot run, and the plain-Swift reference beside both.
 import CDNNL
 import CGemm
@@ -10,22 +10,10 @@ package enum Transpose: Sendable {
     var flag: Int32 { self == .none ? 0 : 1 }
 }
 
-/// Below this many multiply-adds (about 1.5 ms on one AVX2 core) sgemm runs single-threaded. Measured on the
-/// loaded 2-core EPYC: with 2^21, batch-1 inference of the small model took 190 ms; with 2^26, 15 ms (oneDNN's
-/// two-thread path for M = 128 shapes stalled on the busy machine). Large products stay multi-threaded.
+/// Below this many multiply-adds (about 1.5 ms on one AVX2 core) a oneDNN product runs single-threaded: an OpenMP
+/// fork/join costs more than such a product, and far more when the machine is oversubscribed (a descheduled worker
+/// stalls the barrier for a time slice). docs/benchmarks.md has the measurement behind the value.
 package let smallGemmMultiplyAdds = 1 << 26
-
-/// Runs `body` with oneDNN limited to the calling thread when the product has fewer than `smallGemmMultiplyAdds`
-/// multiply-adds: an OpenMP fork/join costs more than such a product, and far more when the machine is
-/// oversubscribed (a descheduled worker stalls the barrier for a time slice). Every oneDNN GEMM entry point uses it.
-@inline(__always)
-package func withGemmThreads<R>(multiplyAdds: Int, _ body: () -> R) -> R {
-    let previous = omp_get_max_threads()
-    let small = multiplyAdds < smallGemmMultiplyAdds && previous > 1
-    if small { omp_set_num_threads(1) }
-    defer { if small { omp_set_num_threads(previous) } }
-    return body()
-}
 
 /// Which kernel runs `sgemm` and `PackedWeights`.
 package enum GemmKernel: String, Sendable, CaseIterable {
@@ -44,22 +32,23 @@ package enum GemmKernel: String, Sendable, CaseIterable {
     package static let splitMultiplyAdds = 1 << 20
 }
 
-/// C = alpha · op(A) · op(B) + beta · C, row-major, through `GemmKernel.current`.
+/// C = alpha · op(A) · op(B) + beta · C, row-major, through `GemmKernel.current`, on up to `threads` threads
+/// (the caller's `ComputeContext.threads`; 1 inside a `Parallel.parts` body).
 /// op(A) is (M, K), op(B) is (K, N), C is (M, N); lda/ldb/ldc are the row strides of the stored matrices.
 package func sgemm(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
 ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
     // The row strides must cover a stored row (oneDNN checks the same and fails; CGemm trusts them).
     precondition(lda >= max(1, transA == .none ? k : m) && ldb >= max(1, transB == .none ? n : k) && ldc >= max(1, n),
                  "sgemm: a row stride is shorter than its row (lda \(lda), ldb \(ldb), ldc \(ldc) for \(m)×\(n)×\(k))")
     if GemmKernel.current == .own {
-        return SplitGemm.run((transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc))
+        return SplitGemm.run((transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc), threads: threads)
     }
-    let status = withGemmThreads(multiplyAdds: m * n * k) {
+    let status = OneDNN.withThreads(OneDNN.gemmThreads(multiplyAdds: m * n * k, threads: threads)) {
         dnnl_sgemm(transA.blasFlag, transB.blasFlag, Int64(m), Int64(n), Int64(k),
                    alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
     }
@@ -82,9 +71,8 @@ final class SplitGemm: PartsBody {
     private var problem: Problem?
     private var parts = 1
 
-    /// Runs `problem` on the calling thread or split across the compute threads.
-    static func run(_ p: Problem) {
-        let threads = Int(omp_get_max_threads())  // 1 inside a `Parallel.parts` body
+    /// Runs `problem` on the calling thread or split across `threads` threads.
+    static func run(_ p: Problem, threads: Int) {
         if threads <= 1 || p.m * p.n * p.k < GemmKernel.splitMultiplyAdds { return compute(p, part: 0, parts: 1) }
         let job = threadLocalJob(slot: 0, SplitGemm.init)
         job.problem = p; job.parts = threads

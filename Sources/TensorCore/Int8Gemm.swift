@@ -17,7 +17,7 @@ package func gemmU8S8S32(m: Int, n: Int, k: Int, a: UnsafePointer<UInt8>, lda: I
     precondition(m >= 0 && n >= 0 && k >= 0, "gemmU8S8S32: negative dimension")
     if m == 0 || n == 0 { return }
     var zero: Int32 = 0
-    let status = withGemmThreads(multiplyAdds: m * n * k) {
+    let status = OneDNN.withThreads(OneDNN.gemmThreads(multiplyAdds: m * n * k, threads: ComputeInfo.threads)) {
         dnnl_gemm_u8s8s32(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")), CChar(UInt8(ascii: "F")),
                           Int64(m), Int64(n), Int64(k), 1, a, Int64(lda), 0, b, Int64(ldb), 0, 0, c, Int64(ldc), &zero)
     }

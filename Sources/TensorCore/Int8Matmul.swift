@@ -79,8 +79,9 @@ package final class Int8PackedGemm: @unchecked Sendable {
         precondition(m >= 0, "Int8PackedGemm: negative row count")
         if m == 0 { return }
         // Small products run on the calling thread, as in `sgemm` (the primitive's thread count is fixed when it
-        // is created, so both creation and execution see one thread).
-        withGemmThreads(multiplyAdds: m * n * k) { execute(m: m, a: a, c: c) }
+        // is created, so both creation and execution see one thread). Large ones use the count this thread's
+        // `ComputeContext.activate()` gave oneDNN.
+        OneDNN.withThreads(OneDNN.gemmThreads(multiplyAdds: m * n * k, threads: ComputeInfo.threads)) { execute(m: m, a: a, c: c) }
     }
 
     private func execute(m: Int, a: UnsafePointer<UInt8>, c: UnsafeMutablePointer<Int32>) {

@@ -21,6 +21,28 @@ package enum OneDNN {
         return s!
     }()
 
+    /// The threads a oneDNN product of `multiplyAdds` runs on for a caller computing with `threads`: one below
+    /// `smallGemmMultiplyAdds`.
+    @inline(__always)
+    package static func gemmThreads(multiplyAdds: Int, threads: Int) -> Int {
+        multiplyAdds < smallGemmMultiplyAdds ? 1 : threads
+    }
+
+    /// Runs `body`, a oneDNN call, on `threads` threads. oneDNN's OpenMP build has no per-call thread count: it
+    /// reads the calling thread's OpenMP count (libgomp keeps that per thread, so setting it changes no other
+    /// thread). `ComputeContext.activate()` sets it once on the thread that runs a task and the `Parallel.parts`
+    /// workers set theirs to 1 when they start, so this changes it only for a call that must run on fewer threads
+    /// than its thread computes with (a small product, or the fallback sgemm inside part 0 of a `Parallel.parts`
+    /// body), and puts it back after. The one place in the engine that sets OpenMP's count around a call.
+    @inline(__always)
+    package static func withThreads<R>(_ threads: Int, _ body: () -> R) -> R {
+        let current = omp_get_max_threads()
+        if threads == Int(current) { return body() }
+        omp_set_num_threads(Int32(threads))
+        defer { omp_set_num_threads(current) }
+        return body()
+    }
+
     /// A 2-D (rows, cols) descriptor with row stride `ld` (≥ cols) for `type`.
     package static func matrixDescriptor(rows: Int, cols: Int, ld: Int, type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
         precondition(rows >= 0 && cols >= 0 && ld >= cols, "matrixDescriptor: bad shape (\(rows), \(cols)) ld \(ld)")

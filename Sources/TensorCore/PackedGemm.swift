@@ -33,17 +33,18 @@ package final class PackedWeights {
     /// Whether the weights are held packed (false: every call runs plain `sgemm`).
     package var isPacked: Bool { packed != nil }
 
-    /// y (rows, out; row stride ldy) = x (rows, in; row stride ldx) · Wᵀ, split across the compute threads as
-    /// `sgemm` is (a call inside a `Parallel.parts` body runs on its own thread).
-    package func multiply(_ x: UnsafePointer<Float>, ldx: Int? = nil, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int? = nil) {
+    /// y (rows, out; row stride ldy) = x (rows, in; row stride ldx) · Wᵀ, split across up to `threads` threads as
+    /// `sgemm` is (1 inside a `Parallel.parts` body).
+    package func multiply(_ x: UnsafePointer<Float>, ldx: Int? = nil, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
+                          threads: Int) {
         let ldx = ldx ?? inFeatures, ldy = ldy ?? outFeatures
         precondition(rows >= 0 && ldx >= inFeatures && ldy >= outFeatures, "PackedWeights.multiply: bad shape")
         if rows == 0 { return }
         guard let packed else {
             return sgemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: weight,
-                         ldb: inFeatures, c: y, ldc: ldy)
+                         ldb: inFeatures, c: y, ldc: ldy, threads: threads)
         }
         SplitGemm.run((.none, .transposed, rows, outFeatures, inFeatures, 1, x, ldx, nil, inFeatures, UnsafePointer(packed),
-                       0, y, ldy))
+                       0, y, ldy), threads: threads)
     }
 }

@@ -1,6 +1,5 @@
-// Splitting work across the compute threads (the same count oneDNN uses): a persistent pool of worker threads that
-// GEMMs, row kernels and the inference path hand their parts to.
-import CDNNL
+// Splitting work across threads: a persistent pool of worker threads that GEMMs, row kernels and the inference
+// path hand their parts to, each caller saying how many parts (its `ComputeContext`'s threads at most).
 import Dispatch
 import Foundation
 import Synchronization
@@ -14,7 +13,8 @@ package enum Parallel {
     }
 
     /// Runs `body(part)` for every part in 0..<parts at once (the caller runs part 0, persistent `PartsPool`
-    /// threads the rest), each with oneDNN limited to one thread, so no OpenMP team runs beside them. For the
+    /// threads the rest). A body is one thread's work: the kernels it calls are passed `threads: 1` (the pool's
+    /// threads also give oneDNN one thread when they start), so no OpenMP team runs beside the parts. For the
     /// inference path, which splits every linear layer by output features instead of letting oneDNN fork per
     /// product. A second caller while the pool is busy falls back to libdispatch. The pool allocates nothing after
     /// its first use, but this closure form does: `withoutActuallyEscaping` boxes the closure (one 32-byte
@@ -24,7 +24,7 @@ package enum Parallel {
         withoutActuallyEscaping(body) { body in
             if PartsPool.shared.run(parts, closure: body) { return }
             let box = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in PartsPool.singleThreaded { box.value(part) } }
+            DispatchQueue.concurrentPerform(iterations: parts) { part in box.value(part) }
         }
     }
 
@@ -75,14 +75,6 @@ final class PartsPool: @unchecked Sendable {
     /// Parts of the current job; workers with a higher index only report done.
     private var activeParts = 0
 
-    @inline(__always)
-    static func singleThreaded(_ body: () -> Void) {
-        let previous = omp_get_max_threads()
-        if previous != 1 { omp_set_num_threads(1) }
-        body()
-        if previous != 1 { omp_set_num_threads(previous) }
-    }
-
     /// Polls `ready()` for up to `spinNanoseconds`, yielding the core between polls; returns whether it held.
     /// Yielding rather than a tight load loop: this VM's two vCPUs can be SMT siblings of one core, where a tight
     /// loop takes issue slots from the thread doing the work (a syscall per poll is still ~1 µs of latency).
@@ -102,6 +94,8 @@ final class PartsPool: @unchecked Sendable {
     /// `seen`: the generation when the worker was created (read before it starts: the first job may be handed
     /// over before the thread runs).
     private func workerLoop(_ w: Worker, index: Int, seen initial: Int) {
+        // This thread only ever runs parts, each one thread's work: a oneDNN call from it runs on this thread alone.
+        ComputeInfo.setThreads(1)
         var seen = initial
         while true {
             if !Self.spin({ generation.load(ordering: .acquiring) != seen }) {
@@ -114,7 +108,7 @@ final class PartsPool: @unchecked Sendable {
             }
             seen = generation.load(ordering: .sequentiallyConsistent)
             if index < activeParts {
-                if let object { PartsPool.singleThreaded { object.runPart(index) } } else if let job { PartsPool.singleThreaded { job(index) } }
+                if let object { object.runPart(index) } else if let job { job(index) }
             }
             finished.add(1, ordering: .sequentiallyConsistent)
             if callerSleeping.exchange(false, ordering: .sequentiallyConsistent) { done.signal() }
@@ -146,7 +140,7 @@ final class PartsPool: @unchecked Sendable {
         finished.store(0, ordering: .sequentiallyConsistent)
         generation.add(1, ordering: .sequentiallyConsistent)
         for w in workers where w.sleeping.exchange(false, ordering: .sequentiallyConsistent) { w.start.signal() }
-        PartsPool.singleThreaded { if let body2 { body2.runPart(0) } else { body?(0) } }
+        if let body2 { body2.runPart(0) } else { body?(0) }
         if !Self.spin({ finished.load(ordering: .acquiring) == count }) {
             while true {
                 callerSleeping.store(true, ordering: .sequentiallyConsistent)

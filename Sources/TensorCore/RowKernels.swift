@@ -8,9 +8,10 @@ import Darwin
 extension Kernels {
     // MARK: Softmax over the last dimension of (N, C).
 
-    /// y = softmax(x) row by row. `y` may alias `x`.
-    package static func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
-        Parallel.rows(rows, floatsPerRow: cols, .softmaxForward(x: x, y: y, cols: cols))
+    /// y = softmax(x) row by row, on up to `threads` threads. `y` may alias `x`.
+    package static func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                                       threads: Int) {
+        Parallel.rows(rows, floatsPerRow: cols, threads: threads, .softmaxForward(x: x, y: y, cols: cols))
     }
 
     static func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, cols: Int, rows: Range<Int>) {
@@ -24,9 +25,10 @@ extension Kernels {
         }
     }
 
-    /// dx = y ⊙ (dy − Σ dy ⊙ y) row by row. `dx` may alias `dy`.
-    package static func softmaxBackward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
-        Parallel.rows(rows, floatsPerRow: cols, .softmaxBackward(y: y, dy: dy, dx: dx, cols: cols))
+    /// dx = y ⊙ (dy − Σ dy ⊙ y) row by row, on up to `threads` threads. `dx` may alias `dy`.
+    package static func softmaxBackward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                                        threads: Int) {
+        Parallel.rows(rows, floatsPerRow: cols, threads: threads, .softmaxBackward(y: y, dy: dy, dx: dx, cols: cols))
     }
 
     static func softmaxBackward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, cols: Int,
@@ -41,13 +43,13 @@ extension Kernels {
 
     // MARK: LayerNorm over the last dimension of (N, C): y = (x − μ) / √(σ² + ε) · γ + β.
 
-    /// Writes y (N, C), and the per-row mean and 1/std (N) that the backward pass needs.
+    /// Writes y (N, C), and the per-row mean and 1/std (N) that the backward pass needs; on up to `threads` threads.
     package static func layerNormForward(
         _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
         _ y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-        rows: Int, cols: Int, eps: Float
+        rows: Int, cols: Int, eps: Float, threads: Int
     ) {
-        Parallel.rows(rows, floatsPerRow: cols, .layerNormForward(x: x, gamma: gamma, beta: beta, y: y, mean: mean, rstd: rstd,
+        Parallel.rows(rows, floatsPerRow: cols, threads: threads, .layerNormForward(x: x, gamma: gamma, beta: beta, y: y, mean: mean, rstd: rstd,
                                                                    cols: cols, eps: eps))
     }
 

@@ -3,7 +3,6 @@
 // results are the same bits whatever the split. The job is one object per calling thread (`threadLocalJob`, slot 2),
 // so nothing is allocated per call. Kernels whose rows feed one shared sum (LayerNorm backward's dγ and dβ, the
 // cross-entropy loss) stay on one thread: splitting them would change the order of that sum.
-import CDNNL
 
 /// One row kernel's arguments; `Kernels.run(_:rows:)` computes a range of its rows.
 enum RowWork {
@@ -33,10 +32,10 @@ extension Parallel {
     /// the spinning pool costs a few µs).
     package static let rowSplitFloats = 1 << 15
 
-    /// Runs `work` over rows 0..<rows, each `floatsPerRow` floats, on the calling thread or split across the compute
-    /// threads (1 inside a `Parallel.parts` body, so nested calls stay on their thread).
-    static func rows(_ rows: Int, floatsPerRow: Int, _ work: RowWork) {
-        let threads = min(Int(omp_get_max_threads()), rows)
+    /// Runs `work` over rows 0..<rows, each `floatsPerRow` floats, on the calling thread or split across up to
+    /// `threads` threads (callers inside a `Parallel.parts` body pass 1, so nested calls stay on their thread).
+    static func rows(_ rows: Int, floatsPerRow: Int, threads requested: Int, _ work: RowWork) {
+        let threads = min(requested, rows)
         if threads <= 1 || rows * floatsPerRow < rowSplitFloats * threads {
             return Kernels.run(work, rows: 0..<rows)
         }

@@ -29,11 +29,11 @@ enum Attention {
     /// q, k, v (B, T, W); keyMask (B, T) with 0 for tokens and `maskedScore` for padding; ctx (B, T, W).
     static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                         keyMask: UnsafePointer<Float>, ctx: UnsafeMutablePointer<Float>, a: AttentionActivations,
-                        shape s: AttentionShape, dropout: Float, rng: inout Xoshiro256) {
+                        shape s: AttentionShape, dropout: Float, threads: Int, rng: inout Xoshiro256) {
         let (B, T, NH) = (s.B, s.T, s.NH)
         sgemmBatched(.none, .transposed, m: T, n: T, k: s.HS, batches: B, heads: NH, alpha: s.scale,
                      a: q, lda: s.W, aStrides: s.hiddenStrides, b: k, ldb: s.W, bStrides: s.hiddenStrides,
-                     c: a.probs.pointer, ldc: T, cStrides: s.scoreStrides)
+                     c: a.probs.pointer, ldc: T, cStrides: s.scoreStrides, threads: threads)
         for b in 0..<B {
             let m = keyMask + b * T
             for row in 0..<(NH * T) {
@@ -41,7 +41,7 @@ enum Attention {
                 for j in 0..<T { r[j] += m[j] }
             }
         }
-        Kernels.softmaxForward(a.probs.pointer, a.probs.pointer, rows: B * NH * T, cols: T)
+        Kernels.softmaxForward(a.probs.pointer, a.probs.pointer, rows: B * NH * T, cols: T, threads: threads)
         var used = a.probs.pointer
         if dropout > 0, let mask = a.dropMask, let dropped = a.probsDropped {
             Kernels.dropoutMask(mask.pointer, B * NH * T * T, p: dropout, rng: &rng)
@@ -50,32 +50,32 @@ enum Attention {
         }
         sgemmBatched(.none, .none, m: T, n: s.HS, k: T, batches: B, heads: NH,
                      a: used, lda: T, aStrides: s.scoreStrides, b: v, ldb: s.W, bStrides: s.hiddenStrides,
-                     c: ctx, ldc: s.W, cStrides: s.hiddenStrides)
+                     c: ctx, ldc: s.W, cStrides: s.hiddenStrides, threads: threads)
     }
 
     /// From dctx (B, T, W) writes dq, dk, dv (B, T, W); dscores (B, NH, T, T) is scratch.
     static func backward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                          dctx: UnsafePointer<Float>, dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                          dv: UnsafeMutablePointer<Float>, dscores: UnsafeMutablePointer<Float>, a: AttentionActivations,
-                         shape s: AttentionShape, dropout: Float) {
+                         shape s: AttentionShape, dropout: Float, threads: Int) {
         let (B, T, NH) = (s.B, s.T, s.NH)
         let dropped = dropout > 0 ? a.probsDropped : nil
         let used = dropped?.pointer ?? a.probs.pointer
         // dP = dctx · vᵀ ; dv = Pᵀ · dctx
         sgemmBatched(.none, .transposed, m: T, n: T, k: s.HS, batches: B, heads: NH,
                      a: dctx, lda: s.W, aStrides: s.hiddenStrides, b: v, ldb: s.W, bStrides: s.hiddenStrides,
-                     c: dscores, ldc: T, cStrides: s.scoreStrides)
+                     c: dscores, ldc: T, cStrides: s.scoreStrides, threads: threads)
         sgemmBatched(.transposed, .none, m: T, n: s.HS, k: T, batches: B, heads: NH,
                      a: used, lda: T, aStrides: s.scoreStrides, b: dctx, ldb: s.W, bStrides: s.hiddenStrides,
-                     c: dv, ldc: s.W, cStrides: s.hiddenStrides)
+                     c: dv, ldc: s.W, cStrides: s.hiddenStrides, threads: threads)
         if dropped != nil, let mask = a.dropMask { Kernels.multiply(dscores, mask.pointer, dscores, B * NH * T * T) }
-        Kernels.softmaxBackward(a.probs.pointer, dscores, dscores, rows: B * NH * T, cols: T)
+        Kernels.softmaxBackward(a.probs.pointer, dscores, dscores, rows: B * NH * T, cols: T, threads: threads)
         // dq = scale · dS · k ; dk = scale · dSᵀ · q
         sgemmBatched(.none, .none, m: T, n: s.HS, k: T, batches: B, heads: NH, alpha: s.scale,
                      a: dscores, lda: T, aStrides: s.scoreStrides, b: k, ldb: s.W, bStrides: s.hiddenStrides,
-                     c: dq, ldc: s.W, cStrides: s.hiddenStrides)
+                     c: dq, ldc: s.W, cStrides: s.hiddenStrides, threads: threads)
         sgemmBatched(.transposed, .none, m: T, n: s.HS, k: T, batches: B, heads: NH, alpha: s.scale,
                      a: dscores, lda: T, aStrides: s.scoreStrides, b: q, ldb: s.W, bStrides: s.hiddenStrides,
-                     c: dk, ldc: s.W, cStrides: s.hiddenStrides)
+                     c: dk, ldc: s.W, cStrides: s.hiddenStrides, threads: threads)
     }
 }

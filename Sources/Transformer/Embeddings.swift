@@ -23,7 +23,7 @@ extension ModelSlots {
     }
 
     func embeddingForward(_ ids: UnsafePointer<Int32>, B: Int, T: Int, config c: XLMRConfig, a: EmbeddingActivations,
-                          params p: UnsafeMutablePointer<Float>, dropout: Float, rng: inout Xoshiro256) {
+                          params p: UnsafeMutablePointer<Float>, dropout: Float, threads: Int, rng: inout Xoshiro256) {
         let C = c.hiddenSize
         Self.positionIds(ids, a.positions, B: B, T: T, pad: Int32(c.padTokenId))
         let word = p + wordEmbeddings, pos = p + positionEmbeddings, type0 = p + tokenTypeEmbeddings
@@ -32,7 +32,7 @@ extension ModelSlots {
             for j in 0..<C { o[j] = w[j] + q[j] + type0[j] }
         }
         embeddingNorm.forward(a.sum.pointer, a.out.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, rows: B * T,
-                              eps: c.layerNormEps, params: p)
+                              eps: c.layerNormEps, params: p, threads: threads)
         if let mask = a.dropMask, dropout > 0 {
             Kernels.dropoutMask(mask.pointer, B * T * C, p: dropout, rng: &rng)
             Kernels.multiply(a.out.pointer, mask.pointer, a.out.pointer, B * T * C)

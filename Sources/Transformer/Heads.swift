@@ -25,37 +25,37 @@ struct ClassifierActivations {
 
 extension ModelSlots {
     func mlmForward(hidden: UnsafePointer<Float>, rowCount N: Int, a: MLMActivations, config c: XLMRConfig,
-                    params p: UnsafeMutablePointer<Float>) {
+                    params p: UnsafeMutablePointer<Float>, threads: Int) {
         let C = c.hiddenSize, V = c.vocabSize
         for i in 0..<N { (a.input.pointer + i * C).update(from: hidden + Int(a.rows[i]) * C, count: C) }
-        lmDense!.forward(a.input.pointer, a.dense.pointer, rows: N, params: p)
-        Kernels.geluForward(a.dense.pointer, a.gelu.pointer, N * C)
+        lmDense!.forward(a.input.pointer, a.dense.pointer, rows: N, params: p, threads: threads)
+        Kernels.geluForward(a.dense.pointer, a.gelu.pointer, N * C, threads: threads)
         lmNorm!.forward(a.gelu.pointer, a.normed.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, rows: N,
-                        eps: c.layerNormEps, params: p)
+                        eps: c.layerNormEps, params: p, threads: threads)
         sgemm(.none, .transposed, m: N, n: V, k: C, a: a.normed.pointer, lda: C, b: p + wordEmbeddings, ldb: C,
-              c: a.logits.pointer, ldc: V)
+              c: a.logits.pointer, ldc: V, threads: threads)
         Kernels.addBias(a.logits.pointer, p + lmBias!, rows: N, cols: V)
     }
 
     /// Expects ∂loss/∂logits in `a.logits`; adds ∂loss/∂hidden into `dHidden` (B, T, C), which the caller zeroed.
     func mlmBackward(dHidden: UnsafeMutablePointer<Float>, rowCount N: Int, a: MLMActivations, config c: XLMRConfig,
-                     params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>) {
+                     params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>, threads: Int) {
         let C = c.hiddenSize, V = c.vocabSize
         // Decoder tied to the word embeddings: d(word) += dlogitsᵀ · normed; dnormed = dlogits · word.
         sgemm(.transposed, .none, m: V, n: C, k: N, a: a.logits.pointer, lda: V, b: a.normed.pointer, ldb: C,
-              beta: 1, c: g + wordEmbeddings, ldc: C)
+              beta: 1, c: g + wordEmbeddings, ldc: C, threads: threads)
         Kernels.biasBackward(a.logits.pointer, g + lmBias!, rows: N, cols: V)
         sgemm(.none, .none, m: N, n: C, k: V, a: a.logits.pointer, lda: V, b: p + wordEmbeddings, ldb: C,
-              c: a.d1.pointer, ldc: C)
+              c: a.d1.pointer, ldc: C, threads: threads)
         lmNorm!.backward(a.gelu.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, a.d1.pointer, a.d1.pointer, rows: N,
                          params: p, grads: g)
-        Kernels.geluBackward(a.dense.pointer, a.d1.pointer, a.d1.pointer, N * C)
-        lmDense!.backward(a.input.pointer, a.d1.pointer, a.d2.pointer, rows: N, params: p, grads: g)
+        Kernels.geluBackward(a.dense.pointer, a.d1.pointer, a.d1.pointer, N * C, threads: threads)
+        lmDense!.backward(a.input.pointer, a.d1.pointer, a.d2.pointer, rows: N, params: p, grads: g, threads: threads)
         for i in 0..<N { Kernels.accumulate(a.d2.pointer + i * C, into: dHidden + Int(a.rows[i]) * C, C) }
     }
 
     func classifierForward(hidden: UnsafePointer<Float>, rowCount N: Int, a: ClassifierActivations, config c: XLMRConfig,
-                           params p: UnsafeMutablePointer<Float>, dropout: Float, rng: inout Xoshiro256) {
+                           params p: UnsafeMutablePointer<Float>, dropout: Float, threads: Int, rng: inout Xoshiro256) {
         let C = c.hiddenSize
         var input = hidden
         if dropout > 0, let m = a.dropMask {
@@ -63,15 +63,15 @@ extension ModelSlots {
             Kernels.multiply(hidden, m.pointer, a.dropped.pointer, N * C)
             input = UnsafePointer(a.dropped.pointer)
         }
-        classifier!.forward(input, a.logits.pointer, rows: N, params: p)
+        classifier!.forward(input, a.logits.pointer, rows: N, params: p, threads: threads)
     }
 
     func classifierBackward(hidden: UnsafePointer<Float>, dHidden: UnsafeMutablePointer<Float>, rowCount N: Int,
                             a: ClassifierActivations, config c: XLMRConfig, dropout: Float,
-                            params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>) {
+                            params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>, threads: Int) {
         let C = c.hiddenSize
         let input = dropout > 0 && a.dropMask != nil ? UnsafePointer(a.dropped.pointer) : hidden
-        classifier!.backward(input, a.logits.pointer, dHidden, rows: N, params: p, grads: g)
+        classifier!.backward(input, a.logits.pointer, dHidden, rows: N, params: p, grads: g, threads: threads)
         if dropout > 0, let m = a.dropMask { Kernels.multiply(dHidden, m.pointer, dHidden, N * C) }
     }
 }

@@ -34,6 +34,8 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     /// When above 1, GELU and the attention loop split over this many threads (`Parallel.parts`), as
     /// `SplitPackedLinear` kernels do for the linear layers; see `InferenceEncoder.split(model:parts:)`.
     package var parallelParts = 1
+    /// The threads the kernels it calls itself (attention, LayerNorm, GELU) compute with: its model's.
+    package let compute: ComputeContext
 
     // Buffers for the largest (B, T) seen so far.
     private var capacity = (batch: 0, tokens: 0)
@@ -48,7 +50,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     /// `lm_head.dense`, `lm_head.decoder`); `wordEmbeddings` replaces the embedding table.
     package init(model: XLMRModel, replacing: [String: LinearKernel] = [:], wordEmbeddings: EmbeddingLookup? = nil) throws {
         let c = model.config
-        config = c; head = model.head; outputCount = model.outputCount; parameters = model.parameters
+        config = c; head = model.head; outputCount = model.outputCount; parameters = model.parameters; compute = model.compute
         let p = model.parameters.pointer
         func offset(_ name: String) throws -> UnsafePointer<Float> {
             guard let e = model.layout.entry(name) else { throw ModelError("inference encoder: the model has no tensor \(name)") }
@@ -97,7 +99,8 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
             lmDense = try linear("lm_head.dense", in: C, out: C)
             lmNorm = try norm("lm_head.layer_norm")
             decoder = try replacing["lm_head.decoder"]
-                ?? DenseLinear(weight: word, bias: try offset("lm_head.bias"), inFeatures: C, outFeatures: c.vocabSize, owner: model.parameters)
+                ?? DenseLinear(weight: word, bias: try offset("lm_head.bias"), inFeatures: C, outFeatures: c.vocabSize, owner: model.parameters,
+                               threads: model.compute.threads)
             guard decoder!.inFeatures == C, decoder!.outFeatures == c.vocabSize else {
                 throw ModelError("inference encoder: decoder kernel is (\(decoder!.inFeatures), \(decoder!.outFeatures)), expected (\(C), \(c.vocabSize))")
             }
@@ -166,7 +169,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
                 split.apply(x, rows: N, into: inter!.pointer, gelu: true)
             } else {
                 layer.intermediate.apply(x, rows: N, into: inter!.pointer)
-                Kernels.geluForward(inter!.pointer, inter!.pointer, N * F)
+                Kernels.geluForward(inter!.pointer, inter!.pointer, N * F, threads: compute.threads)
             }
             layer.output.apply(inter!.pointer, rows: N, into: tmp)
             normalize(x, adding: tmp, layer.outputNorm, rows: N)
@@ -176,8 +179,9 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
             classifier.apply(x, rows: N, into: out)
         } else if let lmDense, let lmNorm, let decoder {
             lmDense.apply(x, rows: N, into: tmp)
-            Kernels.geluForward(tmp, tmp, N * C)
-            Kernels.layerNormForward(tmp, lmNorm.gamma, lmNorm.beta, tmp, mean: mu, rstd: rs, rows: N, cols: C, eps: eps)
+            Kernels.geluForward(tmp, tmp, N * C, threads: compute.threads)
+            Kernels.layerNormForward(tmp, lmNorm.gamma, lmNorm.beta, tmp, mean: mu, rstd: rs, rows: N, cols: C, eps: eps,
+                                     threads: compute.threads)
             decoder.apply(tmp, rows: N, into: out)
         }
         return UnsafePointer(out)
@@ -209,7 +213,8 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         }
     }
 
-    /// Rows part·rows/parts ..< (part+1)·rows/parts of `normalize`.
+    /// Rows part·rows/parts ..< (part+1)·rows/parts of `normalize`: one thread's work when split, else the whole
+    /// LayerNorm on the encoder's threads.
     private func normalizeRows(_ part: Int, x: UnsafeMutablePointer<Float>, adding residual: UnsafePointer<Float>?, _ norm: Norm,
                                rows: Int, parts: Int) {
         let C = config.hiddenSize, mu = mean!.pointer, rs = rstd!.pointer, eps = config.layerNormEps
@@ -217,7 +222,8 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         if end == start { return }
         let xs = x + start * C
         if let residual { Kernels.add(residual + start * C, xs, xs, (end - start) * C) }
-        Kernels.layerNormForward(xs, norm.gamma, norm.beta, xs, mean: mu + start, rstd: rs + start, rows: end - start, cols: C, eps: eps)
+        Kernels.layerNormForward(xs, norm.gamma, norm.beta, xs, mean: mu + start, rstd: rs + start, rows: end - start, cols: C, eps: eps,
+                                 threads: parts == 1 ? compute.threads : 1)
     }
 
     /// Below this many values (rows × hidden) a residual LayerNorm runs on the calling thread.
@@ -231,7 +237,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         let s = scores!.pointer
         sgemmBatched(.none, .transposed, m: T, n: T, k: HS, batches: B, heads: NH, alpha: 1 / Float(HS).squareRoot(),
                      a: q!.pointer, lda: W, aStrides: hiddenStrides, b: k!.pointer, ldb: W, bStrides: hiddenStrides,
-                     c: s, ldc: T, cStrides: scoreStrides)
+                     c: s, ldc: T, cStrides: scoreStrides, threads: compute.threads)
         let mask = keyMask!.pointer
         for b in 0..<B {
             let m = mask + b * T
@@ -240,9 +246,10 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
                 for j in 0..<T { r[j] += m[j] }
             }
         }
-        Kernels.softmaxForward(s, s, rows: B * NH * T, cols: T)
+        Kernels.softmaxForward(s, s, rows: B * NH * T, cols: T, threads: compute.threads)
         sgemmBatched(.none, .none, m: T, n: HS, k: T, batches: B, heads: NH, a: s, lda: T, aStrides: scoreStrides,
-                     b: v!.pointer, ldb: W, bStrides: hiddenStrides, c: ctx!.pointer, ldc: W, cStrides: hiddenStrides)
+                     b: v!.pointer, ldb: W, bStrides: hiddenStrides, c: ctx!.pointer, ldc: W, cStrides: hiddenStrides,
+                     threads: compute.threads)
     }
 
     /// `attention` with the (batch, head) pairs dealt round-robin over `parallelParts` threads, each running a
@@ -261,14 +268,14 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         for index in stride(from: part, to: total, by: parts) {
             let b = index / NH, h = index % NH, sp = s + index * T * T, offset = b * T * W + h * HS
             sgemm(.none, .transposed, m: T, n: T, k: HS, alpha: scale, a: qp + offset, lda: W, b: kp + offset, ldb: W,
-                  c: sp, ldc: T)
+                  c: sp, ldc: T, threads: 1)
             let m = mask + b * T
             for r in 0..<T {
                 let row = sp + r * T
                 for j in 0..<T { row[j] += m[j] }
             }
-            Kernels.softmaxForward(sp, sp, rows: T, cols: T)
-            sgemm(.none, .none, m: T, n: HS, k: T, a: sp, lda: T, b: vp + offset, ldb: W, c: cp + offset, ldc: W)
+            Kernels.softmaxForward(sp, sp, rows: T, cols: T, threads: 1)
+            sgemm(.none, .none, m: T, n: HS, k: T, a: sp, lda: T, b: vp + offset, ldb: W, c: cp + offset, ldc: W, threads: 1)
         }
     }
 

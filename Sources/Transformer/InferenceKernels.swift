@@ -35,30 +35,36 @@ package protocol EmbeddingLookup: AnyObject {
     var byteCount: Int { get }
 }
 
-/// The fp32 linear layer: one sgemm on W (out, in) as stored in torch, then the bias.
+/// The fp32 linear layer: one sgemm on W (out, in) as stored in torch, then the bias, on `threads` threads.
 package final class DenseLinear: LinearKernel {
     package let inFeatures: Int, outFeatures: Int
+    /// The threads its product computes with: its model's `compute.threads` (`XLMRModel.denseLinear`), else 1.
+    package let threads: Int
     package let weight: UnsafePointer<Float>   /// (out, in)
     package let bias: UnsafePointer<Float>     /// (out)
     private let owner: AnyObject
 
     /// Views `weight` and `bias`, keeping `owner` (the buffer they live in) alive.
-    package init(weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, owner: AnyObject) {
+    package init(weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, owner: AnyObject,
+                 threads: Int = 1) {
+        precondition(threads >= 1, "DenseLinear: threads must be >= 1")
         self.weight = weight; self.bias = bias; self.inFeatures = inFeatures; self.outFeatures = outFeatures; self.owner = owner
+        self.threads = threads
     }
 
     /// Owns copies of `weight` (out, in) and `bias` (out).
-    package convenience init(weight: [Float], bias: [Float], inFeatures: Int, outFeatures: Int) {
+    package convenience init(weight: [Float], bias: [Float], inFeatures: Int, outFeatures: Int, threads: Int = 1) {
         precondition(weight.count == inFeatures * outFeatures && bias.count == outFeatures, "DenseLinear: shape mismatch")
         let buffer = FloatBuffer(count: weight.count + bias.count)
         buffer.pointer.update(from: weight, count: weight.count)
         (buffer.pointer + weight.count).update(from: bias, count: bias.count)
-        self.init(weight: buffer.pointer, bias: buffer.pointer + weight.count, inFeatures: inFeatures, outFeatures: outFeatures, owner: buffer)
+        self.init(weight: buffer.pointer, bias: buffer.pointer + weight.count, inFeatures: inFeatures, outFeatures: outFeatures,
+                  owner: buffer, threads: threads)
     }
 
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         sgemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: weight, ldb: inFeatures,
-              c: y, ldc: outFeatures)
+              c: y, ldc: outFeatures, threads: threads)
         Kernels.addBias(y, bias, rows: rows, cols: outFeatures)
     }
 
@@ -103,11 +109,12 @@ package enum LinearNames {
 }
 
 extension XLMRModel {
-    /// The fp32 kernel viewing this model's linear `name` (a prefix such as `classifier`), or nil.
+    /// The fp32 kernel viewing this model's linear `name` (a prefix such as `classifier`), or nil; it computes with
+    /// the model's threads.
     package func denseLinear(_ name: String) -> DenseLinear? {
         guard let w = layout.entry(name + ".weight"), let b = layout.entry(name + ".bias"), w.shape.count == 2 else { return nil }
         return DenseLinear(weight: parameters.pointer + w.offset, bias: parameters.pointer + b.offset,
-                           inFeatures: w.shape[1], outFeatures: w.shape[0], owner: parameters)
+                           inFeatures: w.shape[1], outFeatures: w.shape[0], owner: parameters, threads: compute.threads)
     }
 }
 
@@ -126,7 +133,7 @@ package final class PackedDenseLinear: LinearKernel {
     }
 
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        packed.multiply(x, rows: rows, into: y)
+        packed.multiply(x, rows: rows, into: y, threads: dense.threads)
         Kernels.addBias(y, dense.bias, rows: rows, cols: outFeatures)
     }
 
@@ -198,7 +205,7 @@ package final class SplitPackedLinear: LinearFusing, PartsBody {
         let out = outFeatures
         if rows > Self.maximumRows {
             dense.apply(x, rows: rows, into: y)
-            if gelu { Kernels.geluForward(y, y, rows * out) }  // split over the compute threads by the kernel itself
+            if gelu { Kernels.geluForward(y, y, rows * out, threads: dense.threads) }
             return
         }
         if rows * out * inFeatures < Self.minimumMultiplyAdds {
@@ -222,12 +229,12 @@ package final class SplitPackedLinear: LinearFusing, PartsBody {
     @inline(__always)
     func slice(_ i: Int, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool) {
         let s = slices[i], out = outFeatures
-        s.packed.multiply(x, rows: rows, into: y + s.start, ldy: out)
+        s.packed.multiply(x, rows: rows, into: y + s.start, ldy: out, threads: 1)
         let bias = dense.bias + s.start
         for r in 0..<rows {
             let row = y + r * out + s.start
             for c in 0..<s.count { row[c] += bias[c] }
-            if gelu { Kernels.geluForward(row, row, s.count) }
+            if gelu { Kernels.geluForward(row, row, s.count, threads: 1) }
         }
     }
 

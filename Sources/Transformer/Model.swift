@@ -38,6 +38,9 @@ package final class XLMRModel {
     package let gradients: FloatBuffer
     /// The workspace `logits(_:)` reuses between calls (evaluation only; see LogitsModel.swift).
     var evaluationWorkspace: Workspace?
+    /// The threads its forward and backward passes and its `denseLinear` kernels compute with: one until a
+    /// pipeline (or a benchmark) hands the model its context.
+    package var compute = ComputeContext.single
 
     package init(config: XLMRConfig, head: ModelHead) throws {
         try config.validate()
@@ -101,19 +104,20 @@ package final class XLMRModel {
     package func forward(_ batch: TokenBatch, workspace w: Workspace, training: Bool, rng: inout Xoshiro256) throws -> Float? {
         try validate(batch, workspace: w, training: training)
         let c = config, B = batch.batch, T = batch.tokens, N = B * T
-        let p = parameters.pointer
+        let p = parameters.pointer, threads = compute.threads
         let hiddenDrop: Float = training ? c.hiddenDropoutProb : 0
         let attentionDrop: Float = training ? c.attentionProbsDropoutProb : 0
         w.batch = B; w.tokens = T; w.lastForwardTrained = training
         batch.ids.withUnsafeBufferPointer { w.ids.update(from: $0.baseAddress!, count: N) }
         for i in 0..<N { w.keyMask.pointer[i] = batch.attentionMask[i] != 0 ? 0 : maskedScore }
-        slots.embeddingForward(w.ids, B: B, T: T, config: c, a: w.embeddings, params: p, dropout: hiddenDrop, rng: &rng)
+        slots.embeddingForward(w.ids, B: B, T: T, config: c, a: w.embeddings, params: p, dropout: hiddenDrop,
+                               threads: threads, rng: &rng)
         var x = w.embeddings.out.pointer
         for (l, layer) in slots.layers.enumerated() {
             let a = w.layers[l]
             let shape = AttentionShape(B: B, T: T, NH: c.heads(layer: l), HS: c.headSize)
             layer.forward(x, keyMask: w.keyMask.pointer, a: a, shape: shape, config: c, params: p,
-                          dropout: (hiddenDrop, attentionDrop), rng: &rng)
+                          dropout: (hiddenDrop, attentionDrop), threads: threads, rng: &rng)
             x = a.out.pointer
         }
         var loss: Float? = nil
@@ -132,7 +136,7 @@ package final class XLMRModel {
                 rows = N
             }
             w.headRows = rows
-            slots.mlmForward(hidden: x, rowCount: rows, a: mlm, config: c, params: p)
+            slots.mlmForward(hidden: x, rowCount: rows, a: mlm, config: c, params: p, threads: threads)
             if batch.labels != nil {
                 loss = Kernels.crossEntropy(mlm.logits.pointer, labels: mlm.labels, rows: rows, cols: c.vocabSize,
                                             dlogits: training ? mlm.logits.pointer : nil).loss
@@ -140,7 +144,8 @@ package final class XLMRModel {
         } else if let cls = w.classifier {
             let drop: Float = training ? (c.classifierDropout ?? c.hiddenDropoutProb) : 0
             w.headRows = N
-            slots.classifierForward(hidden: x, rowCount: N, a: cls, config: c, params: p, dropout: drop, rng: &rng)
+            slots.classifierForward(hidden: x, rowCount: N, a: cls, config: c, params: p, dropout: drop, threads: threads,
+                                   rng: &rng)
             if let labels = batch.labels {
                 labels.withUnsafeBufferPointer { cls.labels.update(from: $0.baseAddress!, count: N) }
                 loss = Kernels.crossEntropy(cls.logits.pointer, labels: cls.labels, rows: N, cols: outputCount,
@@ -175,16 +180,16 @@ package final class XLMRModel {
 
     private func backwardPass(_ w: Workspace, hiddenGradients: [Int: UnsafePointer<Float>]) {
         let c = config, B = w.batch, T = w.tokens, N = B * T, C = c.hiddenSize
-        let p = parameters.pointer, g = gradients.pointer
+        let p = parameters.pointer, g = gradients.pointer, threads = compute.threads
         let dHidden = w.dHidden!.pointer, s = w.scratch!
         let hiddenDrop = c.hiddenDropoutProb, attentionDrop = c.attentionProbsDropoutProb
         let top = c.numHiddenLayers > 0 ? w.layers[c.numHiddenLayers - 1].out.pointer : w.embeddings.out.pointer
         if let mlm = w.mlm {
             dHidden.update(repeating: 0, count: N * C)
-            slots.mlmBackward(dHidden: dHidden, rowCount: w.headRows, a: mlm, config: c, params: p, grads: g)
+            slots.mlmBackward(dHidden: dHidden, rowCount: w.headRows, a: mlm, config: c, params: p, grads: g, threads: threads)
         } else if let cls = w.classifier {
             slots.classifierBackward(hidden: top, dHidden: dHidden, rowCount: N, a: cls, config: c,
-                                     dropout: c.classifierDropout ?? c.hiddenDropoutProb, params: p, grads: g)
+                                     dropout: c.classifierDropout ?? c.hiddenDropoutProb, params: p, grads: g, threads: threads)
         }
         for l in stride(from: c.numHiddenLayers - 1, through: 0, by: -1) {
             let shape = AttentionShape(B: B, T: T, NH: c.heads(layer: l), HS: c.headSize)
@@ -192,7 +197,7 @@ package final class XLMRModel {
             // Distillation hook: an extra loss on this layer's output (hidden-state MSE) joins its gradient here.
             if let extra = hiddenGradients[l] { Kernels.accumulate(extra, into: dHidden, N * C) }
             slots.layers[l].backward(x, dHidden: dHidden, a: w.layers[l], s: s, shape: shape, config: c,
-                                     dropout: (hiddenDrop, attentionDrop), params: p, grads: g)
+                                     dropout: (hiddenDrop, attentionDrop), params: p, grads: g, threads: threads)
         }
         slots.embeddingBackward(w.ids, B: B, T: T, config: c, a: w.embeddings, dout: dHidden, dropout: hiddenDrop,
                                 params: p, grads: g)

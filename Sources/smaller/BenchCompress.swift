@@ -89,9 +89,11 @@ struct BenchCompress: ParsableCommand {
     }
 
     func run() throws {
-        ComputeContext(threads: threads).activate()
+        let compute = ComputeContext(threads: threads)
+        compute.activate()
         let c: XLMRConfig = config == "small" ? .small() : .afribertaSmall()
         let model = try XLMRModel(config: c, head: .tokenClassification(labels: 9))
+        model.compute = compute  // the pruned and quantized variants take it from here
         model.initializeWeights(seed: 1)
         let outlierColumns = [17, 401]
         Self.injectOutliers(model, columns: outlierColumns, gain: 12)
@@ -119,6 +121,7 @@ struct BenchCompress: ParsableCommand {
             },
             Variant(name: "unstructured 90% (compact file, dense kernel)", timed: true) {
                 let sparse = try XLMRModel(config: c, head: model.head)
+                sparse.compute = compute
                 sparse.parameters.copy(from: model.parameters)
                 let tensors = MagnitudePruning.prunableTensors(of: sparse)
                 try MagnitudePruning.prune(sparse, sparsity: 0.9, scope: .global, tensors: tensors)
@@ -126,6 +129,7 @@ struct BenchCompress: ParsableCommand {
             },
             Variant(name: "unstructured 90% + embeddings and classifier (compact file)", timed: false) {
                 let sparse = try XLMRModel(config: c, head: model.head)
+                sparse.compute = compute
                 sparse.parameters.copy(from: model.parameters)
                 try MagnitudePruning.prune(sparse, sparsity: 0.9, scope: .global,
                                            tensors: MagnitudePruning.prunableTensors(of: sparse, embeddings: true, classifier: true))

@@ -77,6 +77,7 @@ struct BenchEngine: ParsableCommand {
     /// pass whose milliseconds are printed on their own line (flushed); `q` or end of input stops.
     func serveLoop(_ c: XLMRConfig) throws {
         let classifier = try XLMRModel(config: c, head: .tokenClassification(labels: 9))
+        classifier.compute = ComputeContext(threads: threads)
         classifier.initializeWeights(seed: 1)
         let batch = Self.ids(1, tokens: 128, vocab: c.vocabSize)
         var rng = Xoshiro256(seed: 1)
@@ -100,7 +101,7 @@ struct BenchEngine: ParsableCommand {
 
     /// Each GEMM shape of a training step of `c` at M = B·T rows (forward x·Wᵀ, backward dY·W and dYᵀ·X for the
     /// attention and FFN-in linears), timed with CGemm and with oneDNN's sgemm in the same process.
-    static func gemmShapes(_ c: XLMRConfig, rows M: Int, warmup: Int, repeats: Int) -> [String: Stat] {
+    static func gemmShapes(_ c: XLMRConfig, rows M: Int, threads: Int, warmup: Int, repeats: Int) -> [String: Stat] {
         guard GemmKernel.ownAvailable else { return [:] }
         let saved = GemmKernel.current
         defer { GemmKernel.current = saved }
@@ -118,7 +119,7 @@ struct BenchEngine: ParsableCommand {
                 GemmKernel.current = kernel
                 out["gemm_\(name)_\(kernel.rawValue)"] = time(max(warmup, 1), repeats, flops: 2 * Double(m * n * k)) {
                     sgemm(ta, tb, m: m, n: n, k: k, a: a.pointer, lda: ta == .none ? k : m, b: b.pointer,
-                          ldb: tb == .none ? n : k, c: y.pointer, ldc: n)
+                          ldb: tb == .none ? n : k, c: y.pointer, ldc: n, threads: threads)
                 }
             }
         }
@@ -145,16 +146,20 @@ struct BenchEngine: ParsableCommand {
         for (name, k) in peaks {
             GemmKernel.current = k
             results[name] = Self.time(1, 5, flops: 2 * Double(n * n * n)) {
-                sgemm(.none, .none, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: cc.pointer, ldc: n)
+                sgemm(.none, .none, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: cc.pointer, ldc: n,
+                      threads: threads)
             }
         }
         GemmKernel.current = kernel
-        if !inferenceOnly { results.merge(Self.gemmShapes(c, rows: B * T, warmup: warmup, repeats: repeats)) { $1 } }
+        if !inferenceOnly {
+            results.merge(Self.gemmShapes(c, rows: B * T, threads: threads, warmup: warmup, repeats: repeats)) { $1 }
+        }
 
         func ids(_ batch: Int) -> TokenBatch { Self.ids(batch, tokens: T, vocab: c.vocabSize) }
 
         if !inferenceOnly {
             let model = try XLMRModel(config: c, head: .maskedLM)
+            model.compute = ComputeContext(threads: threads)
             model.initializeWeights(seed: 1)
             let optimizer = AdamW(model: model)
             for (name, fraction) in [("train_step_mlm15", 0.15), ("train_step_all_rows", 1.0)] {
@@ -176,6 +181,7 @@ struct BenchEngine: ParsableCommand {
         }
 
         let classifier = try XLMRModel(config: c, head: .tokenClassification(labels: 9))
+        classifier.compute = ComputeContext(threads: threads)
         classifier.initializeWeights(seed: 1)
         for batchSize in batch1Only ? [1] : [1, 32] {
             let batch = ids(batchSize)

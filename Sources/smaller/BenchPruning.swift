@@ -38,9 +38,10 @@ enum PruningBench {
         return Timing(median_ms: s.median_ms, p95_ms: s.p95_ms)
     }
 
-    static func measure(repeats: Int = 5, warmup: Int = 1, log: (String) -> Void = { _ in }) throws -> Result {
+    static func measure(compute: ComputeContext, repeats: Int = 5, warmup: Int = 1, log: (String) -> Void = { _ in }) throws -> Result {
         let c = XLMRConfig.afribertaSmall(), T = 128
         let dense = try XLMRModel(config: c, head: .tokenClassification(labels: 9))
+        dense.compute = compute
         dense.initializeWeights(seed: 1)
         func ids(_ batch: Int) -> TokenBatch {
             var r = Xoshiro256(seed: 2)
@@ -51,6 +52,7 @@ enum PruningBench {
         let heads = try StructuredPruning.prune(dense, structure: .heads, fraction: 0.5, scope: .global).model
         let both = try StructuredPruning.prune(heads, structure: .neurons, fraction: 0.5, scope: .global).model
         let sparse = try XLMRModel(config: c, head: dense.head)
+        sparse.compute = compute
         sparse.parameters.copy(from: dense.parameters)
         let tensors = MagnitudePruning.prunableTensors(of: sparse)
         try MagnitudePruning.prune(sparse, sparsity: 0.9, scope: .global, tensors: tensors)
@@ -98,7 +100,8 @@ enum PruningBench {
                     csr.multiply(x: x.pointer, n: n, bias: nil, y: y.pointer, scratch: scratch.pointer)
                 } else {
                     sgemm(.none, .transposed, m: n, n: e.shape[0], k: e.shape[1], a: x.pointer, lda: e.shape[1],
-                          b: sparse.parameters.pointer + e.offset, ldb: e.shape[1], c: y.pointer, ldc: e.shape[0])
+                          b: sparse.parameters.pointer + e.offset, ldb: e.shape[1], c: y.pointer, ldc: e.shape[0],
+                          threads: compute.threads)
                 }
             }
         }
@@ -126,7 +129,7 @@ enum PruningBench {
             encDense += 4 * sparse.layout.entry(name)!.count
             encCompact += (stored[name + ".mask"]?.data.count ?? 0) + (stored[name + ".values"]?.data.count ?? stored[name]!.data.count)
         }
-        return Result(threads: ComputeInfo.threads, variants: variants,
+        return Result(threads: compute.threads, variants: variants,
                       structuredSpeedup: variants[0].batch32.median_ms / variants[1].batch32.median_ms,
                       linearDenseB32: ld32, linearSparseB32: ls32, linearDenseB1: ld1, linearSparseB1: ls1,
                       denseFileBytes: denseBytes, compactFileBytes: compactBytes, encoderDenseBytes: encDense, encoderCompactBytes: encCompact)
@@ -142,8 +145,9 @@ struct BenchPruneCommand: ParsableCommand {
     @Option(help: "Threads for oneDNN.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
-        ComputeContext(threads: threads).activate()
-        let r = try PruningBench.measure(repeats: repeats) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let compute = ComputeContext(threads: threads)
+        compute.activate()
+        let r = try PruningBench.measure(compute: compute, repeats: repeats) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         print(try JSONWriter.text(r, pretty: true))
         print(String(format: "structured speedup %.2fx (target 1.6x); compact encoder weights %.1f%% of dense (target ≤ 20%%)",
                      r.structuredSpeedup, 100 * r.encoderCompactFraction))

@@ -13,7 +13,7 @@ import TestSupport
         let initial = (0..<(m * n)).map { _ in rng.uniform() }
         var fast = initial, reference = initial
         sgemm(transA, transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: transA == .none ? k : m,
-              b: b, ldb: transB == .none ? n : k, beta: 2, c: &fast, ldc: n)
+              b: b, ldb: transB == .none ? n : k, beta: 2, c: &fast, ldc: n, threads: 2)
         sgemmReference(transA, transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: transA == .none ? k : m,
                        b: b, ldb: transB == .none ? n : k, beta: 2, c: &reference, ldc: n)
         let scale = reference.map(abs).max()!
@@ -29,7 +29,7 @@ import TestSupport
         let b = (0..<(k * n)).map { _ in rng.uniform() }
         var fast = [Float](repeating: 42, count: m * ldc)
         var reference = fast
-        sgemm(.none, .none, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &fast, ldc: ldc)
+        sgemm(.none, .none, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &fast, ldc: ldc, threads: 2)
         sgemmReference(.none, .none, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &reference, ldc: ldc)
         for i in 0..<m {
             for j in 0..<ldc {
@@ -43,7 +43,7 @@ import TestSupport
     @Test func hand_computed2x2() {
         // [[1,2],[3,4]] · [[5,6],[7,8]] = [[19,22],[43,50]]
         var c = [Float](repeating: 0, count: 4)
-        sgemm(.none, .none, m: 2, n: 2, k: 2, a: [1, 2, 3, 4], lda: 2, b: [5, 6, 7, 8], ldb: 2, c: &c, ldc: 2)
+        sgemm(.none, .none, m: 2, n: 2, k: 2, a: [1, 2, 3, 4], lda: 2, b: [5, 6, 7, 8], ldb: 2, c: &c, ldc: 2, threads: 2)
         #expect(c == [19, 22, 43, 50])
     }
 

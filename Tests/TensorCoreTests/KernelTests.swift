@@ -21,7 +21,7 @@ func closeFD(_ fd: Double, _ an: Float) -> Bool {
     @Test func geluMatchesErfReferenceAndTorchValues() {
         let xs: [Float] = [-4, -1.5, -0.3, 0, 0.2, 1, 2.5, 6]
         var y = [Float](repeating: 0, count: xs.count)
-        Kernels.geluForward(xs, &y, xs.count)
+        Kernels.geluForward(xs, &y, xs.count, threads: 2)
         for (x, v) in zip(xs, y) {
             let ref = Float(Kernels.geluReference(Double(x)))
             #expect(abs(v - ref) <= Tolerance.kernelRelative * max(1, abs(ref)))
@@ -34,7 +34,7 @@ func closeFD(_ fd: Double, _ an: Float) -> Bool {
         var x: [Float] = [-3, -1.2, -0.5, 0.1, 0.7, 2.2]
         let dy: [Float] = [0.3, -1, 2, 0.5, -0.7, 1.1]
         var dx = [Float](repeating: 0, count: x.count)
-        Kernels.geluBackward(x, dy, &dx, x.count)
+        Kernels.geluBackward(x, dy, &dx, x.count, threads: 2)
         for i in x.indices {
             let fd = finiteDifference(&x, i, step: Tolerance.finiteDifferenceStep) { v in
                 zip(v, dy).reduce(0) { $0 + Kernels.geluReference(Double($1.0)) * Double($1.1) }
@@ -49,16 +49,16 @@ func closeFD(_ fd: Double, _ an: Float) -> Bool {
         var x = (0..<(rows * cols)).map { _ in rng.uniform() * 3 }
         let w = (0..<(rows * cols)).map { _ in rng.uniform() }
         var y = [Float](repeating: 0, count: x.count)
-        Kernels.softmaxForward(x, &y, rows: rows, cols: cols)
+        Kernels.softmaxForward(x, &y, rows: rows, cols: cols, threads: 2)
         for r in 0..<rows {
             let denom = (0..<cols).reduce(0.0) { $0 + exp(Double(x[r * cols + $1])) }
             for c in 0..<cols { #expect(abs(Double(y[r * cols + c]) - exp(Double(x[r * cols + c])) / denom) < 1e-6) }
         }
         var dx = [Float](repeating: 0, count: x.count)
-        Kernels.softmaxBackward(y, w, &dx, rows: rows, cols: cols)
+        Kernels.softmaxBackward(y, w, &dx, rows: rows, cols: cols, threads: 2)
         let loss: ([Float]) -> Double = { v in
             var out = [Float](repeating: 0, count: v.count)
-            Kernels.softmaxForward(v, &out, rows: rows, cols: cols)
+            Kernels.softmaxForward(v, &out, rows: rows, cols: cols, threads: 2)
             return zip(out, w).reduce(0) { $0 + Double($1.0) * Double($1.1) }
         }
         for i in x.indices {
@@ -77,7 +77,7 @@ func closeFD(_ fd: Double, _ an: Float) -> Bool {
         let eps: Float = 1e-5
         func run(_ x: [Float], _ g: [Float], _ b: [Float]) -> ([Float], [Float], [Float]) {
             var y = [Float](repeating: 0, count: x.count), mean = [Float](repeating: 0, count: rows), rstd = mean
-            Kernels.layerNormForward(x, g, b, &y, mean: &mean, rstd: &rstd, rows: rows, cols: cols, eps: eps)
+            Kernels.layerNormForward(x, g, b, &y, mean: &mean, rstd: &rstd, rows: rows, cols: cols, eps: eps, threads: 2)
             return (y, mean, rstd)
         }
         let (y, mean, rstd) = run(x, gamma, beta)
@@ -153,7 +153,7 @@ func closeFD(_ fd: Double, _ an: Float) -> Bool {
                 out.withUnsafeMutableBufferPointer { cp in
                     sgemmBatched(.none, .transposed, m: T, n: T, k: HS, batches: B, heads: NH, alpha: 0.5,
                                  a: qp.baseAddress!, lda: C, aStrides: hidden, b: kp.baseAddress!, ldb: C, bStrides: hidden,
-                                 c: cp.baseAddress!, ldc: T, cStrides: scores, reference: reference)
+                                 c: cp.baseAddress!, ldc: T, cStrides: scores, threads: 2, reference: reference)
                 }
             } }
             if reference { slow = out } else { fast = out }

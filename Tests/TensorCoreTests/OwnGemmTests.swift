@@ -100,23 +100,25 @@ import TestSupport
 
     @Test(arguments: [(300, 200, 64, Transpose.none, Transpose.transposed), (40, 900, 70, .transposed, .none), (1000, 20, 80, .none, .none)])
     func theThreadSplitGivesTheSameBits(m: Int, n: Int, k: Int, transA: Transpose, transB: Transpose) {
-        // Above splitMultiplyAdds `sgemm` splits C over the compute threads (by columns, or by rows when C is
-        // narrow); every element's sum is the same, so the bits equal one thread's.
+        // Above splitMultiplyAdds `sgemm` splits C over the threads it is given (by columns, or by rows when C is
+        // narrow); every element's sum is the same, so the bits equal one thread's, for 2 and 3 threads.
         let p = Problem(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 0.75, beta: 0.5)
-        #expect(m * n * k >= GemmKernel.splitMultiplyAdds || ComputeInfo.threads == 1)
+        #expect(m * n * k >= GemmKernel.splitMultiplyAdds)
         let (a, b, c) = Self.operands(p, seed: 5)
-        var one = c, split = c
+        var one = c
         cgemm_sgemm(transA.flag, transB.flag, m, n, k, p.alpha, a, p.lda, b, p.ldb, p.beta, &one, p.ldc)
-        sgemm(transA, transB, m: m, n: n, k: k, alpha: p.alpha, a: a, lda: p.lda, b: b, ldb: p.ldb, beta: p.beta,
-              c: &split, ldc: p.ldc)
-        if ComputeInfo.threads == 1 { print("theThreadSplitGivesTheSameBits: one compute thread here, nothing split") }
-        #expect(one == split, "\(p): split and one-thread results differ")
+        for threads in [2, 3] {
+            var split = c
+            sgemm(transA, transB, m: m, n: n, k: k, alpha: p.alpha, a: a, lda: p.lda, b: b, ldb: p.ldb, beta: p.beta,
+                  c: &split, ldc: p.ldc, threads: threads)
+            #expect(one == split, "\(p): split over \(threads) threads and one-thread results differ")
+        }
         // And through pre-packed weights (`PackedWeights`, op(B) = Wᵀ), which splits the same way.
         if transA == .none && transB == .transposed {
             b.withUnsafeBufferPointer { w in
                 let packed = PackedWeights(weight: w.baseAddress!, outFeatures: n, inFeatures: k)
                 var y = [Float](repeating: .nan, count: m * n), expected = y
-                packed.multiply(a, rows: m, into: &y)
+                packed.multiply(a, rows: m, into: &y, threads: 2)
                 cgemm_sgemm(0, 1, m, n, k, 1, a, k, b, k, 0, &expected, n)
                 #expect(y == expected, "PackedWeights split differs from one thread")
             }

@@ -28,8 +28,8 @@ import CDNNL
         w.withUnsafeBufferPointer { wp in
             let packed = PackedWeights(weight: wp.baseAddress!, outFeatures: out, inFeatures: inF)
             var first = [Float](repeating: .nan, count: rows * out), second = first
-            packed.multiply(x, rows: rows, into: &first)
-            packed.multiply(x, rows: rows, into: &second)
+            packed.multiply(x, rows: rows, into: &first, threads: 2)
+            packed.multiply(x, rows: rows, into: &second, threads: 2)
             expectClose(first, ref, "(\(rows), \(out), \(inF))")
             #expect(first == second, "a packing reused gives the same bits")
             #expect(packed.isPacked == GemmKernel.ownAvailable)
@@ -45,7 +45,7 @@ import CDNNL
             for rows in [9, 3, 9, 16] {
                 let x = (0..<(rows * inF)).map { _ in rng.uniform() - 0.5 }
                 var y = [Float](repeating: .nan, count: rows * out)
-                packed.multiply(x, rows: rows, into: &y)
+                packed.multiply(x, rows: rows, into: &y, threads: 2)
                 expectClose(y, reference(x, w, rows: rows, out: out, inF: inF), "rows \(rows)")
             }
             // Strided output only (ldy 30); padding left untouched.
@@ -53,7 +53,7 @@ import CDNNL
                 let rows = 9, ldy = 30
                 let x = (0..<(rows * inF)).map { _ in rng.uniform() - 0.5 }
                 var y = [Float](repeating: 42, count: rows * ldy)
-                packed.multiply(x, rows: rows, into: &y, ldy: ldy)
+                packed.multiply(x, rows: rows, into: &y, ldy: ldy, threads: 2)
                 let ref = reference(x, w, rows: rows, out: out, inF: inF)
                 for r in 0..<rows {
                     expectClose(Array(y[(r * ldy)..<(r * ldy + out)]), Array(ref[(r * out)..<((r + 1) * out)]), "ldy row \(r)")
@@ -64,7 +64,7 @@ import CDNNL
             let rows = 5, ldx = 48, ldy = 30
             let xs = (0..<(rows * ldx)).map { _ in rng.uniform() - 0.5 }
             var y = [Float](repeating: 42, count: rows * ldy)
-            packed.multiply(xs, ldx: ldx, rows: rows, into: &y, ldy: ldy)
+            packed.multiply(xs, ldx: ldx, rows: rows, into: &y, ldy: ldy, threads: 2)
             let dense = (0..<rows).flatMap { r in xs[(r * ldx)..<(r * ldx + inF)] }
             let ref = reference(Array(dense), w, rows: rows, out: out, inF: inF)
             for r in 0..<rows {

@@ -40,4 +40,23 @@ import Testing
             #expect(closureCounts == Array(repeating: 500, count: parts), "closure, \(parts) parts, spin \(spin) ns")
         }
     }
+
+    @Test func oneDNNThreadsArePerThreadAndPartsLeaveTheCallersAlone() {
+        // oneDNN reads the calling thread's OpenMP count: the pool's threads have 1 (a oneDNN call in a part never
+        // forks a team), a parts call leaves the caller's count as it was, and `OneDNN.withThreads` lowers it for
+        // one call only.
+        let caller = ComputeInfo.threads
+        ComputeContext(threads: 3).activate()
+        defer { ComputeInfo.setThreads(caller) }
+        final class Seen: PartsBody {
+            var threads = [Int](repeating: 0, count: 3)
+            func runPart(_ part: Int) { threads[part] = ComputeInfo.threads }
+        }
+        let seen = Seen()
+        Parallel.parts(3, seen)
+        #expect(seen.threads == [3, 1, 1], "oneDNN threads seen by the caller's part and the pool's: \(seen.threads)")
+        #expect(ComputeInfo.threads == 3)
+        #expect(OneDNN.withThreads(1) { ComputeInfo.threads } == 1)
+        #expect(ComputeInfo.threads == 3)
+    }
 }

@@ -1,4 +1,4 @@
-// The row kernels split over the compute threads (`Parallel.rows`) give the same bits as one pass over all rows on
+// The row kernels split over threads (`Parallel.rows`) give the same bits as one pass over all rows on
 // one thread, for every kernel, with a row count that does not divide evenly and a GELU length that is not a
 // multiple of 8; and a split kernel called inside a `Parallel.parts` body runs on that body's thread.
 import Testing
@@ -14,27 +14,27 @@ import TestSupport
     @Test func splitKernelsGiveTheBitsOfOneThread() {
         let (rows, cols) = (1031, 97)  // 100 007 floats: above the split threshold at 2 threads
         #expect(rows * cols >= Parallel.rowSplitFloats * 2)
-        if ComputeInfo.threads == 1 { print("splitKernelsGiveTheBitsOfOneThread: one compute thread here, nothing split") }
         let x = Self.random(rows * cols, seed: 1), dy = Self.random(rows * cols, seed: 2)
         let gamma = Self.random(cols, seed: 3, scale: 1), beta = Self.random(cols, seed: 4, scale: 1)
         let n = rows * cols - 5  // GELU over a length that is not a multiple of 8
 
         var split = [Float](repeating: 0, count: rows * cols), one = split
-        Kernels.softmaxForward(x, &split, rows: rows, cols: cols)
+        Kernels.softmaxForward(x, &split, rows: rows, cols: cols, threads: 2)
         x.withUnsafeBufferPointer { xp in one.withUnsafeMutableBufferPointer { op in
             Kernels.run(.softmaxForward(x: xp.baseAddress!, y: op.baseAddress!, cols: cols), rows: 0..<rows)
         } }
         #expect(split == one, "softmax forward")
         let probs = one
 
-        Kernels.softmaxBackward(probs, dy, &split, rows: rows, cols: cols)
+        Kernels.softmaxBackward(probs, dy, &split, rows: rows, cols: cols, threads: 2)
         probs.withUnsafeBufferPointer { yp in dy.withUnsafeBufferPointer { dp in one.withUnsafeMutableBufferPointer { op in
             Kernels.run(.softmaxBackward(y: yp.baseAddress!, dy: dp.baseAddress!, dx: op.baseAddress!, cols: cols), rows: 0..<rows)
         } } }
         #expect(split == one, "softmax backward")
 
         var meanS = [Float](repeating: 0, count: rows), rstdS = meanS, meanO = meanS, rstdO = meanS
-        Kernels.layerNormForward(x, gamma, beta, &split, mean: &meanS, rstd: &rstdS, rows: rows, cols: cols, eps: 1e-5)
+        Kernels.layerNormForward(x, gamma, beta, &split, mean: &meanS, rstd: &rstdS, rows: rows, cols: cols, eps: 1e-5,
+                                 threads: 2)
         x.withUnsafeBufferPointer { xp in gamma.withUnsafeBufferPointer { gp in beta.withUnsafeBufferPointer { bp in
             one.withUnsafeMutableBufferPointer { op in meanO.withUnsafeMutableBufferPointer { mp in rstdO.withUnsafeMutableBufferPointer { rp in
                 Kernels.run(.layerNormForward(x: xp.baseAddress!, gamma: gp.baseAddress!, beta: bp.baseAddress!, y: op.baseAddress!,
@@ -44,7 +44,7 @@ import TestSupport
         #expect(split == one && meanS == meanO && rstdS == rstdO, "LayerNorm forward")
 
         split = [Float](repeating: 7, count: rows * cols); one = split
-        Kernels.geluForward(x, &split, n)
+        Kernels.geluForward(x, &split, n, threads: 2)
         x.withUnsafeBufferPointer { xp in one.withUnsafeMutableBufferPointer { op in
             Kernels.run(.geluForward(x: xp.baseAddress!, y: op.baseAddress!, n: n), rows: 0..<((n + 7) / 8))
         } }
@@ -54,7 +54,7 @@ import TestSupport
         let worst = (0..<n).map { abs(Double(split[$0]) - Kernels.geluReference(Double(x[$0]))) }.max()!
         #expect(worst < 1e-5, "GELU forward against the reference: \(worst)")
 
-        Kernels.geluBackward(x, dy, &split, n)
+        Kernels.geluBackward(x, dy, &split, n, threads: 2)
         x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in one.withUnsafeMutableBufferPointer { op in
             Kernels.run(.geluBackward(x: xp.baseAddress!, dy: dp.baseAddress!, dx: op.baseAddress!, n: n), rows: 0..<((n + 7) / 8))
         } } }
@@ -66,7 +66,7 @@ import TestSupport
         let (rows, cols) = (2048, 64)
         let x = Self.random(rows * cols, seed: 9, scale: 20)
         var y = [Float](repeating: 0, count: rows * cols)
-        Kernels.softmaxForward(x, &y, rows: rows, cols: cols)
+        Kernels.softmaxForward(x, &y, rows: rows, cols: cols, threads: 2)
         let worst = (0..<rows).map { r in abs(y[(r * cols)..<((r + 1) * cols)].reduce(0, +) - 1) }.max()!
         #expect(worst < 1e-5, "max |Σ row − 1| = \(worst)")
     }

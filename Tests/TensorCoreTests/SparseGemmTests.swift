@@ -12,7 +12,7 @@ import TestSupport
         for i in w.indices where rng.uniform() < Float(sparsity) { w[i] = 0 }
         let x = (0..<(n * k)).map { _ in rng.normal() }, bias = (0..<m).map { _ in rng.normal() }
         var dense = [Float](repeating: 0, count: n * m)
-        sgemm(.none, .transposed, m: n, n: m, k: k, a: x, lda: k, b: w, ldb: k, c: &dense, ldc: m)
+        sgemm(.none, .transposed, m: n, n: m, k: k, a: x, lda: k, b: w, ldb: k, c: &dense, ldc: m, threads: 1)
         for r in 0..<n { for j in 0..<m { dense[r * m + j] += bias[j] } }
         let csr = CSRMatrix(dense: w, rows: m, cols: k)
         #expect(csr.nonZeros == w.filter { $0 != 0 }.count)

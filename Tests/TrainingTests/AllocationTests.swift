@@ -20,7 +20,7 @@ import TestSupport
     /// `cxx`: through libstdc++'s operator new, which only the C++ libraries (oneDNN) call here.
     struct Count { var ours: UInt64; var oneDNN: UInt64; var cxx: UInt64 = 0 }
 
-    /// Allocations made by `body` on this thread, with `threads` compute threads (restored afterwards).
+    /// Allocations made by `body` on this thread, with oneDNN given `threads` threads on it (restored afterwards).
     static func allocations(_ label: String, threads: Int = 1, _ body: () throws -> Void) rethrows -> Count {
         let previous = ComputeInfo.threads
         ComputeInfo.setThreads(threads)
@@ -86,22 +86,19 @@ import TestSupport
         #expect(m * n * k >= GemmKernel.splitMultiplyAdds)
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: n * k), c = FloatBuffer(count: m * n)
         a.pointer.update(repeating: 0.5, count: a.count); b.pointer.update(repeating: 0.25, count: b.count)
-        let previous = ComputeInfo.threads
-        ComputeInfo.setThreads(threads)
-        sgemm(.none, .transposed, m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: k, c: c.pointer, ldc: n)
-        ComputeInfo.setThreads(previous)
+        sgemm(.none, .transposed, m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: k, c: c.pointer, ldc: n,
+              threads: threads)
         // And attention's batched form: 4 (batch, head) pairs of 16 × 16 × 8, dealt over the threads.
         let strides = BatchStrides(batch: 2 * 16 * 8, head: 16 * 8), scores = BatchStrides(batch: 2 * 16 * 16, head: 16 * 16)
         func batched() {
             sgemmBatched(.none, .transposed, m: 16, n: 16, k: 8, batches: 2, heads: 2, a: a.pointer, lda: 8, aStrides: strides,
-                         b: b.pointer, ldb: 8, bStrides: strides, c: c.pointer + 4096, ldc: 16, cStrides: scores)
+                         b: b.pointer, ldb: 8, bStrides: strides, c: c.pointer + 4096, ldc: 16, cStrides: scores, threads: threads)
         }
-        ComputeInfo.setThreads(threads)
         batched()
-        ComputeInfo.setThreads(previous)
         let count = Self.allocations("10 sgemm and 10 batched calls, \(threads) thread(s)", threads: threads) {
             for _ in 0..<10 {
-                sgemm(.none, .transposed, m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: k, c: c.pointer, ldc: n)
+                sgemm(.none, .transposed, m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: k, c: c.pointer, ldc: n,
+                      threads: threads)
                 batched()
             }
         }
@@ -131,16 +128,14 @@ import TestSupport
         #expect(4 * 64 * 256 >= 2 * Parallel.rowSplitFloats && 4 * 64 * 256 * 64 >= GemmKernel.splitMultiplyAdds)
         let model = try XLMRModel(config: config, head: .tokenClassification(labels: 3))
         model.initializeWeights(seed: 11)
+        model.compute = ComputeContext(threads: 2)
         let trainer = Trainer(model: model, settings: TrainerSettings(steps: 10, peakLearningRate: 1e-3, warmupSteps: 2, seed: 1),
                               maxBatch: 4, maxTokens: 64)
         var r = TestRandom(seed: 12)
         let ids = (0..<(4 * 64)).map { i in i % 64 == 0 ? Int32(0) : Int32(5 + r.below(30)) }
         var batch = TokenBatch(batch: 4, tokens: 64, ids: ids, attentionMask: [Int32](repeating: 1, count: 4 * 64),
                                labels: ids.map { $0 == 0 ? -100 : $0 % 3 })
-        let previous = ComputeInfo.threads
-        ComputeInfo.setThreads(2)
         _ = try trainer.step(&batch, step: 0)  // makes each thread's job objects and packing buffers
-        ComputeInfo.setThreads(previous)
         let n = try Self.allocations("3 split token-classification steps, 2 threads", threads: 2) {
             for s in 1..<4 { _ = try trainer.step(&batch, step: s) }
         }

@@ -72,6 +72,7 @@ package enum Student {
         }
         c.layerIntermediateSizes = tc.layerIntermediateSizes.map { sizes in map.map { sizes[$0] } }
         let student = try XLMRModel(config: c, head: teacher.head)
+        student.compute = teacher.compute
         let prefix = "roberta.encoder.layer."
         for e in student.layout.entries {
             var source = e.name
@@ -98,6 +99,7 @@ package enum Student {
         }
         try checkDepth(teacher: teacher.config.numHiddenLayers, student: config.numHiddenLayers)
         let student = try XLMRModel.load(folder, head: teacher.head, classifierSeed: seed)
+        student.compute = teacher.compute
         return try relabelled(student, like: teacher)
     }
 
@@ -107,6 +109,7 @@ package enum Student {
         var c = model.config
         c.id2label = teacher.config.id2label
         let copy = try XLMRModel(config: c, head: model.head)
+        copy.compute = model.compute
         copy.parameters.pointer.update(from: model.parameters.pointer, count: model.layout.totalCount)
         return copy
     }

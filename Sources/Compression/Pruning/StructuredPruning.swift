@@ -140,6 +140,7 @@ package enum StructuredPruning {
         let sizes = keptNeurons.map(\.count)
         config.layerIntermediateSizes = sizes.allSatisfy({ $0 == c.intermediateSize }) ? nil : sizes
         let out = try XLMRModel(config: config, head: model.head)
+        out.compute = model.compute
         for e in out.layout.entries {
             let dst = out.parameter(e.name)!, src = model.parameter(e.name)!
             guard let l = layerIndex(e.name) else { dst.pointer.update(from: src.pointer, count: e.count); continue }

@@ -56,7 +56,8 @@ package final class Int4Weights: @unchecked Sendable {
     package var byteCount: Int { packed.count + 4 * scale.count }
 }
 
-/// Weight-only int4: the dequantized weights through fp32 sgemm.
+/// Weight-only int4: the dequantized weights through fp32 sgemm, on the threads the quantized kernels get from
+/// oneDNN (set once by `ComputeContext.activate()`), like the int8 ones.
 package final class Int4Linear: LinearKernel {
     package let weights: Int4Weights
     private let dense: DenseLinear
@@ -68,7 +69,11 @@ package final class Int4Linear: LinearKernel {
     package var inFeatures: Int { weights.inFeatures }
     package var outFeatures: Int { weights.outFeatures }
     package var byteCount: Int { weights.byteCount + 4 * bias.count }
-    package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) { dense.apply(x, rows: rows, into: y) }
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        sgemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: dense.weight, ldb: inFeatures,
+              c: y, ldc: outFeatures, threads: ComputeInfo.threads)
+        Kernels.addBias(y, dense.bias, rows: rows, cols: outFeatures)
+    }
 }
 
 /// Word embeddings in int8 with one scale per row (the same layout as per-channel int8 weights).

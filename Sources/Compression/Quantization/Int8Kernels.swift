@@ -288,6 +288,8 @@ struct OutlierSplit {
         let O = cols.count, N = w.outFeatures, K = w.inFeatures
         if gatheredW.count < N * O { gatheredW = [Float](repeating: 0, count: N * O) }
         for j in 0..<N { for (o, k) in cols.enumerated() { gatheredW[j * O + o] = Float(w.q[j * K + k]) * w.scale[j] } }
-        sgemm(.none, .transposed, m: rows, n: N, k: O, a: gatheredX, lda: O, b: gatheredW, ldb: O, beta: 1, c: y, ldc: N)
+        // On the threads the int8 GEMM beside it gets from oneDNN (set once by `ComputeContext.activate()`).
+        sgemm(.none, .transposed, m: rows, n: N, k: O, a: gatheredX, lda: O, b: gatheredW, ldb: O, beta: 1, c: y, ldc: N,
+              threads: ComputeInfo.threads)
     }
 }
