@@ -53,10 +53,9 @@ final class PartsPool: @unchecked Sendable {
     static let shared = PartsPool()
     /// How long a worker (for the next job) and the caller (for the workers to finish) spin before blocking.
     /// 5 ms: long enough that a worker never blocks between the products of one pass or training step, short enough
-    /// that an idle pool gives its cores back soon (PyTorch's GNU OpenMP threads spin ~10 ms). Measured on this
-    /// KVM guest (docs/benchmarks.md, round 8): a batch-1 pass of the small model arriving 50 ms after the last took
-    /// 19 ms with a 200 µs spin, 14 ms with 1–2 ms and 11–12 ms with 5 ms; a vCPU that blocks mid-pass after idling
-    /// is slow to get going again, whereas back-to-back passes (~9 ms) did not care.
+    /// that an idle pool gives its cores back soon (PyTorch's GNU OpenMP threads spin ~10 ms). On a KVM guest a vCPU
+    /// that blocks mid-pass after idling is slow to get going again, so a shorter spin made an isolated batch-1 pass
+    /// up to twice as slow (the sweep is in docs/benchmarks.md).
     package nonisolated(unsafe) static var spinNanoseconds: UInt64 = 5_000_000
 
     final class Worker: @unchecked Sendable {

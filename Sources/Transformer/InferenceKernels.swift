@@ -181,7 +181,7 @@ package final class SplitPackedLinear: LinearFusing, PartsBody {
     /// Below this many multiply-adds a product is not split (a thread wake-up costs more than it saves).
     package static let minimumMultiplyAdds = 1 << 20
     /// Above this many rows the product runs as one OpenMP sgemm on the plain weights instead: at batch 32 × 128
-    /// the split was slower than oneDNN's own threading in the one run measured (docs/benchmarks.md, round 4).
+    /// the split was slower than threading the whole product (docs/benchmarks.md has the measurement).
     package static let maximumRows = 512
 
     package init(_ dense: DenseLinear, parts: Int) {

@@ -137,7 +137,7 @@ struct BenchCompress: ParsableCommand {
                         { _ = try SparseCheckpoint.save(sparse, to: $0) })
             },
             Variant(name: "dynamic int8", timed: true, build: quantized(QuantizationConfig(scheme: .dynamic))),
-            Variant(name: "dynamic int8, round-1 gemm_u8s8s32", timed: true) {
+            Variant(name: "dynamic int8, per-call gemm_u8s8s32", timed: true) {
                 let m = try Quantizer.quantize(model: model, config: QuantizationConfig(scheme: .dynamic))
                 for case let k as Int8Linear in m.kernels.values { k.usesPackedGemm = false }
                 return (m, m.encoder.encoderLinearBytes, m.save)

@@ -31,7 +31,7 @@ package final class Int8FusedLinear: FusedLinearKernels {
 
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>]) {
         precondition(outputs.count == parts.count, "Int8FusedLinear: \(outputs.count) outputs for \(parts.count) layers")
-        // The benchmark's round-1 row switches its kernels back to `dnnl_gemm_u8s8s32`: then run them one by one.
+        // `bench compress`'s reference row switches its kernels to `dnnl_gemm_u8s8s32`: then run them one by one.
         if !parts.allSatisfy(\.usesPackedGemm) {
             for (p, out) in outputs.enumerated() { parts[p].apply(x, rows: rows, into: out) }
             return

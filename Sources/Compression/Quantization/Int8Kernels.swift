@@ -152,7 +152,7 @@ package final class Int8Linear: LinearKernel {
     private var rowQuant: [ActivationQuantization] = []
     /// The weights reordered once for oneDNN's int8 kernel (a runtime cache; the checkpoint keeps the plain codes).
     private lazy var gemm = Int8PackedGemm(weights: weights.q, n: weights.outFeatures, k: weights.inFeatures, owner: weights)
-    /// false: the round-1 path, `dnnl_gemm_u8s8s32` (packs the weights on every call); kept for the benchmark's A/B row.
+    /// false: `dnnl_gemm_u8s8s32`, which packs the weights on every call; kept as `bench compress`'s reference row.
     package var usesPackedGemm = true
 
     package init(weights: Int8Weights, bias: [Float], activations: ActivationQuantization? = nil) {
