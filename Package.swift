@@ -73,9 +73,9 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "TensorCore", "TestSupport", "CAllocationCounter", "CDNNL"], swiftSettings: numericSettings),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Training", "Transformer", "TensorCore", "TextData", "TestSupport"], swiftSettings: numericSettings),
-        .testTarget(name: "TextDataTests", dependencies: ["TextData", "CSentencePiece", "TestSupport"]),
+        .testTarget(name: "TextDataTests", dependencies: ["TextData", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TextData", "Transformer", "TestSupport"]),
-        .testTarget(name: "WireTests", dependencies: ["Wire", "CZeroMQ", "TestSupport"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Experiment", "CZeroMQ", "TestSupport"]),
         .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Wire", "Experiment", "TestSupport"]),
         .testTarget(name: "PipelinesTests", dependencies: [
