@@ -1,5 +1,5 @@
 // How the engine commands end: a runtime failure prints its message (not the usage text a ValidationError
-// prints), and JSON output goes through Codable with sorted keys.
+// prints), and JSON output goes through Codable and the record number policy (JSONWriter.encoder).
 import ArgumentParser
 import Experiment
 import Foundation
@@ -12,7 +12,5 @@ func validatingFlags<T>(_ body: () throws -> T) throws -> T {
 
 /// Pretty, key-sorted JSON of an output, as printed and written beside a command's checkpoint.
 func prettyJSON<T: Encodable>(_ value: T) throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return try encoder.encode(value)
+    try JSONWriter.encoder(pretty: true).encode(value)
 }

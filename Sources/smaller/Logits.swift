@@ -1,5 +1,6 @@
 // `smaller logits --model DIR --ids "0 17 52 2" [--ids …]`: per-token logits as JSON, (batch × tokens × outputs).
 import ArgumentParser
+import Experiment
 import Foundation
 import Pipelines
 
@@ -39,8 +40,6 @@ struct Logits: ParsableCommand {
 
     func run() throws {
         let logits = try Pipelines.logits(URL(fileURLWithPath: model), rows: try rows(), compute: ComputeContext(threads: threads))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(Output(logits: logits)), as: UTF8.self))
+        print(try JSONWriter.text(Output(logits: logits)))
     }
 }
