@@ -111,7 +111,7 @@ extension Study {
     static let css = """
     body{font-family:system-ui,sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;color:#222}\
     table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:13px}th,td{padding:3px 7px;border-bottom:1px solid #ddd;text-align:left}\
-    table.data td{text-align:right;font-variant-numeric:tabular-nums}table.data td:nth-child(-n+2){text-align:left}\
+    table.data td{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}table.data td:nth-child(-n+2){text-align:left}\
     tr.dense{background:#f3f6fa}td.neg{color:#B34700}td.pos{color:#005A8C}.verdict.yes{color:#007A55;font-weight:bold}\
     .verdict.no{color:#B34700;font-weight:bold}.verdict.na{color:#777}.notes{background:#fff6e0;padding:.4em .8em}\
     figure{display:inline-block;margin:.5em;vertical-align:top;max-width:580px}figcaption{font-size:12px;color:#555}\

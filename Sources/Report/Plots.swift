@@ -35,7 +35,7 @@ extension Study {
         row.metrics[metric].map { ChartPoint(x: x, y: $0.mean * scale, spread: $0.std.map { $0 * scale }, label: "\(row.setting): \(NumberFormat.meanSD($0.mean * scale, $0.std.map { $0 * scale }))") }
     }
 
-    /// Per language: test F1 against sparsity, one line per `when` (pruned before vs after fine-tuning), from the
+    /// Per language: test F1 against sparsity, one line per `when` (pruned before vs after fine-tuning, named `pruned before`/`pruned after`), from the
     /// dense model at 0 %, with a ± sd band.
     var sparsityPlots: [Plot] {
         let prunes = pruneSettings()
@@ -45,7 +45,7 @@ extension Study {
             let series = whens.enumerated().compactMap { i, w -> ChartSeries? in
                 var pts = prunes.filter { $0.when == w }.compactMap { p in row(l, p.label).flatMap { point($0, "test.f1", x: 100 * p.sparsity) } }
                 if let d = row(l, "dense").flatMap({ point($0, "test.f1", x: 0) }) { pts.append(d) }
-                return pts.isEmpty ? nil : ChartSeries(name: "pruned \(w) fine-tuning", points: pts, line: true, dashed: w == "before", color: i)
+                return pts.isEmpty ? nil : ChartSeries(name: "pruned \(w)", points: pts, line: true, dashed: w == "before", color: i)
             }
             guard !series.isEmpty else { return nil }
             var chart = Chart(title: "\(l): test F1 vs sparsity", xLabel: "sparsity (%)", yLabel: "test F1 (pts)", series: series)

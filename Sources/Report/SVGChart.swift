@@ -172,13 +172,17 @@ package struct Heatmap: Sendable {
     }
 
     package var svg: String {
-        let cellW = 92.0, cellH = 26.0, left = 90.0, top = 44.0
+        let cellW = 110.0, cellH = 26.0, left = 90.0, top = 52.0
         let width = left + cellW * Double(columns.count) + 20, height = top + cellH * Double(rows.count) + 36
         let limit = max(1e-9, values.flatMap { $0.compactMap { $0.map(abs) } }.max() ?? 1)
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart heatmap\" width=\"\(f(width))\" height=\"\(f(height))\" viewBox=\"0 0 \(f(width)) \(f(height))\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\">"
         s += "<title>\(esc(title))</title><text x=\"4\" y=\"16\" font-size=\"13\" font-weight=\"bold\">\(esc(title))</text>"
         for (j, c) in columns.enumerated() {
-            s += "<text x=\"\(f(left + cellW * (Double(j) + 0.5)))\" y=\"\(f(top - 6))\" text-anchor=\"middle\" font-size=\"9\">\(esc(Chart.short(c, 18)))<title>\(esc(c))</title></text>"
+            // A setting label on two lines: the family, then its fields (`prune` / `sparsity=0.5 when=after`).
+            let words = c.split(separator: " ", maxSplits: 1).map(String.init)
+            for (k, line) in words.enumerated() {
+                s += "<text x=\"\(f(left + cellW * (Double(j) + 0.5)))\" y=\"\(f(top - 20 + 12 * Double(k)))\" text-anchor=\"middle\" font-size=\"9\">\(esc(Chart.short(line, 22)))<title>\(esc(c))</title></text>"
+            }
         }
         for (i, r) in rows.enumerated() {
             let y = top + cellH * Double(i)
@@ -193,7 +197,7 @@ package struct Heatmap: Sendable {
                 s += "<text x=\"\(f(x + cellW / 2 - 1))\" y=\"\(f(y + cellH / 2 + 3))\" text-anchor=\"middle\">\(esc(NumberFormat.signed(v, places: 1)))</text>"
             }
         }
-        s += "<text x=\"4\" y=\"\(f(height - 8))\" font-size=\"10\">blue: above the dense model, orange: below (\(esc(unit)); scale ±\(esc(NumberFormat.value(limit))))</text>"
+        s += "<text x=\"4\" y=\"\(f(height - 8))\" font-size=\"10\">blue: above the dense model, orange: below (\(esc(unit)); scale ±\(esc(NumberFormat.fixed(limit, 1))))</text>"
         return s + "</svg>"
     }
 
