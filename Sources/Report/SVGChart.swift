@@ -10,16 +10,9 @@ package struct ChartPoint: Sendable, Equatable {
     package var x: Double
     package var y: Double
     /// Half-width of the ± band around the line (sample sd), when known.
-    package var spread: Double?
+    package var spread: Double? = nil
     /// Tooltip text.
-    package var label: String
-
-    package init(x: Double, y: Double, spread: Double? = nil, label: String = "") {
-        self.x = x
-        self.y = y
-        self.spread = spread
-        self.label = label
-    }
+    package var label: String = ""
 }
 
 package struct ChartSeries: Sendable {
@@ -30,14 +23,6 @@ package struct ChartSeries: Sendable {
     package var dashed: Bool = false
     /// Colour index into the palette.
     package var color: Int
-
-    package init(name: String, points: [ChartPoint], line: Bool, dashed: Bool = false, color: Int) {
-        self.name = name
-        self.points = points
-        self.line = line
-        self.dashed = dashed
-        self.color = color
-    }
 }
 
 package struct Chart: Sendable {
@@ -163,14 +148,6 @@ package struct Heatmap: Sendable {
     package var values: [[Double?]]
     package var unit: String
 
-    package init(title: String, rows: [String], columns: [String], values: [[Double?]], unit: String) {
-        self.title = title
-        self.rows = rows
-        self.columns = columns
-        self.values = values
-        self.unit = unit
-    }
-
     package var svg: String {
         let cellW = 110.0, cellH = 26.0, left = 90.0, top = 52.0
         let width = left + cellW * Double(columns.count) + 20, height = top + cellH * Double(rows.count) + 36
@@ -216,15 +193,12 @@ func f(_ x: Double) -> String { x.isFinite ? NumberFormat.fixed((x * 100).rounde
 
 /// Text escaped for XML content and attribute values.
 package func esc(_ s: String) -> String {
+    replacing(s, ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;"])
+}
+
+/// Each character that has an entry in `table` replaced by it.
+func replacing(_ s: String, _ table: [Character: String]) -> String {
     var out = ""
-    for ch in s {
-        switch ch {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        default: out.append(ch)
-        }
-    }
+    for ch in s { if let r = table[ch] { out += r } else { out.append(ch) } }
     return out
 }

@@ -107,13 +107,9 @@ package struct ReliabilityBin: Sendable, Equatable {
     package var count: Double
     package var confidence: Double
     package var accuracy: Double
+}
 
-    package init(count: Double, confidence: Double, accuracy: Double) {
-        self.count = count
-        self.confidence = confidence
-        self.accuracy = accuracy
-    }
-
+extension ReliabilityBin {
     init?(_ value: Value) {
         guard let o = value.objectValue, let c = o["count"]?.doubleValue, let conf = o["confidence"]?.doubleValue,
               let acc = o["accuracy"]?.doubleValue, c >= 0 else { return nil }

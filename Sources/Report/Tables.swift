@@ -68,24 +68,12 @@ extension Study {
         return out.joined(separator: "\n")
     }
 
-    static func tex(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "\\": out += "\\textbackslash{}"
-            case "&", "%", "$", "#", "_", "{", "}": out += "\\\(ch)"
-            case "~": out += "\\textasciitilde{}"
-            case "^": out += "\\textasciicircum{}"
-            case "±": out += "$\\pm$"
-            case "−": out += "$-$"
-            case "✓": out += "ok"
-            case "✗": out += "x"
-            case "→": out += "$\\to$"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    static func tex(_ s: String) -> String { replacing(s, texEscapes) }
+
+    static let texEscapes: [Character: String] = [
+        "\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_", "{": "\\{", "}": "\\}",
+        "~": "\\textasciitilde{}", "^": "\\textasciicircum{}", "±": "$\\pm$", "−": "$-$", "✓": "ok", "✗": "x", "→": "$\\to$",
+    ]
 
     /// The long ("tidy") CSV: one row per record and numeric top-level metric, for pandas or R.
     package var tidyCSV: String {
