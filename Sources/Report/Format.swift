@@ -25,8 +25,9 @@ package enum NumberFormat {
 
     /// Decimal places for a mean with this sd (the sd's second significant digit); nil sd or 0: the lone-value rule.
     package static func places(mean: Double, sd: Double?) -> Int {
-        if let sd, sd.isFinite, sd > 0 { return decimals(sd, significant: 2) }
-        if mean == mean.rounded() { return 0 }
+        // An sd below 1e-9 of the mean is rounding noise of equal values: no spread.
+        if let sd, sd.isFinite, sd > 1e-9 * abs(mean) { return decimals(sd, significant: 2) }
+        if abs(mean - mean.rounded()) <= 1e-9 * max(1, abs(mean)) { return 0 }
         return decimals(mean, significant: 4)
     }
 
@@ -34,7 +35,9 @@ package enum NumberFormat {
     package static func meanSD(_ mean: Double, _ sd: Double?) -> String {
         let p = places(mean: mean, sd: sd)
         guard let sd else { return value(mean) }
-        return fixed(mean, p) + " ± " + fixed(sd, p)
+        // Equal values over seeds: the mean as a lone value, and a bare 0 (not `± 0.000000`).
+        if p == decimals(sd, significant: 2), sd > 0 { return fixed(mean, p) + " ± " + fixed(sd, p) }
+        return (p == 0 ? fixed(mean, 0) : value(mean)) + " ± 0"
     }
 
     /// A signed difference with `places` decimals: `+1.2`, `-0.4`; one that rounds to zero is `0.0` (no sign).

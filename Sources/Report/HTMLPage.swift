@@ -71,14 +71,15 @@ extension Study {
             let rows = modelRows.filter { r in metrics.contains { r.metrics[$0.name] != nil } }
             guard !rows.isEmpty else { continue }
             h += "<h3>\(esc(group.rawValue.capitalized))</h3><table class=\"data\" id=\"table-\(group.rawValue)\"><thead><tr><th>language</th><th>setting</th><th>n</th>"
-            for m in metrics { h += "<th>\(esc(Self.header(m)))</th><th>Δ \(esc(m.label))</th>" }
+            for m in metrics { h += "<th>\(esc(Self.header(m)))</th>" + (m.hasDelta ? "<th>Δ \(esc(m.label))</th>" : "") }
             h += "</tr></thead><tbody>"
             for r in rows {
                 h += "<tr\(r.setting == "dense" ? " class=\"dense\"" : "")><td>\(esc(r.language))</td><td>\(esc(r.setting))</td><td>\(r.n)</td>"
                 for m in metrics {
                     let c = cell(r, m)
                     let cls = c.flatMap { $0.delta.hasPrefix("-") ? "neg" : $0.delta.hasPrefix("+") ? "pos" : nil }
-                    h += "<td>\(esc(c?.value ?? "–"))</td><td\(cls.map { " class=\"\($0)\"" } ?? "")>\(esc(c.map { $0.delta.isEmpty ? "–" : $0.delta } ?? "–"))</td>"
+                    h += "<td>\(esc(c?.value ?? "–"))</td>"
+                    if m.hasDelta { h += "<td\(cls.map { " class=\"\($0)\"" } ?? "")>\(esc(c.map { $0.delta.isEmpty ? "–" : $0.delta } ?? "–"))</td>" }
                 }
                 h += "</tr>"
             }
@@ -111,7 +112,7 @@ extension Study {
     static let css = """
     body{font-family:system-ui,sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;color:#222}\
     table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:13px}th,td{padding:3px 7px;border-bottom:1px solid #ddd;text-align:left}\
-    table.data td{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}table.data td:nth-child(-n+2){text-align:left}\
+    table.data{display:block;overflow-x:auto}table.data td{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}table.data td:nth-child(-n+2){text-align:left}\
     tr.dense{background:#f3f6fa}td.neg{color:#B34700}td.pos{color:#005A8C}.verdict.yes{color:#007A55;font-weight:bold}\
     .verdict.no{color:#B34700;font-weight:bold}.verdict.na{color:#777}.notes{background:#fff6e0;padding:.4em .8em}\
     figure{display:inline-block;margin:.5em;vertical-align:top;max-width:580px}figcaption{font-size:12px;color:#555}\

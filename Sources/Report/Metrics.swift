@@ -17,6 +17,8 @@ package struct MetricInfo: Sendable, Equatable {
 
     /// True when Δ is in points of a fraction (F1, ECE, loyalty, …), false when in the metric's own unit.
     package var isFraction: Bool { scale == 100 }
+    /// Loyalty already compares with the dense model (which has none): its tables have no Δ column.
+    package var hasDelta: Bool { group != .loyalty }
 }
 
 extension MetricInfo {

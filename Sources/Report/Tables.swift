@@ -33,10 +33,13 @@ extension Study {
             let rows = modelRows.filter { r in metrics.contains { r.metrics[$0.name] != nil } }
             guard !rows.isEmpty else { continue }
             out += ["### \(group.rawValue.capitalized)", ""]
-            out.append("| language | setting | n | " + metrics.map { "\(Self.header($0)) | Δ \($0.label)" }.joined(separator: " | ") + " |")
-            out.append("|---|---|---|" + String(repeating: "---:|---:|", count: metrics.count))
+            out.append("| language | setting | n | " + metrics.map { $0.hasDelta ? "\(Self.header($0)) | Δ \($0.label)" : Self.header($0) }.joined(separator: " | ") + " |")
+            out.append("|---|---|---|" + metrics.map { $0.hasDelta ? "---:|---:|" : "---:|" }.joined())
             for r in rows {
-                let cells = metrics.map { m in cell(r, m).map { "\($0.value) | \($0.delta.isEmpty ? "–" : $0.delta)" } ?? "– | –" }
+                let cells = metrics.map { m in
+                    let c = cell(r, m)
+                    return (c?.value ?? "–") + (m.hasDelta ? " | " + (c.map { $0.delta.isEmpty ? "–" : $0.delta } ?? "–") : "")
+                }
                 out.append("| \(r.language) | \(r.setting) | \(r.n) | " + cells.joined(separator: " | ") + " |")
             }
             out.append("")
@@ -51,14 +54,17 @@ extension Study {
             let rows = modelRows.filter { r in metrics.contains { r.metrics[$0.name] != nil } }
             guard !rows.isEmpty else { continue }
             out += ["\\begin{table}[t]", "\\centering", "\\small",
-                    "\\begin{tabular}{ll r" + String(repeating: " rr", count: metrics.count) + "}", "\\toprule",
-                    "language & setting & $n$ & " + metrics.map { "\(Self.tex(Self.header($0))) & $\\Delta$" }.joined(separator: " & ") + " \\\\",
+                    "\\begin{tabular}{ll r" + metrics.map { $0.hasDelta ? " rr" : " r" }.joined() + "}", "\\toprule",
+                    "language & setting & $n$ & " + metrics.map { Self.tex(Self.header($0)) + ($0.hasDelta ? " & $\\Delta$" : "") }.joined(separator: " & ") + " \\\\",
                     "\\midrule"]
             var last: String?
             for r in rows {
                 if let last, last != r.language { out.append("\\addlinespace") }
                 last = r.language
-                let cells = metrics.map { m in cell(r, m).map { Self.tex($0.value) + " & " + Self.tex($0.delta) } ?? "-- & --" }
+                let cells = metrics.map { m in
+                    let c = cell(r, m)
+                    return (c.map { Self.tex($0.value) } ?? "--") + (m.hasDelta ? " & " + (c.map { Self.tex($0.delta) } ?? "--") : "")
+                }
                 out.append("\(Self.tex(r.language)) & \(Self.tex(r.setting)) & \(r.n) & " + cells.joined(separator: " & ") + " \\\\")
             }
             out += ["\\bottomrule", "\\end{tabular}",

@@ -26,3 +26,11 @@ import Testing
         #expect(NumberFormat.percent(-0.0001) == "0.0%")
     }
 }
+
+extension FormatTests {
+    @Test func equalValuesOverSeedsShowNoSpread() {
+        #expect(NumberFormat.meanSD(58.00000000000001, 7e-15) == "58 ± 0")
+        #expect(NumberFormat.meanSD(0.00036, 0) == "0.000360 ± 0")  // at most 6 decimals
+        #expect(NumberFormat.meanSD(2.655, 0) == "2.655 ± 0")
+    }
+}
