@@ -25,13 +25,22 @@ extension Study {
         return n < 2 ? " Only one seed per cell: differences this small cannot be told from seed noise." : ""
     }
 
-    /// Pruning settings' sparsity by label, for one `when` (before/after) or all.
-    func pruneSettings(when: String? = nil) -> [(label: String, sparsity: Double, when: String)] {
+    /// Pruning settings with a sparsity, each with its curve: the label without `sparsity=…` (`prune when=after`,
+    /// `prune when=after finetune_epochs=1`), so settings that differ only in sparsity form one curve.
+    func pruneSettings() -> [(label: String, sparsity: Double, curve: String)] {
         settings.compactMap { label in
             guard let s = setting(labelled: label), s.family == "prune", let sp = s.fields["sparsity"]?.doubleValue else { return nil }
-            let w = s.fields["when"]?.stringValue ?? "after"
-            return when == nil || w == when ? (label, sp, w) : nil
+            let curve = label.split(separator: " ").filter { !$0.hasPrefix("sparsity=") }.joined(separator: " ")
+            return (label, sp, curve)
         }
+    }
+
+    /// The pruning curve with the most sparsities (the study's F1-vs-sparsity curve), and its settings.
+    func mainPruneCurve() -> (name: String, settings: [(label: String, sparsity: Double, curve: String)])? {
+        let prunes = pruneSettings()
+        let curves = Dictionary(grouping: prunes, by: \.curve)
+        guard let name = curves.keys.sorted().max(by: { curves[$0]!.count < curves[$1]!.count }) else { return nil }
+        return (name, curves[name]!)
     }
 
     func meanDelta(_ setting: String, _ metric: String, relative: Bool = false) -> (value: Double, languages: Int)? {
@@ -41,8 +50,9 @@ extension Study {
 
     var sparsityClaim: Claim {
         let text = "Pruning: F1 stays competitive up to about 50–60 % sparsity."
-        let prunes = pruneSettings()
-        guard !prunes.isEmpty else { return Claim(claim: text, verdict: .notMeasured, evidence: "No pruning setting with a sparsity in this run.") }
+        guard let (curve, prunes) = mainPruneCurve() else {
+            return Claim(claim: text, verdict: .notMeasured, evidence: "No pruning setting with a sparsity in this run.")
+        }
         var parts: [String] = []
         var holding = 0, decided = 0
         for l in languages {
@@ -55,7 +65,7 @@ extension Study {
             if (held ?? 0) >= 0.5 { holding += 1; decided += 1 } else if tested.contains(where: { $0.0 <= 0.6 }) { decided += 1 }
         }
         let maxTested = prunes.map(\.sparsity).max() ?? 0
-        let evidence = "Largest sparsity whose mean ΔF1 ≥ −1 point (and every smaller tested one), per language: " + parts.joined(separator: "; ") + "."
+        let evidence = "Largest sparsity of `\(curve)` whose mean ΔF1 ≥ −1 point (and every smaller tested one), per language: " + parts.joined(separator: "; ") + "."
         if decided == 0 || maxTested < 0.5 {
             return Claim(claim: text, verdict: .notMeasured, evidence: evidence + " No sparsity of 50 % or more was tested." + seedCaveat)
         }

@@ -35,22 +35,24 @@ extension Study {
         row.metrics[metric].map { ChartPoint(x: x, y: $0.mean * scale, spread: $0.std.map { $0 * scale }, label: "\(row.setting): \(NumberFormat.meanSD($0.mean * scale, $0.std.map { $0 * scale }))") }
     }
 
-    /// Per language: test F1 against sparsity, one line per `when` (pruned before vs after fine-tuning, named `pruned before`/`pruned after`), from the
-    /// dense model at 0 %, with a ± sd band.
+    /// Per language: test F1 against sparsity, one line per pruning curve (before vs after fine-tuning, and other
+    /// fields), from the dense model at 0 %, with a ± sd band.
     var sparsityPlots: [Plot] {
         let prunes = pruneSettings()
         guard !prunes.isEmpty else { return [] }
         return languages.compactMap { l in
-            let whens = Array(Set(prunes.map(\.when))).sorted { $0 == "before" && $1 != "before" }
-            let series = whens.enumerated().compactMap { i, w -> ChartSeries? in
-                var pts = prunes.filter { $0.when == w }.compactMap { p in row(l, p.label).flatMap { point($0, "test.f1", x: 100 * p.sparsity) } }
+            var curves: [String] = []
+            for p in prunes where !curves.contains(p.curve) { curves.append(p.curve) }
+            let series = curves.enumerated().compactMap { i, c -> ChartSeries? in
+                var pts = prunes.filter { $0.curve == c }.compactMap { p in row(l, p.label).flatMap { point($0, "test.f1", x: 100 * p.sparsity) } }
                 if let d = row(l, "dense").flatMap({ point($0, "test.f1", x: 0) }) { pts.append(d) }
-                return pts.isEmpty ? nil : ChartSeries(name: "pruned \(w)", points: pts, line: true, dashed: w == "before", color: i)
+                let name = c.replacingOccurrences(of: "prune ", with: "").replacingOccurrences(of: "when=", with: "")
+                return pts.isEmpty ? nil : ChartSeries(name: name == "prune" ? "after" : name, points: pts, line: true, dashed: c.contains("when=before"), color: i)
             }
             guard !series.isEmpty else { return nil }
             var chart = Chart(title: "\(l): test F1 vs sparsity", xLabel: "sparsity (%)", yLabel: "test F1 (pts)", series: series)
             chart.xRange = 0...100
-            return Self.plot("f1-vs-sparsity-\(l)", "Test F1 of \(l) against the share of prunable weights set to zero (0 % is the dense model); lines are means over seeds, bands ± one sample sd.", chart)
+            return Self.plot("f1-vs-sparsity-\(l)", "Test F1 of \(l) against the share of prunable weights set to zero (0 % is the dense model), one line per pruning variant (after/before fine-tuning, …); lines are means over seeds, bands ± one sample sd.", chart)
         }
     }
 
@@ -130,7 +132,7 @@ extension Study {
 
     /// Label loyalty and the two flip rates against sparsity (means over languages), pruning after fine-tuning.
     var loyaltyPlot: Plot? {
-        let prunes = pruneSettings(when: "after")
+        guard let (curve, prunes) = mainPruneCurve() else { return nil }
         let metrics = [("loyalty.label", "label loyalty"), ("loyalty.flips.correct_to_wrong", "flips found → missed"), ("loyalty.flips.wrong_to_correct", "flips missed → found")]
         let series = metrics.enumerated().compactMap { i, m -> ChartSeries? in
             let pts = prunes.compactMap { p -> ChartPoint? in
@@ -140,8 +142,8 @@ extension Study {
             return pts.isEmpty ? nil : ChartSeries(name: m.1, points: pts, line: true, color: i)
         }
         guard !series.isEmpty else { return nil }
-        var chart = Chart(title: "Loyalty to the dense model vs sparsity", xLabel: "sparsity (%)", yLabel: "% of positions / of gold entities", series: series)
+        var chart = Chart(title: "Loyalty to the dense model vs sparsity (\(curve))", xLabel: "sparsity (%)", yLabel: "% of positions / of gold entities", series: series)
         chart.xRange = 0...100
-        return Self.plot("loyalty-vs-sparsity", "Share of positions with the dense model's label, and gold entities that flip between found and missed, for pruning after fine-tuning (means over languages and seeds).", chart)
+        return Self.plot("loyalty-vs-sparsity", "Share of positions with the dense model's label, and gold entities that flip between found and missed, for the pruning curve with the most sparsities (means over languages and seeds; pruning before fine-tuning has no dense reference).", chart)
     }
 }

@@ -18,15 +18,19 @@ package enum RecordFile {
 
 package enum PretrainingText {
     /// Bytes of `<text>/<lang>.txt` per language when the job reads real text (`data.source: masakhaner`), or
-    /// `override` (the folder `smaller run --text` gave) instead of the job's; empty for synthetic data.
-    package static func bytes(_ spec: JobSpec?, override: String? = nil) -> [String: Int] {
+    /// `override` (the folder `smaller run --text` gave) instead of the job's; empty for synthetic data. A relative
+    /// folder is looked up from each of `bases` in turn (the job's paths are relative to where the run started).
+    package static func bytes(_ spec: JobSpec?, override: String? = nil, bases: [URL]) -> [String: Int] {
         guard let spec, override != nil || spec.data["source"]?.stringValue == "masakhaner",
               let folder = override ?? spec.data["text"]?.stringValue, !folder.isEmpty else { return [:] }
-        var out: [String: Int] = [:]
-        for l in spec.languages {
-            let path = URL(fileURLWithPath: folder).appendingPathComponent("\(l).txt").path
-            if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber { out[l] = size.intValue }
+        for dir in folder.hasPrefix("/") ? [URL(fileURLWithPath: folder)] : bases.map({ $0.appendingPathComponent(folder) }) {
+            var out: [String: Int] = [:]
+            for l in spec.languages {
+                let path = dir.appendingPathComponent("\(l).txt").path
+                if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber { out[l] = size.intValue }
+            }
+            if !out.isEmpty { return out }
         }
-        return out
+        return [:]
     }
 }

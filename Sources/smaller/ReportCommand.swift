@@ -79,7 +79,13 @@ func loadStudy(_ runDir: URL) throws -> Study {
         }
     }
     return Study(job: name, records: records ?? [], failed: failed, skipped: skipped,
-                 textBytes: PretrainingText.bytes(spec, override: textOverride(runDir)), notes: notes)
+                 textBytes: PretrainingText.bytes(spec, override: textOverride(runDir), bases: textBases(runDir)), notes: notes)
+}
+
+/// Where a relative `data.text` may start from: the current folder, and the folder `runs/<name>` sits in.
+func textBases(_ runDir: URL) -> [URL] {
+    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    return [cwd, runDir.standardizedFileURL.deletingLastPathComponent().deletingLastPathComponent()]
 }
 
 /// The `--text` folder `smaller run --data … --text …` recorded in data-override.txt, if any.

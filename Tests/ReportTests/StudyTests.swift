@@ -177,3 +177,41 @@ import Testing
         #expect(empty.latex.contains("booktabs") && empty.markdown.contains("No compressed setting"))
     }
 }
+
+extension StudyTests {
+    @Test func lossCorrelatesWithPretrainingTextByRank() throws {
+        var records: [ResultRecord] = []
+        for (lang, delta) in [("aaa", -0.05), ("bbb", -0.01), ("ccc", -0.03)] {
+            records.append(Self.record(.finetune, lang, 1, Self.f1(0.8)))
+            records.append(Self.record(.compress, lang, 1, Self.f1(0.8 + delta), setting: Self.dynamic))
+        }
+        let study = Study(job: "j", records: records, textBytes: ["aaa": 100, "bbb": 300, "ccc": 200])
+        let d = try #require(study.disparities.first)
+        // Loss order aaa < ccc < bbb is the text-size order: ρ = 1 over 3 languages.
+        #expect(d.ranking.map(\.language) == ["aaa", "ccc", "bbb"])
+        #expect(abs(d.textCorrelation!.rho - 1) < 1e-12 && d.textCorrelation!.n == 3)
+    }
+
+    @Test func pretrainingTextSizesComeFromTheJobsTextFolder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-text-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("text"), withIntermediateDirectories: true)
+        try Data("hello".utf8).write(to: dir.appendingPathComponent("text/hau.txt"))
+        try Data("abc".utf8).write(to: dir.appendingPathComponent("text/yor.txt"))
+        let job = """
+        name: t
+        data: {source: masakhaner, ner: ner, text: text}
+        seeds: [1]
+        languages: [hau, yor]
+        execution: {executor: engine}
+        """
+        try Data(job.utf8).write(to: dir.appendingPathComponent("job.yaml"))
+        let spec = try JobSpec.load(path: dir.appendingPathComponent("job.yaml").path)
+        let elsewhere = FileManager.default.temporaryDirectory
+        #expect(PretrainingText.bytes(spec, bases: [elsewhere, dir]) == ["hau": 5, "yor": 3])
+        #expect(PretrainingText.bytes(spec, override: dir.appendingPathComponent("text").path, bases: []) == ["hau": 5, "yor": 3])
+        var synthetic = spec
+        synthetic.data["source"] = .string("synthetic")
+        #expect(PretrainingText.bytes(synthetic, bases: [dir]).isEmpty)
+    }
+}
