@@ -85,11 +85,11 @@ extension Study {
     package var tidyCSV: String {
         var lines = ["task,kind,language,setting,seed,metric,value"]
         for r in records {
-            let head = [String(r.taskID.prefix(16)), r.spec.kind.rawValue, Report.csvField(r.spec.language ?? ""),
+            let head = [r.taskID, r.spec.kind.rawValue, Report.csvField(r.spec.language ?? ""),
                         Report.csvField(label(of: r) == "other" ? r.spec.kind.rawValue : label(of: r)), r.spec.seed.map(String.init) ?? ""]
             for (k, v) in r.metrics.sorted(by: { $0.key < $1.key }) {
                 guard let d = v.doubleValue else { continue }
-                lines.append((head + [Report.csvField(k), "\(d)"]).joined(separator: ","))
+                lines.append((head + [Report.csvField(k), v.intValue.map(String.init) ?? "\(d)"]).joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n") + "\n"
