@@ -90,7 +90,9 @@ package struct Chart: Sendable {
         }
         if let categories {
             for (i, c) in categories.enumerated() {
-                s += "<text x=\"\(f(px(Double(i))))\" y=\"\(f(m.top + plotH + 14))\" text-anchor=\"middle\" font-size=\"9\">\(esc(Self.short(c)))<title>\(esc(c))</title></text>"
+                for (k, line) in Self.twoLines(c).enumerated() {
+                    s += "<text x=\"\(f(px(Double(i))))\" y=\"\(f(m.top + plotH + 13 + 11 * Double(k)))\" text-anchor=\"middle\" font-size=\"9\">\(esc(Self.short(line, 24)))<title>\(esc(c))</title></text>"
+                }
             }
         } else {
             let xStep = Self.tickStep(xr.upperBound - xr.lowerBound)
@@ -99,7 +101,7 @@ package struct Chart: Sendable {
                 s += "<text x=\"\(f(px(t)))\" y=\"\(f(m.top + plotH + 15))\" text-anchor=\"middle\">\(esc(Self.tick(t, xStep)))</text>"
             }
         }
-        s += "<text x=\"\(f(m.left + plotW / 2))\" y=\"\(f(height - 10))\" text-anchor=\"middle\">\(esc(xLabel))</text>"
+        s += "<text x=\"\(f(m.left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(esc(xLabel))</text>"
         s += "<text transform=\"translate(14 \(f(m.top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(yLabel))</text>"
         for g in guides where g.points.count >= 2 {
             s += "<polyline class=\"guide\" fill=\"none\" stroke=\"\(palette[g.color % palette.count])\" stroke-width=\"1\" stroke-dasharray=\"2 3\" points=\"\(g.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " "))\"/>"
@@ -136,6 +138,9 @@ package struct Chart: Sendable {
         NumberFormat.fixed(t, NumberFormat.decimals(step, significant: 1))
     }
 
+    /// A setting label on two lines: the family, then its fields (`prune` / `sparsity=0.5 when=after`).
+    static func twoLines(_ label: String) -> [String] { label.split(separator: " ", maxSplits: 1).map(String.init) }
+
     static func short(_ s: String, _ n: Int = 16) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
 }
 
@@ -155,9 +160,7 @@ package struct Heatmap: Sendable {
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart heatmap\" width=\"\(f(width))\" height=\"\(f(height))\" viewBox=\"0 0 \(f(width)) \(f(height))\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\">"
         s += "<title>\(esc(title))</title><text x=\"4\" y=\"16\" font-size=\"13\" font-weight=\"bold\">\(esc(title))</text>"
         for (j, c) in columns.enumerated() {
-            // A setting label on two lines: the family, then its fields (`prune` / `sparsity=0.5 when=after`).
-            let words = c.split(separator: " ", maxSplits: 1).map(String.init)
-            for (k, line) in words.enumerated() {
+            for (k, line) in Chart.twoLines(c).enumerated() {
                 s += "<text x=\"\(f(left + cellW * (Double(j) + 0.5)))\" y=\"\(f(top - 20 + 12 * Double(k)))\" text-anchor=\"middle\" font-size=\"9\">\(esc(Chart.short(line, 22)))<title>\(esc(c))</title></text>"
             }
         }
