@@ -1,5 +1,5 @@
 // Report: aggregation of result records per language × setting (mean ± sample std over seeds, n, delta to
-// the dense baseline of the same language), written as Markdown, CSV and JSON.
+// the dense baseline of the same language), written as Markdown, CSV and JSON; Study builds the full report on it.
 import Experiment
 import Foundation
 
@@ -105,11 +105,6 @@ package struct Report: Codable, Sendable {
         }
     }
 
-    static func format(_ x: Double) -> String {
-        if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
-        return abs(x) >= 100 ? String(format: "%.1f", x) : String(format: "%.4f", x)
-    }
-
     package var markdown: String {
         var lines = ["# \(job): results", "",
                      "Mean ± sample standard deviation over seeds; Δ is the difference to the dense (fine-tuned, uncompressed) baseline of the same language: in points for scores, in percent of the dense value for size and speed (params, non-zeros, bytes, latency, throughput).", ""]
@@ -120,13 +115,12 @@ package struct Report: Codable, Sendable {
         for row in rows {
             var line = "| \(row.language) | \(row.setting) | \(row.n) |"
             for c in columns {
-                if let s = row.metrics[c] {
-                    line += " \(Self.format(s.mean))\(s.std.map { " ± " + Self.format($0) } ?? "") |"
-                } else { line += " – |" }
+                let places = row.metrics[c].map { NumberFormat.places(mean: $0.mean, sd: $0.std) } ?? 4
+                line += row.metrics[c].map { " \(NumberFormat.meanSD($0.mean, $0.std)) |" } ?? " – |"
                 if let r = row.relative[c] {
-                    line += " \(r >= 0 ? "+" : "")\(String(format: "%.1f", 100 * r))% |"
+                    line += " \(NumberFormat.percent(r)) |"
                 } else {
-                    line += row.delta[c].map { " \($0 >= 0 ? "+" : "")\(Self.format($0)) |" } ?? " – |"
+                    line += row.delta[c].map { " \(NumberFormat.signed($0, places: places)) |" } ?? " – |"
                 }
             }
             lines.append(line)

@@ -12,7 +12,7 @@ struct Smaller: ParsableCommand {
             """,
         version: SmallerVersion.current,
         subcommands: [Run.self, Plan.self, CoordinatorCommand.self, WorkerCommand.self, Status.self, Cancel.self,
-                      Results.self, Keys.self, Pretrain.self, Finetune.self, Logits.self, Tokenize.self,
+                      Results.self, ReportCommand.self, Keys.self, Pretrain.self, Finetune.self, Logits.self, Tokenize.self,
                       TokenizerCommand.self, Score.self, DataCommand.self, Compress.self, Bench.self, Doctor.self]
     )
 }

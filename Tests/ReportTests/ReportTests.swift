@@ -36,7 +36,7 @@ import Testing
         #expect(abs(q.relative["params"]! - (-0.64)) < 1e-12 && q.relative["test.f1"] == nil)
         #expect(report.rows[2].metrics["test.f1"]!.std == nil)  // one seed: no spread
         #expect(report.columns == ["test.f1", "params"])
-        #expect(report.markdown.contains("| hau | quantize scheme=dynamic | 2 | 0.7200 ± 0.0283 | -0.1300 | 36 ± 0 | -64.0% |"))
+        #expect(report.markdown.contains("| hau | quantize scheme=dynamic | 2 | 0.720 ± 0.028 | -0.130 | 36 ± 0 | -64.0% |"))
         let csvLines = report.csv.split(separator: "\n")
         #expect(csvLines[0] == "language,setting,n,seeds,test.f1.mean,test.f1.std,test.f1.delta,params.mean,params.std,params.delta,params.relative")
         #expect(csvLines.count == 4)

@@ -1,0 +1,217 @@
+// The full report on hand-made records: Δ in points and %, the long CSV, ranks, the Pareto frontier, claims,
+// the SVG charts, well-formed HTML, and bad input (no records, a truncated results.jsonl, missing metrics).
+import Experiment
+import Foundation
+import FoundationXML
+import Testing
+@testable import Report
+
+@Suite struct StudyTests {
+    static func setting(_ family: String, _ fields: [String: Value], _ label: String) -> CompressionSetting {
+        CompressionSetting(family: family, fields: fields, label: label)
+    }
+    static let prune50 = setting("prune", ["sparsity": .double(0.5), "when": .string("after")], "prune sparsity=0.5 when=after")
+    static let prune90 = setting("prune", ["sparsity": .double(0.9), "when": .string("after")], "prune sparsity=0.9 when=after")
+    static let dynamic = setting("quantize", ["scheme": .string("dynamic")], "quantize scheme=dynamic")
+
+    static func record(_ kind: TaskKind, _ lang: String, _ seed: Int, _ metrics: [String: Value],
+                       setting: CompressionSetting? = nil) -> ResultRecord {
+        let spec = TaskSpec(kind: kind, executor: "engine", seed: seed, language: lang, setting: setting, params: [:])
+        return ResultRecord(taskID: spec.id, spec: spec, status: "done", metrics: metrics, engineVersion: "t", host: "h",
+                            worker: "w", threads: 1, attempt: 1, startedAt: 0, endedAt: 1)
+    }
+
+    static func f1(_ f1: Double, bytes: Int = 1000, latency: Double = 10) -> [String: Value] {
+        ["test.f1": .double(f1), "bytes": .int(bytes), "latency.p50_ms": .double(latency), "params": .int(100)]
+    }
+
+    /// Two languages, two seeds: dense, 50 % and 90 % pruning, dynamic int8.
+    static var records: [ResultRecord] {
+        var out: [ResultRecord] = []
+        for (lang, dense, p50, p90, q) in [("hau", [0.80, 0.90], [0.795, 0.895], [0.50, 0.60], [0.70, 0.74]),
+                                          ("yor", [0.60, 0.62], [0.62, 0.64], [0.40, 0.44], [0.61, 0.61])] {
+            for seed in [1, 2] {
+                out.append(record(.finetune, lang, seed, f1(dense[seed - 1])))
+                out.append(record(.compress, lang, seed, f1(p50[seed - 1], bytes: 600, latency: 9), setting: prune50))
+                out.append(record(.compress, lang, seed, f1(p90[seed - 1], bytes: 200, latency: 8), setting: prune90))
+                out.append(record(.compress, lang, seed, f1(q[seed - 1], bytes: 360, latency: 4), setting: dynamic))
+            }
+        }
+        return out
+    }
+
+    @Test func cellsShowDeltaInPointsAndPercent() throws {
+        let study = Study(job: "j", records: Self.records)
+        let f1 = try #require(MetricInfo.info("test.f1"))
+        let q = try #require(study.row("hau", Self.dynamic.label))
+        // dense 85 ± 7.07, dynamic 72 ± 2.83 points: Δ −13 points, −13 / 85 = −15.29 %.
+        #expect(study.cell(q, f1) == Cell(value: "72.0 ± 2.8", delta: "-13.0 (-15.3%)"))
+        let dense = try #require(study.row("hau", "dense"))
+        #expect(study.cell(dense, f1) == Cell(value: "85.0 ± 7.1", delta: ""))
+        let bytes = try #require(MetricInfo.info("bytes"))
+        // 360 bytes = 0.00036 MB, −64 % of the dense model's.
+        #expect(study.cell(q, bytes)?.delta.hasSuffix("(-64.0%)") == true)
+        #expect(study.columns.map(\.group) == [.accuracy, .efficiency])
+    }
+
+    @Test func tidyCSVHasOneRowPerRecordAndNumericMetric() {
+        var records = Self.records
+        records[0].metrics["isa"] = .string("avx2")  // not numeric: no row
+        let study = Study(job: "j", records: records)
+        let lines = study.tidyCSV.split(separator: "\n")
+        #expect(lines[0] == "task,kind,language,setting,seed,metric,value")
+        #expect(lines.count - 1 == records.count * 4)
+        #expect(lines.contains { $0.hasSuffix(",compress,yor,prune sparsity=0.9 when=after,2,test.f1,0.44") })
+    }
+
+    @Test func spearmanAndRanksMatchScipy() throws {
+        // scipy.stats.spearmanr([-3.1, -0.4, 1.2, -0.4, -7.9], [5.1e6, 2.0e6, 9.9e6, 3.3e6, 0.8e6]) = 0.6668859288553503
+        #expect(Stats.ranks([-3.1, -0.4, 1.2, -0.4, -7.9]) == [2, 3.5, 5, 3.5, 1])
+        let rho = try #require(Stats.spearman([-3.1, -0.4, 1.2, -0.4, -7.9], [5.1e6, 2.0e6, 9.9e6, 3.3e6, 0.8e6]))
+        #expect(abs(rho - 0.6668859288553503) < 1e-12)
+        #expect(abs(Stats.spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7])! - 0.8207826816681233) < 1e-12)
+        #expect(Stats.spearman([1, 1, 1], [1, 2, 3]) == nil)
+    }
+
+    @Test func paretoFrontierKeepsOnlyUndominatedPoints() {
+        let points: [(cost: Double, score: Double)] = [(10, 80), (4, 70), (6, 70), (2, 50), (8, 85), (3, 40)]
+        #expect(Stats.paretoFrontier(points).map(\.cost) == [2, 4, 8])
+    }
+
+    @Test func disparitiesRankLanguagesAndCorrelateWithText() throws {
+        var study = Study(job: "j", records: Self.records)
+        let q = try #require(study.disparities.first { $0.setting == Self.dynamic.label })
+        // hau: 72 − 85 = −13; yor: 61 − 61 = 0.
+        #expect(q.ranking.map(\.language) == ["hau", "yor"])
+        #expect(abs(q.worst!.delta + 13) < 1e-9 && abs(q.spread! - 13) < 1e-9)
+        #expect(q.textCorrelation == nil)
+        study.textBytes = ["hau": 100, "yor": 50]
+        #expect(study.disparities.first?.textCorrelation == nil)  // two languages: too few for a rank correlation
+    }
+
+    @Test func claimsGiveVerdictsWithEvidence() {
+        let claims = Study(job: "j", records: Self.records).claims
+        // 50 %: hau −0.5 (kept: ≥ −1 point), yor +2.0; 90 % loses > 1 point in both: holds to 50 % in both.
+        #expect(claims[0].verdict == .holds)
+        #expect(claims[0].evidence.contains("hau: holds to 50 %"))
+        #expect(claims[1].verdict == .notMeasured)  // no distillation
+        #expect(claims[2].verdict == .holds)  // size −64 %, latency −60 %
+        #expect(claims[3].verdict == .notMeasured)  // no llm-int8
+        #expect(claims[4].verdict == .holds)  // yor improves under 50 % pruning; spreads > 1 point
+    }
+
+    @Test func chartsHaveOneMarkPerPointAndRangesHoldTheData() throws {
+        let series = [ChartSeries(name: "a", points: [ChartPoint(x: 0, y: 81, spread: 3), ChartPoint(x: 50, y: 77)], line: true, color: 0),
+                      ChartSeries(name: "b & c", points: [ChartPoint(x: 90, y: 12.5)], line: false, color: 1)]
+        let chart = Chart(title: "F1 <vs> sparsity", xLabel: "x", yLabel: "y", series: series)
+        let (xr, yr) = chart.ranges
+        #expect(xr.contains(0) && xr.contains(90) && yr.contains(84) && yr.contains(12.5))
+        let doc = try XMLDocument(xmlString: chart.svg, options: [])
+        let marks = try doc.nodes(forXPath: "//*[local-name()='circle'][@class='mark']")
+        #expect(marks.count == 3)
+        let map = Heatmap(title: "h", rows: ["a", "b"], columns: ["x", "y"], values: [[1, nil], [-2, 0]], unit: "pts")
+        let cells = try XMLDocument(xmlString: map.svg, options: []).nodes(forXPath: "//*[local-name()='rect'][@class='cell']")
+        #expect(cells.count == 3)
+    }
+
+    @Test func htmlIsWellFormedAndEveryFigureHasItsMarks() throws {
+        let study = Study(job: "j", records: Self.records)
+        let doc = try XMLDocument(xmlString: study.html(files: ["report.csv"]), options: [])
+        let figures = try doc.nodes(forXPath: "//*[local-name()='figure']")
+        func attribute(_ node: XMLNode, _ name: String) throws -> String? { try node.nodes(forXPath: "@\(name)").first?.stringValue }
+        #expect(try figures.map { try attribute($0, "id") } ==
+                ["fig-f1-vs-sparsity-hau", "fig-f1-vs-sparsity-yor", "fig-size-vs-f1", "fig-latency-vs-f1", "fig-delta-f1-heatmap"])
+        for figure in figures {
+            let expected = Int(try attribute(figure, "data-marks") ?? "") ?? -1
+            let marks = try figure.nodes(forXPath: ".//*[@class='mark' or @class='cell']")
+            #expect(marks.count == expected && expected > 0)
+        }
+        // dense + 3 settings at 0, 50, 90 %: 3 marks per sparsity curve.
+        #expect(try attribute(figures[0], "data-marks") == "3")
+        let accuracyRows = try doc.nodes(forXPath: "//*[@id='table-accuracy']/*[local-name()='tbody']/*[local-name()='tr']")
+        #expect(accuracyRows.count == 8)
+        #expect(try doc.nodes(forXPath: "//*[local-name()='script']").isEmpty)
+    }
+
+    @Test func reliabilityBinsArePooledAndDrawn() throws {
+        func bins(_ acc: Double) -> Value {
+            .array((0..<15).map { i in .object(["count": .int(i >= 13 ? 10 : 0), "confidence": .double((Double(i) + 0.5) / 15), "accuracy": .double(acc)]) })
+        }
+        var records = Self.records
+        records[0].metrics["calibration.token.bins"] = bins(0.9)
+        records[0].metrics["calibration.token.certain"] = .object(["count": .int(10), "confidence": .double(1), "accuracy": .double(0.5)])
+        records[1].metrics["calibration.token.bins"] = bins(0.7)
+        let study = Study(job: "j", records: records)
+        let dense = try #require(study.reliability(setting: "dense"))
+        // The last bin (10 at 0.9) merged with the certain bin (10 at 0.5): 20 positions, accuracy 0.7.
+        #expect(dense[14].count == 20 && abs(dense[14].accuracy - 0.7) < 1e-12)
+        let plot = try #require(study.plots.first { $0.id == "reliability" })
+        #expect(plot.marks == 4)  // two non-empty bins each for dense and for the first seed of hau 50 %
+    }
+
+    @Test func badInputGivesAReportThatSaysWhatIsMissing() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-old-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // An old run directory: records without robustness or calibration metrics, one lacking test.f1, a
+        // truncated last line; no journal.
+        var records = Self.records
+        records[1].metrics["test.f1"] = nil
+        let lines = try records.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let text = lines.joined(separator: "\n") + "\n" + lines[0].prefix(40)
+        try Data(text.utf8).write(to: dir.appendingPathComponent("results.jsonl"))
+        let read = try RecordFile.read(dir.appendingPathComponent("results.jsonl"))
+        #expect(read.records.count == records.count && read.unreadable == 1)
+        let study = Study(job: "old", records: read.records, notes: ["1 line unreadable"])
+        #expect(study.notes.contains { $0.contains("lack `test.f1`") })
+        let files = try study.write(to: dir)
+        #expect(files.contains("report.html") && files.contains("report.tex") && files.contains("report-long.csv"))
+        let html = try String(contentsOf: dir.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("1 line unreadable"))
+        _ = try XMLDocument(xmlString: html, options: [])
+
+        let empty = Study(job: "empty", records: [])
+        #expect(empty.notes == ["No finished results yet: the run directory has no done records."])
+        _ = try XMLDocument(xmlString: empty.html(), options: [])
+        #expect(empty.claims.allSatisfy { $0.verdict == .notMeasured })
+        #expect(empty.latex.contains("booktabs") && empty.markdown.contains("No compressed setting"))
+    }
+}
+
+extension StudyTests {
+    @Test func lossCorrelatesWithPretrainingTextByRank() throws {
+        var records: [ResultRecord] = []
+        for (lang, delta) in [("aaa", -0.05), ("bbb", -0.01), ("ccc", -0.03)] {
+            records.append(Self.record(.finetune, lang, 1, Self.f1(0.8)))
+            records.append(Self.record(.compress, lang, 1, Self.f1(0.8 + delta), setting: Self.dynamic))
+        }
+        let study = Study(job: "j", records: records, textBytes: ["aaa": 100, "bbb": 300, "ccc": 200])
+        let d = try #require(study.disparities.first)
+        // Loss order aaa < ccc < bbb is the text-size order: ρ = 1 over 3 languages.
+        #expect(d.ranking.map(\.language) == ["aaa", "ccc", "bbb"])
+        #expect(abs(d.textCorrelation!.rho - 1) < 1e-12 && d.textCorrelation!.n == 3)
+    }
+
+    @Test func pretrainingTextSizesComeFromTheJobsTextFolder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-text-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("text"), withIntermediateDirectories: true)
+        try Data("hello".utf8).write(to: dir.appendingPathComponent("text/hau.txt"))
+        try Data("abc".utf8).write(to: dir.appendingPathComponent("text/yor.txt"))
+        let job = """
+        name: t
+        data: {source: masakhaner, ner: ner, text: text}
+        seeds: [1]
+        languages: [hau, yor]
+        execution: {executor: engine}
+        """
+        try Data(job.utf8).write(to: dir.appendingPathComponent("job.yaml"))
+        let spec = try JobSpec.load(path: dir.appendingPathComponent("job.yaml").path)
+        let elsewhere = FileManager.default.temporaryDirectory
+        #expect(PretrainingText.bytes(spec, bases: [elsewhere, dir]) == ["hau": 5, "yor": 3])
+        #expect(PretrainingText.bytes(spec, override: dir.appendingPathComponent("text").path, bases: []) == ["hau": 5, "yor": 3])
+        var synthetic = spec
+        synthetic.data["source"] = .string("synthetic")
+        #expect(PretrainingText.bytes(synthetic, bases: [dir]).isEmpty)
+    }
+}
