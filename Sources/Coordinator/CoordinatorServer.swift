@@ -145,6 +145,7 @@ package final class CoordinatorServer {
             }
             if now - lastTick >= tickEvery {
                 lastTick = now
+                rateLimitedLog.flush(now: now)
                 actions += state.handle(.tick, now: now)
                 probe.phaseEnded(.tick)
             }
@@ -164,6 +165,8 @@ package final class CoordinatorServer {
         log("coordinator stops: \(outcome.done) done, \(outcome.failed) failed, \(outcome.skipped) skipped, \(outcome.pending) not finished\(outcome.cancelled ? " (cancelled; the run directory resumes)" : "")")
         return outcome
     }
+
+    lazy var rateLimitedLog = RateLimitedLog { [unowned self] in self.log($0) }
 
     /// The command frame of a RESULT (frame 2, after the identity and the protocol tag).
     static let resultCommand = Array("RESULT".utf8)
@@ -219,6 +222,7 @@ package final class CoordinatorServer {
                 send(message, to: to, socket)
                 if case .task = message { probe.taskSent(to: to) }
             case .log(let text): log(text)
+            case .peerLog(let kind, let text): rateLimitedLog.note(kind, text, now: now)
             case .serveFetch(let to, let fetch):
                 let bytes = store.read(fetch.sha256, offset: fetch.offset, length: fetch.length)
                 let total = store.size(fetch.sha256) ?? 0
