@@ -19,7 +19,7 @@ package struct CoordinatorState: Sendable {
     private var issued: [String: String]
     private var nextLease = 0
     private var finishedSent = false
-    /// When each peer that has not said HELLO was last asked to (pruned after a liveness period).
+    /// When each peer that has not said HELLO was last asked to, or told BYE (pruned after a liveness period).
     private var askedHello: [String: Double] = [:]
     package private(set) var cancelled = false
     /// Tasks per state, kept in step with `tasks` so finishing is known without a scan.
@@ -366,6 +366,12 @@ package struct CoordinatorState: Sendable {
     private mutating func protocolError(_ from: String, _ reason: String, kind: String = "protocol error", now: Double,
                                         _ out: inout [CoordinatorAction]) {
         out.append(.peerLog(kind: kind, "protocol error from \(from): \(reason); disconnecting it"))
+        // A peer it does not know (a stranger sending garbage) gets one reply per heartbeat interval, not one per
+        // message: its flood is not answered by a flood of BYEs.
+        if workers[from] == nil {
+            if let asked = askedHello[from], now - asked < config.heartbeatInterval { return }
+            askedHello[from] = now
+        }
         out.append(.send(to: from, .bye(Bye(reason: "protocol error: \(reason)", again: true))))
         forget(from, error: "protocol error: \(reason)", now: now, &out)
     }

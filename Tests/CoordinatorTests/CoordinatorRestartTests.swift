@@ -115,4 +115,16 @@ import Testing
         let out = h.from("x", .ack(Ack(task: ids[0], lease: "old-1", duplicate: false)))
         #expect(out.sent.contains { if case .bye(let b) = $0.1 { b.again && b.hello == nil } else { false } })
     }
+
+    @Test func aStrangersFloodGetsOneReplyPerInterval() throws {
+        var (h, _, _) = try restarted()
+        var replies = 0
+        for i in 0..<1000 {
+            h.now = Double(i) * 0.002  // 2 s of garbage
+            replies += h.on(.malformed(from: "stranger", .badTag)).sent.count
+            replies += h.from("stranger", .heartbeat).sent.count
+        }
+        #expect(replies == 2, "one reply per heartbeat interval (1 s): \(replies)")
+        #expect(h.state.tasks.values.allSatisfy { $0.failures == 0 })
+    }
 }
