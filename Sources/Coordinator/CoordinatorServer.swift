@@ -93,7 +93,7 @@ package final class CoordinatorServer {
 
     func log(_ text: String) {
         let line = "\(formatter.string(from: Date())) \(text)"
-        logFile?.write(Data((line + "\n").utf8))
+        try? logFile?.write(contentsOf: Data((line + "\n").utf8))
         options.log(line)
     }
 
@@ -145,6 +145,8 @@ package final class CoordinatorServer {
             }
             if now - lastTick >= tickEvery {
                 lastTick = now
+                expireUploads()
+                rateLimitedLog.flush(now: now)
                 actions += state.handle(.tick, now: now)
                 probe.phaseEnded(.tick)
             }
@@ -152,10 +154,13 @@ package final class CoordinatorServer {
             if let f = try perform(actions, socket) { finished = f }
             if now - lastStatus >= 0.5 { writeStatus(); probe.phaseEnded(.status) }
         }
-        journal.flushResultFiles()
+        if !journal.flushResultFiles(timeout: Self.finalExportTimeout), let f = journal.resultExportFailure {
+            log("results.jsonl lacks \(f.unwritten) records: \(f.message); the journal holds them, and a coordinator started on this run directory writes them")
+        }
         resultFilesWrittenAt = Date().timeIntervalSince1970
         writeStatus()
         statusWriter.sync {}
+        _ = exportProblems()
         // Give the BYEs a moment to leave before the socket closes (linger is 0).
         let flushUntil = now + 0.2
         while now < flushUntil { _ = try? socket.receive(timeoutMs: 20) }
@@ -163,6 +168,19 @@ package final class CoordinatorServer {
                                          skipped: state.count(.skipped), pending: state.count(.pending) + state.count(.leased))
         log("coordinator stops: \(outcome.done) done, \(outcome.failed) failed, \(outcome.skipped) skipped, \(outcome.pending) not finished\(outcome.cancelled ? " (cancelled; the run directory resumes)" : "")")
         return outcome
+    }
+
+    /// Partial uploads open in the store, bounded per peer and in total.
+    var uploads = Uploads()
+    lazy var rateLimitedLog = RateLimitedLog { [unowned self] in self.log($0) }
+
+    /// Closes and forgets uploads idle too long (their peer gone or stuck), partial files and all.
+    func expireUploads() {
+        guard uploads.count > 0 else { return }
+        for (sha, peer) in uploads.expire(now: now) {
+            store.discard(sha)
+            rateLimitedLog.note("upload abandoned", "upload of \(sha.prefix(12)) from \(peer) idle for \(Int(Uploads.idleSeconds)) s: discarded", now: now)
+        }
     }
 
     /// The command frame of a RESULT (frame 2, after the identity and the protocol tag).
@@ -219,6 +237,7 @@ package final class CoordinatorServer {
                 send(message, to: to, socket)
                 if case .task = message { probe.taskSent(to: to) }
             case .log(let text): log(text)
+            case .peerLog(let kind, let text): rateLimitedLog.note(kind, text, now: now)
             case .serveFetch(let to, let fetch):
                 let bytes = store.read(fetch.sha256, offset: fetch.offset, length: fetch.length)
                 let total = store.size(fetch.sha256) ?? 0
@@ -229,10 +248,17 @@ package final class CoordinatorServer {
                     send(.bye(Bye(reason: "unknown artifact \(fetch.sha256)", again: true)), to: to, socket)
                 }
             case .storeChunk(let from, let chunk):
+                if let refused = uploads.admit(chunk, from: from, now: now) {
+                    rateLimitedLog.note("upload refused", "upload from \(from) refused: \(refused)", now: now)
+                    break
+                }
                 do {
-                    try store.receive(sha256: chunk.sha256, offset: chunk.offset, total: chunk.total, bytes: chunk.bytes)
+                    if try store.receive(sha256: chunk.sha256, offset: chunk.offset, total: chunk.total, bytes: chunk.bytes) {
+                        uploads.close(chunk.sha256)
+                    }
                 } catch {
-                    log("upload from \(from) rejected: \(error)")
+                    uploads.close(chunk.sha256)
+                    rateLimitedLog.note("upload rejected", "upload from \(from) rejected: \(error)", now: now)
                 }
             case .finished(let cancelled): finished = cancelled
             }
@@ -251,9 +277,41 @@ package final class CoordinatorServer {
         }
     }
 
+    /// How long a finishing coordinator waits for `results.jsonl` writes that keep failing before it gives up
+    /// (loudly: the records are in the journal, and the next start on the directory writes them).
+    static let finalExportTimeout = 30.0
+
+    /// Why `status.json` could not be written last time (set on `statusWriter`), nil after a success.
+    let statusFailure = LockedText()
+    /// The export trouble last logged (without its counts), and when: logged when it starts or changes, every
+    /// 10 s while it lasts, and once when it ends.
+    var loggedExportTrouble: String?
+    var exportTroubleLoggedAt = 0.0
+
+    /// The exports' failures (`results.jsonl`, `status.json`) as lines for `status.json`, logged as above.
+    func exportProblems() -> [String] {
+        var problems: [String] = [], key = ""
+        if let f = journal.resultExportFailure {
+            problems.append("results.jsonl: \(f.message) (\(f.inARow) failed writes in a row, \(f.unwritten) records waiting; retrying)")
+            key += f.message
+        }
+        if let s = statusFailure.value {
+            problems.append("status.json: \(s) (retrying every 0.5 s)")
+            key += s
+        }
+        let trouble = problems.isEmpty ? nil : key
+        if trouble != loggedExportTrouble || (trouble != nil && now - exportTroubleLoggedAt >= 10) {
+            if trouble != nil { log("export failing: \(problems.joined(separator: "; "))") } else { log("exports are written again") }
+            loggedExportTrouble = trouble
+            exportTroubleLoggedAt = now
+        }
+        return problems
+    }
+
     /// `status.json` in the run directory, atomically replaced: what `smaller status` shows.
     func writeStatus() {
         lastStatus = now
+        let problems = exportProblems()
         var tasks: [String: Int] = [:]
         for s in TaskState.allCases { tasks[s.rawValue] = state.count(s) }
         let workers = state.workers.values.sorted { $0.id < $1.id }.map { w in
@@ -268,7 +326,7 @@ package final class CoordinatorServer {
         let snapshot = StatusSnapshot(run: state.config.runID, job: job.name, pid: Int(getpid()), updatedAt: Date().timeIntervalSince1970,
                                       startedAt: started.timeIntervalSince1970, tasks: tasks, total: graph.tasks.count,
                                       workers: workers, failed: failed, finished: state.isFinished,
-                                      malformedMessages: malformedMessages)
+                                      malformedMessages: malformedMessages, exportErrors: problems.isEmpty ? nil : problems)
         let encoder = JSONWriter.encoder(pretty: true)
         // Write-then-rename without an fsync: Foundation's `.atomic` write fsyncs, which stalled the loop (and
         // every READY waiting in it) for 10-80 ms twice a second on a busy disk. The write itself happens on
@@ -276,7 +334,10 @@ package final class CoordinatorServer {
         // filesystem (see ResultFileWriter); `run` waits for the last one before returning.
         if let data = try? encoder.encode(snapshot) {
             let url = options.runDirectory.appendingPathComponent("status.json")
-            statusWriter.async { try? Journal.replace(url, with: data) }
+            let failure = statusFailure
+            statusWriter.async {
+                do { try Journal.replace(url, with: data); failure.value = nil } catch { failure.value = "\(error)" }
+            }
         }
     }
 
@@ -309,4 +370,16 @@ package struct StatusSnapshot: Codable, Sendable {
     package var finished: Bool
     /// Messages dropped as malformed since the coordinator started (absent in files from older builds).
     package var malformedMessages: Int? = nil
+    /// Exports failing now (`results.jsonl`, `status.json` itself), each with its error; absent when none.
+    package var exportErrors: [String]? = nil
+}
+
+/// A string shared between the loop and a writer queue.
+final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text: String?
+    var value: String? {
+        get { lock.lock(); defer { lock.unlock() }; return text }
+        set { lock.lock(); text = newValue; lock.unlock() }
+    }
 }

@@ -19,6 +19,8 @@ package struct CoordinatorState: Sendable {
     private var issued: [String: String]
     private var nextLease = 0
     private var finishedSent = false
+    /// When each peer that has not said HELLO was last asked to, or told BYE (pruned after a liveness period).
+    private var askedHello: [String: Double] = [:]
     package private(set) var cancelled = false
     /// Tasks per state, kept in step with `tasks` so finishing is known without a scan.
     private var counts: [TaskState: Int] = [:]
@@ -93,10 +95,11 @@ package struct CoordinatorState: Sendable {
         switch event {
         case .message(let from, let message): receive(message, from: from, now: now, &out)
         case .malformed(let from, let error):
-            protocolError(from, "malformed message: \(error)", now: now, &out)
+            // Rate-limited per kind of error (a bounded set), so each kind still shows in the log.
+            protocolError(from, "malformed message: \(error)", kind: "malformed message (\(error))", now: now, &out)
         case .resultMissingArtifacts(let from, let result, let missing):
+            if workers[from]?.hello == nil { askForHello(from, .result(result), now: now, &out); break }
             touch(from, now)
-            if workers[from]?.hello == nil { protocolError(from, "RESULT before HELLO", now: now, &out); break }
             fail(task: result.task, lease: result.lease, worker: from,
                  error: "result names artifacts that were not uploaded: \(missing.joined(separator: ", "))",
                  logTail: nil, now: now, &out)
@@ -150,7 +153,7 @@ package struct CoordinatorState: Sendable {
             return
         }
         guard workers[from]?.hello != nil else {
-            protocolError(from, "\(message.command) from a worker that has not said HELLO", now: now, &out)
+            askForHello(from, message, now: now, &out)
             return
         }
         touch(from, now)
@@ -189,33 +192,77 @@ package struct CoordinatorState: Sendable {
             protocolError(from, "HELLO names worker \(hello.worker) but arrives from \(from)", now: now, &out)
             return
         }
+        askedHello[from] = nil
         var entry = workers[from] ?? WorkerEntry(id: from, hello: nil, lastSeen: now, lastSent: now)
-        // A (re)connecting worker keeps only the lease it is running (`current`); the leases it held queued are
-        // dropped on its side, so they go back to the queue uncharged. Coming back without the one it was
-        // running (it restarted or gave it up) is a failed attempt of that one.
-        var kept: HeldLease?
-        for (i, h) in entry.held.enumerated().reversed() {
-            if h.lease == hello.current { kept = h; continue }
-            if i == 0, kept == nil {
+        // The leases it still answers for, oldest first: `leases` (results awaiting an ACK, then the running one),
+        // or, from an older worker, only `current`.
+        let announced = hello.leases ?? hello.current.map { [AnnouncedLease(task: issued[$0] ?? "", lease: $0)] } ?? []
+        var kept: [HeldLease] = []
+        var fraction: Double?
+        for a in announced {
+            if let h = entry.held.first(where: { $0.lease == a.lease }) ?? adoptable(a.lease, by: from) {
+                kept.append(h)
+                fraction = a.fraction
+            }
+        }
+        // Leases it held that it no longer names: the queued ones were dropped on its side (requeued
+        // uncharged); coming back without the one it was running, and naming nothing, means it lost that run.
+        for (i, h) in entry.held.enumerated().reversed() where !kept.contains(h) {
+            if i == 0, kept.isEmpty {
                 fail(task: h.task, lease: h.lease, worker: from, error: "worker restarted and lost the task", logTail: nil, now: now, &out)
             } else {
                 releaseIfCurrent(h, &out)
             }
         }
-        if kept == nil, let current = hello.current, let task = issued[current],
-           tasks[task]?.state == .leased, tasks[task]?.lease == current {
-            kept = HeldLease(lease: current, task: task)
-        }
-        entry.held = kept.map { [$0] } ?? []
-        entry.headSince = kept == nil ? nil : now
+        for h in kept where tasks[h.task]?.state == .pending { readopt(h, by: from, now: now, &out) }
+        entry.headSince = kept.isEmpty ? nil : (entry.held.first == kept.first ? entry.headSince ?? now : now)
+        entry.held = kept
+        entry.progress = kept.isEmpty ? nil : fraction
         entry.hello = hello
         entry.lastSeen = now
         entry.lastSent = now
         entry.credit = 0
         workers[from] = entry
-        out.append(.log("worker \(from) joined (host \(hello.host), \(hello.threads) threads, pid \(hello.pid))"))
+        let adopted = kept.isEmpty ? "" : ", re-adopting \(kept.count) lease\(kept.count == 1 ? "" : "s")"
+        out.append(.log("worker \(from) joined (host \(hello.host), \(hello.threads) threads, pid \(hello.pid)\(adopted))"))
         out.append(.send(to: from, .coordinatorHello(CoordinatorHello(
             run: config.runID, heartbeatInterval: config.heartbeatInterval, liveness: config.liveness))))
+    }
+
+    /// A lease a (re)connecting worker names that it is not known to hold: still its task's lease and this
+    /// worker's, or given back (its holder presumed gone or released) and not granted since. Its run goes on,
+    /// so taking it back avoids a second run of the task; a task done, failed, or leased anew is not taken.
+    private func adoptable(_ lease: String, by worker: String) -> HeldLease? {
+        guard let id = issued[lease], let t = tasks[id] else { return nil }
+        if t.state == .leased, t.lease == lease, t.worker == worker { return HeldLease(lease: lease, task: id) }
+        if t.state == .pending, t.lease == nil { return HeldLease(lease: lease, task: id) }
+        return nil
+    }
+
+    /// Leases a requeued task again to the worker that is still running it, under its old lease id.
+    private mutating func readopt(_ h: HeldLease, by worker: String, now: Double, _ out: inout [CoordinatorAction]) {
+        let t = setState(h.task, .leased) { t in t.lease = h.lease; t.worker = worker; t.leasedAt = now }
+        runnable.removeAll { $0 == h.task }
+        out.append(.journal(.leased(task: h.task, lease: h.lease, worker: worker, attempt: t.failures + 1)))
+    }
+
+    /// A message from a peer that has not said HELLO (the coordinator restarted, or forgot it): reply "say
+    /// HELLO" (BYE with `hello`), at most once per heartbeat interval per peer, and charge nothing. A worker
+    /// known from the journal keeps its leases while it reconnects; the message itself is dropped (the worker
+    /// resends results after its HELLO).
+    private mutating func askForHello(_ from: String, _ message: Message, now: Double, _ out: inout [CoordinatorAction]) {
+        switch message {
+        case .coordinatorHello, .task, .ack:
+            protocolError(from, "\(message.command) does not travel to the coordinator", now: now, &out)
+            return
+        case .bye: return
+        default: break
+        }
+        touch(from, now)
+        if let asked = askedHello[from], now - asked < config.heartbeatInterval { return }
+        askedHello[from] = now
+        out.append(.peerLog(kind: "say HELLO", "\(message.command) from \(from), which has not said HELLO here: asking it to"))
+        out.append(.send(to: from, .bye(Bye(reason: "unknown worker: say HELLO", again: true, hello: true))))
     }
 
     private mutating func accept(_ r: TaskResult, from: String, now: Double, _ out: inout [CoordinatorAction]) {
@@ -316,8 +363,15 @@ package struct CoordinatorState: Sendable {
         }
     }
 
-    private mutating func protocolError(_ from: String, _ reason: String, now: Double, _ out: inout [CoordinatorAction]) {
-        out.append(.log("protocol error from \(from): \(reason); disconnecting it"))
+    private mutating func protocolError(_ from: String, _ reason: String, kind: String = "protocol error", now: Double,
+                                        _ out: inout [CoordinatorAction]) {
+        out.append(.peerLog(kind: kind, "protocol error from \(from): \(reason); disconnecting it"))
+        // A peer it does not know (a stranger sending garbage) gets one reply per heartbeat interval, not one per
+        // message: its flood is not answered by a flood of BYEs.
+        if workers[from] == nil {
+            if let asked = askedHello[from], now - asked < config.heartbeatInterval { return }
+            askedHello[from] = now
+        }
         out.append(.send(to: from, .bye(Bye(reason: "protocol error: \(reason)", again: true))))
         forget(from, error: "protocol error: \(reason)", now: now, &out)
     }
@@ -333,9 +387,11 @@ package struct CoordinatorState: Sendable {
     }
 
     private mutating func tick(now: Double, _ out: inout [CoordinatorAction]) {
+        if !askedHello.isEmpty { askedHello = askedHello.filter { now - $0.value <= config.deadAfter } }
         for id in workers.keys.sorted() {
             guard let w = workers[id] else { continue }
-            if now - w.lastSeen > config.deadAfter {
+            // A worker known only from the journal gets time to notice the restart and reconnect first.
+            if now - w.lastSeen > (w.hello == nil ? config.journaledWorkerGrace : config.deadAfter) {
                 out.append(.log("worker \(id) is silent for \(String(format: "%.1f", now - w.lastSeen)) s: presumed dead"))
                 forget(id, error: "worker lost (no heartbeat for \(String(format: "%.1f", config.deadAfter)) s)", now: now, &out)
                 continue

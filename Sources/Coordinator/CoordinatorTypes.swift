@@ -25,6 +25,10 @@ package struct CoordinatorConfig: Sendable {
     }
 
     package var deadAfter: Double { heartbeatInterval * Double(liveness) }
+    /// How long a restarted coordinator waits for a worker known only from the journal to say HELLO: a
+    /// worker notices a silent coordinator after `deadAfter` and then waits at most the longest reconnect
+    /// back-off (with its +20 % jitter); one more heartbeat interval covers the connection itself.
+    package var journaledWorkerGrace: Double { deadAfter + ProtocolConstants.reconnectMax * 1.2 + heartbeatInterval }
 }
 
 package enum TaskState: String, Codable, Sendable, CaseIterable {
@@ -125,6 +129,8 @@ package enum CoordinatorAction: Equatable, Sendable {
     case serveFetch(to: String, Fetch)
     case storeChunk(from: String, Chunk)
     case log(String)
+    /// A line a peer can cause at will, written at most a few times per interval per `kind` (then summarized).
+    case peerLog(kind: String, String)
     /// Every task is done, failed or skipped (or the run was cancelled): say BYE and stop.
     case finished(cancelled: Bool)
 }

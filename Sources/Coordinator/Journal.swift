@@ -239,8 +239,17 @@ package final class Journal: @unchecked Sendable {
 
     deinit { resultsExport.stop() }
 
-    /// Waits until every record handed to the background export is in `results.jsonl` (and the last checkpoint ran).
-    package func flushResultFiles() { resultsExport.flush(); waitForCheckpoint() }
+    /// Waits until every record handed to the background export is in `results.jsonl` (and the last checkpoint
+    /// ran); false when writing it still fails after `timeout` seconds (the records stay in the journal).
+    @discardableResult
+    package func flushResultFiles(timeout: Double = .infinity) -> Bool {
+        let flushed = resultsExport.flush(timeout: timeout)
+        waitForCheckpoint()
+        return flushed
+    }
+
+    /// Why appending to `results.jsonl` fails, while it does: the error, failures in a row, records waiting.
+    package var resultExportFailure: (message: String, inARow: Int, unwritten: Int)? { resultsExport.failure }
 
     /// Waits until the checkpoint started by the last commit (if any) has run.
     package func waitForCheckpoint() { checkpointer.sync {} }
@@ -270,11 +279,12 @@ package final class Journal: @unchecked Sendable {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
         // Plain open/write/close: Foundation's createFile and .atomic writes fsync.
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp.path]) }
+        guard fd >= 0 else { throw ResultFileWriter.ExportError(path: tmp.path, call: "open", errno: errno) }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let writeErrno = written < 0 ? errno : ENOSPC
         close(fd)
-        guard written == data.count else { throw CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: tmp.path]) }
-        guard rename(tmp.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
+        guard written == data.count else { throw ResultFileWriter.ExportError(path: tmp.path, call: "write", errno: writeErrno) }
+        guard rename(tmp.path, url.path) == 0 else { throw ResultFileWriter.ExportError(path: url.path, call: "rename", errno: errno) }
     }
 
     private func event(_ db: Database, _ now: Double, _ kind: String, _ task: String?, _ detail: String?) throws {

@@ -4,7 +4,8 @@
 // this file is an export that any JSON Lines reader loads in one call. It is one file rather than a file per task
 // because creating a file cost more CPU than the rest of a noop task (docs/benchmarks.md); a batch is one append.
 // A crash can cut the last line short: `exportedTaskIDs` drops it at the next start and
-// `Journal.writeMissingResultFiles` appends what is missing.
+// `Journal.writeMissingResultFiles` appends what is missing. A write that fails (no file descriptor left, a
+// full disk) is undone, kept, retried with back-off, and reported (`failure`) until it succeeds.
 import Foundation
 
 final class ResultFileWriter: @unchecked Sendable {
@@ -15,6 +16,10 @@ final class ResultFileWriter: @unchecked Sendable {
     private var busy = false
     private var started = false
     private var stopping = false
+    private var lastFailure: String?
+    private var failuresInARow = 0
+    /// Retry delays after a failed write: 0.1 s doubling to 5 s.
+    static let retryInitial = 0.1, retryMax = 5.0
 
     init(runDirectory: URL) { path = runDirectory.appendingPathComponent(Self.fileName).path }
 
@@ -41,11 +46,23 @@ final class ResultFileWriter: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Returns once every enqueued record is written.
-    func flush() {
+    /// Why the last write failed and how many failed in a row; nil once a write succeeds again.
+    var failure: (message: String, inARow: Int, unwritten: Int)? {
         condition.lock()
-        while !pending.isEmpty || busy { condition.wait() }
-        condition.unlock()
+        defer { condition.unlock() }
+        return lastFailure.map { ($0, failuresInARow, pending.count) }
+    }
+
+    /// Returns once every enqueued record is written, or false when writes still fail after `timeout` seconds.
+    @discardableResult
+    func flush(timeout: Double = .infinity) -> Bool {
+        let deadline = Date().addingTimeInterval(min(timeout, 1e9))
+        condition.lock()
+        defer { condition.unlock() }
+        while !pending.isEmpty || busy {
+            if !condition.wait(until: deadline) { return pending.isEmpty && !busy }
+        }
+        return true
     }
 
     /// Puts the calling thread in SCHED_IDLE (it runs only when nothing else wants the core; on Linux the
@@ -68,30 +85,53 @@ final class ResultFileWriter: @unchecked Sendable {
             pending = []
             busy = true
             condition.unlock()
-            try? Self.append(batch, to: path)
+            var failed: String?
+            do { try Self.append(batch, to: path) } catch { failed = "\(error)" }
             condition.lock()
             busy = false
+            if let failed {
+                // Back to the front of the queue (order kept), tried again after a pause.
+                pending = batch + pending
+                lastFailure = failed
+                failuresInARow += 1
+            } else {
+                lastFailure = nil
+                failuresInARow = 0
+            }
+            let pause = failed == nil ? 0 : min(Self.retryMax, Self.retryInitial * pow(2, Double(min(failuresInARow - 1, 10))))
             condition.broadcast()
             condition.unlock()
+            if pause > 0 { Thread.sleep(forTimeInterval: pause) }
         }
     }
 
     /// Appends the records as lines in one write (O_APPEND), no fsync: as durable as the journal at
     /// synchronous=NORMAL; what a crash cuts short is found by `exportedTaskIDs` and written again.
+    /// A write cut short is undone (the file truncated back), so a retry never leaves half a line behind.
     static func append(_ records: [String], to path: String) throws {
         var text = records.joined(separator: "\n") + "\n"
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        guard fd >= 0 else { throw ExportError(path: path, call: "open", errno: errno) }
         defer { close(fd) }
+        let start = lseek(fd, 0, SEEK_END)
         try text.withUTF8 { bytes in
             var done = 0
             while done < bytes.count {
                 let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
                 if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: path]) }
+                guard n > 0 else {
+                    let error = ExportError(path: path, call: "write", errno: n < 0 ? errno : ENOSPC)
+                    if start >= 0 { _ = ftruncate(fd, start) }
+                    throw error
+                }
                 done += n
             }
         }
+    }
+
+    struct ExportError: Error, CustomStringConvertible {
+        var path: String, call: String, errno: Int32
+        var description: String { "\(call) \(path): \(String(cString: strerror(errno)))" }
     }
 
     /// The task ids the export at `path` holds (none when it does not exist). A last line without its newline

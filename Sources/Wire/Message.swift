@@ -13,12 +13,28 @@ package struct WorkerHello: Codable, Equatable, Sendable {
     package var pid: Int
     /// The most leases this worker holds at once (it runs one at a time, in the order granted).
     package var prefetch: Int
+    /// Every lease it still answers for, oldest first: those whose RESULT/FAIL it will resend, then the one it
+    /// runs (with its progress). A restarted coordinator re-adopts them instead of failing them. Absent from
+    /// idle workers and older ones (they name only `current`).
+    package var leases: [AnnouncedLease]?
 
     package init(worker: String, host: String, cores: Int, threads: Int, engine: String, executors: [String],
-                 current: String? = nil, pid: Int, prefetch: Int = 1) {
+                 current: String? = nil, pid: Int, prefetch: Int = 1, leases: [AnnouncedLease]? = nil) {
         self.worker = worker; self.host = host; self.cores = cores; self.threads = threads
         self.engine = engine; self.executors = executors; self.current = current; self.pid = pid
-        self.prefetch = prefetch
+        self.prefetch = prefetch; self.leases = leases
+    }
+}
+
+/// A lease named in a worker's HELLO: its task, and how far the run has got (nil when not reported; 1 for a
+/// finished run whose RESULT/FAIL awaits its ACK).
+package struct AnnouncedLease: Codable, Equatable, Sendable {
+    package var task: String
+    package var lease: String
+    package var fraction: Double?
+
+    package init(task: String, lease: String, fraction: Double? = nil) {
+        self.task = task; self.lease = lease; self.fraction = fraction
     }
 }
 
@@ -133,11 +149,16 @@ package struct Bye: Codable, Equatable, Sendable {
     /// From the coordinator: true when the worker may reconnect and say HELLO again (it was forgotten or
     /// misbehaved), false when it should exit (grid finished, cancelled, its task timed out).
     package var again: Bool
+    /// From the coordinator, with `again`: it does not know this worker (it restarted, or forgot it) and nothing
+    /// was charged; the worker reconnects at once, without back-off, and re-announces its leases in HELLO.
+    package var hello: Bool?
 
-    package init(reason: String, again: Bool = false) { self.reason = reason; self.again = again }
+    package init(reason: String, again: Bool = false, hello: Bool? = nil) {
+        self.reason = reason; self.again = again; self.hello = hello
+    }
 }
 
-/// Every message of protocol version 2, in both directions.
+/// Every message of protocol version 3, in both directions.
 package enum Message: Equatable, Sendable {
     case workerHello(WorkerHello)
     case coordinatorHello(CoordinatorHello)

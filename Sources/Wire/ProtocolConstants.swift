@@ -30,6 +30,9 @@ package enum ProtocolConstants {
     package static let maxNesting = 32
     /// The most leases a worker may ask to hold at once (HELLO `prefetch`, READY `credit`).
     package static let maxPrefetch = 1024
+    /// The most leases a HELLO may name (`leases`): the one running plus results awaiting their ACK, which a
+    /// worker holds at most `prefetch` of when it reconnects.
+    package static let maxAnnouncedLeases = 2 * maxPrefetch
     /// Leases a `smaller worker` holds at once by default (it runs one; the rest hide the round trip).
     package static let defaultPrefetch = 32
     /// The coordinator grants a worker more than one lease only for task kinds whose mean run time (EMA of

@@ -156,6 +156,13 @@ package enum WireCodec {
                 throw .badField("engine/executors")
             }
             guard h.prefetch >= 1, h.prefetch <= ProtocolConstants.maxPrefetch else { throw .badField("prefetch") }
+            if let leases = h.leases {
+                guard leases.count <= ProtocolConstants.maxAnnouncedLeases else { throw .badField("leases") }
+                for l in leases {
+                    try digest(l.task, "leases.task"); try identifier(l.lease, "leases.lease")
+                    if let f = l.fraction, !(f >= 0 && f <= 1) { throw .badField("leases.fraction") }
+                }
+            }
         case .ready(let r):
             guard r.credit >= 1, r.credit <= ProtocolConstants.maxPrefetch else { throw .badField("credit") }
         case .coordinatorHello(let h):

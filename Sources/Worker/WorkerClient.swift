@@ -144,7 +144,8 @@ package final class WorkerClient {
                     if case .task = message { readyOutstanding = false }
                     try perform(state.handle(.message(message), now: now))
                     probe.phaseEnded(.stateMachine)
-                    if self.socket == nil || state.isExited { break }
+                    // Replaced (a reconnect) or closed: what the old socket still holds is stale.
+                    if self.socket !== socket || state.isExited { break }
                 }
             } else if socket == nil {
                 Thread.sleep(forTimeInterval: 0.01)

@@ -59,6 +59,8 @@ package struct WorkerState: Sendable {
     /// Messages from the coordinator that failed to decode (each dropped the connection).
     package private(set) var malformedMessages = 0
     private var lastSent = 0.0
+    /// The running task's last reported progress, re-announced in HELLO.
+    private var runningFraction: Double?
     /// Deterministic jitter source (a worker-specific seed), so tests see exact delays.
     private var jitterState: UInt64
 
@@ -83,11 +85,13 @@ package struct WorkerState: Sendable {
             dropConnection(now: now, &out)
         case .tick: tick(now: now, &out)
         case .progress(let fraction, let text):
+            if running != nil { runningFraction = fraction }
             if phase == .working, let task = running {
                 send(.progress(Progress(task: task.task, lease: task.lease, fraction: fraction, message: text)), now: now, &out)
             }
         case .finished(let message):
             if !queue.isEmpty { queue.removeFirst() }
+            runningFraction = nil
             unacked.append((Self.lease(of: message), message))
             if phase == .working {
                 send(message, now: now, &out)
@@ -109,7 +113,24 @@ package struct WorkerState: Sendable {
         lastHeard = now
         var hello = config.hello
         hello.current = running?.lease
+        hello.leases = announcedLeases()
         send(.workerHello(hello), now: now, &out)
+    }
+
+    /// The leases HELLO re-announces, oldest first: results and failures awaiting their ACK, then the running
+    /// task's (the newest `maxAnnouncedLeases`, so the running one is always named). Nil when there are none,
+    /// so an idle worker's HELLO is what it always was.
+    func announcedLeases() -> [AnnouncedLease]? {
+        var leases: [AnnouncedLease] = []
+        for pending in unacked {
+            switch pending.message {
+            case .result(let r): leases.append(AnnouncedLease(task: r.task, lease: r.lease, fraction: 1))
+            case .fail(let f): leases.append(AnnouncedLease(task: f.task, lease: f.lease, fraction: 1))
+            default: break
+            }
+        }
+        if let task = running { leases.append(AnnouncedLease(task: task.task, lease: task.lease, fraction: runningFraction)) }
+        return leases.isEmpty ? nil : Array(leases.suffix(ProtocolConstants.maxAnnouncedLeases))
     }
 
     private mutating func dropConnection(now: Double, _ out: inout [WorkerAction]) {
@@ -156,6 +177,15 @@ package struct WorkerState: Sendable {
             unacked.removeAll { $0.lease == ack.lease }
         case .heartbeat:
             break
+        case .bye(let bye) where bye.again && bye.hello == true:
+            // "Say HELLO": the coordinator restarted (or forgot this worker) and charged nothing. Answered by a
+            // fresh socket whose first message is HELLO, so nothing queued on the old one arrives before it. In
+            // `greeting` the HELLO is on its way already: the request is a straggler.
+            guard phase == .working else { return }
+            out.append(.log("coordinator does not know this worker (\(bye.reason)); saying HELLO again"))
+            out.append(.disconnect)
+            queue = Array(queue.prefix(1))
+            connect(now: now, &out)
         case .bye(let bye):
             if bye.again {
                 out.append(.log("coordinator said BYE (\(bye.reason)); reconnecting"))

@@ -304,12 +304,15 @@ extension [CoordinatorAction] {
         let out = h.succeed("w", assignment)
         #expect(out.journal.count == 1)
         #expect(h.state.count(.done) == 1)
-        // A ghost that never comes back has its task requeued after the liveness period.
+        // A ghost that never comes back has its task requeued once a reconnecting worker would have said HELLO
+        // (the liveness period, the longest back-off, one interval), not after the liveness period alone.
         var g = try Harness("name: n\nnoop: {tasks: 2, seconds: 0}\n",
                             restored: [ids[0]: RestoredTask(state: .leased, failures: 0, lease: "old-1", worker: "gone",
                                                             lastError: nil, logTail: nil, artifacts: [])],
                             issued: ["old-1": ids[0]])
         g.now = 3.5
+        #expect(g.on(.tick).journal.isEmpty)
+        g.now = g.state.config.journaledWorkerGrace + 0.1
         let tick = g.on(.tick)
         #expect(tick.journal.contains { if case .attemptFailed(ids[0], 1, _, _) = $0 { true } else { false } })
     }

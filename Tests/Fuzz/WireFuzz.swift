@@ -106,6 +106,11 @@ enum Seeds {
         return [
             ("hello", .workerHello(WorkerHello(worker: "node1-42-ab", host: "node1", cores: 8, threads: 2, engine: "0.1.0",
                                                executors: ["noop", "engine"], current: "l1a2b3c4d-0000002a", pid: 42, prefetch: 32)), .toCoordinator),
+            // A HELLO after a restart re-announces leases: a finished one awaiting its ACK, then the running one.
+            ("hello-leases", .workerHello(WorkerHello(worker: "node1-42-ab", host: "node1", cores: 8, threads: 2, engine: "0.1.0",
+                                                      executors: ["noop"], current: "L2", pid: 42, prefetch: 4,
+                                                      leases: [AnnouncedLease(task: digest, lease: "L1", fraction: 1),
+                                                               AnnouncedLease(task: other, lease: "L2", fraction: 0.5)])), .toCoordinator),
             ("hello-bare", .workerHello(WorkerHello(worker: "w", host: "h", cores: 1, threads: 1, engine: "0", executors: [], pid: 1)), .toCoordinator),
             ("hello", .coordinatorHello(CoordinatorHello(run: "run-1", heartbeatInterval: 1, liveness: 3)), .toWorker),
             ("ready", .ready(Ready(credit: 8)), .toCoordinator),
@@ -129,6 +134,7 @@ enum Seeds {
              .toCoordinator),
             ("bye", .bye(Bye(reason: "leaving")), .toCoordinator),
             ("bye", .bye(Bye(reason: "protocol error", again: true)), .toWorker),
+            ("bye-say-hello", .bye(Bye(reason: "unknown worker: say HELLO", again: true, hello: true)), .toWorker),
         ]
     }
 }

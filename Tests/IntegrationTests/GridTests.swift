@@ -135,7 +135,9 @@ import Glibc
         // Exactly one done event per task across both coordinators: nothing rerun, nothing doubled.
         #expect(try run.resultCount() == (60, 60))
         #expect(second.text.contains("already done"))
-        #expect(a.text.contains("reconnecting") || b.text.contains("reconnecting"))
+        // The workers noticed: asked to say HELLO again (a quick restart) or reconnecting after silence.
+        #expect([a, b].contains { $0.text.contains("saying HELLO again") || $0.text.contains("reconnecting") })
+        #expect(try run.events("attempt-failed").isEmpty)
     }
 
     @Test func randomBytesAndTruncatedFramesDoNotDisturbAGrid() throws {

@@ -147,3 +147,42 @@ func writeJob(_ yaml: String, in dir: URL, name: String = "job.yaml") throws -> 
     try yaml.write(to: url, atomically: true, encoding: .utf8)
     return url.path
 }
+
+/// A job file, a loopback endpoint and a run directory for a coordinator and workers started separately.
+struct LoopbackGrid {
+    let dir: URL, yaml: String, job: String, endpoint: String, run: RunDir
+
+    init(_ yaml: String, in dir: URL) throws {
+        self.dir = dir
+        self.yaml = yaml
+        job = try writeJob(yaml, in: dir)
+        endpoint = "tcp://127.0.0.1:\(freePort())"
+        run = RunDir(url: dir.appendingPathComponent("run"))
+    }
+
+    /// `smaller coordinator` on the run directory; `shell` runs first in `/bin/sh` (a `ulimit`), then execs it.
+    func coordinator(name: String = "coordinator", shell: String? = nil) throws -> Child {
+        let arguments = ["coordinator", job, "--bind", endpoint, "--dir", run.url.path]
+        guard let shell else { return try Child(arguments, in: dir, name: name) }
+        return try Child(["-c", "\(shell) && exec \"$@\"", "sh", Smaller.executable!.path] + arguments, in: dir, name: name,
+                         executable: "/bin/sh")
+    }
+
+    func worker(_ name: String) throws -> Child {
+        try Child(["worker", "--connect", endpoint, "--dir", dir.appendingPathComponent(name).path], in: dir, name: name)
+    }
+
+    /// Waits for the coordinator to exit 0 and the workers to leave, then expects every task once.
+    func finish(_ coordinator: Child, _ workers: [Child], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(coordinator.wait(seconds: 90, "coordinator") == 0, "\(coordinator.text.suffix(3000))", sourceLocation: sourceLocation)
+        for w in workers { w.wait(seconds: 15, "worker") }
+        try expectEveryTaskOnce(sourceLocation: sourceLocation)
+    }
+
+    /// After the coordinator exited: every planned task exported once and journaled once.
+    func expectEveryTaskOnce(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let ids = try JobSpec.parse(yaml: yaml).plan().tasks.map(\.id)
+        #expect(run.exportedIDs.count == ids.count && Set(run.exportedIDs) == Set(ids), sourceLocation: sourceLocation)
+        #expect(try run.resultCount() == (ids.count, ids.count), sourceLocation: sourceLocation)
+    }
+}

@@ -84,14 +84,10 @@ import Wire
         // Retries to spare: a greeted hostile peer holds no lease, but a worker's attempt may still be charged
         // by a restart of its connection; the test is about the coordinator surviving, not about attempt counts.
         let yaml = "name: hostile\nnoop: {tasks: 100, seconds: 0.08}\nexecution: {noop_output_bytes: 3000, max_attempts: 20}\n"
-        let job = try writeJob(yaml, in: dir)
-        let endpoint = "tcp://127.0.0.1:\(freePort())"
-        let runURL = dir.appendingPathComponent("run")
-        let run = RunDir(url: runURL)
-        let coordinator = try Child(["coordinator", job, "--bind", endpoint, "--dir", runURL.path], in: dir, name: "coordinator")
-        let workers = try ["wa", "wb"].map {
-            try Child(["worker", "--connect", endpoint, "--dir", dir.appendingPathComponent($0).path], in: dir, name: $0)
-        }
+        let grid = try LoopbackGrid(yaml, in: dir)
+        let (run, endpoint) = (grid.run, grid.endpoint)
+        let coordinator = try grid.coordinator()
+        let workers = try ["wa", "wb"].map { try grid.worker($0) }
         #expect(waitUntil(seconds: 20) { run.exportedIDs.count >= 3 })
 
         let context = try ZMQContext()
@@ -123,11 +119,7 @@ import Wire
         // The barrage hit a coordinator with work left, not one that had finished.
         #expect(coordinator.process.isRunning && run.exportedIDs.count < 100, "the grid ended before the barrage did")
 
-        #expect(coordinator.wait(seconds: 90, "coordinator") == 0, "\(coordinator.text.suffix(2000))")
-        for w in workers { w.wait(seconds: 15, "worker") }
-        let ids = try JobSpec.parse(yaml: yaml).plan().tasks.map(\.id)
-        #expect(run.exportedIDs.count == ids.count && Set(run.exportedIDs) == Set(ids))
-        #expect(try run.resultCount() == (ids.count, ids.count))
+        try grid.finish(coordinator, workers)
         let status = (try? JSONSerialization.jsonObject(with: Data(run.statusText.utf8))) as? [String: Any]
         let malformed = status?["malformedMessages"] as? Int ?? 0
         #expect(malformed >= 300, "status.json counts the dropped messages: \(malformed)")

@@ -53,9 +53,11 @@ import Testing
         #expect(retryAt >= 4.1 + 0.08 && retryAt <= 4.1 + 0.12)  // 0.1 s ± 20 %
         // The task finishes meanwhile: kept, not sent.
         #expect(s.handle(.finished(Self.failure("L1")), now: 4.15) == [])
-        // Reconnect announces itself (no lease running any more) and resends the result after the welcome.
+        // Reconnect announces itself (no lease running any more, L1's failure awaiting its ACK) and resends the
+        // failure after the welcome.
         var hello = Self.hello
         hello.current = nil
+        hello.leases = [AnnouncedLease(task: Self.digest, lease: "L1", fraction: 1)]
         #expect(s.handle(.tick, now: retryAt) == [.connect, .send(.workerHello(hello))])
         let welcome = s.handle(.message(.coordinatorHello(CoordinatorHello(run: "r2", heartbeatInterval: 1, liveness: 3))), now: retryAt + 0.01)
         #expect(welcome == [.send(Self.failure("L1")), .send(.ready(Ready(credit: 1)))])
@@ -68,6 +70,7 @@ import Testing
         guard case .disconnected(let at) = s.phase else { Issue.record("not disconnected"); return }
         var hello = Self.hello
         hello.current = "L9"
+        hello.leases = [AnnouncedLease(task: Self.digest, lease: "L9")]
         #expect(s.handle(.tick, now: at) == [.connect, .send(.workerHello(hello))])
         // Welcomed back while still running: no READY until the task ends.
         #expect(s.handle(.message(.coordinatorHello(CoordinatorHello(run: "r", heartbeatInterval: 1, liveness: 3))), now: at) == [])
@@ -119,6 +122,7 @@ import Testing
         #expect(s.queue.map(\.lease) == ["L2"])
         guard case .disconnected(let at) = s.phase else { Issue.record("not disconnected"); return }
         hello.current = "L2"
+        hello.leases = [AnnouncedLease(task: Self.digest, lease: "L1", fraction: 1), AnnouncedLease(task: Self.digest, lease: "L2")]
         #expect(s.handle(.tick, now: at) == [.connect, .send(.workerHello(hello))])
         let back = s.handle(.message(.coordinatorHello(CoordinatorHello(run: "r", heartbeatInterval: 1, liveness: 3))), now: at)
         #expect(back == [.send(Self.failure("L1")), .send(.ready(Ready(credit: 2)))])
@@ -141,5 +145,36 @@ import Testing
             #expect(s.malformedMessages == n)
             #expect(out.contains(.log("malformed message from the coordinator (\(n) so far): field offset/total is out of range or malformed; reconnecting")))
         }
+    }
+
+    /// A restarted coordinator's "say HELLO" (BYE with `hello`): a fresh connection at once, no back-off, whose
+    /// HELLO names the result awaiting its ACK and the running lease with its progress.
+    @Test func sayHelloReconnectsAtOnceAndReannouncesTheLeases() {
+        var s = greeted()
+        _ = s.handle(.message(.task(Self.assignment("L1"))), now: 1)
+        _ = s.handle(.finished(Self.failure("L1")), now: 2)
+        _ = s.handle(.message(.task(Self.assignment("L2"))), now: 2.1)
+        _ = s.handle(.progress(0.25, "a quarter"), now: 2.5)
+        let ask = Bye(reason: "unknown worker: say HELLO", again: true, hello: true)
+        let out = s.handle(.message(.bye(ask)), now: 3)
+        var hello = Self.hello
+        hello.current = "L2"
+        hello.leases = [AnnouncedLease(task: Self.digest, lease: "L1", fraction: 1),
+                        AnnouncedLease(task: Self.digest, lease: "L2", fraction: 0.25)]
+        #expect(Array(out.drop { $0 != .disconnect }) == [.disconnect, .connect, .send(.workerHello(hello))])
+        #expect(s.phase == .greeting)
+        #expect(s.backoff == s.config.backoffInitial)
+        // A second request that was already under way when the first was answered changes nothing.
+        #expect(s.handle(.message(.bye(ask)), now: 3.01) == [])
+        // Welcomed: the failure goes again; the running task keeps running (no startTask, no READY yet).
+        let welcome = s.handle(.message(.coordinatorHello(CoordinatorHello(run: "r2", heartbeatInterval: 1, liveness: 3))), now: 3.1)
+        #expect(welcome == [.send(Self.failure("L1"))])
+        #expect(s.running?.lease == "L2")
+    }
+
+    @Test func idleWorkerHelloNamesNoLeases() {
+        var s = greeted()
+        let out = s.handle(.message(.bye(Bye(reason: "say HELLO", again: true, hello: true))), now: 1)
+        #expect(out.last == .send(.workerHello(Self.hello)))
     }
 }
