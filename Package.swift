@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "WorkerTests", dependencies: [
             "Worker", "Wire", "Experiment", "Pipelines", "Evaluation", "TextData", "Transformer", "TestSupport",
         ]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Experiment", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Experiment"]),
         // Real processes over loopback; depends on the executable so `swift test` builds it first.
         .testTarget(name: "IntegrationTests", dependencies: [
             "smaller", "Experiment", "Wire", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
