@@ -47,7 +47,10 @@ let package = Package(
         ], swiftSettings: numericSettings),
 
         // Orchestration.
-        .target(name: "Experiment", dependencies: ["Yams", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Experiment", dependencies: ["Yams", .product(name: "Crypto", package: "swift-crypto")],
+                plugins: ["GitCommitPlugin"]),
+        // Writes the checkout's `git describe` into Experiment's BuildInfo before each build.
+        .plugin(name: "GitCommitPlugin", capability: .buildTool(), path: "Sources/GitCommitPlugin"),
         .target(name: "Wire", dependencies: ["CZeroMQ", "Experiment"]),
         .target(name: "Coordinator", dependencies: [
             "Wire", "Experiment", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -317,7 +317,8 @@ package final class WorkerClient {
                 }
                 log.write("done: \(output.metrics.count) metrics, \(refs.count) artifacts")
                 var record = ResultRecord(taskID: assignment.task, spec: assignment.spec, status: "done", metrics: output.metrics,
-                                          artifacts: refs, engineVersion: hello.engine, host: hello.host, worker: hello.worker,
+                                          artifacts: refs, engineVersion: hello.engine, gitCommit: BuildInfo.commit,
+                                          host: hello.host, worker: hello.worker,
                                           threads: hello.threads, attempt: assignment.attempt, startedAt: started,
                                           endedAt: Date().timeIntervalSince1970)
                 if executor.uploadsLogs, !inline { record.log = try? cache.put(file: log.url, name: "task.log") }

@@ -16,7 +16,7 @@ struct Doctor: ParsableCommand {
 
     static func report() -> [(String, String)] {
         [
-            ("smaller", SmallerVersion.current),
+            ("smaller", SmallerVersion.described),
             ("swift (compiled with)", compilerVersion),
             ("swift (on PATH)", toolchainOnPath() ?? "not found"),
             ("oneDNN", ComputeInfo.oneDNNVersion),

@@ -1,5 +1,6 @@
 // The `smaller` command line: the only target that reads argv or the environment.
 import ArgumentParser
+import Experiment
 
 @main
 struct Smaller: ParsableCommand {
@@ -10,7 +11,7 @@ struct Smaller: ParsableCommand {
             Runs grids of seeds × languages × compression settings (pruning, distillation, int8 quantization)
             of an XLM-R-style encoder, across worker processes on one or many machines.
             """,
-        version: SmallerVersion.current,
+        version: SmallerVersion.described,
         subcommands: [Run.self, Plan.self, CoordinatorCommand.self, WorkerCommand.self, Status.self, Cancel.self,
                       Results.self, ReportCommand.self, Keys.self, Pretrain.self, Finetune.self, Logits.self, Tokenize.self,
                       TokenizerCommand.self, Score.self, DataCommand.self, Compress.self, Bench.self, Doctor.self]
@@ -18,5 +19,7 @@ struct Smaller: ParsableCommand {
 }
 
 enum SmallerVersion {
-    static let current = "0.1.0"
+    static let current = BuildInfo.version
+    /// `--version` and `doctor`: the version and the commit it was built from.
+    static let described = "\(BuildInfo.version) (\(BuildInfo.commit))"
 }

@@ -31,6 +31,18 @@ import TestSupport
 
         let records = try RunDir(url: out).exportedRecords()
         #expect(records.count == 1 + 2 + 2 * 4)
+        // Provenance: the commit the worker was built from (GitCommitPlugin), this checkout's HEAD.
+        let head = Process()
+        head.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        head.arguments = ["-C", Fixtures.repositoryRoot.path, "rev-parse", "--short=12", "HEAD"]
+        let pipe = Pipe()
+        head.standardOutput = pipe
+        try head.run()
+        head.waitUntilExit()
+        let commit = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        for record in records {
+            #expect(record.gitCommit?.hasPrefix(commit) == true && commit.count == 12, "\(record.spec.title): gitCommit \(record.gitCommit ?? "absent"), HEAD \(commit)")
+        }
         for record in records {
             let m = record.metrics, title = record.spec.title
             func number(_ key: String) -> Double? { m[key]?.doubleValue }
