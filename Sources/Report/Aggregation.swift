@@ -83,7 +83,11 @@ package struct Report: Codable, Sendable {
         columns = chosen.isEmpty ? present.sorted() : chosen
     }
 
-    package static let preferredMetrics = ["test.f1", "dev.f1", "params", "nonzeros", "bytes", "latency.p50_ms", "throughput"]
+    /// The wide table's columns, each shown when some record has it: accuracy, then robustness, out-of-distribution
+    /// F1, calibration and loyalty (issue #13's metrics; records before them simply lack the columns), then efficiency.
+    package static let preferredMetrics = ["test.f1", "dev.f1", "robust.diacritics.f1", "robust.typos@0.1.f1", "ood.f1",
+                                           "calibration.token.ece", "loyalty.label",
+                                           "params", "nonzeros", "bytes", "latency.p50_ms", "throughput"]
 
     /// Size and speed metrics, whose Δ the Markdown table shows as a percentage of the dense model's.
     package static func isRelative(_ metric: String) -> Bool {
