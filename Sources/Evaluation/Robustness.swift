@@ -93,28 +93,20 @@ extension NEREvaluator {
     }
 
     /// Scores `model` on every set of `sets`; `clean` are its scores and `cleanPredictions` its predictions on the
-    /// unperturbed test set (aligned as `testWindows`). An fp32 `XLMRModel` runs on the inference encoder (pre-packed
-    /// weights for `threads`), as timing does; its clean predictions are then made again on that encoder, so every
-    /// label of a perturbed set comes from the same forward pass.
-    package func robustness(_ model: TokenLogitsModel, sets: RobustnessSets, clean: EntityScores, cleanPredictions: NERPredictions,
-                            testWindows: [AlignedWindow], threads: Int) throws -> RobustnessScores {
+    /// unperturbed test set. The model runs as given (as the clean test set was scored), so every label of a
+    /// perturbed set comes from the same forward pass.
+    package func robustness(_ model: TokenLogitsModel, sets: RobustnessSets, clean: EntityScores,
+                            cleanPredictions: NERPredictions) throws -> RobustnessScores {
         let started = DispatchTime.now().uptimeNanoseconds
-        let encoder = try (model as? XLMRModel).map { try InferenceEncoder.fastest(model: $0, threads: threads) }
-        let fast: TokenLogitsModel = encoder ?? model
         func ratio(_ f1: Double) -> Double? { clean.f1 > 0 ? f1 / clean.f1 : nil }
-        var base: NERPredictions? = encoder == nil ? cleanPredictions : nil
         let perturbed = try sets.perturbed.map { set -> RobustnessScores.Perturbed in
             // Unchanged text gives the clean predictions, so the clean scores stand (and cost nothing).
-            var scores = clean
-            if !set.windows.isEmpty {
-                if base == nil { base = try predictions(fast, sets.test, windows: testWindows) }
-                scores = try score(fast, set, unchanged: base!)
-            }
+            let scores = set.windows.isEmpty ? clean : try score(model, set, unchanged: cleanPredictions)
             return .init(perturbation: set.perturbation, scores: scores, ratio: ratio(scores.f1),
                          changedShare: set.text.words == 0 ? 0 : Double(set.text.changedWords) / Double(set.text.words))
         }
         let ood = try sets.ood.map { set -> RobustnessScores.OutOfDistribution in
-            let scores = try score(fast, set.sentences, windows: set.windows)
+            let scores = try score(model, set.sentences, windows: set.windows)
             return .init(scores: scores, gap: clean.f1 - scores.f1, sentences: set.sentences.count, removed: set.removed)
         }
         return RobustnessScores(perturbed: perturbed, ood: ood, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,

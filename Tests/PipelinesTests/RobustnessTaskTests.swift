@@ -71,7 +71,7 @@ import Transformer
             #expect(ft.metrics["robust.\(p).changed_words"] == quantized.metrics["robust.\(p).changed_words"])
         }
         // The OOD F1 is the fine-tuned model's F1 on exactly the kept sentences (scored here on the training model's
-        // own forward pass, not the inference encoder the pipeline uses).
+        // own forward pass, as the pipeline does).
         let folder = ft.checkpoint
         let model = try XLMRModel.load(folder)
         let tokenizer = try XLMRTokenizer(contentsOf: folder.appendingPathComponent("sentencepiece.bpe.model").path)
