@@ -6,7 +6,7 @@
 // never spans two sentences, and no layer mixes rows of a batch (padding is masked, int8 activations are scaled
 // per token), so a sentence's labels do not depend on which other sentences it is scored with; at most the last
 // bits of a logit move with the padded length, which matters only at an exact argmax tie.
-// RobustnessExactnessTests checks the F1 equals scoring the whole perturbed set.
+// RobustnessTaskTests checks the F1 equals scoring the whole perturbed set.
 import Foundation
 import TextData
 import Transformer
