@@ -31,8 +31,6 @@ package struct RobustnessSets: Sendable {
         package var removed: Int
     }
 
-    /// The unperturbed test set.
-    package var test: [NERSentence]
     package var perturbed: [Perturbed]
     package var ood: OutOfDistribution?
     /// Wall time of perturbing, cleaning and aligning the sets.
@@ -43,7 +41,6 @@ package struct RobustnessSets: Sendable {
     package init(test: [NERSentence], typoRates: [Double], seed: UInt64, ood: [NERSentence]?, seen: [[NERSentence]],
                  evaluator: NEREvaluator) throws {
         let started = DispatchTime.now().uptimeNanoseconds
-        self.test = test
         let perturbations = [Perturbation.diacritics] + typoRates.map { .typos(rate: $0) }
         perturbed = try perturbations.map { p in
             let text = Perturb.apply(p, to: test, seed: seed)
