@@ -44,7 +44,7 @@ enum Packaging {
         let test = try evaluator.score(testPredictions, gold: data.splits.test)
         // Train F1 beside dev/test shows how much of the gap is generalisation rather than fitting.
         let train = scoreTrain ? try evaluator.score(model, data.splits.train, windows: data.train) : nil
-        let robustness = try evaluator.robustness(model, sets: data.robustness, clean: test, threads: run.compute.threads)
+        let robustness = try evaluator.robustness(model, sets: data.robustness, clean: test, cleanPredictions: testPredictions)
         let scored = Date()
         try save(out)
         let saved = Date()
