@@ -161,10 +161,4 @@ package struct Report: Codable, Sendable {
         try JSONWriter.encoder(pretty: true).encode(self)
     }
 
-    /// Writes `report.md`, `report.csv` and `report.json` into the directory.
-    package func write(to directory: URL) throws {
-        try Data(markdown.utf8).write(to: directory.appendingPathComponent("report.md"), options: .atomic)
-        try Data(csv.utf8).write(to: directory.appendingPathComponent("report.csv"), options: .atomic)
-        try json().write(to: directory.appendingPathComponent("report.json"), options: .atomic)
-    }
 }

@@ -49,7 +49,8 @@ func keepJobFile(_ job: String, in runDir: URL) throws {
     try FileManager.default.copyItem(at: URL(fileURLWithPath: job), to: copy)
 }
 
-/// Aggregates the run directory's results for the job's current graph, writes report.{md,csv,json}, prints it.
+/// Prints the aggregated table of the run directory's results for the job's current graph and writes the full report
+/// once (`writeRunReport`: HTML, Markdown, CSV, JSON, LaTeX).
 /// Returns the graph's task rows (every row without a job), in the graph's order.
 @discardableResult
 func printReport(_ spec: JobSpec?, _ runDir: URL) throws -> [Journal.TaskRow] {
@@ -68,8 +69,7 @@ func printReport(_ spec: JobSpec?, _ runDir: URL) throws -> [Journal.TaskRow] {
     let records = try journal.results(of: ids)
     let report = Report(job: name, records: records, failed: relevant.filter { $0.state == "failed" }.count,
                         skipped: relevant.filter { $0.state == "skipped" }.count)
-    try report.write(to: runDir)
     print(report.markdown)
-    print("report written to \(runDir.path)/report.{md,csv,json}")
+    writeRunReport(runDir)
     return relevant
 }

@@ -1,4 +1,4 @@
-// `smaller results DIR`: the aggregated table of a run (also written as report.{md,csv,json}).
+// `smaller results DIR`: the aggregated table of a run (the full report is written beside it, as `smaller report`).
 import ArgumentParser
 import Experiment
 import Foundation

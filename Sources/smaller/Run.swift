@@ -74,7 +74,6 @@ struct Run: ParsableCommand {
         do { outcome = try server.run() } catch { pool.stop(); throw error }
         pool.stop()
         let rows = try printReport(spec, runDir)
-        writeRunReport(runDir)
         try RunExit.finish(outcome, rows: rows, runDir: runDir, resume: "smaller run \(job) --out \(runDir.path)")
     }
 }
