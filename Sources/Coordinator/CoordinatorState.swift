@@ -192,6 +192,10 @@ package struct CoordinatorState: Sendable {
             protocolError(from, "HELLO names worker \(hello.worker) but arrives from \(from)", now: now, &out)
             return
         }
+        if let reason = buildMismatch(hello) {
+            refuse(from, reason, now: now, &out)
+            return
+        }
         askedHello[from] = nil
         var entry = workers[from] ?? WorkerEntry(id: from, hello: nil, lastSeen: now, lastSent: now)
         // The leases it still answers for, oldest first: `leases` (results awaiting an ACK, then the running one),
@@ -227,6 +231,25 @@ package struct CoordinatorState: Sendable {
         out.append(.log("worker \(from) joined (host \(hello.host), \(hello.threads) threads, pid \(hello.pid)\(adopted))"))
         out.append(.send(to: from, .coordinatorHello(CoordinatorHello(
             run: config.runID, heartbeatInterval: config.heartbeatInterval, liveness: config.liveness))))
+    }
+
+    /// Why a worker's build may not join this grid (nil when it may): another engine version or commit, unless
+    /// the job allows mixed engines. A worker without `commit` (an older build) counts as another commit.
+    private func buildMismatch(_ hello: WorkerHello) -> String? {
+        guard !config.allowMixedEngines, hello.engine != config.engineVersion || hello.commit != config.commit else { return nil }
+        return "worker runs engine \(hello.engine) (\(hello.commit ?? "commit unknown")) but the coordinator runs "
+            + "\(config.engineVersion) (\(config.commit)); install the same build on every host, "
+            + "or set execution: {allow_mixed_engines: true} in the job"
+    }
+
+    /// Refuses a worker for good (BYE `refused`, without `again`: it exits non-zero). Leases it held from an
+    /// earlier connection go back to the queue uncharged.
+    private mutating func refuse(_ from: String, _ reason: String, now: Double, _ out: inout [CoordinatorAction]) {
+        for h in (workers[from]?.held ?? []).reversed() { releaseIfCurrent(h, &out) }
+        workers[from] = nil
+        askedHello[from] = now
+        out.append(.peerLog(kind: "refused worker", "refused worker \(from): \(reason)"))
+        out.append(.send(to: from, .bye(Bye(reason: reason, again: false, refused: true))))
     }
 
     /// A lease a (re)connecting worker names that it is not known to hold: still its task's lease and this

@@ -14,6 +14,10 @@ package struct CoordinatorConfig: Sendable {
     package var taskTimeout: Double
     /// More than one lease per worker only for task kinds whose mean run time is below this.
     package var prefetchBelow = ProtocolConstants.prefetchBelowSeconds
+    /// The build workers must match (HELLO `engine` and `commit`) unless `allowMixedEngines`: this process's.
+    package var engineVersion = BuildInfo.version
+    package var commit = BuildInfo.commit
+    package var allowMixedEngines: Bool
 
     package init(runID: String, leasePrefix: String, execution: ExecutionSpec) {
         self.runID = runID
@@ -22,6 +26,7 @@ package struct CoordinatorConfig: Sendable {
         liveness = execution.liveness
         maxAttempts = execution.maxAttempts
         taskTimeout = execution.taskTimeout
+        allowMixedEngines = execution.allowMixedEngines
     }
 
     package var deadAfter: Double { heartbeatInterval * Double(liveness) }

@@ -176,6 +176,7 @@ extension JobSpec {
         if let f = m["task_timeout"] { e.taskTimeout = try f.double(where: { $0 > 0 }, "seconds > 0") }
         if let f = m["heartbeat_interval"] { e.heartbeatInterval = try f.double(where: { $0 >= 0.01 && $0 <= 600 }, "seconds in [0.01, 600]") }
         if let f = m["liveness"] { e.liveness = try f.int(in: 1...100) }
+        if let f = m["allow_mixed_engines"] { e.allowMixedEngines = try f.bool() }
         return e
     }
 

@@ -40,6 +40,9 @@ package struct ExecutionSpec: Sendable, Equatable, Codable {
     /// Heartbeat interval (seconds) and liveness (intervals of silence before a peer is dead).
     package var heartbeatInterval: Double = 1.0
     package var liveness: Int = 3
+    /// Workers of another engine version or commit than the coordinator's may join (they are refused otherwise,
+    /// so one grid's numbers come from one build). Not part of any task id.
+    package var allowMixedEngines = false
 
     package init() {}
 }

@@ -17,12 +17,15 @@ package struct WorkerHello: Codable, Equatable, Sendable {
     /// runs (with its progress). A restarted coordinator re-adopts them instead of failing them. Absent from
     /// idle workers and older ones (they name only `current`).
     package var leases: [AnnouncedLease]?
+    /// The commit the worker was built from (`BuildInfo.commit`); absent from older workers, which a coordinator
+    /// counts as a different build.
+    package var commit: String?
 
     package init(worker: String, host: String, cores: Int, threads: Int, engine: String, executors: [String],
-                 current: String? = nil, pid: Int, prefetch: Int = 1, leases: [AnnouncedLease]? = nil) {
+                 current: String? = nil, pid: Int, prefetch: Int = 1, leases: [AnnouncedLease]? = nil, commit: String? = nil) {
         self.worker = worker; self.host = host; self.cores = cores; self.threads = threads
         self.engine = engine; self.executors = executors; self.current = current; self.pid = pid
-        self.prefetch = prefetch; self.leases = leases
+        self.prefetch = prefetch; self.leases = leases; self.commit = commit
     }
 }
 
@@ -152,9 +155,12 @@ package struct Bye: Codable, Equatable, Sendable {
     /// From the coordinator, with `again`: it does not know this worker (it restarted, or forgot it) and nothing
     /// was charged; the worker reconnects at once, without back-off, and re-announces its leases in HELLO.
     package var hello: Bool?
+    /// From the coordinator, without `again`: this worker is refused (another engine version or commit than the
+    /// coordinator's); it exits with `reason` and a non-zero status instead of as after a finished grid.
+    package var refused: Bool?
 
-    package init(reason: String, again: Bool = false, hello: Bool? = nil) {
-        self.reason = reason; self.again = again; self.hello = hello
+    package init(reason: String, again: Bool = false, hello: Bool? = nil, refused: Bool? = nil) {
+        self.reason = reason; self.again = again; self.hello = hello; self.refused = refused
     }
 }
 

@@ -10,6 +10,8 @@ package struct WorkerOptions: Sendable {
     package var workDirectory: URL
     package var threads: Int
     package var engineVersion: String
+    /// The commit announced in HELLO (`BuildInfo.commit`; the coordinator refuses another unless the job allows it).
+    package var commit = BuildInfo.commit
     package var executors: [String: any TaskExecutor]
     package var curve: CurveClientKeys?
     package var shouldStop: @Sendable () -> Bool = { false }
@@ -97,7 +99,7 @@ package final class WorkerClient {
         let hello = WorkerHello(worker: workerID, host: host, cores: ProcessInfo.processInfo.activeProcessorCount,
                                 threads: options.threads, engine: options.engineVersion,
                                 executors: options.executors.keys.sorted(), pid: Int(getpid()),
-                                prefetch: max(1, min(options.prefetch, ProtocolConstants.maxPrefetch)))
+                                prefetch: max(1, min(options.prefetch, ProtocolConstants.maxPrefetch)), commit: options.commit)
         state = WorkerState(config: WorkerConfig(hello: hello), jitterSeed: UInt64(getpid()))
     }
 
@@ -115,7 +117,8 @@ package final class WorkerClient {
 
     func log(_ text: String) { options.log("\(TaskLog.stamp()) worker \(workerID): \(text)") }
 
-    /// Runs until the coordinator says BYE (or a stop is requested); returns the reason.
+    /// Runs until the coordinator says BYE (or a stop is requested); returns the reason. Throws `WorkerRefused`
+    /// when the coordinator refused this worker's build.
     package func run() throws -> String {
         try perform(state.handle(.start, now: now))
         probe.phaseEnded(.setup)
@@ -169,6 +172,7 @@ package final class WorkerClient {
             }
             probe.phaseEnded(.stateMachine)
         }
+        if let reason = state.refusal { throw WorkerRefused(reason: reason) }
         if case .exited = state.phase { return "coordinator said BYE" }
         return "stopped"
     }
@@ -317,7 +321,7 @@ package final class WorkerClient {
                 }
                 log.write("done: \(output.metrics.count) metrics, \(refs.count) artifacts")
                 var record = ResultRecord(taskID: assignment.task, spec: assignment.spec, status: "done", metrics: output.metrics,
-                                          artifacts: refs, engineVersion: hello.engine, gitCommit: BuildInfo.commit,
+                                          artifacts: refs, engineVersion: hello.engine, gitCommit: hello.commit,
                                           host: hello.host, worker: hello.worker,
                                           threads: hello.threads, attempt: assignment.attempt, startedAt: started,
                                           endedAt: Date().timeIntervalSince1970)
@@ -342,4 +346,10 @@ package final class WorkerClient {
         thread.stackSize = 8 << 20
         thread.start()
     }
+}
+
+/// The coordinator refused this worker (another engine version or commit than its own); `reason` names both.
+package struct WorkerRefused: Error, CustomStringConvertible {
+    package let reason: String
+    package var description: String { "the coordinator refused this worker: \(reason)" }
 }

@@ -63,6 +63,8 @@ package struct WorkerState: Sendable {
     private var runningFraction: Double?
     /// Deterministic jitter source (a worker-specific seed), so tests see exact delays.
     private var jitterState: UInt64
+    /// Why the coordinator refused this worker (BYE `refused`: another build than its own); set when it exits so.
+    package private(set) var refusal: String?
 
     package init(config: WorkerConfig, jitterSeed: UInt64 = 0) {
         self.config = config
@@ -194,6 +196,7 @@ package struct WorkerState: Sendable {
                 out.append(.log("coordinator said BYE: \(bye.reason)"))
                 out.append(.disconnect)
                 phase = .exited
+                if bye.refused == true { refusal = bye.reason }
                 out.append(.exit(reason: bye.reason))
             }
         case .chunk:

@@ -19,6 +19,9 @@ struct WorkerCommand: ParsableCommand {
     var prefetch: Int = ProtocolConstants.defaultPrefetch
     @Flag(help: .hidden) var profile = false
 
+    /// Exit status of a worker the coordinator refused (another build): EX_CONFIG, so scripts can tell it apart.
+    static let refusedStatus: Int32 = 78
+
     func validate() throws {
         guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must be in 1...1024") }
         guard prefetch >= 1, prefetch <= ProtocolConstants.maxPrefetch else {
@@ -35,13 +38,22 @@ struct WorkerCommand: ParsableCommand {
         var options = WorkerOptions(endpoint: connect, workDirectory: workDir, threads: threads,
                                     engineVersion: SmallerVersion.current,
                                     executors: WorkerExecutors.all)
+        // Test-only: announce another build in HELLO (the version-skew tests); never set in production.
+        let env = ProcessInfo.processInfo.environment
+        if let v = env["SMALLER_TEST_ANNOUNCE_ENGINE"] { options.engineVersion = v }
+        if let c = env["SMALLER_TEST_ANNOUNCE_COMMIT"] { options.commit = c }
         if let keys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: keys), name: keyName) }
         options.shouldStop = { Signals.stopRequested }
         let profile = self.profile ? WorkerProfile() : nil
         if let profile { options.probe = profile }
         options.prefetch = prefetch
         let client = try WorkerClient(options: options)
-        let reason = try client.run()
+        let reason: String
+        do { reason = try client.run() } catch let refused as WorkerRefused {
+            printErr("worker \(client.workerID): \(refused)")
+            fflush(nil)
+            _exit(WorkerCommand.refusedStatus)
+        }
         printErr("worker \(client.workerID) finished: \(reason)")
         if let profile { printErr("worker \(client.workerID): " + profile.table) }
         // A task thread may still be training when the worker is told to stop. A normal exit would tear down

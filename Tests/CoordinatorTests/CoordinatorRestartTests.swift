@@ -21,7 +21,7 @@ import Testing
 
     static func hello(_ worker: String, leases: [AnnouncedLease]?) -> Message {
         .workerHello(WorkerHello(worker: worker, host: "h", cores: 2, threads: 1, engine: "t", executors: ["noop"],
-                                 current: leases?.last?.lease, pid: 1, leases: leases))
+                                 current: leases?.last?.lease, pid: 1, leases: leases, commit: "c"))
     }
 
     static func asksForHello(_ out: [CoordinatorAction], _ worker: String) -> Bool {

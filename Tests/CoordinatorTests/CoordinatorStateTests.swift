@@ -12,7 +12,10 @@ struct Harness {
 
     init(_ yaml: String, restored: [String: RestoredTask] = [:], issued: [String: String] = [:]) throws {
         let job = try JobSpec.parse(yaml: yaml)
-        let config = CoordinatorConfig(runID: "run", leasePrefix: "p", execution: job.execution)
+        var config = CoordinatorConfig(runID: "run", leasePrefix: "p", execution: job.execution)
+        // The build the workers below announce.
+        config.engineVersion = "t"
+        config.commit = "c"
         state = CoordinatorState(graph: job.plan(), config: config, restored: restored, issuedLeases: issued, now: 0)
     }
 
@@ -27,9 +30,11 @@ struct Harness {
     mutating func from(_ worker: String, _ message: Message) -> [CoordinatorAction] { on(.message(from: worker, message)) }
 
     @discardableResult
-    mutating func join(_ worker: String, current: String? = nil, prefetch: Int = 1) -> [CoordinatorAction] {
-        from(worker, .workerHello(WorkerHello(worker: worker, host: "h", cores: 2, threads: 1, engine: "t",
-                                              executors: ["noop", "engine"], current: current, pid: 1, prefetch: prefetch)))
+    mutating func join(_ worker: String, current: String? = nil, prefetch: Int = 1, engine: String = "t",
+                       commit: String? = "c") -> [CoordinatorAction] {
+        from(worker, .workerHello(WorkerHello(worker: worker, host: "h", cores: 2, threads: 1, engine: engine,
+                                              executors: ["noop", "engine"], current: current, pid: 1, prefetch: prefetch,
+                                              commit: commit)))
     }
 
     /// READY, and the TASK it produced (if any).

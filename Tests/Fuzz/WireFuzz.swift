@@ -105,7 +105,8 @@ enum Seeds {
                                 host: "h", worker: "w", threads: 1, attempt: 2, startedAt: 0, endedAt: 0)
         return [
             ("hello", .workerHello(WorkerHello(worker: "node1-42-ab", host: "node1", cores: 8, threads: 2, engine: "0.1.0",
-                                               executors: ["noop", "engine"], current: "l1a2b3c4d-0000002a", pid: 42, prefetch: 32)), .toCoordinator),
+                                               executors: ["noop", "engine"], current: "l1a2b3c4d-0000002a", pid: 42, prefetch: 32,
+                                               commit: "f93136f")), .toCoordinator),
             // A HELLO after a restart re-announces leases: a finished one awaiting its ACK, then the running one.
             ("hello-leases", .workerHello(WorkerHello(worker: "node1-42-ab", host: "node1", cores: 8, threads: 2, engine: "0.1.0",
                                                       executors: ["noop"], current: "L2", pid: 42, prefetch: 4,
@@ -135,6 +136,8 @@ enum Seeds {
             ("bye", .bye(Bye(reason: "leaving")), .toCoordinator),
             ("bye", .bye(Bye(reason: "protocol error", again: true)), .toWorker),
             ("bye-say-hello", .bye(Bye(reason: "unknown worker: say HELLO", again: true, hello: true)), .toWorker),
+            ("bye-refused", .bye(Bye(reason: "worker runs engine 0.2.0 (abc) but the coordinator runs 0.1.0 (f93136f)",
+                                     again: false, refused: true)), .toWorker),
         ]
     }
 }

@@ -21,7 +21,8 @@ import Wire
                                   engineVersion: "x", host: "h", worker: worker, threads: 1, attempt: 1, startedAt: 0, endedAt: 1,
                                   logTail: "tail")
         var messages: [Message] = [
-            .workerHello(WorkerHello(worker: worker, host: "h", cores: 1, threads: 1, engine: "x", executors: ["noop"], pid: 1)),
+            .workerHello(WorkerHello(worker: worker, host: "h", cores: 1, threads: 1, engine: BuildInfo.version, executors: ["noop"],
+                                     pid: 1, commit: BuildInfo.commit)),
             .heartbeat,
             .progress(Progress(task: d, lease: "forged-1", fraction: 0.5, message: "half")),
             .result(TaskResult(task: d, lease: "forged-1", record: record)),

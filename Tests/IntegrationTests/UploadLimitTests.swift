@@ -25,7 +25,8 @@ import Wire
             // Greeted peers (no executors: never granted a task) and, the last, one that never says HELLO.
             if p < 4 {
                 try peer.send(WireCodec.encode(.workerHello(WorkerHello(worker: "uploader-\(p)", host: "h", cores: 1, threads: 1,
-                                                                       engine: "x", executors: [], pid: 1))))
+                                                                       engine: BuildInfo.version, executors: [], pid: 1,
+                                                                       commit: BuildInfo.commit))))
             }
             for _ in 0..<1000 {
                 let digest = (0..<32).map { _ in String(format: "%02x", UInt8(truncatingIfNeeded: rng.next())) }.joined()

@@ -32,6 +32,9 @@ import TestSupport
             (.chunk(Chunk(sha256: digest, offset: 2, total: 5, bytes: [1, 2, 3])), .toWorker),
             (.chunk(Chunk(sha256: digest, offset: 0, total: 0, bytes: [])), .toCoordinator),
             (.bye(Bye(reason: "done")), .toWorker),
+            (.workerHello(WorkerHello(worker: "h-1-ab", host: "h", cores: 2, threads: 1, engine: "0.1.0", executors: ["noop"],
+                                      pid: 42, commit: "a9a4476-dirty")), .toCoordinator),
+            (.bye(Bye(reason: "another build", again: false, refused: true)), .toWorker),
         ]
     }
 
@@ -78,6 +81,10 @@ import TestSupport
         #expect(decodeError([tag, Array("READY".utf8), [0x01, 0x04, 0, 0]]) == .badField("credit"))
         #expect(decodeError([tag, Array("READY".utf8), [1, 0, 0, 0, 9]]) == .badField("READY: trailing bytes"))
         #expect(decodeError([tag, Array("HEARTBEAT".utf8), body]) == .badField("HEARTBEAT: body must be empty"))
+        // HELLO's commit is bounded like its engine version.
+        let longCommit = WireCodec.encode(.workerHello(WorkerHello(worker: "w", host: "h", cores: 1, threads: 1, engine: "0",
+                                                                   executors: [], pid: 1, commit: String(repeating: "c", count: 257))))
+        #expect(decodeError(longCommit) == .badField("engine/commit/executors"))
         #expect(decodeError([tag, Array("DANCE".utf8), body]) == .unknownCommand("DANCE"))
         #expect(decodeError([tag, Array("TASK".utf8), body]) == .wrongDirection("TASK"))
         #expect(decodeError([tag, Array("ACK".utf8), body]) == .wrongDirection("ACK"))
