@@ -119,8 +119,9 @@ func processAlive(_ pid: Int32) -> Bool {
         for pid in fastPids where processAlive(pid) { kill(pid, SIGKILL) }
     }
 
-    /// A fake `ssh` (runs the remote command with sh in HOME=FAKE/<host>, records every argument, and reads
-    /// its stdin unless given -n, as the real one does) and a fake `scp` (copies into FAKE/<host>/<path>).
+    /// A fake `ssh` (runs the remote command with sh in HOME=FAKE/<host>, FAKE/<host>/root/usr/bin first on PATH,
+    /// records every argument, and reads its stdin unless given -n, as the real one does) and a fake `scp`
+    /// (copies into FAKE/<host>/<path>).
     static func writeFakeSSH(in bin: URL, root: URL) throws {
         let ssh = """
             #!/bin/sh
@@ -138,7 +139,8 @@ func processAlive(_ pid: Int32) -> Bool {
             host=$1; shift
             mkdir -p "\(root.path)/$host"
             if [ "$stdin" = yes ]; then cat > /dev/null; fi
-            cd "\(root.path)/$host" && HOME="\(root.path)/$host" exec sh -c "$*" < /dev/null
+            # What a package installed on this host put under root/ comes first on its PATH (SSHInstallTests).
+            cd "\(root.path)/$host" && HOME="\(root.path)/$host" PATH="\(root.path)/$host/root/usr/bin:$PATH" exec sh -c "$*" < /dev/null
             """
         let scp = """
             #!/bin/sh

@@ -1,5 +1,6 @@
 // The `cluster/slurm` recipe against a real single-node Slurm (Debian's slurmctld, slurmd, munge, started
-// here with all state in a temporary directory): its array of workers completes a grid.
+// here with all state in a temporary directory): its array of workers, running the binary it is given by path
+// and staged by sbcast, completes a grid.
 // Disabled, with the reason, when Slurm or munge is not installed or when not root; cancelled if it does not come up.
 import Experiment
 import Foundation
@@ -102,8 +103,9 @@ final class SingleNodeSlurm: @unchecked Sendable {
         let run = RunDir(url: runURL)
         let coordinator = try Child(["coordinator", job, "--bind", endpoint, "--dir", runURL.path], in: dir, name: "coordinator")
         let recipe = Fixtures.repositoryRoot.appendingPathComponent("cluster/slurm/workers.sbatch").path
-        let binDir = Smaller.executable!.deletingLastPathComponent().path
-        let submit = SingleNodeSlurm.system("cd \(dir.path) && SLURM_CONF=\(slurm.conf) PATH=\(binDir):$PATH ENDPOINT=\(endpoint) sbatch --array=1-2 \(recipe)")
+        // The binary named by path (not on PATH), staged to each node by sbcast as on a cluster without it installed.
+        let submit = SingleNodeSlurm.system("cd \(dir.path) && SLURM_CONF=\(slurm.conf) SMALLER=\(Smaller.executable!.path) SMALLER_BCAST=1 "
+                                            + "ENDPOINT=\(endpoint) sbatch --array=1-2 \(recipe)")
         #expect(submit == 0)
         #expect(coordinator.wait(seconds: 60, "coordinator") == 0, "\(coordinator.text.suffix(2000))")
         #expect(Set(run.exportedIDs) == Set(try JobSpec.parse(yaml: yaml).plan().tasks.map(\.id)))
