@@ -172,6 +172,6 @@ enum JobSchema {
     ]
 
     static let execution = ["executor", "noop_seconds", "noop_output_bytes", "max_attempts", "task_timeout", "heartbeat_interval", "liveness",
-                                   "allow_mixed_engines"]
+                            "allow_mixed_engines"]
     static let noop = ["tasks", "seconds", "fail", "crash", "fail_permanent", "salt", "burn"]
 }

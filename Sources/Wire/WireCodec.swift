@@ -152,7 +152,8 @@ package enum WireCodec {
             try identifier(h.worker, "worker")
             if let current = h.current { try identifier(current, "current") }
             guard h.threads >= 1, h.threads <= 4096, h.cores >= 0, h.host.utf8.count <= 256 else { throw .badField("threads/cores/host") }
-            guard h.engine.utf8.count <= 256, (h.commit?.utf8.count ?? 0) <= 256, h.executors.count <= 64, h.executors.allSatisfy({ $0.utf8.count <= 256 }) else {
+            guard h.engine.utf8.count <= 256, (h.commit?.utf8.count ?? 0) <= 256, h.executors.count <= 64,
+                  h.executors.allSatisfy({ $0.utf8.count <= 256 }) else {
                 throw .badField("engine/commit/executors")
             }
             guard h.prefetch >= 1, h.prefetch <= ProtocolConstants.maxPrefetch else { throw .badField("prefetch") }
