@@ -37,7 +37,14 @@ package struct ZipArchive {
             if u32(at) == 0x0605_4b50 { end = at; break }
             at -= 1
         }
-        guard end >= 0 else { throw fail("no end-of-central-directory record (not a zip archive, or truncated)") }
+        guard end >= 0 else {
+            // PyTorch before 1.6 wrote a bare pickle stream (protocol 2: 0x80 0x02) instead of a zip.
+            if bytes.first == 0x80 {
+                throw fail("not a zip archive but a bare pickle stream: a legacy torch.save file (PyTorch < 1.6), which is not "
+                    + "read; save it again with a current torch.save, or as model.safetensors")
+            }
+            throw fail("no end-of-central-directory record (not a zip archive, or truncated)")
+        }
         let count = Int(u16(end + 10)), directorySize = Int(u32(end + 12)), directoryOffset = Int(u32(end + 16))
         guard count != 0xFFFF, directorySize != 0xFFFF_FFFF, directoryOffset != 0xFFFF_FFFF else {
             throw fail("a zip64 archive (over 4 GiB or 65,535 entries) is not supported; save the weights as model.safetensors")

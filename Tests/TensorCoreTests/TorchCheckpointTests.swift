@@ -62,6 +62,8 @@ import TestSupport
         for length in 0..<pickle.count {
             #expect(throws: PickleError.self) { _ = try RestrictedPickle.load(pickle.prefix(length)) }
         }
+        // A pre-1.6 torch.save file is a bare pickle stream: named as such.
+        #expect { _ = try ZipArchive(pickle, file: "legacy.bin") } throws: { "\($0)".contains("legacy torch.save file") }
     }
 
     @Test func stridedViewsGatherAndOutOfRangeViewsAreRefused() throws {
