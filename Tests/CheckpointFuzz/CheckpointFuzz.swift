@@ -6,6 +6,7 @@
 // Input layout: byte 0 picks the reader (bit 0: 0 a whole archive, 1 a pickle alone); the rest is its bytes.
 // Any input must be read or refused with a thrown error: a trap is a crash the fuzzer reports.
 import Foundation
+import FuzzSupport
 import TensorCore
 
 /// Reads one input; returns whether it was accepted.
@@ -27,17 +28,10 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
 }
 
 #if FUZZING
-typealias FuzzCallback = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: FuzzCallback) -> CInt
-
 /// SwiftPM links an executable's entry point as `<module>_main`; under the fuzzer it hands over to libFuzzer.
 @_cdecl("CheckpointFuzz_main")
 func fuzzerEntry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return runFuzzerDriver(&argc, &argv, fuzzOne)
+    runFuzzer(argc, argv, fuzzOne)
 }
 #else
 @main struct CheckpointFuzzTool {
@@ -56,20 +50,7 @@ func fuzzerEntry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer
             try (Data([0]) + bytes).write(to: dir.appendingPathComponent("archive"))
             try (Data([1]) + pickle).write(to: dir.appendingPathComponent("pickle"))
         case "replay":
-            let valid = args.contains("--valid")
-            var files: [URL] = []
-            for path in args.dropFirst() where path != "--valid" {
-                let url = URL(fileURLWithPath: path)
-                let inside = try? FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
-                files += inside?.sorted { $0.path < $1.path } ?? [url]
-            }
-            var failed = 0
-            for file in files {
-                let bytes = [UInt8](try Data(contentsOf: file))
-                if !bytes.withUnsafeBufferPointer({ readOne($0) }), valid { print("not accepted: \(file.path)"); failed += 1 }
-            }
-            print("replayed \(files.count) inputs\(valid ? ", \(files.count - failed) accepted" : "")")
-            if failed > 0 || files.isEmpty { exit(1) }
+            try replayInputs(Array(args.dropFirst()), accepted: "accepted") { readOne($0) }
         default:
             print("usage: CheckpointFuzz corpus FIXTURE.bin DIR | CheckpointFuzz replay [--valid] FILE|DIR…")
             exit(2)
