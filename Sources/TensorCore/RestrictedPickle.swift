@@ -25,29 +25,17 @@ package struct PickleTensor: Equatable, Sendable {
     package var strides: [Int]
 }
 
-/// The values a state-dict pickle can hold. Dicts keep their insertion order.
-package indirect enum PickleValue: Equatable, Sendable {
+/// The values a state-dict pickle can hold. Lists and dicts are shared objects, as in Python: APPEND and SETITEMS
+/// change the one object every memo reference sees, so building a container of n items costs O(n) however it is
+/// referenced. Dicts keep their insertion order.
+package indirect enum PickleValue: @unchecked Sendable {
     case none, bool(Bool), int(Int), float(Double), string(String), bytes(Data)
-    case tuple([PickleValue]), list([PickleValue]), dict([(PickleValue, PickleValue)])
+    case tuple([PickleValue]), list(PickleList), dict(PickleDict)
     case global(String), storage(PickleStorage), tensor(PickleTensor)
-
-    package static func == (a: PickleValue, b: PickleValue) -> Bool {
-        switch (a, b) {
-        case (.none, .none): true
-        case (.bool(let x), .bool(let y)): x == y
-        case (.int(let x), .int(let y)): x == y
-        case (.float(let x), .float(let y)): x == y
-        case (.string(let x), .string(let y)): x == y
-        case (.bytes(let x), .bytes(let y)): x == y
-        case (.tuple(let x), .tuple(let y)), (.list(let x), .list(let y)): x == y
-        case (.dict(let x), .dict(let y)): x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
-        case (.global(let x), .global(let y)): x == y
-        case (.storage(let x), .storage(let y)): x == y
-        case (.tensor(let x), .tensor(let y)): x == y
-        default: false
-        }
-    }
 }
+
+package final class PickleList { package var items: [PickleValue] = [] }
+package final class PickleDict { package var pairs: [(key: PickleValue, value: PickleValue)] = [] }
 
 package enum RestrictedPickle {
     /// Limits: operations, stack depth, memo entries, items per container and tensor rank.
@@ -94,10 +82,9 @@ package enum RestrictedPickle {
         }
         func setItems(_ items: [PickleValue]) throws {
             guard items.count % 2 == 0 else { throw PickleError("SETITEMS with an odd number of items") }
-            guard case .dict(var pairs) = try pop() else { throw PickleError("SETITEM(S) on something not a dict") }
+            guard case .dict(let dict) = stack.last ?? .none else { throw PickleError("SETITEM(S) on something not a dict") }
             // A repeated key is kept twice; readers take the last, as Python's dict would.
-            for i in stride(from: 0, to: items.count, by: 2) { pairs.append((items[i], items[i + 1])) }
-            try push(.dict(pairs))
+            for i in stride(from: 0, to: items.count, by: 2) { dict.pairs.append((items[i], items[i + 1])) }
         }
         for _ in 0..<maxOperations {
             let op = try r.byte()
@@ -127,12 +114,12 @@ package enum RestrictedPickle {
             case 0x85: try push(.tuple([try pop()]))                           // TUPLE1
             case 0x86: let b = try pop(), a = try pop(); try push(.tuple([a, b]))  // TUPLE2
             case 0x87: let c = try pop(), b = try pop(), a = try pop(); try push(.tuple([a, b, c]))  // TUPLE3
-            case 0x5D: try push(.list([]))                                     // EMPTY_LIST
-            case 0x7D: try push(.dict([]))                                     // EMPTY_DICT
+            case 0x5D: try push(.list(PickleList()))                           // EMPTY_LIST
+            case 0x7D: try push(.dict(PickleDict()))                           // EMPTY_DICT
             case 0x61, 0x65:                                                   // APPEND, APPENDS
                 let items = op == 0x61 ? [try pop()] : try popMark()
-                guard case .list(let list) = try pop() else { throw PickleError("APPEND(S) on something not a list") }
-                try push(.list(list + items))
+                guard case .list(let list) = stack.last ?? .none else { throw PickleError("APPEND(S) on something not a list") }
+                list.items += items
             case 0x73: let v = try pop(), k = try pop(); try setItems([k, v])  // SETITEM
             case 0x75: try setItems(try popMark())                             // SETITEMS
             case 0x71: try remember(Int(try r.byte()))                         // BINPUT
@@ -181,7 +168,7 @@ package enum RestrictedPickle {
 
     /// The persistent id torch writes for a storage: ('storage', StorageClass, key, location, count).
     static func persistent(_ pid: PickleValue) throws -> PickleStorage {
-        guard case .tuple(let t) = pid, t.count == 5, t[0] == .string("storage"), case .global(let type) = t[1],
+        guard case .tuple(let t) = pid, t.count == 5, case .string("storage") = t[0], case .global(let type) = t[1],
               let dtype = storageTypes[type], case .string(let key) = t[2], case .int(let count) = t[4], count >= 0 else {
             throw PickleError("refused persistent id \(describe(pid)): expected ('storage', torch.*Storage, key, location, count)")
         }
@@ -194,7 +181,7 @@ package enum RestrictedPickle {
         switch name {
         case orderedDict:
             guard args.isEmpty else { throw PickleError("OrderedDict with arguments is not accepted") }
-            return .dict([])
+            return .dict(PickleDict())
         case rebuildTensor:
             // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
             guard args.count >= 6, args.count <= 7, case .storage(let storage) = args[0], case .int(let offset) = args[1],

@@ -19,9 +19,9 @@ package enum TorchCheckpoint {
         let prefix = String(pickleName.dropLast("data.pkl".count))
         let root: PickleValue
         do { root = try RestrictedPickle.load(pickle) } catch let e as PickleError { throw fail("\(pickleName): \(e.description)") }
-        guard case .dict(let pairs) = root else { throw fail("\(pickleName) holds \(RestrictedPickle.describe(root)), not a state dict") }
+        guard case .dict(let dict) = root else { throw fail("\(pickleName) holds \(RestrictedPickle.describe(root)), not a state dict") }
         var out: [String: SafetensorsEntry] = [:]
-        for (key, value) in pairs {
+        for (key, value) in dict.pairs {
             guard case .string(let name) = key else { throw fail("a state-dict key is \(RestrictedPickle.describe(key)), not a string") }
             guard case .tensor(let t) = value else { continue }  // non-tensor entries (extra state) are not weights
             guard let bytes = archive.data("\(prefix)data/\(t.storage.key)") else {
