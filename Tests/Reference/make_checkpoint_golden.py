@@ -14,6 +14,9 @@ The tokenizer is a small unigram SentencePiece model trained here on generated t
 it stays a few KB); its vocabulary + 2 (<pad>, <mask>) is the model's vocabulary, as in XLM-R.
 
 Usage: python3 Tests/Reference/make_checkpoint_golden.py   (torch, transformers, sentencepiece)
+       python3 Tests/Reference/make_checkpoint_golden.py --afriberta-small-shape DIR
+           a random model of AfriBERTa-small's shape (4 x 768, 6 heads, FFN 3072, vocab 70006; 333 MB) saved as
+           DIR/safetensors and DIR/pytorch (torch.save), for timing the two loaders (docs/benchmarks.md); not committed
 """
 import io
 import json
@@ -21,6 +24,7 @@ import os
 import pickle
 import random
 import shutil
+import sys
 import tempfile
 import zipfile
 
@@ -117,6 +121,21 @@ def main():
     print("wrote", OUT, sorted(os.listdir(folders["pytorch"])))
 
 
+def afriberta_small_shape(out):
+    torch.manual_seed(0)
+    config = XLMRobertaConfig(vocab_size=70006, hidden_size=768, num_hidden_layers=4, num_attention_heads=6,
+                              intermediate_size=3072, max_position_embeddings=514, type_vocab_size=1, layer_norm_eps=1e-5,
+                              pad_token_id=1)
+    m = XLMRobertaForMaskedLM(config).eval()
+    m.save_pretrained(os.path.join(out, "safetensors"))
+    os.makedirs(os.path.join(out, "pytorch"), exist_ok=True)
+    m.config.save_pretrained(os.path.join(out, "pytorch"))
+    torch.save(m.state_dict(), os.path.join(out, "pytorch", "pytorch_model.bin"))
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--afriberta-small-shape":
+        afriberta_small_shape(sys.argv[2])
+    else:
+        main()
