@@ -66,7 +66,12 @@ let package = Package(
         ]),
         // The wire codec's fuzz entry point: Tests/Fuzz/fuzz.sh builds it with -sanitize=fuzzer and runs it in
         // `make test`; a plain build writes and replays the seed corpus.
-        .executableTarget(name: "WireFuzz", dependencies: ["Wire", "Experiment"], path: "Tests/Fuzz", exclude: ["corpus", "fuzz.sh", "wire.dict"]),
+        .executableTarget(name: "WireFuzz", dependencies: ["Wire", "Experiment", "FuzzSupport"], path: "Tests/Fuzz",
+                          exclude: ["corpus", "fuzz.sh", "wire.dict"]),
+        // The pytorch_model.bin readers' fuzz entry point (zip archive, restricted pickle), run by the same script.
+        .executableTarget(name: "CheckpointFuzz", dependencies: ["TensorCore", "FuzzSupport"], path: "Tests/CheckpointFuzz", exclude: ["corpus"]),
+        // The fuzz entry points' shared driver hand-over and replay.
+        .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
 
         // Tests mirror the targets; TestSupport holds tolerances, gradient checks and fixture loading.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -44,7 +44,7 @@ extension JobSpec {
         if let field = top["execution"] { execution = try parseExecution(field) }
 
         if let noopField = top["noop"] {
-            for key in ["data", "model", "pretrain", "finetune", "evaluation", "seeds", "languages", "compression"] {
+            for key in ["data", "model", "pretrain", "finetune", "evaluation", "seeds", "languages", "compression", "pretrained"] {
                 if let other = top[key] { throw other.error("a noop grid takes no '\(key)' (remove one of the two)") }
             }
             let noop = try parseNoop(noopField)
@@ -62,6 +62,15 @@ extension JobSpec {
             throw (top["model"] ?? nameField).error(error.description)
         }
         let pretrain = try section(top["pretrain"], JobSchema.pretrain, path: "pretrain", file: file)
+        var pretrained: [String: Value]?
+        if let field = top["pretrained"] {
+            let checkpoint = try section(field, JobSchema.pretrained, path: "pretrained", file: file)["checkpoint"]?.stringValue ?? ""
+            do {
+                pretrained = try PretrainedCheckpoint.resolve(checkpoint: checkpoint, maxLength: model["max_length"]?.intValue ?? 0)
+            } catch let error as PermanentTaskError {
+                throw field.error("checkpoint: \(error.description)")
+            }
+        }
         let finetune = try section(top["finetune"], JobSchema.finetune, path: "finetune", file: file)
         let evaluation = try section(top["evaluation"], JobSchema.evaluation, path: "evaluation", file: file)
 
@@ -106,7 +115,8 @@ extension JobSpec {
                 "setting '\(setting.label)': the student's hidden size \(hidden) is not a multiple of its \(heads) heads")
         }
         return JobSpec(name: name, data: data, model: model, pretrain: pretrain, finetune: finetune, seeds: seeds,
-                       languages: languages, compression: compression, execution: execution, noop: nil, evaluation: evaluation)
+                       languages: languages, compression: compression, execution: execution, noop: nil, evaluation: evaluation,
+                       pretrained: pretrained)
     }
 
     /// A section of plain scalars, checked against its rules and filled with defaults.

@@ -94,7 +94,10 @@ package struct FieldRule: Sendable {
 
 enum JobSchema {
     static let topLevel = ["name", "data", "model", "pretrain", "finetune", "evaluation", "seeds", "languages", "compression",
-                           "execution", "noop"]
+                           "execution", "noop", "pretrained"]
+
+    /// `pretrained`: a Hugging Face XLM-R folder every fine-tune starts from, in place of the pretrain tasks.
+    static let pretrained: [FieldRule] = [.string("checkpoint", nil)]
 
     static let data: [FieldRule] = [
         .word("source", DataSourceKind.allCases.map(\.rawValue), DataSourceKind.synthetic.rawValue),

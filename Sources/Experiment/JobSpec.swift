@@ -23,6 +23,9 @@ package struct JobSpec: Sendable, Equatable {
     /// The `evaluation` section's keys that differ from their defaults (empty: the section is left out of the
     /// fine-tune and compress tasks' params, so their ids are those of a job without it).
     package var evaluation: [String: Value] = [:]
+    /// `checkpoint` (the folder as written) and `sha256` (its content hash, PretrainedCheckpoint) when the job
+    /// starts from a pretrained checkpoint; nil when it pretrains its own.
+    package var pretrained: [String: Value]? = nil
 }
 
 /// How tasks run and how hard the coordinator tries. None of it enters task ids (it does not change results).

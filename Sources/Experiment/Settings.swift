@@ -164,6 +164,15 @@ package struct TaskSettings: Sendable, Equatable {
     package var compression: CompressionMethod?
     /// The job's `evaluation` section (its defaults when the spec has none).
     package var evaluation: EvaluationSettings
+    /// The checkpoint folder and its planned content hash, for the task that imports a `pretrained` checkpoint.
+    package var pretrained: (checkpoint: String, sha256: String)?
+
+    package static func == (a: TaskSettings, b: TaskSettings) -> Bool {
+        a.seed == b.seed && a.language == b.language && a.languages == b.languages && a.model == b.model && a.data == b.data
+            && a.pretrain == b.pretrain && a.finetune == b.finetune && a.compression == b.compression
+            && a.evaluation == b.evaluation && a.pretrained?.checkpoint == b.pretrained?.checkpoint
+            && a.pretrained?.sha256 == b.pretrained?.sha256
+    }
 
     package init(_ spec: TaskSpec) throws {
         func section<S: SectionSettings>(_ type: S.Type) throws -> S? {
@@ -171,9 +180,18 @@ package struct TaskSettings: Sendable, Equatable {
             guard let object = value.objectValue else { throw PermanentTaskError("\(spec.title): '\(S.sectionName)' is not a mapping") }
             return try S(section: object)
         }
-        guard let seed = spec.seed else { throw PermanentTaskError("\(spec.title): engine tasks need a seed") }
+        if let p = spec.params["pretrained"] {
+            guard let checkpoint = p["checkpoint"]?.stringValue, let sha256 = p["sha256"]?.stringValue else {
+                throw PermanentTaskError("\(spec.title): 'pretrained' needs checkpoint and sha256")
+            }
+            pretrained = (checkpoint, sha256)
+        }
+        // The import of a pretrained checkpoint is one task for every seed and reads no data.
+        guard let seed = spec.seed ?? (pretrained != nil ? 0 : nil) else { throw PermanentTaskError("\(spec.title): engine tasks need a seed") }
         guard let model = try section(ModelSettings.self) else { throw PermanentTaskError("\(spec.title): the spec has no 'model' section") }
-        guard let data = try section(DataSettings.self) else { throw PermanentTaskError("\(spec.title): the spec has no 'data' section") }
+        guard let data = try section(DataSettings.self) ?? (pretrained != nil ? try DataSettings.defaults : nil) else {
+            throw PermanentTaskError("\(spec.title): the spec has no 'data' section")
+        }
         self.seed = seed
         language = spec.language
         languages = spec.params["languages"]?.arrayValue?.compactMap(\.stringValue) ?? []

@@ -57,6 +57,7 @@ package struct TaskSpec: Codable, Hashable, Sendable {
             parts.append("student \(m["layers"]?.intValue ?? 0)×\(m["hidden"]?.intValue ?? 0)")
         }
         if kind == .noop, let index = params["noop"]?["index"]?.intValue { parts.append("#\(index)") }
+        if let checkpoint = params["pretrained"]?["checkpoint"]?.stringValue { parts.append("from \(checkpoint)") }
         return "\(kind.rawValue)(\(parts.joined(separator: ", ")))"
     }
 }
@@ -89,7 +90,8 @@ package struct TaskGraph: Sendable {
 extension JobSpec {
     /// Expands the job into its task graph: `pretrain(seed)` → `finetune(lang, seed)` →
     /// `compress(lang, seed, setting)`; pruning before fine-tuning starts from the pretrained model, every
-    /// other setting from the fine-tuned one. A noop grid is independent `noop` tasks.
+    /// other setting from the fine-tuned one. With `pretrained`, one seedless pretrain task imports the checkpoint
+    /// in place of `pretrain(seed)`. A noop grid is independent `noop` tasks.
     package func plan() -> TaskGraph {
         if let noop { return Self.noopGraph(noop) }
         let executor = execution.executor
@@ -114,7 +116,10 @@ extension JobSpec {
             pretrainData["ood"] = nil
             let preParams = extra.merging(["model": model, "pretrain": .object(pretrain), "data": .object(pretrainData),
                                            "languages": .array(languages.map(Value.string))]) { $1 }
-            let pre = add(TaskSpec(kind: .pretrain, executor: executor, seed: seed, params: preParams))
+            // A pretrained checkpoint replaces the pretraining: one task, shared by every seed, that imports it.
+            let pre = add(pretrained.map { TaskSpec(kind: .pretrain, executor: executor, params: extra.merging(
+                ["model": model, "pretrained": .object($0)]) { $1 }) }
+                ?? TaskSpec(kind: .pretrain, executor: executor, seed: seed, params: preParams))
             for language in languages {
                 var ftData = data
                 ftData["text"] = nil

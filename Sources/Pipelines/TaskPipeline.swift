@@ -20,6 +20,7 @@ extension Pipelines {
         }
         switch spec.kind {
         case .pretrain:
+            if let p = s.pretrained { return try importCheckpoint(URL(fileURLWithPath: p.checkpoint), sha256: p.sha256, out: out, run: run) }
             return try pretrain(PretrainInputs(model: s.model, pretrain: try section(s.pretrain, "pretrain"), data: s.data,
                                                languages: s.languages, seed: s.seed, tokenizerFrom: inputs.first), out: out, run: run)
         case .finetune:

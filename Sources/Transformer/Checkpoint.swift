@@ -6,6 +6,27 @@ import TensorCore
 extension XLMRModel {
     package static let configFile = "config.json"
     package static let weightsFile = "model.safetensors"
+    /// PyTorch's weights file (torch.save of the state dict), read when a folder has no `weightsFile`.
+    package static let torchWeightsFile = "pytorch_model.bin"
+
+    /// The weights file of a checkpoint folder: model.safetensors, else pytorch_model.bin, else nil.
+    package static func weightsURL(in directory: URL) -> URL? {
+        [weightsFile, torchWeightsFile].map { directory.appendingPathComponent($0) }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// The tensors of a checkpoint folder's weights, from either format.
+    static func readWeights(_ directory: URL) throws -> (tensors: [String: SafetensorsEntry], file: String) {
+        guard let url = weightsURL(in: directory) else {
+            throw ModelError("\(directory.path) has neither \(weightsFile) nor \(torchWeightsFile)")
+        }
+        do {
+            if url.lastPathComponent == weightsFile { return (try Safetensors.read(url).tensors, url.path) }
+            return (try TorchCheckpoint.read(url), url.path)
+        } catch let e as ZipError {
+            throw ModelError(e.description)
+        }
+    }
 
     /// Reads config.json from `directory`.
     package static func loadConfig(_ directory: URL) throws -> XLMRConfig {
@@ -17,14 +38,13 @@ extension XLMRModel {
         }
     }
 
-    /// Loads a checkpoint written by transformers (`XLMRobertaForMaskedLM`, `…ForTokenClassification`) or by us.
+    /// Loads a checkpoint written by transformers (`XLMRobertaForMaskedLM`, `…ForTokenClassification`; weights as
+    /// safetensors or pytorch_model.bin) or by us.
     /// With `head` nil the head is the checkpoint's own. Asking for `.tokenClassification` from an MLM checkpoint
     /// is the head swap: the encoder loads and the classifier is initialised from `classifierSeed`.
     package static func load(_ directory: URL, head requested: ModelHead? = nil, classifierSeed: UInt64 = 0) throws -> XLMRModel {
         var config = try loadConfig(directory)
-        let weightsURL = directory.appendingPathComponent(weightsFile)
-        let tensors = try Safetensors.read(weightsURL).tensors
-        let file = weightsURL.path
+        let (tensors, file) = try readWeights(directory)
         let checkpointHead: ModelHead
         if let cls = tensors["classifier.weight"] {
             guard cls.shape.count == 2, cls.shape[1] == config.hiddenSize else {

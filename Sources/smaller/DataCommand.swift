@@ -43,14 +43,19 @@ struct DataCommand: ParsableCommand {
     /// Downloads one URL; on failure reports the innermost reason (e.g. "Could not resolve host: …").
     static func download(_ url: URL) throws -> Data {
         do { return try Data(contentsOf: url) } catch {
-            var reason = error.localizedDescription
-            var current: NSError? = error as NSError
-            while let e = current {
-                if let text = e.userInfo[NSLocalizedDescriptionKey] as? String { reason = text }
-                current = (e.userInfo[NSUnderlyingErrorKey] as? Error).map { $0 as NSError }
-            }
-            throw DownloadError(description: reason)
+            throw DownloadError(description: innermostReason(error))
         }
+    }
+
+    /// The innermost reason a download failed (e.g. "Could not resolve host: …"), as `data fetch` and `model fetch` print it.
+    static func innermostReason(_ error: Error) -> String {
+        var reason = error.localizedDescription
+        var current: NSError? = error as NSError
+        while let e = current {
+            if let text = e.userInfo[NSLocalizedDescriptionKey] as? String { reason = text }
+            current = (e.userInfo[NSUnderlyingErrorKey] as? Error).map { $0 as NSError }
+        }
+        return reason
     }
 }
 

@@ -22,6 +22,9 @@ struct Plan: ParsableCommand {
             print("seeds \(spec.seeds.map(String.init).joined(separator: ", ")); languages \(spec.languages.joined(separator: ", "))")
             print("settings (\(spec.compression.count)):")
             for s in spec.compression { print("  \(s.label)") }
+            if let checkpoint = spec.pretrained?["checkpoint"]?.stringValue {
+                print("pretrained: \(checkpoint) (content \(spec.pretrained?["sha256"]?.stringValue?.prefix(12) ?? "?")), imported once in place of pretrain(seed)")
+            }
             print("dependencies: pretrain(seed) → finetune(lang, seed) → compress(lang, seed, setting); prune when=before starts from pretrain(seed)")
             if spec.compression.contains(where: { JobSpec.studentModel($0, teacher: spec.model) != nil }) {
                 print("              a narrower distill student (hidden/heads/ffn) adds pretrain(seed, student) ← pretrain(seed), read by its compress tasks")

@@ -14,7 +14,7 @@ struct Smaller: ParsableCommand {
         version: SmallerVersion.described,
         subcommands: [Run.self, Plan.self, CoordinatorCommand.self, WorkerCommand.self, Status.self, Cancel.self,
                       Results.self, ReportCommand.self, Keys.self, Pretrain.self, Finetune.self, Logits.self, Tokenize.self,
-                      TokenizerCommand.self, Score.self, DataCommand.self, Compress.self, Bench.self, Doctor.self]
+                      TokenizerCommand.self, Score.self, DataCommand.self, ModelCommand.self, Compress.self, Bench.self, Doctor.self]
     )
 }
 

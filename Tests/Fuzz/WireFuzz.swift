@@ -7,6 +7,7 @@
 // than length prefixes, so that bytes a mutation inserts or erases stay inside their frame.
 import Experiment
 import Foundation
+import FuzzSupport
 import Wire
 
 enum FuzzInput {
@@ -69,17 +70,10 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
 }
 
 #if FUZZING
-typealias FuzzCallback = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: FuzzCallback) -> CInt
-
 /// SwiftPM links an executable's entry point as `<module>_main`; under the fuzzer it hands over to libFuzzer.
 @_cdecl("WireFuzz_main")
 func fuzzerEntry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return runFuzzerDriver(&argc, &argv, fuzzOne)
+    runFuzzer(argc, argv, fuzzOne)
 }
 #else
 /// Seeds: one valid message of every command in each direction it travels, with every optional field both
@@ -154,21 +148,7 @@ enum Seeds {
                 try Data(FuzzInput.bytes(WireCodec.encode(message), direction)).write(to: dir.appendingPathComponent(file))
             }
         case "replay":
-            let valid = args.contains("--valid")
-            var files: [URL] = []
-            for path in args.dropFirst() where path != "--valid" {
-                let url = URL(fileURLWithPath: path)
-                let inside = try? FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
-                files += inside?.sorted { $0.path < $1.path } ?? [url]
-            }
-            var failed = 0
-            for file in files {
-                let bytes = [UInt8](try Data(contentsOf: file))
-                let decoded = bytes.withUnsafeBufferPointer { decodeOne($0) }
-                if valid, !decoded { print("not a valid message: \(file.path)"); failed += 1 }
-            }
-            print("replayed \(files.count) inputs\(valid ? ", \(files.count - failed) valid" : "")")
-            if failed > 0 || files.isEmpty { exit(1) }
+            try replayInputs(Array(args.dropFirst()), accepted: "valid") { decodeOne($0) }
         default:
             print("usage: WireFuzz corpus DIR | WireFuzz replay [--valid] FILE|DIR…")
             exit(2)
