@@ -24,6 +24,8 @@ package struct EvaluationCost: Sendable {
     package var wallSeconds: Double
     package var taskSeconds: Double
     package var addedSeconds: Double
+    /// Distinct workers that finished a record.
+    package var workers: Int
 
     /// The cost over the finished (`done`) engine records that evaluated a model (those with `robust.seconds`).
     package init(records: [ResultRecord]) {
@@ -46,10 +48,16 @@ package struct EvaluationCost: Sendable {
         wallSeconds = (done.map(\.endedAt).max() ?? 0) - (done.map(\.startedAt).min() ?? 0)
         taskSeconds = done.reduce(0) { $0 + ($1.endedAt - $1.startedAt) }
         addedSeconds = rows.reduce(0) { $0 + $1.added }
+        workers = Set(done.map(\.worker)).count
     }
 
-    /// Added seconds over all task seconds: the share of the grid's wall time while every worker is busy.
+    /// Added seconds over all task seconds: the share of the grid's wall time while every worker is busy (an upper
+    /// bound when workers sit idle, e.g. waiting on the pretrain → fine-tune chain).
     package var taskShare: Double { taskSeconds > 0 ? addedSeconds / taskSeconds : 0 }
+
+    /// Added seconds spread over the workers, over the wall time: the wall time the added evaluation takes when it
+    /// parallelises as the grid does.
+    package var wallShare: Double { wallSeconds > 0 && workers > 0 ? addedSeconds / Double(workers) / wallSeconds : 0 }
 
     package var markdown: String {
         func percent(_ x: Double) -> String { NumberFormat.fixed(100 * x, 1) + " %" }
@@ -64,7 +72,8 @@ package struct EvaluationCost: Sendable {
         let worst = rows.compactMap { r in r.fineTuneSeconds.flatMap { $0 > 0 ? r.added / $0 : nil } }.max()
         lines.append("")
         lines.append("Run: wall \(seconds(wallSeconds)) s, task time \(seconds(taskSeconds)) s, added evaluation "
-                     + "\(seconds(addedSeconds)) s = \(percent(taskShare)) of task time (budget ≤ 20 % of the grid's wall time); "
+                     + "\(seconds(addedSeconds)) s = \(percent(taskShare)) of task time, \(percent(wallShare)) of \(workers) "
+                     + "worker(s) × wall (budget ≤ 20 % of the grid's wall time); "
                      + "largest share of a model's fine-tuning time \(worst.map(percent) ?? "–") (budget ≤ 30 %).")
         if rows.contains(where: { !$0.complete }) {
             lines.append("* a record without `eval.added_seconds` (an older version): only its robustness timers are counted.")
