@@ -64,3 +64,16 @@ package struct ResultRecord: Codable, Hashable, Sendable {
         try JSONDecoder().decode(ResultRecord.self, from: data)
     }
 }
+
+extension ResultRecord {
+    /// The timers of the evaluation issue #13 added (names in docs/results.md), summed as `eval.added_seconds`:
+    /// building and scoring the robustness sets, calibration, loyalty and writing the dense predictions. The F1
+    /// scoring of dev, test and train, which existed before, is not among them.
+    package static let addedEvaluationTimers = ["robust.seconds", "robust.prepare_seconds", "calibration.seconds",
+                                                "loyalty.seconds", "predictions.seconds"]
+
+    /// The sum of the `addedEvaluationTimers` present in `metrics` (a timer a record does not have counts 0).
+    package static func addedEvaluationSeconds(_ metrics: [String: Value]) -> Double {
+        addedEvaluationTimers.reduce(0) { $0 + (metrics[$1]?.doubleValue ?? 0) }
+    }
+}

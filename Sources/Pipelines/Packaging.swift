@@ -18,13 +18,15 @@ struct Evaluated {
     /// Calibration and loyalty (Quality.metrics), `train.seconds` and `eval.seconds`.
     var quality: [String: Value] = [:]
 
-    /// `dev.*`, `test.*`, the latency and throughput keys, and `train.f1` when the train split was scored.
+    /// `dev.*`, `test.*`, the latency and throughput keys, `train.f1` when the train split was scored, and
+    /// `eval.added_seconds` (ResultRecord.addedEvaluationTimers).
     var metrics: [String: Value] {
         var m = Metrics.scores(dev, prefix: "dev").merging(Metrics.scores(test, prefix: "test")) { $1 }
         m.merge(Metrics.timing(timing)) { $1 }
         m.merge(quality) { $1 }
         if let train { m["train.f1"] = .double(train.f1) }
         if let robustness { m.merge(Metrics.robustness(robustness)) { $1 } }
+        m["eval.added_seconds"] = .double(ResultRecord.addedEvaluationSeconds(m))
         return m
     }
 }

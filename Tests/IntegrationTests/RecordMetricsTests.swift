@@ -65,6 +65,17 @@ import TestSupport
                 expectIn(k, 0...1e7)
             }
             #expect(number("latency.p95_ms")! >= number("latency.b1.p50_ms")!, "\(title): p95 below p50")
+            // The added evaluation's timers: each within the task's own wall time, and their sum recorded.
+            let fromDense = record.spec.kind == .compress && record.spec.setting?.fields["when"] != .string("before")
+            let taskSeconds = record.endedAt - record.startedAt
+            var timers = ["robust.seconds", "robust.prepare_seconds", "calibration.seconds"]
+            if record.spec.kind == .finetune { timers.append("predictions.seconds") }
+            if fromDense { timers.append("loyalty.seconds") }
+            for k in timers + ["eval.added_seconds"] { expectIn(k, 0...taskSeconds) }
+            let parts = timers.compactMap(number).reduce(0, +)
+            #expect(abs(number("eval.added_seconds")! - parts) <= 1e-9 * max(1, parts), "\(title): eval.added_seconds is not the sum of \(timers)")
+            #expect(number("eval.added_seconds")! <= number("eval.seconds")! + number("robust.prepare_seconds")! + 1e-9,
+                    "\(title): added evaluation outside eval.seconds + the sets' preparation")
             // Robustness: every perturbation of the default settings.
             for p in ["diacritics", "typos@0.05", "typos@0.1", "typos@0.2"] {
                 expectIn("robust.\(p).f1", 0...1)
@@ -87,7 +98,6 @@ import TestSupport
                 }
             }
             // Loyalty: every compressed variant made from the fine-tuned model (prune before has no dense reference).
-            let fromDense = record.spec.kind == .compress && record.spec.setting?.fields["when"] != .string("before")
             for k in ["loyalty.label", "loyalty.probability", "loyalty.flips.correct_to_wrong", "loyalty.flips.wrong_to_correct"] {
                 if fromDense { expectIn(k, 0...1) } else { #expect(m[k] == nil, "\(title): \(k) without a dense reference") }
             }
