@@ -6,6 +6,8 @@ package enum Verdict: String, Sendable, Codable {
     case holds = "holds"
     case doesNotHold = "does not hold"
     case notMeasured = "not measured in this run"
+    /// Measured, but the numbers cannot tell the two sides apart (a tie at the precision shown).
+    case undecided = "tie / cannot decide"
 }
 
 package struct Claim: Sendable, Codable, Equatable {
@@ -118,9 +120,16 @@ extension Study {
         guard let l = llm.first, let d = dyn.first else {
             return Claim(claim: text, verdict: .notMeasured, evidence: "Needs both llm-int8 and dynamic quantization; this run has \(llm.isEmpty ? "no llm-int8" : "no dynamic") setting.")
         }
-        return Claim(claim: text, verdict: l.value >= d.value ? .holds : .doesNotHold,
-                     evidence: "Mean ΔF1: llm-int8 \(NumberFormat.signed(100 * l.value, places: 2)) pts, dynamic \(NumberFormat.signed(100 * d.value, places: 2)) pts." + seedCaveat)
+        let evidence = "Mean ΔF1: llm-int8 \(NumberFormat.signed(100 * l.value, places: 2)) pts, dynamic \(NumberFormat.signed(100 * d.value, places: 2)) pts."
+        // Equal to the two decimals shown is a tie: neither loses less, so the claim is not confirmed.
+        if abs(100 * (l.value - d.value)) < Self.tiePoints {
+            return Claim(claim: text, verdict: .undecided, evidence: evidence + " A tie: they differ by less than \(NumberFormat.value(Self.tiePoints)) pt, so neither loses less." + seedCaveat)
+        }
+        return Claim(claim: text, verdict: l.value > d.value ? .holds : .doesNotHold, evidence: evidence + seedCaveat)
     }
+
+    /// A difference of mean ΔF1 below this many points reads as equal (it vanishes at the two decimals shown).
+    static let tiePoints = 0.005
 
     var languagesClaim: Claim {
         let text = "Effects differ by language, and some languages improve after compression."

@@ -25,7 +25,7 @@ extension Study {
             lines.append("Largest losses: " + losses.map { "\($0.0) under \($0.1) (\(NumberFormat.signed($0.2, places: 1)) pts)" }.joined(separator: "; "))
         }
         let verdicts = claims
-        lines.append("Claims: \(verdicts.filter { $0.verdict == .holds }.count) hold, \(verdicts.filter { $0.verdict == .doesNotHold }.count) do not, \(verdicts.filter { $0.verdict == .notMeasured }.count) not measured in this run")
+        lines.append("Claims: \(verdicts.filter { $0.verdict == .holds }.count) hold, \(verdicts.filter { $0.verdict == .doesNotHold }.count) do not, \(verdicts.filter { $0.verdict == .undecided }.count) undecided (tie), \(verdicts.filter { $0.verdict == .notMeasured }.count) not measured in this run")
         return lines
     }
 

@@ -100,6 +100,22 @@ import Testing
         #expect(claims[4].verdict == .holds)  // yor improves under 50 % pruning; spreads > 1 point
     }
 
+    /// LLM.int8() against dynamic int8: a tie (equal to the two decimals shown) is no "holds".
+    @Test func llmInt8ClaimTieIsUndecided() {
+        let llm = Self.setting("quantize", ["scheme": .string("llm-int8")], "quantize scheme=llm-int8")
+        func claim(dense: Double, llmF1: Double, dynamicF1: Double) -> Claim {
+            let records = [Self.record(.finetune, "hau", 1, Self.f1(dense)),
+                           Self.record(.compress, "hau", 1, Self.f1(llmF1), setting: llm),
+                           Self.record(.compress, "hau", 1, Self.f1(dynamicF1), setting: Self.dynamic)]
+            return Study(job: "j", records: records).llmInt8Claim
+        }
+        let tie = claim(dense: 0.8, llmF1: 0.79, dynamicF1: 0.79)
+        #expect(tie.verdict == .undecided && tie.evidence.contains("llm-int8 -1.00 pts, dynamic -1.00 pts") && tie.evidence.contains("tie"))
+        #expect(claim(dense: 0.8, llmF1: 0.79, dynamicF1: 0.79 - 4e-7).verdict == .undecided)  // 0.00004 pts apart
+        #expect(claim(dense: 0.8, llmF1: 0.795, dynamicF1: 0.79).verdict == .holds)
+        #expect(claim(dense: 0.8, llmF1: 0.78, dynamicF1: 0.79).verdict == .doesNotHold)
+    }
+
     @Test func chartsHaveOneMarkPerPointAndRangesHoldTheData() throws {
         let series = [ChartSeries(name: "a", points: [ChartPoint(x: 0, y: 81, spread: 3), ChartPoint(x: 50, y: 77)], line: true, color: 0),
                       ChartSeries(name: "b & c", points: [ChartPoint(x: 90, y: 12.5)], line: false, color: 1)]
