@@ -105,7 +105,19 @@ extension Study {
         if !textBytes.isEmpty {
             h += "<p>Pretraining text per language: " + esc(textBytes.sorted { $0.key < $1.key }.map { "\($0.key) \(NumberFormat.value(Double($0.value) / 1e6)) MB" }.joined(separator: ", ")) + ". A positive ρ means languages with more pretraining text lose less.</p>"
         }
-        h += "<p><strong>Compression-identified entities</strong> (Hooker et al.) are not reported: the records carry aggregate scores and flip rates, not which gold entity each seed found, so the per-entity majority over seeds cannot be formed.</p>"
+        return h + "</section>" + htmlIdentifiedEntities
+    }
+
+    var htmlIdentifiedEntities: String {
+        let (rows, notes) = identifiedEntities
+        var h = "<section id=\"entities\"><h2>Compression-identified entities</h2><p>Gold test entities whose majority outcome (found / missed) over a compressed setting's seeds differs from that over the dense model's seeds (after Hooker et al.). \(esc(EntityMajority.tieRule)) \(esc(EntityMajority.recallNote))</p>"
+        if rows.isEmpty, notes.isEmpty { h += "<p>No compressed setting to compare yet.</p>" }
+        if !rows.isEmpty {
+            h += "<table class=\"data\" id=\"table-entities\"><thead><tr>" + Self.identifiedEntitiesHeader.map { "<th>\(esc($0))</th>" }.joined() + "</tr></thead><tbody>"
+            for r in rows { h += "<tr>" + identifiedEntitiesCells(r).map { "<td>\(esc($0))</td>" }.joined() + "</tr>" }
+            h += "</tbody></table>"
+        }
+        if !notes.isEmpty { h += "<ul class=\"notes\">" + notes.map { "<li>\(esc($0))</li>" }.joined() + "</ul>" }
         return h + "</section>"
     }
 
