@@ -116,6 +116,26 @@ import Testing
         #expect(claim(dense: 0.8, llmF1: 0.78, dynamicF1: 0.79).verdict == .doesNotHold)
     }
 
+    /// Only students within the claim's size range (at most 40 % smaller) decide the distillation claim.
+    @Test func distillationClaimJudgesStudentsOfTheClaimsSize() {
+        let layers = Self.setting("distill", ["layers": .int(2)], "distill layers=2")
+        let narrow = Self.setting("distill", ["layers": .int(2), "hidden": .int(64)], "distill layers=2 hidden=64")
+        func claim(_ students: [(CompressionSetting, Double, Int)]) -> Claim {
+            var records = [Self.record(.finetune, "hau", 1, Self.f1(0.8))]
+            for (s, f1, params) in students {
+                var m = Self.f1(f1)
+                m["params"] = .int(params)
+                records.append(Self.record(.compress, "hau", 1, m, setting: s))
+            }
+            return Study(job: "j", records: records).distillationClaim
+        }
+        // 30 % smaller losing 0.5 points holds; a 70 % smaller student losing 7.5 points is shown but not judged.
+        let both = claim([(layers, 0.795, 70), (narrow, 0.725, 30)])
+        #expect(both.verdict == .holds && both.evidence.contains("not judged"))
+        #expect(claim([(layers, 0.77, 70)]).verdict == .doesNotHold)  // 3 points lost at 30 % smaller
+        #expect(claim([(narrow, 0.725, 30)]).verdict == .notMeasured)
+    }
+
     @Test func chartsHaveOneMarkPerPointAndRangesHoldTheData() throws {
         let series = [ChartSeries(name: "a", points: [ChartPoint(x: 0, y: 81, spread: 3), ChartPoint(x: 50, y: 77)], line: true, color: 0),
                       ChartSeries(name: "b & c", points: [ChartPoint(x: 90, y: 12.5)], line: false, color: 1)]
