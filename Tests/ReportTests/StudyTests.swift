@@ -52,6 +52,11 @@ import Testing
         // 360 bytes = 0.00036 MB, −64 % of the dense model's.
         #expect(study.cell(q, bytes)?.delta.hasSuffix("(-64.0%)") == true)
         #expect(study.columns.map(\.group) == [.accuracy, .efficiency])
+        // One seed: a score that is whole in points keeps the column's digits (25.00, not 25), and so does its Δ.
+        let one = Study(job: "j", records: [Self.record(.finetune, "hau", 1, Self.f1(0.2613)),
+                                            Self.record(.compress, "hau", 1, Self.f1(0.25), setting: Self.dynamic)])
+        #expect(one.cell(try #require(one.row("hau", Self.dynamic.label)), f1) == Cell(value: "25.00", delta: "-1.13 (-4.3%)"))
+        #expect(one.cell(try #require(one.row("hau", "dense")), f1)?.value == "26.13")
     }
 
     @Test func tidyCSVHasOneRowPerRecordAndNumericMetric() {
