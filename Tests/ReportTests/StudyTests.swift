@@ -141,6 +141,21 @@ import Testing
         #expect(claim([(narrow, 0.725, 30)]).verdict == .notMeasured)
     }
 
+    @Test func backtickedNamesBecomeCodeInHTML() {
+        #expect(Study.prose("lacks `test.f1` & <x>") == "lacks <code>test.f1</code> &amp; &lt;x&gt;")
+        #expect(Study.prose("one ` only") == "one ` only")
+    }
+
+    @Test func categoryLabelsAreShortenedToTheirShareOfTheAxis() throws {
+        let names = (1...4).map { "setting number \($0) with a long label" }
+        var chart = Chart(title: "t", xLabel: "x", yLabel: "y", series: [ChartSeries(name: "a", points: (0..<4).map { ChartPoint(x: Double($0), y: 1) }, line: false, color: 0)])
+        chart.categories = names
+        let doc = try XMLDocument(xmlString: chart.svg, options: [])
+        let labels = try doc.nodes(forXPath: "//*[local-name()='text'][@font-size='9']").compactMap { $0.children?.first?.stringValue }
+        // 348 px of plot for 4 categories at about 5.5 px per character: at most 15 characters each.
+        #expect(labels.count >= 4 && labels.allSatisfy { $0.count <= 15 }, "\(labels)")
+    }
+
     @Test func chartsHaveOneMarkPerPointAndRangesHoldTheData() throws {
         let series = [ChartSeries(name: "a", points: [ChartPoint(x: 0, y: 81, spread: 3), ChartPoint(x: 50, y: 77)], line: true, color: 0),
                       ChartSeries(name: "b & c", points: [ChartPoint(x: 90, y: 12.5)], line: false, color: 1)]
