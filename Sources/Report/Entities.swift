@@ -4,7 +4,7 @@
 import Experiment
 import Foundation
 
-package struct IdentifiedEntities: Sendable, Equatable, Codable {
+package struct IdentifiedEntities: Sendable, Equatable, Encodable {
     package var language: String
     package var setting: String
     /// Gold entities of the test set, and the seeds (records with outcomes) on each side.
@@ -26,6 +26,22 @@ package struct IdentifiedEntities: Sendable, Equatable, Codable {
 
     /// Identified entities among the decided ones (ties excluded); nil when every entity is a tie.
     package var share: Double? { entities - ties > 0 ? Double(identified) / Double(entities - ties) : nil }
+
+    enum CodingKeys: String, CodingKey {
+        case language, setting, entities, denseSeeds, seeds, ties, identified, share, lost, gained
+        case recallIdentified, recallRest, denseRecallIdentified, denseRecallRest
+    }
+
+    /// Every field, and the share (report.json).
+    package func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(language, forKey: .language); try c.encode(setting, forKey: .setting)
+        try c.encode(entities, forKey: .entities); try c.encode(denseSeeds, forKey: .denseSeeds); try c.encode(seeds, forKey: .seeds)
+        try c.encode(ties, forKey: .ties); try c.encode(identified, forKey: .identified); try c.encodeIfPresent(share, forKey: .share)
+        try c.encode(lost, forKey: .lost); try c.encode(gained, forKey: .gained)
+        try c.encodeIfPresent(recallIdentified, forKey: .recallIdentified); try c.encodeIfPresent(recallRest, forKey: .recallRest)
+        try c.encodeIfPresent(denseRecallIdentified, forKey: .denseRecallIdentified); try c.encodeIfPresent(denseRecallRest, forKey: .denseRecallRest)
+    }
 }
 
 package enum EntityMajority {

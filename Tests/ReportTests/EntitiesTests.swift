@@ -73,6 +73,7 @@ import Testing
         let json = try JSONSerialization.jsonObject(with: try study.json()) as? [String: Any]
         let identified = json?["compressionIdentifiedEntities"] as? [String: Any]
         #expect((identified?["rows"] as? [[String: Any]])?.first?["identified"] as? Int == 2)
+        #expect((identified?["rows"] as? [[String: Any]])?.first?["share"] as? Double == 0.5)
         #expect(identified?["tieRule"] as? String == EntityMajority.tieRule)
     }
 
