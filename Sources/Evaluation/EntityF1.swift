@@ -79,6 +79,16 @@ package enum EntityF1 {
                             perType: perType, tokenAccuracy: total == 0 ? 0 : Double(correct) / Double(total))
     }
 
+    /// Each gold entity, in `entities` order, and whether the predictions hold exactly it (same span and type), the
+    /// per-entity outcome behind the report's compression-identified entities. The shapes must match exactly.
+    package static func goldOutcomes(gold: [[String]], predicted: [[String]], mode: ChunkMode = .default) throws -> [(entity: EntitySpan, found: Bool)] {
+        if let mismatch = firstMismatch(gold: gold.map(\.count), predicted: predicted.map(\.count)) {
+            throw ScoringError(message: mismatch)
+        }
+        let predictedSet = Set(try entities(predicted, mode: mode))
+        return try entities(gold, mode: mode).map { ($0, predictedSet.contains($0)) }
+    }
+
     /// seqeval's arithmetic: a zero denominator gives 0 (its zero_division="warn" value), F1 = (2·p)·r / (p + r).
     static func prf(tp: Int, predicted: Int, gold: Int) -> (Double, Double, Double) {
         let p = predicted == 0 ? 0 : Double(tp) / Double(predicted)

@@ -86,6 +86,11 @@ package struct NEREvaluator {
         try EntityF1.score(gold: sentences.map(\.tags), predicted: predictions.tags(labels), mode: .default)
     }
 
+    /// Per gold entity of `sentences` (seqeval default chunking, as `score`): found exactly by the predictions or not.
+    package func outcomes(_ predictions: NERPredictions, gold sentences: [NERSentence]) throws -> [(entity: EntitySpan, found: Bool)] {
+        try EntityF1.goldOutcomes(gold: sentences.map(\.tags), predicted: predictions.tags(labels), mode: .default)
+    }
+
     /// exp(x − max) / Σ, in Double so the sum is exact enough for calibration bins.
     static func softmax(_ logits: ArraySlice<Float>) -> [Float] {
         let top = logits.max() ?? 0

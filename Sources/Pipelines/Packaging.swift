@@ -17,6 +17,8 @@ struct Evaluated {
     var robustness: RobustnessScores? = nil
     /// Calibration and loyalty (Quality.metrics), `train.seconds` and `eval.seconds`.
     var quality: [String: Value] = [:]
+    /// Which gold test entities the model found (`test.entity_outcomes`).
+    var outcomes: EntityOutcomes? = nil
 
     /// `dev.*`, `test.*`, the latency and throughput keys, `train.f1` when the train split was scored, and
     /// `eval.added_seconds` (ResultRecord.addedEvaluationTimers).
@@ -26,6 +28,7 @@ struct Evaluated {
         m.merge(quality) { $1 }
         if let train { m["train.f1"] = .double(train.f1) }
         if let robustness { m.merge(Metrics.robustness(robustness)) { $1 } }
+        if let outcomes { m[EntityOutcomes.metric] = outcomes.value }
         m["eval.added_seconds"] = .double(ResultRecord.addedEvaluationSeconds(m))
         return m
     }
@@ -44,6 +47,7 @@ enum Packaging {
         let dev = try evaluator.score(model, data.splits.dev, windows: data.dev)
         let testPredictions = try evaluator.predictions(model, data.splits.test, windows: data.test, probabilities: true)
         let test = try evaluator.score(testPredictions, gold: data.splits.test)
+        let outcomes = Metrics.outcomes(try evaluator.outcomes(testPredictions, gold: data.splits.test))
         // Train F1 beside dev/test shows how much of the gap is generalisation rather than fitting.
         let train = scoreTrain ? try evaluator.score(model, data.splits.train, windows: data.train) : nil
         let robustness = try evaluator.robustness(model, sets: data.robustness, clean: test, cleanPredictions: testPredictions)
@@ -57,7 +61,8 @@ enum Packaging {
         try CheckpointFiles.copyTokenizer(tokenizer, into: out)
         run.progress(from + (1 - from) * 0.6, "timing \(data.splits.language)")
         let timing = try InferenceTiming.measure(model, vocab: vocab, maxLength: evaluator.maxLength, threads: run.compute.threads)
-        return Evaluated(dev: dev, test: test, train: train, timing: timing, robustness: robustness, quality: quality)
+        return Evaluated(dev: dev, test: test, train: train, timing: timing, robustness: robustness, quality: quality,
+                         outcomes: outcomes)
     }
 }
 
@@ -84,6 +89,11 @@ package enum Metrics {
         ["latency.b1.p50_ms": .double(r.b1P50Ms), "latency.b1.p95_ms": .double(r.b1P95Ms),
          "throughput.b32": .double(r.throughput), "latency.b32.p50_ms": .double(r.b32MedianMs),
          "latency.p50_ms": .double(r.b1P50Ms), "latency.p95_ms": .double(r.b1P95Ms), "throughput": .double(r.throughput)]
+    }
+
+    /// Per-entity outcomes as a record stores them, each entity keyed `sentence start end type` for the digest.
+    static func outcomes(_ o: [(entity: EntitySpan, found: Bool)]) -> EntityOutcomes {
+        EntityOutcomes(found: o.map(\.found), entities: o.map { "\($0.entity.sentence) \($0.entity.start) \($0.entity.end) \($0.entity.type)" })
     }
 
     /// Non-zero values in the model's parameters (counted the same way for every fp32 record, so Δ non-zeros

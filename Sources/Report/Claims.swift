@@ -6,6 +6,8 @@ package enum Verdict: String, Sendable, Codable {
     case holds = "holds"
     case doesNotHold = "does not hold"
     case notMeasured = "not measured in this run"
+    /// Measured, but the numbers cannot tell the two sides apart (a tie at the precision shown).
+    case undecided = "tie / cannot decide"
 }
 
 package struct Claim: Sendable, Codable, Equatable {
@@ -78,17 +80,23 @@ extension Study {
         let distills = settings.filter { setting(labelled: $0)?.family == "distill" }
         guard !distills.isEmpty else { return Claim(claim: text, verdict: .notMeasured, evidence: "No distillation setting in this run.") }
         var parts: [String] = []
-        var ok = true
+        var ok = true, judged = 0
         for s in distills {
             guard let d = meanDelta(s, "test.f1") else { continue }
             let size = meanDelta(s, "params", relative: true)
-            parts.append("\(s): ΔF1 \(NumberFormat.signed(100 * d.value, places: 1)) pts over \(d.languages) language(s), params \(size.map { NumberFormat.percent($0.value) } ?? "not recorded")")
-            if d.value * 100 < -2 { ok = false }
+            // A student far smaller than the claim's (a narrower model) is shown but is no evidence for or against it.
+            let inRange = size.map { $0.value >= -Self.maxDistillReduction } ?? true
+            parts.append("\(s): ΔF1 \(NumberFormat.signed(100 * d.value, places: 1)) pts over \(d.languages) language(s), params \(size.map { NumberFormat.percent($0.value) } ?? "not recorded")\(inRange ? "" : " (smaller than the claim's students: not judged)")")
+            if inRange { judged += 1; if d.value * 100 < -2 { ok = false } }
         }
         guard !parts.isEmpty else { return Claim(claim: text, verdict: .notMeasured, evidence: "Distillation records carry no test F1.") }
-        return Claim(claim: text, verdict: ok ? .holds : .doesNotHold,
-                     evidence: parts.joined(separator: "; ") + ". Holds when every student loses at most 2 points on average (its size reduction is shown for comparison with 22–33 %)." + seedCaveat)
+        let rule = ". Holds when every student at most \(NumberFormat.value(100 * Self.maxDistillReduction)) % smaller than its teacher (the claim's are 22–33 %) loses at most 2 points on average."
+        guard judged > 0 else { return Claim(claim: text, verdict: .notMeasured, evidence: parts.joined(separator: "; ") + rule + " No student of that size in this run.") }
+        return Claim(claim: text, verdict: ok ? .holds : .doesNotHold, evidence: parts.joined(separator: "; ") + rule + seedCaveat)
     }
+
+    /// The largest parameter reduction of a student the distillation claim is judged on: its 22–33 % with a margin.
+    static let maxDistillReduction = 0.4
 
     func quantizeSettings(scheme: String) -> [String] {
         settings.filter { let s = setting(labelled: $0); return s?.family == "quantize" && s?.fields["scheme"]?.stringValue == scheme }
@@ -118,9 +126,16 @@ extension Study {
         guard let l = llm.first, let d = dyn.first else {
             return Claim(claim: text, verdict: .notMeasured, evidence: "Needs both llm-int8 and dynamic quantization; this run has \(llm.isEmpty ? "no llm-int8" : "no dynamic") setting.")
         }
-        return Claim(claim: text, verdict: l.value >= d.value ? .holds : .doesNotHold,
-                     evidence: "Mean ΔF1: llm-int8 \(NumberFormat.signed(100 * l.value, places: 2)) pts, dynamic \(NumberFormat.signed(100 * d.value, places: 2)) pts." + seedCaveat)
+        let evidence = "Mean ΔF1: llm-int8 \(NumberFormat.signed(100 * l.value, places: 2)) pts, dynamic \(NumberFormat.signed(100 * d.value, places: 2)) pts."
+        // Equal to the two decimals shown is a tie: neither loses less, so the claim is not confirmed.
+        if abs(100 * (l.value - d.value)) < Self.tiePoints {
+            return Claim(claim: text, verdict: .undecided, evidence: evidence + " A tie: they differ by less than \(Self.tiePoints) pt, so neither loses less." + seedCaveat)
+        }
+        return Claim(claim: text, verdict: l.value > d.value ? .holds : .doesNotHold, evidence: evidence + seedCaveat)
     }
+
+    /// A difference of mean ΔF1 below this many points reads as equal (it vanishes at the two decimals shown).
+    static let tiePoints = 0.005
 
     var languagesClaim: Claim {
         let text = "Effects differ by language, and some languages improve after compression."

@@ -25,7 +25,7 @@ extension Study {
             lines.append("Largest losses: " + losses.map { "\($0.0) under \($0.1) (\(NumberFormat.signed($0.2, places: 1)) pts)" }.joined(separator: "; "))
         }
         let verdicts = claims
-        lines.append("Claims: \(verdicts.filter { $0.verdict == .holds }.count) hold, \(verdicts.filter { $0.verdict == .doesNotHold }.count) do not, \(verdicts.filter { $0.verdict == .notMeasured }.count) not measured in this run")
+        lines.append("Claims: \(verdicts.filter { $0.verdict == .holds }.count) hold, \(verdicts.filter { $0.verdict == .doesNotHold }.count) do not, \(verdicts.filter { $0.verdict == .undecided }.count) undecided (tie), \(verdicts.filter { $0.verdict == .notMeasured }.count) not measured in this run")
         return lines
     }
 
@@ -34,7 +34,7 @@ extension Study {
         h += "<title>\(esc(report.job)): smaller report</title><style>\(Self.css)</style></head><body>"
         h += "<h1>\(esc(report.job)): what compression did, per language</h1>"
         h += "<section id=\"summary\"><h2>Summary</h2><ul>" + summary.map { "<li>\(esc($0))</li>" }.joined() + "</ul>"
-        if !notes.isEmpty { h += "<div class=\"notes\"><strong>Missing or unreadable:</strong><ul>" + notes.map { "<li>\(esc($0))</li>" }.joined() + "</ul></div>" }
+        if !notes.isEmpty { h += "<div class=\"notes\"><strong>Missing or unreadable:</strong><ul>" + notes.map { "<li>\(Self.prose($0))</li>" }.joined() + "</ul></div>" }
         if report.failed > 0 || report.skipped > 0 {
             h += "<p class=\"notes\">\(report.failed) task(s) failed and \(report.skipped) were skipped (see <code>smaller status</code>); their cells are absent.</p>"
         }
@@ -58,7 +58,7 @@ extension Study {
         h += htmlDisparities
         h += "<section id=\"claims\"><h2>The study's claims, checked</h2><table><thead><tr><th>claim (Awobade et al. 2024)</th><th>verdict here</th><th>evidence from this run</th></tr></thead><tbody>"
         for c in claims {
-            h += "<tr><td>\(esc(c.claim))</td><td class=\"verdict \(c.verdict == .holds ? "yes" : c.verdict == .doesNotHold ? "no" : "na")\">\(esc(c.verdict.rawValue))</td><td>\(esc(c.evidence))</td></tr>"
+            h += "<tr><td>\(esc(c.claim))</td><td class=\"verdict \(c.verdict == .holds ? "yes" : c.verdict == .doesNotHold ? "no" : "na")\">\(esc(c.verdict.rawValue))</td><td>\(Self.prose(c.evidence))</td></tr>"
         }
         h += "</tbody></table></section>"
         h += "<footer>Written by <code>smaller report</code> from the run's records; rerun it at any time (also while the grid runs).</footer>"
@@ -105,8 +105,27 @@ extension Study {
         if !textBytes.isEmpty {
             h += "<p>Pretraining text per language: " + esc(textBytes.sorted { $0.key < $1.key }.map { "\($0.key) \(NumberFormat.value(Double($0.value) / 1e6)) MB" }.joined(separator: ", ")) + ". A positive ρ means languages with more pretraining text lose less.</p>"
         }
-        h += "<p><strong>Compression-identified entities</strong> (Hooker et al.) are not reported: the records carry aggregate scores and flip rates, not which gold entity each seed found, so the per-entity majority over seeds cannot be formed.</p>"
+        return h + "</section>" + htmlIdentifiedEntities
+    }
+
+    var htmlIdentifiedEntities: String {
+        let (rows, notes) = identifiedEntities
+        var h = "<section id=\"entities\"><h2>Compression-identified entities</h2><p>Gold test entities whose majority outcome (found / missed) over a compressed setting's seeds differs from that over the dense model's seeds (after Hooker et al.). \(esc(EntityMajority.tieRule)) \(esc(EntityMajority.recallNote))</p>"
+        if rows.isEmpty, notes.isEmpty { h += "<p>No compressed setting to compare yet.</p>" }
+        if !rows.isEmpty {
+            h += "<table class=\"data\" id=\"table-entities\"><thead><tr>" + Self.identifiedEntitiesHeader.map { "<th>\(esc($0))</th>" }.joined() + "</tr></thead><tbody>"
+            for r in rows { h += "<tr>" + identifiedEntitiesCells(r).map { "<td>\(esc($0))</td>" }.joined() + "</tr>" }
+            h += "</tbody></table>"
+        }
+        if !notes.isEmpty { h += "<ul class=\"notes\">" + notes.map { "<li>\(Self.prose($0))</li>" }.joined() + "</ul>" }
         return h + "</section>"
+    }
+
+    /// Escaped text whose `backticked` names (written for Markdown) become <code>; an odd backtick stays as it is.
+    static func prose(_ text: String) -> String {
+        let parts = text.split(separator: "`", omittingEmptySubsequences: false).map { esc(String($0)) }
+        guard parts.count % 2 == 1 else { return esc(text) }
+        return parts.enumerated().map { $0.offset % 2 == 1 ? "<code>\($0.element)</code>" : $0.element }.joined()
     }
 
     static let css = """

@@ -19,8 +19,7 @@ extension Study {
             out.append("- \(d.setting): " + d.ranking.map { "\($0.language) \(NumberFormat.signed($0.delta, places: 1))" }.joined(separator: " < ")
                        + " pts\(d.spread.map { "; spread \(NumberFormat.fixed($0, 1)) pts" } ?? "")\(rho)")
         }
-        out += ["", "Compression-identified entities are not reported: records carry no per-entity outcomes.", "",
-                "## The study's claims, checked", ""]
+        out += ["", "## Compression-identified entities", "", markdownIdentifiedEntities, "## The study's claims, checked", ""]
         for c in claims { out.append("- **\(c.claim)** — \(c.verdict.rawValue). \(c.evidence)") }
         if !notes.isEmpty { out += ["", "## Missing", ""] + notes.map { "- \($0)" } }
         return out.joined(separator: "\n") + "\n"
@@ -33,7 +32,9 @@ extension Study {
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         var files: [(String, String)] = []
         if formats.contains(.md) { files.append(("report.md", markdown)) }
-        if formats.contains(.csv) { files += [("report.csv", report.csv), ("report-long.csv", tidyCSV)] }
+        if formats.contains(.csv) {
+            files += [("report.csv", report.csv), ("report-long.csv", tidyCSV), ("report-entities.csv", identifiedEntitiesCSV)]
+        }
         if formats.contains(.json) { files.append(("report.json", String(decoding: try json(), as: UTF8.self))) }
         if formats.contains(.tex) { files.append(("report.tex", latex)) }
         if formats.contains(.html) {
@@ -47,6 +48,20 @@ extension Study {
             try Data(text.utf8).write(to: directory.appendingPathComponent(name), options: .atomic)
         }
         return files.map(\.0)
+    }
+
+    /// Markdown of the compression-identified entities: the rule, then the table or why there is none.
+    var markdownIdentifiedEntities: String {
+        let (rows, notes) = identifiedEntities
+        var out = [EntityMajority.tieRule + " " + EntityMajority.recallNote, ""]
+        if rows.isEmpty, notes.isEmpty { out.append("No compressed setting to compare yet.") }
+        if !rows.isEmpty {
+            out.append("| " + Self.identifiedEntitiesHeader.joined(separator: " | ") + " |")
+            out.append("|---|---|" + String(repeating: "---:|", count: Self.identifiedEntitiesHeader.count - 2))
+            for r in rows { out.append("| " + identifiedEntitiesCells(r).joined(separator: " | ") + " |") }
+        }
+        out += notes.map { "- \($0)" }
+        return out.joined(separator: "\n") + "\n"
     }
 
     /// report.json: the aggregated rows (as `Report` encodes them) plus the disparities, claims and notes.
@@ -71,7 +86,14 @@ struct StudyJSON: Encodable {
         var deltaPoints: Double
     }
 
-    enum Keys: String, CodingKey { case disparities, claims, notes, textBytes }
+    enum Keys: String, CodingKey { case disparities, claims, notes, textBytes, compressionIdentifiedEntities }
+
+    struct IdentifiedJSON: Encodable {
+        var tieRule = EntityMajority.tieRule
+        var recallNote = EntityMajority.recallNote
+        var rows: [IdentifiedEntities]
+        var notes: [String]
+    }
 
     func encode(to encoder: Encoder) throws {
         try study.report.encode(to: encoder)
@@ -83,5 +105,7 @@ struct StudyJSON: Encodable {
         try c.encode(study.claims, forKey: .claims)
         try c.encode(study.notes, forKey: .notes)
         try c.encode(study.textBytes, forKey: .textBytes)
+        let identified = study.identifiedEntities
+        try c.encode(IdentifiedJSON(rows: identified.rows, notes: identified.notes), forKey: .compressionIdentifiedEntities)
     }
 }

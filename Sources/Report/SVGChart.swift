@@ -89,9 +89,11 @@ package struct Chart: Sendable {
             s += "<text x=\"\(f(m.left - 5))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(esc(Self.tick(t, yStep)))</text>"
         }
         if let categories {
+            // About 5.5 px per character at font size 9: neighbouring labels must not run into each other.
+            let fits = max(6, min(24, Int(plotW / Double(max(1, categories.count)) / 5.5)))
             for (i, c) in categories.enumerated() {
                 for (k, line) in Self.twoLines(c).enumerated() {
-                    s += "<text x=\"\(f(px(Double(i))))\" y=\"\(f(m.top + plotH + 13 + 11 * Double(k)))\" text-anchor=\"middle\" font-size=\"9\">\(esc(Self.short(line, 24)))<title>\(esc(c))</title></text>"
+                    s += "<text x=\"\(f(px(Double(i))))\" y=\"\(f(m.top + plotH + 13 + 11 * Double(k)))\" text-anchor=\"middle\" font-size=\"9\">\(esc(Self.short(line, fits)))<title>\(esc(c))</title></text>"
                 }
             }
         } else {

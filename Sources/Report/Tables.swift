@@ -15,13 +15,15 @@ extension Study {
     package func cell(_ row: ReportRow, _ metric: MetricInfo) -> Cell? {
         guard let s = row.metrics[metric.name] else { return nil }
         let mean = s.mean * metric.scale, sd = s.std.map { $0 * metric.scale }
+        // A lone score in points that happens to be whole (0.25 → 25) keeps its four digits, like its column.
+        let loneScore = sd == nil && metric.isFraction
+        let places = loneScore ? NumberFormat.decimals(mean, significant: 4) : NumberFormat.places(mean: mean, sd: sd)
         var delta = ""
         if let d = row.delta[metric.name] {
-            let places = NumberFormat.places(mean: mean, sd: sd)
             delta = NumberFormat.signed(d * metric.scale, places: metric.isFraction ? min(max(1, places), 2) : places)
             if let r = relative(row, metric.name) { delta += " (\(NumberFormat.percent(r)))" }
         }
-        return Cell(value: NumberFormat.meanSD(mean, sd), delta: delta)
+        return Cell(value: loneScore ? NumberFormat.fixed(mean, places) : NumberFormat.meanSD(mean, sd), delta: delta)
     }
 
     /// A column's header: the label and its unit, e.g. `test F1 (pts)`.

@@ -75,6 +75,27 @@ extension Tolerance {
         #expect(d.tokenAccuracy == 0.75)
     }
 
+    /// Per gold entity, in gold order: found only with the exact span and type.
+    @Test func goldOutcomesNeedTheExactSpanAndType() throws {
+        let gold = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O", "B-DATE", "I-DATE"]]
+        let pred = [["B-PER", "I-PER", "O", "B-ORG"], ["B-ORG", "O", "B-DATE", "O"]]
+        let o = try EntityF1.goldOutcomes(gold: gold, predicted: pred)
+        #expect(o.map(\.entity) == [EntitySpan(sentence: 0, type: "PER", start: 0, end: 2), EntitySpan(sentence: 0, type: "LOC", start: 3, end: 4),
+                                    EntitySpan(sentence: 1, type: "ORG", start: 0, end: 1), EntitySpan(sentence: 1, type: "DATE", start: 2, end: 4)])
+        #expect(o.map(\.found) == [true, false, true, false])  // LOC predicted as ORG; DATE cut short
+        #expect(throws: ScoringError.self) { try EntityF1.goldOutcomes(gold: gold, predicted: [pred[0]]) }
+    }
+
+    /// The found outcomes are the true positives seqeval counts, on every committed random case.
+    @Test func goldOutcomesCountTheTruePositives() throws {
+        let cases = try JSONDecoder().decode([RandomCase].self, from: Data(contentsOf: Self.folder.appendingPathComponent("random_golden.json")))
+        for (i, c) in cases.enumerated() {
+            let o = try EntityF1.goldOutcomes(gold: c.gold, predicted: c.pred)
+            let s = try EntityF1.score(gold: c.gold, predicted: c.pred)
+            #expect(o.count == s.gold && o.filter(\.found).count == s.truePositives, "random case \(i)")
+        }
+    }
+
     @Test func mismatchedShapesSayWhere() {
         #expect(throws: ScoringError(message: "sentence 2 has 3 tokens in the gold file but 2 in the predictions")) {
             try EntityF1.score(gold: [["O"], ["O", "O", "O"]], predicted: [["O"], ["O", "O"]])

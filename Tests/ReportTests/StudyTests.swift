@@ -52,6 +52,11 @@ import Testing
         // 360 bytes = 0.00036 MB, −64 % of the dense model's.
         #expect(study.cell(q, bytes)?.delta.hasSuffix("(-64.0%)") == true)
         #expect(study.columns.map(\.group) == [.accuracy, .efficiency])
+        // One seed: a score that is whole in points keeps the column's digits (25.00, not 25), and so does its Δ.
+        let one = Study(job: "j", records: [Self.record(.finetune, "hau", 1, Self.f1(0.2613)),
+                                            Self.record(.compress, "hau", 1, Self.f1(0.25), setting: Self.dynamic)])
+        #expect(one.cell(try #require(one.row("hau", Self.dynamic.label)), f1) == Cell(value: "25.00", delta: "-1.13 (-4.3%)"))
+        #expect(one.cell(try #require(one.row("hau", "dense")), f1)?.value == "26.13")
     }
 
     @Test func tidyCSVHasOneRowPerRecordAndNumericMetric() {
@@ -98,6 +103,57 @@ import Testing
         #expect(claims[2].verdict == .holds)  // size −64 %, latency −60 %
         #expect(claims[3].verdict == .notMeasured)  // no llm-int8
         #expect(claims[4].verdict == .holds)  // yor improves under 50 % pruning; spreads > 1 point
+    }
+
+    /// LLM.int8() against dynamic int8: a tie (equal to the two decimals shown) is no "holds".
+    @Test func llmInt8ClaimTieIsUndecided() {
+        let llm = Self.setting("quantize", ["scheme": .string("llm-int8")], "quantize scheme=llm-int8")
+        func claim(dense: Double, llmF1: Double, dynamicF1: Double) -> Claim {
+            let records = [Self.record(.finetune, "hau", 1, Self.f1(dense)),
+                           Self.record(.compress, "hau", 1, Self.f1(llmF1), setting: llm),
+                           Self.record(.compress, "hau", 1, Self.f1(dynamicF1), setting: Self.dynamic)]
+            return Study(job: "j", records: records).llmInt8Claim
+        }
+        let tie = claim(dense: 0.8, llmF1: 0.79, dynamicF1: 0.79)
+        #expect(tie.verdict == .undecided && tie.evidence.contains("llm-int8 -1.00 pts, dynamic -1.00 pts") && tie.evidence.contains("tie"))
+        #expect(claim(dense: 0.8, llmF1: 0.79, dynamicF1: 0.79 - 4e-7).verdict == .undecided)  // 0.00004 pts apart
+        #expect(claim(dense: 0.8, llmF1: 0.795, dynamicF1: 0.79).verdict == .holds)
+        #expect(claim(dense: 0.8, llmF1: 0.78, dynamicF1: 0.79).verdict == .doesNotHold)
+    }
+
+    /// Only students within the claim's size range (at most 40 % smaller) decide the distillation claim.
+    @Test func distillationClaimJudgesStudentsOfTheClaimsSize() {
+        let layers = Self.setting("distill", ["layers": .int(2)], "distill layers=2")
+        let narrow = Self.setting("distill", ["layers": .int(2), "hidden": .int(64)], "distill layers=2 hidden=64")
+        func claim(_ students: [(CompressionSetting, Double, Int)]) -> Claim {
+            var records = [Self.record(.finetune, "hau", 1, Self.f1(0.8))]
+            for (s, f1, params) in students {
+                var m = Self.f1(f1)
+                m["params"] = .int(params)
+                records.append(Self.record(.compress, "hau", 1, m, setting: s))
+            }
+            return Study(job: "j", records: records).distillationClaim
+        }
+        // 30 % smaller losing 0.5 points holds; a 70 % smaller student losing 7.5 points is shown but not judged.
+        let both = claim([(layers, 0.795, 70), (narrow, 0.725, 30)])
+        #expect(both.verdict == .holds && both.evidence.contains("not judged"))
+        #expect(claim([(layers, 0.77, 70)]).verdict == .doesNotHold)  // 3 points lost at 30 % smaller
+        #expect(claim([(narrow, 0.725, 30)]).verdict == .notMeasured)
+    }
+
+    @Test func backtickedNamesBecomeCodeInHTML() {
+        #expect(Study.prose("lacks `test.f1` & <x>") == "lacks <code>test.f1</code> &amp; &lt;x&gt;")
+        #expect(Study.prose("one ` only") == "one ` only")
+    }
+
+    @Test func categoryLabelsAreShortenedToTheirShareOfTheAxis() throws {
+        let names = (1...4).map { "setting number \($0) with a long label" }
+        var chart = Chart(title: "t", xLabel: "x", yLabel: "y", series: [ChartSeries(name: "a", points: (0..<4).map { ChartPoint(x: Double($0), y: 1) }, line: false, color: 0)])
+        chart.categories = names
+        let doc = try XMLDocument(xmlString: chart.svg, options: [])
+        let labels = try doc.nodes(forXPath: "//*[local-name()='text'][@font-size='9']").compactMap { $0.children?.first?.stringValue }
+        // 348 px of plot for 4 categories at about 5.5 px per character: at most 15 characters each.
+        #expect(labels.count >= 4 && labels.allSatisfy { $0.count <= 15 }, "\(labels)")
     }
 
     @Test func chartsHaveOneMarkPerPointAndRangesHoldTheData() throws {
