@@ -102,10 +102,15 @@ package final class CoordinatorServer {
         let context = try ZMQContext()
         var zap: ZAPHandler?
         if let curve = options.curve {
-            zap = try ZAPHandler(context: context, allowed: curve.allowedClients, log: { [weak self] in self?.log($0) })
+            zap = try ZAPHandler(context: context, allowed: curve.allowedClients, log: { [weak self] line in
+                guard let self else { return }
+                rateLimitedLog.note("refused handshake", line, now: now)
+            })
         }
-        let socket = try ZMQSocket.coordinatorRouter(context, bind: options.bind, curve: options.curve)
+        let socket = try ZMQSocket.coordinatorRouter(context, bind: options.bind, curve: options.curve,
+                                                     beforeBind: { [unowned self] in monitor = try SocketMonitor($0) })
         let endpoint = socket.lastEndpoint.isEmpty ? options.bind : socket.lastEndpoint
+        boundEndpoint = endpoint
         if !state.isFinished { options.onBound(endpoint) }
         try "\(endpoint)\n".write(to: options.runDirectory.appendingPathComponent("coordinator.endpoint"), atomically: true, encoding: .utf8)
         log("coordinator \(state.config.runID): \(graph.tasks.count) tasks (\(state.count(.done)) already done), bound \(endpoint)\(options.curve != nil ? " with CURVE" : "")")
@@ -139,6 +144,7 @@ package final class CoordinatorServer {
                         if let f = try perform(actions, socket) { finished = f }
                         actions = []
                     }
+                    actions += noteConnection(frames.first, fd: socket.lastSourceFD)
                     actions += handle(frames)
                     if frames.count > 2, frames[2] == Self.readyCommand { break }
                 }
@@ -146,6 +152,9 @@ package final class CoordinatorServer {
             if now - lastTick >= tickEvery {
                 lastTick = now
                 expireUploads()
+                // The monitor is read here and when a peer shows a new connection (noteConnection), not per
+                // message: an empty read costs a system call.
+                actions += connectionEvents()
                 rateLimitedLog.flush(now: now)
                 actions += state.handle(.tick, now: now)
                 probe.phaseEnded(.tick)
@@ -169,6 +178,11 @@ package final class CoordinatorServer {
         log("coordinator stops: \(outcome.done) done, \(outcome.failed) failed, \(outcome.skipped) skipped, \(outcome.pending) not finished\(outcome.cancelled ? " (cancelled; the run directory resumes)" : "")")
         return outcome
     }
+
+    /// The ROUTER's monitor, its endpoint, and which worker sends on which connection (CoordinatorConnections).
+    var monitor: SocketMonitor?
+    var boundEndpoint = ""
+    var connections = Connections()
 
     /// Partial uploads open in the store, bounded per peer and in total.
     var uploads = Uploads()

@@ -41,7 +41,13 @@ struct WorkerCommand: ParsableCommand {
         if let profile { options.probe = profile }
         options.prefetch = prefetch
         let client = try WorkerClient(options: options)
-        let reason = try client.run()
+        let reason: String
+        do { reason = try client.run() } catch {
+            // Refused by the coordinator (HandshakeRefused) or a socket failure: say why and exit 1, as below.
+            printErr("Error: worker \(client.workerID): \(error)")
+            fflush(nil)
+            _exit(1)
+        }
         printErr("worker \(client.workerID) finished: \(reason)")
         if let profile { printErr("worker \(client.workerID): " + profile.table) }
         // A task thread may still be training when the worker is told to stop. A normal exit would tear down
