@@ -155,6 +155,7 @@ package final class CoordinatorServer {
                 // The monitor is read here and when a peer shows a new connection (noteConnection), not per
                 // message: an empty read costs a system call.
                 actions += connectionEvents()
+                peerRates.prune { self.state.workers[$0]?.hello != nil }
                 rateLimitedLog.flush(now: now)
                 actions += state.handle(.tick, now: now)
                 probe.phaseEnded(.tick)
@@ -184,6 +185,21 @@ package final class CoordinatorServer {
     var boundEndpoint = ""
     var connections = Connections()
 
+    /// Per-peer message rates of greeted workers.
+    var peerRates = PeerRateLimit()
+
+    /// Whether a message from `from` passes its rate limit (strangers are not limited here: see PeerRateLimit);
+    /// one over it is dropped and counted, and logged as a rate-limited line.
+    func withinRate(_ from: String, _ frames: [[UInt8]]) -> Bool {
+        let chatter = frames.count > 2 && (frames[2] == Self.heartbeatCommand || frames[2] == Self.progressCommand)
+        if peerRates.admit(from, chatter: chatter, now: now, greeted: { self.state.workers[from]?.hello != nil }) { return true }
+        rateLimitedLog.note("over rate", "worker \(from) is over its message rate: dropped (\(peerRates.dropped) so far in this run)", now: now)
+        return false
+    }
+
+    static let heartbeatCommand = Array("HEARTBEAT".utf8)
+    static let progressCommand = Array("PROGRESS".utf8)
+
     /// Partial uploads open in the store, bounded per peer and in total.
     var uploads = Uploads()
     lazy var rateLimitedLog = RateLimitedLog { [unowned self] in self.log($0) }
@@ -212,6 +228,7 @@ package final class CoordinatorServer {
         guard let identity = frames.first else { return [] }
         let from = Self.key(identity)
         if identities[from] == nil { identities[from] = identity }
+        if !withinRate(from, frames) { return [] }
         let message: Message
         defer { probe.phaseEnded(.stateMachine) }
         do {
@@ -340,7 +357,8 @@ package final class CoordinatorServer {
         let snapshot = StatusSnapshot(run: state.config.runID, job: job.name, pid: Int(getpid()), updatedAt: Date().timeIntervalSince1970,
                                       startedAt: started.timeIntervalSince1970, tasks: tasks, total: graph.tasks.count,
                                       workers: workers, failed: failed, finished: state.isFinished,
-                                      malformedMessages: malformedMessages, exportErrors: problems.isEmpty ? nil : problems)
+                                      malformedMessages: malformedMessages, exportErrors: problems.isEmpty ? nil : problems,
+                                      overRateMessages: peerRates.dropped)
         let encoder = JSONWriter.encoder(pretty: true)
         // Write-then-rename without an fsync: Foundation's `.atomic` write fsyncs, which stalled the loop (and
         // every READY waiting in it) for 10-80 ms twice a second on a busy disk. The write itself happens on
@@ -386,6 +404,8 @@ package struct StatusSnapshot: Codable, Sendable {
     package var malformedMessages: Int? = nil
     /// Exports failing now (`results.jsonl`, `status.json` itself), each with its error; absent when none.
     package var exportErrors: [String]? = nil
+    /// Messages of greeted workers dropped over their message rate (PeerRateLimit); absent in older files.
+    package var overRateMessages: Int? = nil
 }
 
 /// A string shared between the loop and a writer queue.
