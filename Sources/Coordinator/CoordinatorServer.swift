@@ -102,10 +102,15 @@ package final class CoordinatorServer {
         let context = try ZMQContext()
         var zap: ZAPHandler?
         if let curve = options.curve {
-            zap = try ZAPHandler(context: context, allowed: curve.allowedClients, log: { [weak self] in self?.log($0) })
+            zap = try ZAPHandler(context: context, allowed: curve.allowedClients, log: { [weak self] line in
+                guard let self else { return }
+                rateLimitedLog.note("refused handshake", line, now: now)
+            })
         }
-        let socket = try ZMQSocket.coordinatorRouter(context, bind: options.bind, curve: options.curve)
+        let socket = try ZMQSocket.coordinatorRouter(context, bind: options.bind, curve: options.curve,
+                                                     beforeBind: { [unowned self] in monitor = try SocketMonitor($0) })
         let endpoint = socket.lastEndpoint.isEmpty ? options.bind : socket.lastEndpoint
+        boundEndpoint = endpoint
         if !state.isFinished { options.onBound(endpoint) }
         try "\(endpoint)\n".write(to: options.runDirectory.appendingPathComponent("coordinator.endpoint"), atomically: true, encoding: .utf8)
         log("coordinator \(state.config.runID): \(graph.tasks.count) tasks (\(state.count(.done)) already done), bound \(endpoint)\(options.curve != nil ? " with CURVE" : "")")
@@ -139,6 +144,7 @@ package final class CoordinatorServer {
                         if let f = try perform(actions, socket) { finished = f }
                         actions = []
                     }
+                    actions += noteConnection(frames.first, fd: socket.lastSourceFD)
                     actions += handle(frames)
                     if frames.count > 2, frames[2] == Self.readyCommand { break }
                 }
@@ -146,6 +152,10 @@ package final class CoordinatorServer {
             if now - lastTick >= tickEvery {
                 lastTick = now
                 expireUploads()
+                // The monitor is read here and when a peer shows a new connection (noteConnection), not per
+                // message: an empty read costs a system call.
+                actions += connectionEvents()
+                peerRates.prune { self.state.workers[$0]?.hello != nil }
                 rateLimitedLog.flush(now: now)
                 actions += state.handle(.tick, now: now)
                 probe.phaseEnded(.tick)
@@ -169,6 +179,26 @@ package final class CoordinatorServer {
         log("coordinator stops: \(outcome.done) done, \(outcome.failed) failed, \(outcome.skipped) skipped, \(outcome.pending) not finished\(outcome.cancelled ? " (cancelled; the run directory resumes)" : "")")
         return outcome
     }
+
+    /// The ROUTER's monitor, its endpoint, and which worker sends on which connection (CoordinatorConnections).
+    var monitor: SocketMonitor?
+    var boundEndpoint = ""
+    var connections = Connections()
+
+    /// Per-peer message rates of greeted workers.
+    var peerRates = PeerRateLimit()
+
+    /// Whether a message from `from` passes its rate limit (strangers are not limited here: see PeerRateLimit);
+    /// one over it is dropped and counted, and logged as a rate-limited line.
+    func withinRate(_ from: String, _ frames: [[UInt8]]) -> Bool {
+        let chatter = frames.count > 2 && (frames[2] == Self.heartbeatCommand || frames[2] == Self.progressCommand)
+        if peerRates.admit(from, chatter: chatter, now: now, greeted: { self.state.workers[from]?.hello != nil }) { return true }
+        rateLimitedLog.note("over rate", "worker \(from) is over its message rate: dropped (\(peerRates.dropped) so far in this run)", now: now)
+        return false
+    }
+
+    static let heartbeatCommand = Array("HEARTBEAT".utf8)
+    static let progressCommand = Array("PROGRESS".utf8)
 
     /// Partial uploads open in the store, bounded per peer and in total.
     var uploads = Uploads()
@@ -198,6 +228,7 @@ package final class CoordinatorServer {
         guard let identity = frames.first else { return [] }
         let from = Self.key(identity)
         if identities[from] == nil { identities[from] = identity }
+        if !withinRate(from, frames) { return [] }
         let message: Message
         defer { probe.phaseEnded(.stateMachine) }
         do {
@@ -326,7 +357,8 @@ package final class CoordinatorServer {
         let snapshot = StatusSnapshot(run: state.config.runID, job: job.name, pid: Int(getpid()), updatedAt: Date().timeIntervalSince1970,
                                       startedAt: started.timeIntervalSince1970, tasks: tasks, total: graph.tasks.count,
                                       workers: workers, failed: failed, finished: state.isFinished,
-                                      malformedMessages: malformedMessages, exportErrors: problems.isEmpty ? nil : problems)
+                                      malformedMessages: malformedMessages, exportErrors: problems.isEmpty ? nil : problems,
+                                      overRateMessages: peerRates.dropped)
         let encoder = JSONWriter.encoder(pretty: true)
         // Write-then-rename without an fsync: Foundation's `.atomic` write fsyncs, which stalled the loop (and
         // every READY waiting in it) for 10-80 ms twice a second on a busy disk. The write itself happens on
@@ -372,6 +404,8 @@ package struct StatusSnapshot: Codable, Sendable {
     package var malformedMessages: Int? = nil
     /// Exports failing now (`results.jsonl`, `status.json` itself), each with its error; absent when none.
     package var exportErrors: [String]? = nil
+    /// Messages of greeted workers dropped over their message rate (PeerRateLimit); absent in older files.
+    package var overRateMessages: Int? = nil
 }
 
 /// A string shared between the loop and a writer queue.

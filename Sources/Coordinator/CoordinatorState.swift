@@ -103,6 +103,10 @@ package struct CoordinatorState: Sendable {
             fail(task: result.task, lease: result.lease, worker: from,
                  error: "result names artifacts that were not uploaded: \(missing.joined(separator: ", "))",
                  logTail: nil, now: now, &out)
+        case .connectionDropped(let from):
+            if workers[from]?.hello != nil, workers[from]!.connectionLostAt == nil { workers[from]!.connectionLostAt = now }
+        case .connectionOpened(let from):
+            workers[from]?.connectionLostAt = nil
         case .tick: tick(now: now, &out)
         case .cancel:
             cancelled = true
@@ -225,6 +229,7 @@ package struct CoordinatorState: Sendable {
         entry.hello = hello
         entry.lastSeen = now
         entry.lastSent = now
+        entry.connectionLostAt = nil
         entry.credit = 0
         workers[from] = entry
         let adopted = kept.isEmpty ? "" : ", re-adopting \(kept.count) lease\(kept.count == 1 ? "" : "s")"
@@ -414,6 +419,11 @@ package struct CoordinatorState: Sendable {
         for id in workers.keys.sorted() {
             guard let w = workers[id] else { continue }
             // A worker known only from the journal gets time to notice the restart and reconnect first.
+            if let lost = w.connectionLostAt, now - lost > config.reconnectGrace {
+                out.append(.log("worker \(id)'s connection dropped and it did not reconnect within \(config.reconnectGrace) s: presumed dead"))
+                forget(id, error: "worker lost (its connection dropped)", now: now, &out)
+                continue
+            }
             if now - w.lastSeen > (w.hello == nil ? config.journaledWorkerGrace : config.deadAfter) {
                 out.append(.log("worker \(id) is silent for \(String(format: "%.1f", now - w.lastSeen)) s: presumed dead"))
                 forget(id, error: "worker lost (no heartbeat for \(String(format: "%.1f", config.deadAfter)) s)", now: now, &out)

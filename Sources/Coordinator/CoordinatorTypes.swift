@@ -18,6 +18,8 @@ package struct CoordinatorConfig: Sendable {
     package var engineVersion = BuildInfo.version
     package var commit = BuildInfo.commit
     package var allowMixedEngines: Bool
+    /// How long a worker whose connection dropped has to come back before it is presumed dead.
+    package var reconnectGrace = ProtocolConstants.reconnectGrace
 
     package init(runID: String, leasePrefix: String, execution: ExecutionSpec) {
         self.runID = runID
@@ -104,6 +106,9 @@ package struct WorkerEntry: Sendable {
     package var task: String? { held.first?.task }
     package var progress: Double?
     package var progressMessage: String?
+    /// When its connection dropped, if it has not come back on a new one since: presumed dead after
+    /// `CoordinatorConfig.reconnectGrace` (a killed worker's leases go back at once, not after the liveness timeout).
+    package var connectionLostAt: Double?
 }
 
 package enum CoordinatorEvent: Sendable {
@@ -111,6 +116,10 @@ package enum CoordinatorEvent: Sendable {
     case malformed(from: String, WireError)
     /// A RESULT whose artifacts are not all in the store (the shell checks before passing it on).
     case resultMissingArtifacts(from: String, TaskResult, missing: [String])
+    /// The connection a worker last sent on closed (the ROUTER's monitor saw it).
+    case connectionDropped(from: String)
+    /// A worker sent on a new connection (after a drop, libzmq may reconnect without a new HELLO).
+    case connectionOpened(from: String)
     case tick
     case cancel
 }

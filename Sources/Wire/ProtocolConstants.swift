@@ -12,6 +12,11 @@ package enum ProtocolConstants {
     package static let reconnectInitial: Double = 0.1
     package static let reconnectMax: Double = 5.0
     package static let maxAttempts = 3
+    /// A worker whose handshake is refused this many times in a row (libzmq retries every 0.1 s) stops.
+    package static let refusedHandshakeLimit = 3
+    /// A worker whose connection dropped is presumed dead unless it says HELLO again within this long: a live
+    /// worker reconnects after its first back-off (`reconnectInitial` + 20 % jitter), a killed one never does.
+    package static let reconnectGrace = 0.25
 
     package static let chunkBytes = 1 << 20
     package static let maxBodyBytes = 4 << 20

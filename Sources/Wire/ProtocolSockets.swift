@@ -10,24 +10,29 @@ extension ZMQSocket {
     /// The coordinator's ROUTER, bound to `endpoint`: a reconnecting worker's routing id takes over its old
     /// connection (`ZMQ_ROUTER_HANDOVER`), libzmq drops a peer whose message exceeds the protocol's limit before
     /// we read it (`ZMQ_MAXMSGSIZE`), and with `curve` it is a CURVE server whose clients the `ZAPHandler` of the
-    /// same context admits. Linger is 0, as for every socket.
-    package static func coordinatorRouter(_ context: ZMQContext, bind endpoint: String, curve: CurveServerKeys?) throws -> ZMQSocket {
+    /// same context admits. Linger is 0, as for every socket. `beforeBind` sees the socket first (a monitor
+    /// attached there misses no connection).
+    package static func coordinatorRouter(_ context: ZMQContext, bind endpoint: String, curve: CurveServerKeys?,
+                                          beforeBind: (ZMQSocket) throws -> Void = { _ in }) throws -> ZMQSocket {
         let socket = try ZMQSocket(context, .router)
         try socket.setOption(ZMQ_ROUTER_HANDOVER, Int32(1))
         try socket.setSharedOptions()
         if let curve { try curve.configure(server: socket) }
+        try beforeBind(socket)
         try socket.bind(endpoint)
         return socket
     }
 
     /// A worker's DEALER, connected to `endpoint`, with the worker id as its routing id (so the coordinator
-    /// knows a reconnecting worker) and, with `curve`, as a CURVE client of the coordinator's key.
+    /// knows a reconnecting worker) and, with `curve`, as a CURVE client of the coordinator's key. `beforeConnect`
+    /// sees the socket first (a monitor attached there misses no handshake).
     package static func workerDealer(_ context: ZMQContext, routingID: String, connect endpoint: String,
-                                     curve: CurveClientKeys?) throws -> ZMQSocket {
+                                     curve: CurveClientKeys?, beforeConnect: (ZMQSocket) throws -> Void = { _ in }) throws -> ZMQSocket {
         let socket = try ZMQSocket(context, .dealer)
         try socket.setOption(ZMQ_ROUTING_ID, string: routingID)
         try socket.setSharedOptions()
         if let curve { try curve.configure(client: socket) }
+        try beforeConnect(socket)
         try socket.connect(endpoint)
         return socket
     }

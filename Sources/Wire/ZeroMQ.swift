@@ -47,6 +47,10 @@ package final class ZMQSocket {
     let handle: UnsafeMutableRawPointer
     package let context: ZMQContext
 
+    /// The file descriptor of the connection the last received message came on (ZMQ_SRCFD; -1 when the
+    /// transport has none): it ties a monitor's `disconnected(fd:)` to the peer that sent on that connection.
+    package private(set) var lastSourceFD: Int32 = -1
+
     package init(_ context: ZMQContext, _ type: SocketType) throws {
         guard let h = zmq_socket(context.handle, type.rawValue) else { throw ZeroMQError.last("zmq_socket") }
         handle = h
@@ -143,6 +147,10 @@ package final class ZMQSocket {
                 if frames.isEmpty && (code == EAGAIN || code == EINTR) { return nil }
                 throw ZeroMQError(call: "zmq_msg_recv", code: code)
             }
+            // A ROUTER makes the routing-id frame itself (no descriptor): the peer's frames carry it.
+            if frames.isEmpty { lastSourceFD = -1 }
+            let fd = zmq_msg_get(&msg, ZMQ_SRCFD)
+            if fd >= 0 { lastSourceFD = fd }
             let size = zmq_msg_size(&msg)
             let data = zmq_msg_data(&msg)
             frames.append(size == 0 ? [] : Array(UnsafeRawBufferPointer(start: data, count: size)))

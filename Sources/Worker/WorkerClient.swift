@@ -60,6 +60,15 @@ package final class WorkerClient {
     let cache: ArtifactStore
     let context: ZMQContext
     var socket: ZMQSocket?
+    /// The current socket's monitor: how a refused handshake is seen (libzmq itself only retries it).
+    var monitor: SocketMonitor?
+    /// Handshakes refused since the last one that succeeded, and when the monitor was last read (every 50 ms,
+    /// not per loop iteration: an empty read costs a system call).
+    var refusedInARow = 0
+    var handshakesCheckedAt = 0.0
+    /// Handshakes the current socket completed: after the first, libzmq reconnected it by itself (the link
+    /// dropped), and the coordinator sees the new connection only once something is sent on it.
+    var handshakesOnSocket = 0
     var state: WorkerState
     let clock0 = DispatchTime.now().uptimeNanoseconds
     var mailbox: TaskMailbox?
@@ -153,6 +162,7 @@ package final class WorkerClient {
             } else if socket == nil {
                 Thread.sleep(forTimeInterval: 0.01)
             }
+            try checkHandshakes()
             // A finished task starts the next held one, which may finish at once (inline): drain them all.
             while let box = mailbox {
                 let (finished, progress) = box.take()
@@ -177,15 +187,44 @@ package final class WorkerClient {
         return "stopped"
     }
 
+    /// Counts refused handshakes (libzmq retries a refused connection by itself, every 0.1 s); one that succeeds
+    /// resets the count. Refused `ProtocolConstants.refusedHandshakeLimit` times in a row, the worker gives up:
+    /// retrying does not change its key, the allowlist, or the coordinator's security.
+    func checkHandshakes() throws {
+        guard let monitor, now - handshakesCheckedAt >= 0.05 else { return }
+        handshakesCheckedAt = now
+        for event in monitor.events() {
+            if event == .handshakeSucceeded {
+                refusedInARow = 0
+                handshakesOnSocket += 1
+                // A HEARTBEAT at once tells the coordinator this worker is back, within its reconnect grace.
+                if handshakesOnSocket > 1 { send(.heartbeat) }
+                continue
+            }
+            guard let why = event.refusal else { continue }
+            refusedInARow += 1
+            log("handshake with \(options.endpoint) refused (\(refusedInARow) of \(ProtocolConstants.refusedHandshakeLimit)): \(why)")
+            if refusedInARow >= ProtocolConstants.refusedHandshakeLimit {
+                throw HandshakeRefused(endpoint: options.endpoint, times: refusedInARow, reason: why)
+            }
+        }
+    }
+
     func perform(_ actions: [WorkerAction]) throws {
         for action in actions {
             switch action {
             case .connect:
+                monitor = nil
                 socket = nil
                 pendingCredit = 0
                 readyOutstanding = false
-                socket = try ZMQSocket.workerDealer(context, routingID: workerID, connect: options.endpoint, curve: options.curve)
+                handshakesOnSocket = 0
+                var attached: SocketMonitor?
+                socket = try ZMQSocket.workerDealer(context, routingID: workerID, connect: options.endpoint, curve: options.curve,
+                                                    beforeConnect: { attached = try SocketMonitor($0) })
+                monitor = attached
             case .disconnect:
+                monitor = nil
                 socket = nil
                 pendingCredit = 0
                 readyOutstanding = false
@@ -352,4 +391,12 @@ package final class WorkerClient {
 package struct WorkerRefused: Error, CustomStringConvertible {
     package let reason: String
     package var description: String { "the coordinator refused this worker: \(reason)" }
+}
+
+/// The coordinator refused this worker's handshake every time it tried: it stops, saying why.
+package struct HandshakeRefused: Error, CustomStringConvertible {
+    package var endpoint: String
+    package var times: Int
+    package var reason: String
+    package var description: String { "the coordinator at \(endpoint) refused the connection \(times) times in a row: \(reason)" }
 }

@@ -4,10 +4,14 @@ import ArgumentParser
 import Coordinator
 import Experiment
 import Foundation
+import Wire
 
 struct BenchCluster: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cluster",
         abstract: "Noop throughput with local workers, dispatch latency p50/p99, recovery time after a worker's SIGKILL.")
+
+    /// Issue #12's bound on recovery: a SIGKILLed worker's task is leased elsewhere within 0.5 s.
+    static let recoveryBound = 0.5
 
     @Option(help: "Noop tasks in the throughput grid.") var tasks: Int = 5000
     @Option(help: "Local worker processes.") var workers: Int = 2
@@ -69,7 +73,8 @@ struct BenchCluster: ParsableCommand {
         }
         func pct(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(p * Double(latencies.count)))] * 1000 }
 
-        // 2. Recovery: one long task; SIGKILL the worker holding it; time until it is leased elsewhere.
+        // 2. Recovery: one long task; SIGKILL the worker holding it; time until it is leased elsewhere (issue #12
+        // asks for at most 0.5 s: the dropped connection shows at once, then the reconnect grace runs out).
         let recoveryJob = try JobSpec.parse(yaml: "name: recovery\nnoop: {tasks: 1, seconds: 3, salt: \(UUID().uuidString)}\n")
         let recoveryDir = base.appendingPathComponent("recovery")
         var recovery = Double.nan
@@ -90,11 +95,10 @@ struct BenchCluster: ParsableCommand {
             return last - first
         }
         let one = try scalingRun(1), two = try scalingRun(2)
-        let interval = ExecutionSpec().heartbeatInterval, liveness = ExecutionSpec().liveness
         let numbers = Numbers(tasks: tasks, workers: workers, seconds: seconds, tasksPerSecond: Double(tasks) / seconds,
                               secondsWithResultFiles: server.resultFilesWrittenAt - first,
                               dispatchP50Ms: pct(0.5), dispatchP99Ms: pct(0.99), recoverySeconds: recovery,
-                              recoveryBoundSeconds: interval * Double(liveness) + 1,
+                              recoveryBoundSeconds: Self.recoveryBound,
                               scalingOneWorkerSeconds: one, scalingTwoWorkersSeconds: two, scalingRatio: two / one)
         if json {
             print(try JSONWriter.text(numbers, pretty: true))
@@ -106,7 +110,9 @@ struct BenchCluster: ParsableCommand {
                          Double(tasks) / numbers.secondsWithResultFiles, numbers.secondsWithResultFiles))
             print(String(format: "| dispatch latency READY → TASK, p50 | %.3f ms | < 1 ms |", numbers.dispatchP50Ms))
             print(String(format: "| dispatch latency READY → TASK, p99 | %.3f ms | < 5 ms |", numbers.dispatchP99Ms))
-            print(String(format: "| recovery: SIGKILL → task leased elsewhere | %.2f s | ≤ %.1f s (interval × liveness + 1 s) |", recovery, numbers.recoveryBoundSeconds))
+            print(String(format: "| recovery: SIGKILL → task leased elsewhere | %.2f s | ≤ %.1f s (dropped connection + %.2f s grace; the liveness timeout is %.0f s) |",
+                         recovery, numbers.recoveryBoundSeconds, ProtocolConstants.reconnectGrace,
+                         ExecutionSpec().heartbeatInterval * Double(ExecutionSpec().liveness)))
             print(String(format: "| scaling: %d × %.2f CPU s tasks, 2 workers ÷ 1 worker | %.3f (%.2f s ÷ %.2f s) | ≤ 0.55 |", scalingTasks, burn, two / one, two, one))
         }
     }

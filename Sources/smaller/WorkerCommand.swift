@@ -53,6 +53,11 @@ struct WorkerCommand: ParsableCommand {
             printErr("worker \(client.workerID): \(refused)")
             fflush(nil)
             _exit(WorkerCommand.refusedStatus)
+        } catch {
+            // Refused handshakes (HandshakeRefused) or a socket failure: say why and exit 1, as below.
+            printErr("Error: worker \(client.workerID): \(error)")
+            fflush(nil)
+            _exit(1)
         }
         printErr("worker \(client.workerID) finished: \(reason)")
         if let profile { printErr("worker \(client.workerID): " + profile.table) }
