@@ -29,7 +29,8 @@ import Wire
         let flooder = try ZMQSocket.workerDealer(context, routingID: "flooder-1", connect: grid.endpoint, curve: nil)
         // Greeted, with no executor the grid needs and no READY: it is never granted a lease.
         try flooder.send(WireCodec.encode(.workerHello(WorkerHello(worker: "flooder-1", host: "h", cores: 1, threads: 1,
-                                                                   engine: "x", executors: ["none"], pid: 1))))
+                                                                   engine: BuildInfo.version, executors: ["none"],
+                                                                   pid: 1, commit: BuildInfo.commit))))
         var welcomed = false
         #expect(waitUntil(seconds: 10) {
             while let frames = try? flooder.receive(timeoutMs: 0) { if frames.count > 1, frames[1] == Array("HELLO".utf8) { welcomed = true } }
