@@ -62,7 +62,8 @@ extension Pipelines {
                   + (i.student.map { " from \($0.path)" } ?? " from teacher layers \(map)")
                   + String(format: ", alpha %.2f, T %.2f, hidden MSE %@", settings.alpha, settings.temperature, settings.hiddenMSE ? "on" : "off"))
 
-        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: i.maxLength, evaluation: i.evaluation, log: log)
+        let data = try NERData.prepared(splits, tokenizer: tokenizer, tokenizerFile: tokenizerURL, labels: labels,
+                                        maxLength: i.maxLength, evaluation: i.evaluation, log: log)
         guard !data.train.isEmpty else { throw PermanentTaskError("distill: no training sentences for \(splits.language)") }
         let evaluator = data.evaluator
         let teacherDev = try evaluator.score(teacher, splits.dev, windows: data.dev)

@@ -33,8 +33,8 @@ extension Pipelines {
         let labels = LabelSet.masakhaNER
         let (tokenizer, tokenizerURL) = try CheckpointFiles.tokenizer(of: f.pretrained)
         let splits = try PipelineData.ner(try PipelineData.source(f.data, needsText: false), language: f.language, log: run.log)
-        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: f.maxLength, evaluation: f.evaluation,
-                               log: run.log)
+        let data = try NERData.prepared(splits, tokenizer: tokenizer, tokenizerFile: tokenizerURL, labels: labels,
+                                        maxLength: f.maxLength, evaluation: f.evaluation, log: run.log)
         guard !data.train.isEmpty else { throw PermanentTaskError("\(f.language): no training sentences") }
 
         // The pretrained encoder with a fresh, seeded classifier; trained epoch by epoch, best dev F1 kept.

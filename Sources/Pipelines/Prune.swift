@@ -87,7 +87,8 @@ extension Pipelines {
         let labels = LabelSet.masakhaNER
         let (tokenizer, tokenizerURL) = try CheckpointFiles.tokenizer(of: i.parent)
         let splits = try PipelineData.ner(try PipelineData.source(i.data, needsText: false), language: i.language, log: log)
-        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: i.maxLength, evaluation: i.evaluation, log: log)
+        let data = try NERData.prepared(splits, tokenizer: tokenizer, tokenizerFile: tokenizerURL, labels: labels,
+                                        maxLength: i.maxLength, evaluation: i.evaluation, log: log)
         var model: XLMRModel
         if before {
             model = try permanent("loading the pretrained checkpoint \(i.parent.path)") {

@@ -77,7 +77,8 @@ extension Pipelines {
             return Batcher.batches(windows, batchSize: 32, seed: nil).map { var b = $0.tokenBatch; b.labels = nil; return b }
         }
         log.write("quantized: \(config.scheme.rawValue)\(config.embeddings ? " + int8 embeddings" : "")")
-        let data = try NERData(splits, tokenizer: tokenizer, labels: labels, maxLength: i.maxLength, evaluation: i.evaluation, log: log)
+        let data = try NERData.prepared(splits, tokenizer: tokenizer, tokenizerFile: tokenizerURL, labels: labels,
+                                        maxLength: i.maxLength, evaluation: i.evaluation, log: log)
         let scores = try Packaging.finish(model, vocab: fp32.config.vocabSize, data: data, scoreTrain: false, save: model.save,
                                           labelNames: nil, tokenizer: tokenizerURL, out: out, run: run, from: 0.3,
                                           reference: .compare(i.parent))
