@@ -1,5 +1,5 @@
 // What the evaluate-and-package step scores beyond clean dev and test (the job's `evaluation` section and its
-// out-of-distribution folder), how a language's robustness sets are read and built once per task, and their
+// out-of-distribution folder), how a language's robustness sets are read and built (once per process: `NERData.prepared`), and their
 // metric names (docs/results.md).
 import Evaluation
 import Experiment
