@@ -46,7 +46,9 @@ enum DashboardPage {
     let cells = new Map(), results = [], source = null, plotTimer = null, plotted = 0;
     const esc = s => String(s ?? "").replace(/[&<>"]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
     const dur = s => s == null ? "–" : s < 90 ? s.toFixed(1) + " s" : s < 5400 ? (s / 60).toFixed(1) + " min" : (s / 3600).toFixed(1) + " h";
-    const bytes = b => b == null ? "–" : (b / 1048576).toFixed(0) + " MiB";
+    // Redraws at most ten times a second, however fast the events come.
+    const queued = new Set();
+    const later = f => { if (!queued.has(f)) { queued.add(f); setTimeout(() => { queued.delete(f); f(); }, 100); } };
     async function get(p) { const r = await fetch(api(p)); if (!r.ok) throw new Error(p + ": " + r.status); return r.json(); }
 
     function summary(s) {
@@ -59,11 +61,10 @@ enum DashboardPage {
         `<span class="${k}" style="width:${s.total ? 100 * t[k] / s.total : 0}%" title="${k} ${t[k]}"></span>`).join("");
       const w = document.getElementById("workers");
       w.innerHTML = "<tr><th>worker</th><th>host</th><th>pid</th><th>threads</th><th>state</th><th>task</th><th>elapsed</th>" +
-        "<th>heartbeat age</th><th>done</th><th>CPU</th><th>resident</th></tr>" + s.workers.map(r =>
+        "<th>heartbeat age</th><th>done</th></tr>" + s.workers.map(r =>
         `<tr class="worker"><td>${esc(r.id)}</td><td>${esc(r.host)}</td><td>${r.pid ?? "–"}</td><td>${r.threads ?? "–"}</td>` +
         `<td>${esc(r.state)}</td><td>${esc(r.task ?? "")}${r.progress != null ? " (" + (100 * r.progress).toFixed(0) + " %)" : ""}</td>` +
-        `<td>${dur(r.taskSeconds)}</td><td>${r.lastHeartbeatAgo.toFixed(1)} s</td><td>${r.done}</td>` +
-        `<td>${r.cpuSeconds != null ? r.cpuSeconds.toFixed(1) + " s" : "–"}</td><td>${bytes(r.residentBytes)}</td></tr>`).join("");
+        `<td>${dur(r.taskSeconds)}</td><td>${r.lastHeartbeatAgo.toFixed(1)} s</td><td>${r.done}</td></tr>`).join("");
       const f = document.getElementById("failures");
       f.className = s.failed.length ? "" : "muted";
       f.innerHTML = s.failed.length ? s.failed.map(x => `<details><summary class="failed">${esc(x.title)}: ${esc(x.error)}</summary>` +
@@ -131,9 +132,9 @@ enum DashboardPage {
         if (!c) return;
         c.tasks[d.from] = (c.tasks[d.from] || 0) - 1;
         c.tasks[d.state] = (c.tasks[d.state] || 0) + 1;
-        grid();
+        later(grid);
       });
-      source.addEventListener("result", e => { results.push(JSON.parse(e.data)); resultRows(); });
+      source.addEventListener("result", e => { results.push(JSON.parse(e.data)); later(resultRows); });
       source.addEventListener("reset", () => { source.close(); load().catch(retry); });
     }
     function retry() { document.getElementById("conn").textContent = "coordinator unreachable; retrying…"; setTimeout(() => load().catch(retry), 2000); }
