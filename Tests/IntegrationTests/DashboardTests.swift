@@ -133,6 +133,20 @@ enum Outside {
         return (try? String(contentsOf: out, encoding: .utf8)) ?? ""
     }
 
+    /// What a short-lived command prints on stdout ("" when it cannot start).
+    static func output(_ executable: String, _ arguments: [String]) -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return "" }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Where tests leave files for a person to look at (kept after the run).
     static var outputDirectory: URL {
         let url = Fixtures.repositoryRoot.appendingPathComponent(".build/test-output")
@@ -287,16 +301,7 @@ extension DashboardTests {
 
     /// What an event stream sends within `seconds` (curl, which sends Last-Event-ID like a reconnecting browser).
     func sse(_ url: String, lastEventID: String, seconds: Double) -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        p.arguments = ["-s", "-N", "-m", String(seconds), "-H", "Last-Event-ID: \(lastEventID)", url]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return "" }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        Outside.output("/usr/bin/curl", ["-s", "-N", "-m", String(seconds), "-H", "Last-Event-ID: \(lastEventID)", url])
     }
 }
 
@@ -325,16 +330,8 @@ extension DashboardTests {
                                      "--http", http, "--http-token", tokenFile.path], in: dir, name: "coordinator", executable: "/usr/sbin/ip")
         defer { coordinator.kill9() }
         func status(_ arguments: [String]) -> String {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-            p.arguments = ["netns", "exec", net.ns("a"), "/usr/bin/curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}"] + arguments
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            guard (try? p.run()) != nil else { return "" }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+            Outside.output("/usr/sbin/ip", ["netns", "exec", net.ns("a"), "/usr/bin/curl", "-s", "-m", "5", "-o", "/dev/null",
+                                            "-w", "%{http_code}"] + arguments)
         }
         let url = "http://\(http)/api/status"
         #expect(waitUntil(seconds: 30) { status([url]) == "401" }, "\(coordinator.text)")
