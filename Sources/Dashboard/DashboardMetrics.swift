@@ -1,5 +1,6 @@
-// DashboardMetrics: the coordinator's Prometheus metrics (docs/monitoring.md), through swift-prometheus. Counts
-// are set from LiveRun's incremental tallies as batches commit; the process's own figures are read at scrape time.
+// DashboardMetrics: the coordinator's Prometheus metrics (docs/monitoring.md), through swift-prometheus. Gauges
+// are set from LiveRun's incremental tallies at scrape time (counters and the histogram as results commit); the
+// process's own figures are read at scrape time too.
 import Coordinator
 import Experiment
 import Foundation

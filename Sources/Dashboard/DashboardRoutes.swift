@@ -42,7 +42,7 @@ struct DashboardRoutes: Sendable {
         router.get("/metrics") { request, _ in
             _ = try Query(request, allowed: [])
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: live.metrics.exposition())))
+                            body: .init(byteBuffer: ByteBuffer(bytes: live.exposition())))
         }
         router.get("/events") { request, _ in try events(request) }
     }

@@ -14,6 +14,7 @@ package final class LiveRun: CoordinatorObserver, @unchecked Sendable {
     }
 
     private let lock = NSLock()
+    private let scrapeLock = NSLock()
     private var run = "", job = ""
     private var rows: [TaskRow] = []
     private var index: [String: Int] = [:]
@@ -57,7 +58,6 @@ package final class LiveRun: CoordinatorObserver, @unchecked Sendable {
             kindCounts[r.kind, default: [:]][r.state, default: 0] += 1
         }
         results = counts[.done] ?? 0
-        metrics.publish(counts: counts, byKind: kindCounts)
         metrics.results.increment(by: Int64(results))
         events.append(.reset)
     }
@@ -91,7 +91,6 @@ package final class LiveRun: CoordinatorObserver, @unchecked Sendable {
         }
         let cut = now - Self.rateWindow
         if let first = finishedAt.firstIndex(where: { $0 >= cut }), first > 0 { finishedAt.removeFirst(first) }
-        metrics.publish(counts: counts, byKind: kindCounts)
     }
 
     package func status(_ snapshot: StatusSnapshot) {
@@ -99,7 +98,19 @@ package final class LiveRun: CoordinatorObserver, @unchecked Sendable {
         self.snapshot = snapshot
         statusVersion += 1
         lock.unlock()
-        metrics.publish(workers: snapshot.workers)
+    }
+
+    /// The Prometheus text: the gauges are set from the tallies here, at scrape time, not on the loop's thread.
+    package func exposition() -> [UInt8] {
+        // One scrape at a time sets and reads the gauges, so no scrape emits another's half-set values.
+        scrapeLock.lock()
+        defer { scrapeLock.unlock() }
+        lock.lock()
+        let (counts, kinds, workers) = (counts, kindCounts, snapshot?.workers ?? [])
+        lock.unlock()
+        metrics.publish(counts: counts, byKind: kinds)
+        metrics.publish(workers: workers)
+        return metrics.exposition()
     }
 
     /// Called with the lock held.
