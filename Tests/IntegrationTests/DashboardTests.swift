@@ -46,6 +46,13 @@ struct DashboardRun {
                            "--http", "127.0.0.1:\(port)"], in: dir, name: "run")
     }
 
+    /// Stops the run the way Ctrl-C does, so it stops its local workers too (a SIGKILL would orphan them).
+    func stop() {
+        if child.process.isRunning { kill(child.pid, SIGINT) }
+        if child.wait(seconds: 20, "run after SIGINT") == nil { child.kill9() }
+        try? FileManager.default.removeItem(at: dir)
+    }
+
     /// Waits for the dashboard to answer.
     func ready() -> Bool { waitUntil(seconds: 30) { httpGet(base + "/api/status")?.status == 200 } }
 
@@ -59,7 +66,7 @@ struct DashboardRun {
 @Suite(.serialized, .enabled(if: Smaller.available, Smaller.unavailable)) struct DashboardTests {
     @Test func apiAgreesWithTheJournalAndRefusesBadInput() throws {
         let grid = try DashboardRun("dash-api")
-        defer { grid.child.kill9(); try? FileManager.default.removeItem(at: grid.dir) }
+        defer { grid.stop() }
         #expect(grid.ready(), "\(grid.child.text.suffix(2000))")
         #expect(grid.child.text.contains("dashboard: http://127.0.0.1:\(grid.port)/"))
         let planned = try JobSpec.parse(yaml: DashboardRun.yaml).plan().tasks
@@ -159,7 +166,7 @@ extension DashboardTests {
     @Test(.enabled(if: Outside.chromium != nil, "chromium is not installed (.ci/install-deps --test installs it)"))
     func chromiumShowsBothWorkersAndAFinishedCell() throws {
         let grid = try DashboardRun("dash-page", noopSeconds: 3)
-        defer { grid.child.kill9(); try? FileManager.default.removeItem(at: grid.dir) }
+        defer { grid.stop() }
         #expect(grid.ready(), "\(grid.child.text.suffix(2000))")
         // Both workers connected and a fine-tuning cell (one task per language here) finished, per the journal.
         let finetuned = waitUntil(seconds: 60) {
@@ -279,7 +286,7 @@ extension DashboardTests {
 
     @Test func eventStreamResumesAfterTheLastEventAndResetsAcrossProcesses() throws {
         let grid = try DashboardRun("dash-sse", noopSeconds: 2)
-        defer { grid.child.kill9(); try? FileManager.default.removeItem(at: grid.dir) }
+        defer { grid.stop() }
         #expect(grid.ready(), "\(grid.child.text.suffix(2000))")
         #expect(waitUntil(seconds: 60) { ((try? grid.run.resultCount().rows) ?? 0) >= 1 })
         let status = try grid.json("/api/status")
