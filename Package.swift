@@ -19,6 +19,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // Native libraries (Debian packages: libzmq3-dev, libdnnl-dev, libsentencepiece-dev).
@@ -57,12 +61,20 @@ let package = Package(
         ]),
         .target(name: "Worker", dependencies: ["Wire", "Experiment", "Pipelines"]),
         .target(name: "Report", dependencies: ["Experiment"]),
+        // The coordinator's HTTP side: JSON API, Prometheus /metrics and the live page (issue #15).
+        .target(name: "Dashboard", dependencies: [
+            "Coordinator", "Experiment", "Report",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
 
         // The command line.
         .executableTarget(name: "smaller", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             "TensorCore", "TextData", "Transformer", "Training", "Compression",
-            "Evaluation", "Experiment", "Pipelines", "Wire", "Coordinator", "Worker", "Report",
+            "Evaluation", "Experiment", "Pipelines", "Wire", "Coordinator", "Worker", "Report", "Dashboard",
         ]),
         // The wire codec's fuzz entry point: Tests/Fuzz/fuzz.sh builds it with -sanitize=fuzzer and runs it in
         // `make test`; a plain build writes and replays the seed corpus.

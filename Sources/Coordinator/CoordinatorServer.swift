@@ -18,6 +18,8 @@ package struct CoordinatorOptions: Sendable {
     package var onBound: @Sendable (String) -> Void = { _ in }
     /// Told what the loop does at a few named points (`smaller bench cluster` times dispatches and phases).
     package var probe: any CoordinatorProbe = NoCoordinatorProbe.shared
+    /// Told the tasks, every committed batch and every status snapshot (the dashboard); none by default.
+    package var observer: (any CoordinatorObserver)?
 
     package init(runDirectory: URL, bind: String) {
         self.runDirectory = runDirectory
@@ -118,6 +120,7 @@ package final class CoordinatorServer {
         var finished: Bool? = nil
         var lastTick = 0.0
         let tickEvery = min(0.05, state.config.heartbeatInterval / 4)
+        observeStart()
         probe.phaseEnded(.setup)
         while finished == nil {
             if options.shouldStop() || (now - lastCancelCheck >= 0.1 && cancelRequested()) {
@@ -255,6 +258,7 @@ package final class CoordinatorServer {
         entries.reserveCapacity(actions.count)
         for case .journal(let e) in actions { entries.append(e) }
         try journal.apply(entries, now: Date().timeIntervalSince1970, probe: probe)
+        if !entries.isEmpty { options.observer?.committed(entries) }
         defer { probe.phaseEnded(.send) }
         var finished: Bool? = nil
         // TASKs first: a worker waits for them, while ACKs only let it forget a result (all of this batch's
@@ -348,7 +352,8 @@ package final class CoordinatorServer {
         let workers = state.workers.values.sorted { $0.id < $1.id }.map { w in
             StatusSnapshot.WorkerRow(id: w.id, host: w.hello?.host ?? "?", state: w.task == nil ? "idle" : "busy",
                                      task: w.task.flatMap { state.tasks[$0]?.spec.title }, done: w.done,
-                                     lastHeartbeatAgo: now - w.lastSeen, progress: w.progress)
+                                     lastHeartbeatAgo: now - w.lastSeen, progress: w.progress,
+                                     pid: w.hello?.pid, threads: w.hello?.threads, taskSeconds: w.headSince.map { now - $0 })
         }
         let failed = state.order.compactMap { id -> StatusSnapshot.FailedRow? in
             guard let t = state.tasks[id], t.state == .failed else { return nil }
@@ -359,6 +364,7 @@ package final class CoordinatorServer {
                                       workers: workers, failed: failed, finished: state.isFinished,
                                       malformedMessages: malformedMessages, exportErrors: problems.isEmpty ? nil : problems,
                                       overRateMessages: peerRates.dropped)
+        options.observer?.status(snapshot)
         let encoder = JSONWriter.encoder(pretty: true)
         // Write-then-rename without an fsync: Foundation's `.atomic` write fsyncs, which stalled the loop (and
         // every READY waiting in it) for 10-80 ms twice a second on a busy disk. The write itself happens on
@@ -373,6 +379,18 @@ package final class CoordinatorServer {
         }
     }
 
+    /// Tells the observer (if any) the graph's tasks as restored, before the first iteration.
+    func observeStart() {
+        guard let observer = options.observer else { return }
+        let tasks = state.order.compactMap { id in
+            state.tasks[id].map { t in
+                ObservedTask(id: id, title: t.spec.title, kind: t.spec.kind, language: t.spec.language,
+                             setting: t.spec.setting?.label, state: t.state)
+            }
+        }
+        observer.started(run: state.config.runID, job: job.name, tasks: tasks)
+    }
+
     /// Writes `status.json` snapshots in order, off the loop thread.
     let statusWriter = DispatchQueue(label: "smaller.status-writer")
 }
@@ -385,6 +403,10 @@ package struct StatusSnapshot: Codable, Sendable {
         package var done: Int
         package var lastHeartbeatAgo: Double
         package var progress: Double?
+        /// From the worker's HELLO, and how long its current task has run (absent in files from older builds).
+        package var pid: Int? = nil
+        package var threads: Int? = nil
+        package var taskSeconds: Double? = nil
     }
 
     package struct FailedRow: Codable, Sendable {

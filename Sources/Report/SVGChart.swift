@@ -25,6 +25,17 @@ package struct ChartSeries: Sendable {
     package var color: Int
 }
 
+/// For charts drawn outside this module (the live dashboard's F1 vs sparsity).
+extension ChartPoint {
+    package init(x: Double, y: Double, label: String) { self.x = x; self.y = y; self.label = label }
+}
+
+extension ChartSeries {
+    package init(name: String, points: [ChartPoint], line: Bool, color: Int) {
+        self.name = name; self.points = points; self.line = line; self.color = color
+    }
+}
+
 package struct Chart: Sendable {
     package var title: String
     package var xLabel: String

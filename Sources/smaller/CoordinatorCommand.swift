@@ -15,6 +15,7 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Run directory (journal, artifacts, results); reusing one resumes it.") var dir: String?
     @Option(help: "CURVE keys directory (coordinator.key, allowed/*.pub).") var keys: String?
     @Flag(help: "Give failed and skipped tasks fresh attempts.") var retryFailed = false
+    @OptionGroup(title: "Dashboard") var dashboard: HTTPOptions
 
     func validate() throws {
         if keys == nil, !isLoopback(bind) {
@@ -33,7 +34,11 @@ struct CoordinatorCommand: ParsableCommand {
         options.retryFailed = retryFailed
         options.shouldStop = { Signals.stopRequested }
         if let keys { options.curve = try CurveServerKeys.load(directory: URL(fileURLWithPath: keys)) }
+        let live = dashboard.liveRun()
+        options.observer = live
         let server = try CoordinatorServer(job: spec, options: options)
+        let http = try dashboard.serve(live, runDirectory: runDir)
+        defer { http?.stop() }
         let outcome = try server.run()
         let rows = try printReport(spec, runDir)
         try RunExit.finish(outcome, rows: rows, runDir: runDir, resume: "smaller coordinator \(job) --dir \(runDir.path)")

@@ -17,6 +17,7 @@ struct Run: ParsableCommand {
     @Option(help: "Run directory (default runs/<job name>); reusing one resumes it.") var out: String?
     @Option(help: "Endpoint to bind (loopback; use `smaller coordinator` to serve other hosts).") var bind: String = "tcp://127.0.0.1:*"
     @Flag(help: "Give failed and skipped tasks fresh attempts.") var retryFailed = false
+    @OptionGroup(title: "Dashboard") var dashboard: HTTPOptions
     @Option(help: "Real NER data instead of the job's: a MasakhaNER-style tree DIR/<lang>/{train,dev,test}.txt (with --text; give both again to resume).") var data: String?
     @Option(help: "Raw pretraining text instead of the job's: DIR/<lang>.txt (with --data).") var text: String?
 
@@ -69,7 +70,11 @@ struct Run: ParsableCommand {
         options.retryFailed = retryFailed
         options.shouldStop = { Signals.stopRequested }
         options.onBound = { endpoint in pool.start(count: count, endpoint: endpoint) }
+        let live = dashboard.liveRun()
+        options.observer = live
         let server = try CoordinatorServer(job: spec, options: options)
+        let http = try dashboard.serve(live, runDirectory: runDir)
+        defer { http?.stop() }
         let outcome: CoordinatorOutcome
         do { outcome = try server.run() } catch { pool.stop(); throw error }
         pool.stop()

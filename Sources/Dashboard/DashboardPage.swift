@@ -1,0 +1,145 @@
+// DashboardPage: the live page at `/`, one self-contained HTML document (inline CSS and script, no fetches of
+// libraries). It carries the state as of the request, so the first paint needs no further round trip, then
+// applies the event stream's deltas; on `reset` (a restarted coordinator, or a stream too far behind) it loads
+// everything again from the JSON API.
+enum DashboardPage {
+    /// The page with `initial` (JSON: `status`, `cells`, `results`) in it.
+    static func html(initial: String) -> String {
+        // Inside <script>, "</" would end the element: JSON allows "<\/" for it.
+        head + initial.replacingOccurrences(of: "</", with: "<\\/") + tail
+    }
+
+    static let head = """
+    <!doctype html>
+    <html lang="en"><head><meta charset="utf-8"><title>smaller dashboard</title>
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <style>
+    body{font:14px system-ui,sans-serif;margin:1.2em;color:#222}
+    h1{font-size:1.3em;margin:0 0 .3em} h2{font-size:1.05em;margin:1.2em 0 .4em}
+    table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}
+    .bar{height:14px;background:#eee;width:100%;max-width:720px;display:flex}
+    .bar span{display:block;height:100%}
+    .done{background:#009E73;color:#fff} .leased{background:#56B4E9} .failed{background:#D55E00;color:#fff}
+    .skipped{background:#999;color:#fff} .pending{background:#f3f3f3}
+    #conn{float:right;font-size:.9em} .muted{color:#777} pre{white-space:pre-wrap;max-height:12em;overflow:auto;background:#f7f7f7}
+    td a{color:inherit}
+    </style></head><body>
+    <div id="conn" class="muted">connecting…</div>
+    <h1 id="title">smaller</h1>
+    <div id="summary"></div>
+    <div class="bar" id="bar"></div>
+    <h2>Workers</h2><table id="workers"></table>
+    <h2>Grid (language × setting)</h2><table id="grid"></table>
+    <h2>Failures</h2><div id="failures" class="muted">none</div>
+    <h2>F1 vs sparsity</h2><div id="plot" class="muted">no results with F1 and sparsity yet</div>
+    <h2>Results <span id="rcount" class="muted"></span></h2><table id="results"></table>
+    <script id="initial" type="application/json">
+    """
+
+    static let tail = """
+    </script>
+    <script>
+    "use strict";
+    const token = new URLSearchParams(location.search).get("token");
+    const api = p => token ? p + (p.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token) : p;
+    const states = ["pending", "leased", "done", "failed", "skipped"];
+    let cells = new Map(), results = [], source = null, plotTimer = null, plotted = 0;
+    const esc = s => String(s ?? "").replace(/[&<>"]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
+    const dur = s => s == null ? "–" : s < 90 ? s.toFixed(1) + " s" : s < 5400 ? (s / 60).toFixed(1) + " min" : (s / 3600).toFixed(1) + " h";
+    // Redraws at most ten times a second, however fast the events come.
+    const queued = new Set();
+    const later = f => { if (!queued.has(f)) { queued.add(f); setTimeout(() => { queued.delete(f); f(); }, 100); } };
+    async function get(p) { const r = await fetch(api(p)); if (!r.ok) throw new Error(p + ": " + r.status); return r.json(); }
+
+    function summary(s) {
+      document.getElementById("title").textContent = "smaller · " + s.job + " · " + s.run;
+      const t = s.tasks, finished = t.done + t.failed + t.skipped;
+      document.getElementById("summary").innerHTML =
+        `<b>${finished}</b> of <b>${s.total}</b> tasks finished (${states.map(k => k + " " + t[k]).join(", ")}) · ` +
+        `rate ${s.ratePerMinute.toFixed(1)}/min · ETA ${s.finished ? "finished" : dur(s.etaSeconds)} · ${s.results} results`;
+      document.getElementById("bar").innerHTML = ["done", "skipped", "failed", "leased"].map(k =>
+        `<span class="${k}" style="width:${s.total ? 100 * t[k] / s.total : 0}%" title="${k} ${t[k]}"></span>`).join("");
+      const w = document.getElementById("workers");
+      w.innerHTML = "<tr><th>worker</th><th>host</th><th>pid</th><th>threads</th><th>state</th><th>task</th><th>elapsed</th>" +
+        "<th>heartbeat age</th><th>done</th></tr>" + s.workers.map(r =>
+        `<tr class="worker"><td>${esc(r.id)}</td><td>${esc(r.host)}</td><td>${r.pid ?? "–"}</td><td>${r.threads ?? "–"}</td>` +
+        `<td>${esc(r.state)}</td><td>${esc(r.task ?? "")}${r.progress != null ? " (" + (100 * r.progress).toFixed(0) + " %)" : ""}</td>` +
+        `<td>${dur(r.taskSeconds)}</td><td>${r.lastHeartbeatAgo.toFixed(1)} s</td><td>${r.done}</td></tr>`).join("");
+      const f = document.getElementById("failures");
+      f.className = s.failed.length ? "" : "muted";
+      f.innerHTML = s.failed.length ? s.failed.map(x => `<details><summary class="failed">${esc(x.title)}: ${esc(x.error)}</summary>` +
+        `<pre>${esc(x.logTail || "(no log)")}</pre></details>`).join("") : "none";
+    }
+
+    function cellState(c) {
+      const t = c.tasks, n = states.reduce((a, k) => a + (t[k] || 0), 0);
+      if (t.failed) return "failed";
+      if (t.leased) return "leased";
+      if ((t.done || 0) + (t.skipped || 0) === n) return t.done ? "done" : "skipped";
+      return "pending";
+    }
+    function grid() {
+      const rows = [...new Set([...cells.values()].map(c => c.row))], cols = [...new Set([...cells.values()].map(c => c.column))];
+      document.getElementById("grid").innerHTML = "<tr><th></th>" + cols.map(c => `<th>${esc(c)}</th>`).join("") + "</tr>" +
+        rows.map(r => `<tr><th>${esc(r)}</th>` + cols.map(col => {
+          const c = cells.get(r + "\\u0001" + col);
+          if (!c) return "<td></td>";
+          const t = c.tasks, n = states.reduce((a, k) => a + (t[k] || 0), 0), st = cellState(c);
+          const link = api("/api/results?" + (r === "–" ? "" : "language=" + encodeURIComponent(r) + "&") + "setting=" + encodeURIComponent(col));
+          return `<td class="cell ${st}" data-state="${st}"><a href="${link}">${t.done || 0}/${n}</a></td>`;
+        }).join("") + "</tr>").join("");
+    }
+
+    function resultRows() {
+      document.getElementById("rcount").textContent = "(" + results.length + ")";
+      document.getElementById("results").innerHTML = "<tr><th>task</th><th>language</th><th>setting</th><th>seed</th>" +
+        "<th>test F1</th><th>sparsity</th><th>run time</th><th>worker</th></tr>" + results.slice(-200).reverse().map(r =>
+        `<tr><td>${esc(r.title)}</td><td>${esc(r.language ?? "")}</td><td>${esc(r.setting ?? "")}</td><td>${r.seed ?? ""}</td>` +
+        `<td>${r.f1 != null ? (100 * r.f1).toFixed(1) : ""}</td><td>${r.sparsity != null ? (100 * r.sparsity).toFixed(0) + " %" : ""}</td>` +
+        `<td>${dur(r.seconds)}</td><td>${esc(r.worker)}</td></tr>`).join("");
+      const withPoint = results.filter(r => r.f1 != null && r.sparsity != null && r.language).length;
+      if (withPoint > plotted && !plotTimer) plotTimer = setTimeout(plot, 1000);
+    }
+    async function plot() {
+      plotTimer = null;
+      const r = await fetch(api("/api/plot.svg"));
+      const svg = await r.text();
+      plotted = results.filter(r => r.f1 != null && r.sparsity != null && r.language).length;
+      if (svg) { const p = document.getElementById("plot"); p.className = ""; p.innerHTML = svg; }
+    }
+
+    function show(s, c, r) {
+      cells = new Map(c.map(x => [x.row + "\\u0001" + x.column, x]));
+      results = r;
+      summary(s); grid(); resultRows();
+      connect(s.lastEvent);
+    }
+    async function load() {
+      if (source) source.close();
+      const [s, c] = await Promise.all([get("/api/status"), get("/api/cells")]);
+      const last = Math.max(1, Math.ceil(s.results / 500));
+      const p = await get("/api/results?per_page=500&page=" + last);
+      show(s, c, p.items);
+    }
+    function connect(after) {
+      source = new EventSource(api("/events?after=" + encodeURIComponent(after)));
+      const conn = document.getElementById("conn");
+      source.onopen = () => { conn.textContent = "live"; conn.className = "muted"; };
+      source.onerror = () => { conn.textContent = "reconnecting…"; conn.className = "failed"; };
+      source.addEventListener("status", e => summary(JSON.parse(e.data)));
+      source.addEventListener("task", e => {
+        const d = JSON.parse(e.data), key = d.row + "\\u0001" + d.column, c = cells.get(key);
+        if (!c) return;
+        c.tasks[d.from] = (c.tasks[d.from] || 0) - 1;
+        c.tasks[d.state] = (c.tasks[d.state] || 0) + 1;
+        later(grid);
+      });
+      source.addEventListener("result", e => { results.push(JSON.parse(e.data)); later(resultRows); });
+      source.addEventListener("reset", () => { source.close(); load().catch(retry); });
+    }
+    function retry() { document.getElementById("conn").textContent = "coordinator unreachable; retrying…"; setTimeout(() => load().catch(retry), 2000); }
+    const initial = JSON.parse(document.getElementById("initial").textContent);
+    show(initial.status, initial.cells, initial.results);
+    </script></body></html>
+    """
+}
