@@ -23,6 +23,9 @@ extension CoordinatorServer {
                     : "it offered a CURVE key (this coordinator is plaintext, without --keys)"
                 // libzmq 4.3's monitor names only the bound endpoint here, not the peer's address.
                 rateLimitedLog.note("refused handshake", "refused a connection on \(boundEndpoint): \(why) (key -, peer address not reported by libzmq)", now: now)
+            case .handshakeFailedNoDetail(let errno) where options.curve != nil:
+                // A plaintext worker that read this CURVE greeting first closes at once: this side sees only that.
+                rateLimitedLog.note("refused handshake", "refused a connection on \(boundEndpoint): it closed during the CURVE handshake (errno \(errno)): it offered no CURVE key, or the link broke (key -, peer address not reported by libzmq)", now: now)
             case .handshakeSucceeded, .handshakeFailedAuth, .handshakeFailedNoDetail:
                 break  // ZAP logs the refusals by key, with the peer's address
             }

@@ -14,6 +14,11 @@ package enum ProtocolConstants {
     package static let maxAttempts = 3
     /// A worker whose handshake is refused this many times in a row (libzmq retries every 0.1 s) stops.
     package static let refusedHandshakeLimit = 3
+    /// A worker whose handshakes break off without a reason this many times in a row stops. When one side is
+    /// plaintext and the other CURVE, the side that reads the other's greeting first sees the mechanism mismatch
+    /// and closes: the other side sees only a handshake that broke off. A coordinator that is down refuses the
+    /// TCP connection (no handshake at all), so only a peer that keeps closing handshakes reaches this.
+    package static let brokenHandshakeLimit = 10
     /// A worker whose connection dropped is presumed dead unless it says HELLO again within this long: a live
     /// worker reconnects after its first back-off (`reconnectInitial` + 20 % jitter), a killed one never does.
     package static let reconnectGrace = 0.25

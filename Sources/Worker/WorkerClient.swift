@@ -65,6 +65,8 @@ package final class WorkerClient {
     /// Handshakes refused since the last one that succeeded, and when the monitor was last read (every 50 ms,
     /// not per loop iteration: an empty read costs a system call).
     var refusedInARow = 0
+    /// Handshakes that broke off without a reason since the last one that succeeded (`brokenHandshakeLimit`).
+    var brokenInARow = 0
     var handshakesCheckedAt = 0.0
     /// Handshakes the current socket completed: after the first, libzmq reconnected it by itself (the link
     /// dropped), and the coordinator sees the new connection only once something is sent on it.
@@ -196,10 +198,20 @@ package final class WorkerClient {
         for event in monitor.events() {
             if event == .handshakeSucceeded {
                 refusedInARow = 0
+                brokenInARow = 0
                 handshakesOnSocket += 1
                 // A HEARTBEAT at once tells the coordinator this worker is back, within its reconnect grace.
                 if handshakesOnSocket > 1 { send(.heartbeat) }
                 continue
+            }
+            if case .handshakeFailedNoDetail = event {
+                brokenInARow += 1
+                guard brokenInARow >= ProtocolConstants.brokenHandshakeLimit else { continue }
+                let why = options.curve == nil
+                    ? "the coordinator closed every handshake before it completed: it likely requires CURVE keys (security mechanism mismatch; this worker has none: give --keys)"
+                    : "the coordinator closed every handshake before it completed (is it a smaller coordinator with CURVE?)"
+                log("handshake with \(options.endpoint) broke off \(brokenInARow) times in a row: \(why)")
+                throw HandshakeRefused(endpoint: options.endpoint, times: brokenInARow, reason: why)
             }
             guard let why = event.refusal else { continue }
             refusedInARow += 1
