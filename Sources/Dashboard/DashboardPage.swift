@@ -4,9 +4,14 @@
 // everything again from the JSON API.
 enum DashboardPage {
     /// The page with `initial` (JSON: `status`, `cells`, `results`) in it.
-    static func html(initial: String) -> String {
+    /// The page with its first state, and the F1-vs-sparsity plot drawn in already when there is one (the page
+    /// then fetches it again only when new results bring points).
+    static func html(initial: String, plot: String? = nil) -> String {
         // Inside <script>, "</" would end the element: JSON allows "<\/" for it.
-        head + initial.replacingOccurrences(of: "</", with: "<\\/") + tail
+        let page = head + initial.replacingOccurrences(of: "</", with: "<\\/") + tail
+        guard let plot, !plot.isEmpty else { return page }
+        return page.replacingOccurrences(of: "<div id=\"plot\" class=\"muted\">no results with F1 and sparsity yet</div>",
+                                         with: "<div id=\"plot\">\(plot)</div>")
     }
 
     static let head = """
@@ -139,6 +144,9 @@ enum DashboardPage {
     }
     function retry() { document.getElementById("conn").textContent = "coordinator unreachable; retrying…"; setTimeout(() => load().catch(retry), 2000); }
     const initial = JSON.parse(document.getElementById("initial").textContent);
+    if (!document.getElementById("plot").classList.contains("muted")) {
+      plotted = initial.results.filter(r => r.f1 != null && r.sparsity != null && r.language).length;
+    }
     show(initial.status, initial.cells, initial.results);
     </script></body></html>
     """

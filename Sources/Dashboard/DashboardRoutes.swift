@@ -19,7 +19,8 @@ struct DashboardRoutes: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.get("/") { request, _ in
             _ = try Query(request, allowed: [])
-            return Self.body(DashboardPage.html(initial: try Self.encoded(live.initialState(results: Self.maxPerPage))), type: "text/html; charset=utf-8")
+            return Self.body(DashboardPage.html(initial: try Self.encoded(live.initialState(results: Self.maxPerPage)),
+                                                     plot: live.sparsityChart()?.svg), type: "text/html; charset=utf-8")
         }
         router.get("/api/status") { request, _ in
             _ = try Query(request, allowed: [])
