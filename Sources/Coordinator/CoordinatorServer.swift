@@ -79,6 +79,8 @@ package final class CoordinatorServer {
         if !fm.fileExists(atPath: logURL.path) { _ = fm.createFile(atPath: logURL.path, contents: nil) }
         logFile = try? FileHandle(forWritingTo: logURL)
         _ = try? logFile?.seekToEnd()
+        // Before anything can read the observer (the dashboard serves once this returns), not when the loop starts.
+        observeStart()
     }
 
     var lastCancelCheck = 0.0
@@ -120,7 +122,6 @@ package final class CoordinatorServer {
         var finished: Bool? = nil
         var lastTick = 0.0
         let tickEvery = min(0.05, state.config.heartbeatInterval / 4)
-        observeStart()
         probe.phaseEnded(.setup)
         while finished == nil {
             if options.shouldStop() || (now - lastCancelCheck >= 0.1 && cancelRequested()) {
@@ -379,7 +380,7 @@ package final class CoordinatorServer {
         }
     }
 
-    /// Tells the observer (if any) the graph's tasks as restored, before the first iteration.
+    /// Tells the observer (if any) the graph's tasks as restored from the journal (at the end of `init`).
     func observeStart() {
         guard let observer = options.observer else { return }
         let tasks = state.order.compactMap { id in
