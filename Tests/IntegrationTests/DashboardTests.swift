@@ -130,7 +130,7 @@ enum Outside {
         p.executableURL = URL(fileURLWithPath: chromium!)
         p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"] + arguments
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: out) }
         p.standardOutput = try FileHandle(forWritingTo: out)
         p.standardError = FileHandle.nullDevice
@@ -170,7 +170,7 @@ extension DashboardTests {
         #expect(grid.ready(), "\(grid.child.text.suffix(2000))")
         // Both workers connected and a fine-tuning cell (one task per language here) finished, per the journal.
         let finetuned = waitUntil(seconds: 60) {
-            ((try? grid.run.query { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM tasks WHERE kind = 'finetune' AND state = 'done'") }) ?? 0) ?? 0 >= 1
+            ((try? grid.run.query { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM tasks WHERE kind = 'finetune' AND state = 'done'") }) ?? 0) >= 1
         }
         #expect(finetuned)
         #expect(waitUntil(seconds: 30) { grid.run.statusText.components(separatedBy: "\"host\"").count - 1 >= 2 })
@@ -198,7 +198,7 @@ extension DashboardTests {
         let job = try writeJob(DashboardRun.yaml, in: dir)
         let warmup = try Child(["run", job, "--workers", "1", "--out", runURL.path, "--no-http"], in: dir, name: "warmup")
         #expect(waitUntil(seconds: 60) { ((try? RunDir(url: runURL).resultCount().rows) ?? 0) >= 2 })
-        FileManager.default.createFile(atPath: runURL.appendingPathComponent("cancel").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: runURL.appendingPathComponent("cancel").path, contents: nil)
         #expect(warmup.wait(seconds: 60, "warm-up run") != nil, "\(warmup.text.suffix(2000))")
         let port = freePort()
         let idle = try Child(["run", job, "--workers", "0", "--out", runURL.path, "--http", "127.0.0.1:\(port)"], in: dir, name: "idle")
