@@ -3,16 +3,18 @@
 // applies the event stream's deltas; on `reset` (a restarted coordinator, or a stream too far behind) it loads
 // everything again from the JSON API.
 enum DashboardPage {
-    /// The page with `initial` (JSON: `status`, `cells`, `results`) in it.
-    /// The page with its first state, and the F1-vs-sparsity plot drawn in already when there is one (the page
-    /// then fetches it again only when new results bring points).
+    /// The page with `initial` (JSON: `status`, `cells`, `results`) in it, and the F1-vs-sparsity plot drawn in
+    /// already when there is one (the page then fetches it again only when new results bring points).
     static func html(initial: String, plot: String? = nil) -> String {
         // Inside <script>, "</" would end the element: JSON allows "<\/" for it.
-        let page = head + initial.replacingOccurrences(of: "</", with: "<\\/") + tail
-        guard let plot, !plot.isEmpty else { return page }
-        return page.replacingOccurrences(of: "<div id=\"plot\" class=\"muted\">no results with F1 and sparsity yet</div>",
-                                         with: "<div id=\"plot\">\(plot)</div>")
+        let drawn = plot.flatMap { $0.isEmpty ? nil : "<div id=\"plot\">\($0)</div>" }
+        return head.replacingOccurrences(of: plotSlot, with: drawn ?? noPlot)
+            + initial.replacingOccurrences(of: "</", with: "<\\/") + tail
     }
+
+    /// Where `head` takes the plot: drawn, or the placeholder the page's script replaces once results bring points.
+    static let plotSlot = "<!--plot-->"
+    static let noPlot = "<div id=\"plot\" class=\"muted\">no results with F1 and sparsity yet</div>"
 
     static let head = """
     <!doctype html>
@@ -36,7 +38,7 @@ enum DashboardPage {
     <h2>Workers</h2><table id="workers"></table>
     <h2>Grid (language × setting)</h2><table id="grid"></table>
     <h2>Failures</h2><div id="failures" class="muted">none</div>
-    <h2>F1 vs sparsity</h2><div id="plot" class="muted">no results with F1 and sparsity yet</div>
+    <h2>F1 vs sparsity</h2><!--plot-->
     <h2>Results <span id="rcount" class="muted"></span></h2><table id="results"></table>
     <script id="initial" type="application/json">
     """
