@@ -29,9 +29,9 @@ import TestSupport
         let recovery = rows[1].at - killedAt
         print("a SIGKILLed worker's task leased again after \(String(format: "%.3f", recovery)) s (liveness timeout 3 s)")
         #expect(rows[0].worker.contains("-\(first.pid)-") && rows[1].worker.contains("-\(second.pid)-"))
-        // Generous: the liveness path takes 3 s and more; the dropped connection about 0.3 s on an idle machine.
-        #expect(recovery < 2.0, "leased again only after \(recovery) s")
+        // Requeued by the dropped connection, not by the liveness timeout (no wall-clock bound: the time is printed).
         #expect(grid.run.coordinatorLog.contains("connection dropped"))
+        #expect(!grid.run.coordinatorLog.contains("no heartbeat for"), "\(grid.run.coordinatorLog.suffix(2000))")
         try grid.finish(coordinator, [second])
     }
 }
