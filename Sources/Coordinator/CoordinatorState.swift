@@ -166,6 +166,7 @@ package struct CoordinatorState: Sendable {
             let w = workers[from]!
             workers[from]!.credit = min(w.credit + r.credit, max(0, (w.hello?.prefetch ?? 1) - w.held.count))
         case .heartbeat: break
+        case .workerHeartbeat(let f): workers[from]!.record(f, now: now)
         case .progress(let p):
             if workers[from]!.lease == p.lease {
                 workers[from]!.progress = p.fraction

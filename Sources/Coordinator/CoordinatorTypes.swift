@@ -109,6 +109,22 @@ package struct WorkerEntry: Sendable {
     /// When its connection dropped, if it has not come back on a new one since: presumed dead after
     /// `CoordinatorConfig.reconnectGrace` (a killed worker's leases go back at once, not after the liveness timeout).
     package var connectionLostAt: Double?
+    /// Its process's figures from its latest HEARTBEAT that had them, and when that arrived.
+    package var figures: WorkerFigures?
+    package var figuresAt: Double?
+    /// CPU in use over the last interval between two such HEARTBEATs, in cores (1 = one core busy).
+    package var cpuCores: Double?
+
+    mutating func record(_ f: WorkerFigures, now: Double) {
+        if let old = figures, let at = figuresAt, now > at, f.cpuSeconds >= old.cpuSeconds {
+            cpuCores = (f.cpuSeconds - old.cpuSeconds) / (now - at)
+        } else {
+            // The first figures, or a counter that went back (another process under the same id): no interval yet.
+            cpuCores = nil
+        }
+        figures = f
+        figuresAt = now
+    }
 }
 
 package enum CoordinatorEvent: Sendable {

@@ -218,6 +218,20 @@ enum BinaryBodies {
         return Ready(credit: credit)
     }
 
+    /// A worker's HEARTBEAT: `cpuSeconds` f64, `residentBytes` i64 (the ranges are checked in `validate`).
+    static func heartbeat(_ f: WorkerFigures) -> [UInt8] {
+        var w = BinaryWriter(capacity: 16)
+        w.f64(f.cpuSeconds); w.i64(f.residentBytes)
+        return w.bytes
+    }
+
+    static func heartbeat(_ b: [UInt8]) throws(WireError) -> WorkerFigures {
+        var r = BinaryReader(b)
+        let f = WorkerFigures(cpuSeconds: try r.f64("cpuSeconds"), residentBytes: try r.i64("residentBytes"))
+        try end(r, "HEARTBEAT")
+        return f
+    }
+
     static func ack(_ a: Ack) -> [UInt8] {
         var w = BinaryWriter(capacity: 96)
         w.string(a.task); w.string(a.lease); w.bool(a.duplicate)

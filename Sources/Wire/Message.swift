@@ -164,13 +164,32 @@ package struct Bye: Codable, Equatable, Sendable {
     }
 }
 
+/// What a worker's HEARTBEAT reports about its own process (docs/protocol.md, "Binary bodies").
+package struct WorkerFigures: Equatable, Sendable {
+    /// User + system CPU time of the whole worker process since it started.
+    package var cpuSeconds: Double
+    /// Its resident memory now.
+    package var residentBytes: Int
+
+    package init(cpuSeconds: Double, residentBytes: Int) { self.cpuSeconds = cpuSeconds; self.residentBytes = residentBytes }
+
+    /// Both figures within the protocol's ranges: what a worker may send and a coordinator accepts.
+    package var isValid: Bool {
+        cpuSeconds >= 0 && cpuSeconds <= ProtocolConstants.maxCPUSeconds
+            && residentBytes >= 0 && residentBytes <= ProtocolConstants.maxResidentBytes
+    }
+}
+
 /// Every message of protocol version 3, in both directions.
 package enum Message: Equatable, Sendable {
     case workerHello(WorkerHello)
     case coordinatorHello(CoordinatorHello)
     case ready(Ready)
     case task(TaskAssignment)
+    /// HEARTBEAT with an empty body: the coordinator's, or a worker's that cannot read its figures.
     case heartbeat
+    /// HEARTBEAT from a worker, with its process's figures.
+    case workerHeartbeat(WorkerFigures)
     case progress(Progress)
     case result(TaskResult)
     case fail(TaskFailure)
@@ -185,7 +204,7 @@ package enum Message: Equatable, Sendable {
         case .workerHello, .coordinatorHello: "HELLO"
         case .ready: "READY"
         case .task: "TASK"
-        case .heartbeat: "HEARTBEAT"
+        case .heartbeat, .workerHeartbeat: "HEARTBEAT"
         case .progress: "PROGRESS"
         case .result: "RESULT"
         case .fail: "FAIL"

@@ -43,6 +43,10 @@ package enum ProtocolConstants {
     /// The most leases a HELLO may name (`leases`): the one running plus results awaiting their ACK, which a
     /// worker holds at most `prefetch` of when it reconnects.
     package static let maxAnnouncedLeases = 2 * maxPrefetch
+    /// A worker's HEARTBEAT figures: at most 10^12 CPU seconds (4096 threads busy for eight years) and 1 PiB
+    /// resident; anything larger, negative or NaN is malformed.
+    package static let maxCPUSeconds = 1e12
+    package static let maxResidentBytes = 1 << 50
     /// Leases a `smaller worker` holds at once by default (it runs one; the rest hide the round trip).
     package static let defaultPrefetch = 32
     /// The coordinator grants a worker more than one lease only for task kinds whose mean run time (EMA of

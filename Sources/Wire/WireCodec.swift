@@ -44,6 +44,7 @@ package enum WireCodec {
         case .coordinatorHello(let b): frames.append(body(b))
         case .ready(let b): frames.append(BinaryBodies.ready(b))
         case .heartbeat: frames.append([])
+        case .workerHeartbeat(let f): frames.append(BinaryBodies.heartbeat(f))
         case .task(let b): frames.append(BinaryBodies.task(b))
         case .progress(let b): frames.append(body(b))
         case .result(let b): frames.append(BinaryBodies.result(b))
@@ -91,8 +92,13 @@ package enum WireCodec {
             message = toCoordinator ? .workerHello(try body(WorkerHello.self)) : .coordinatorHello(try body(CoordinatorHello.self))
         case "READY": try only(toCoordinator); message = .ready(try BinaryBodies.ready(bodyBytes))
         case "HEARTBEAT":
-            guard bodyBytes.isEmpty else { throw .badField("HEARTBEAT: body must be empty") }
-            message = .heartbeat
+            if bodyBytes.isEmpty {
+                message = .heartbeat
+            } else {
+                // Only a worker's HEARTBEAT carries figures; the coordinator's is always empty.
+                guard toCoordinator else { throw .badField("HEARTBEAT: body must be empty") }
+                message = .workerHeartbeat(try BinaryBodies.heartbeat(bodyBytes))
+            }
         case "TASK": try only(!toCoordinator); message = .task(try BinaryBodies.task(bodyBytes))
         case "PROGRESS": try only(toCoordinator); message = .progress(try body(Progress.self))
         case "RESULT": try only(toCoordinator); message = .result(try BinaryBodies.result(bodyBytes))
@@ -199,6 +205,7 @@ package enum WireCodec {
             }
         case .bye(let b): try text(b.reason, "reason")
         case .heartbeat: break
+        case .workerHeartbeat(let f): guard f.isValid else { throw .badField("cpuSeconds/residentBytes") }
         }
     }
 }

@@ -58,7 +58,9 @@ package struct WorkerState: Sendable {
     private var lastHeard = 0.0
     /// Messages from the coordinator that failed to decode (each dropped the connection).
     package private(set) var malformedMessages = 0
-    private var lastSent = 0.0
+    /// When this connection's last HEARTBEAT (or its HELLO) went out. Sent every interval even while other messages
+    /// flow: a HEARTBEAT carries the worker's CPU and memory figures, which must stay at most one interval old.
+    private var lastBeat = 0.0
     /// The running task's last reported progress, re-announced in HELLO.
     private var runningFraction: Double?
     /// Deterministic jitter source (a worker-specific seed), so tests see exact delays.
@@ -106,13 +108,13 @@ package struct WorkerState: Sendable {
 
     private mutating func send(_ message: Message, now: Double, _ out: inout [WorkerAction]) {
         out.append(.send(message))
-        lastSent = now
     }
 
     private mutating func connect(now: Double, _ out: inout [WorkerAction]) {
         out.append(.connect)
         phase = .greeting
         lastHeard = now
+        lastBeat = now
         var hello = config.hello
         hello.current = running?.lease
         hello.leases = announcedLeases()
@@ -218,7 +220,10 @@ package struct WorkerState: Sendable {
                 dropConnection(now: now, &out)
                 return
             }
-            if phase == .working, now - lastSent >= config.heartbeatInterval { send(.heartbeat, now: now, &out) }
+            if phase == .working, now - lastBeat >= config.heartbeatInterval {
+                send(.heartbeat, now: now, &out)
+                lastBeat = now
+            }
         }
     }
 

@@ -53,7 +53,7 @@ func decodeOne(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         preconditionFailure("\(message.command) decoded, but its own encoding does not: \(error)")
     }
     switch message {
-    case .ready, .task, .result, .ack, .heartbeat:
+    case .ready, .task, .result, .ack, .heartbeat, .workerHeartbeat:
         // Binary bodies are canonical (object keys sorted), and bytes compare NaN metrics as equal.
         precondition(WireCodec.encode(again) == encoded, "\(message.command) does not re-encode to the same bytes")
     default:
@@ -111,6 +111,7 @@ enum Seeds {
             ("ready", .ready(Ready(credit: 8)), .toCoordinator),
             ("heartbeat", .heartbeat, .toCoordinator),
             ("heartbeat", .heartbeat, .toWorker),
+            ("heartbeat-figures", .workerHeartbeat(WorkerFigures(cpuSeconds: 12.5, residentBytes: 123 << 20)), .toCoordinator),
             ("task", .task(TaskAssignment(task: digest, lease: "l1a2b3c4d-0000002a", attempt: 1, spec: spec, inputs: [input], timeout: 3600)), .toWorker),
             ("task-noop", .task(TaskAssignment(task: digest, lease: "L1", attempt: 3, spec: TaskSpec(kind: .noop, executor: "noop", params: [:]),
                                                inputs: [], timeout: 1)), .toWorker),

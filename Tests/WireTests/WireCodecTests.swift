@@ -21,6 +21,8 @@ import TestSupport
             (.ready(Ready(credit: 3)), .toCoordinator),
             (.heartbeat, .toCoordinator),
             (.heartbeat, .toWorker),
+            (.workerHeartbeat(WorkerFigures(cpuSeconds: 3.25, residentBytes: 96 << 20)), .toCoordinator),
+            (.workerHeartbeat(WorkerFigures(cpuSeconds: 0, residentBytes: 0)), .toCoordinator),
             (.task(TaskAssignment(task: digest, lease: "L1", attempt: 2, spec: spec,
                                   inputs: [TaskInput(task: digest, artifacts: [])], timeout: 60)), .toWorker),
             (.progress(Progress(task: digest, lease: "L1", fraction: 0.5, message: "half")), .toCoordinator),
@@ -80,7 +82,7 @@ import TestSupport
         #expect(decodeError([tag, Array("READY".utf8), [0, 0, 0, 0]]) == .badField("credit"))
         #expect(decodeError([tag, Array("READY".utf8), [0x01, 0x04, 0, 0]]) == .badField("credit"))
         #expect(decodeError([tag, Array("READY".utf8), [1, 0, 0, 0, 9]]) == .badField("READY: trailing bytes"))
-        #expect(decodeError([tag, Array("HEARTBEAT".utf8), body]) == .badField("HEARTBEAT: body must be empty"))
+        #expect(decodeError([tag, Array("HEARTBEAT".utf8), body], .toWorker) == .badField("HEARTBEAT: body must be empty"))
         // HELLO's commit is bounded like its engine version.
         let longCommit = WireCodec.encode(.workerHello(WorkerHello(worker: "w", host: "h", cores: 1, threads: 1, engine: "0",
                                                                    executors: [], pid: 1, commit: String(repeating: "c", count: 257))))
@@ -97,6 +99,35 @@ import TestSupport
         #expect(decodeError([tag, Array("FETCH".utf8), Array(bigFetch.utf8)]) == .badField("offset/length"))
         let huge = [UInt8](repeating: 0x20, count: ProtocolConstants.maxMessageBytes + 1)
         #expect(decodeError([tag, Array("READY".utf8), huge]) == .tooLarge(huge.count + tag.count + 5))
+    }
+
+    /// A worker's HEARTBEAT figures: 16 bytes exactly, each figure in range; NaN, infinities, negatives and sizes
+    /// past the limits are refused, never clamped, and only a worker's HEARTBEAT may carry them.
+    @Test func heartbeatFiguresAreCheckedAndOnlyTravelToTheCoordinator() {
+        let tag = ProtocolConstants.tag, command = Array("HEARTBEAT".utf8)
+        func body(_ cpu: Double, _ rss: Int) -> [UInt8] {
+            var w = BinaryWriter()
+            w.f64(cpu); w.i64(rss)
+            return w.bytes
+        }
+        func error(_ body: [UInt8], _ direction: Direction = .toCoordinator) -> WireError? {
+            decodeError([tag, command, body], direction)
+        }
+        #expect(error(body(1.5, 4096)) == nil)
+        #expect(error(body(ProtocolConstants.maxCPUSeconds, ProtocolConstants.maxResidentBytes)) == nil, "the limits themselves")
+        let outOfRange = WireError.badField("cpuSeconds/residentBytes")
+        for cpu in [Double.nan, -Double.nan, .infinity, -.infinity, -0.5, ProtocolConstants.maxCPUSeconds.nextUp] {
+            #expect(error(body(cpu, 4096)) == outOfRange, "cpuSeconds \(cpu)")
+        }
+        for rss in [-1, Int.min, ProtocolConstants.maxResidentBytes + 1, Int.max] {
+            #expect(error(body(1, rss)) == outOfRange, "residentBytes \(rss)")
+        }
+        #expect(error(Array(body(1, 1).prefix(7))) == .badField("cpuSeconds"))
+        #expect(error(Array(body(1, 1).prefix(15))) == .badField("residentBytes"))
+        #expect(error(body(1, 1) + [0]) == .badField("HEARTBEAT: trailing bytes"))
+        #expect(error(body(1, 1), .toWorker) == .badField("HEARTBEAT: body must be empty"), "the coordinator's HEARTBEAT is empty")
+        // A figure no coordinator would accept is never put on the wire: the worker sends an empty HEARTBEAT.
+        #expect(!WorkerFigures(cpuSeconds: .nan, residentBytes: 1).isValid && !WorkerFigures(cpuSeconds: 1, residentBytes: -1).isValid)
     }
 
     /// Binary bodies: lengths beyond the body, invalid UTF-8, hostile nesting and unknown tags are typed errors.
