@@ -354,7 +354,8 @@ package final class CoordinatorServer {
             StatusSnapshot.WorkerRow(id: w.id, host: w.hello?.host ?? "?", state: w.task == nil ? "idle" : "busy",
                                      task: w.task.flatMap { state.tasks[$0]?.spec.title }, done: w.done,
                                      lastHeartbeatAgo: now - w.lastSeen, progress: w.progress,
-                                     pid: w.hello?.pid, threads: w.hello?.threads, taskSeconds: w.headSince.map { now - $0 })
+                                     pid: w.hello?.pid, threads: w.hello?.threads, taskSeconds: w.headSince.map { now - $0 },
+                                     cpuSeconds: w.figures?.cpuSeconds, residentBytes: w.figures?.residentBytes, cpuCores: w.cpuCores)
         }
         let failed = state.order.compactMap { id -> StatusSnapshot.FailedRow? in
             guard let t = state.tasks[id], t.state == .failed else { return nil }
@@ -408,6 +409,11 @@ package struct StatusSnapshot: Codable, Sendable {
         package var pid: Int? = nil
         package var threads: Int? = nil
         package var taskSeconds: Double? = nil
+        /// From the worker's latest HEARTBEAT (absent until one carried them, and in files from older builds):
+        /// its process's CPU seconds and resident bytes, and the cores it kept busy between its last two.
+        package var cpuSeconds: Double? = nil
+        package var residentBytes: Int? = nil
+        package var cpuCores: Double? = nil
     }
 
     package struct FailedRow: Codable, Sendable {

@@ -1,10 +1,11 @@
 // DashboardMetrics: the coordinator's Prometheus metrics (docs/monitoring.md), through swift-prometheus. Gauges
 // are set from LiveRun's incremental tallies at scrape time (counters and the histogram as results commit); the
-// process's own figures are read at scrape time too.
+// process's own figures are read at scrape time too, the workers' come from their latest HEARTBEATs.
 import Coordinator
 import Experiment
 import Foundation
 import Prometheus
+import Synchronization
 
 package final class DashboardMetrics: Sendable {
     package let registry = PrometheusCollectorRegistry()
@@ -16,6 +17,17 @@ package final class DashboardMetrics: Sendable {
     private let attempts: [String: Counter]
     private let workersBusy, workersIdle: Gauge
     private let coordinatorResident, processResident, processCPU, processStart: Gauge
+    private static var workerResidentName: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "smaller_worker_resident_bytes", unitName: "",
+                             helpText: "A worker process's resident memory, from its latest HEARTBEAT.")
+    }
+    private static var workerCPUName: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "smaller_worker_cpu_seconds_total", unitName: "",
+                             helpText: "A worker process's user + system CPU time, from its latest HEARTBEAT.")
+    }
+    /// The two series of each worker that reported figures, by worker id: made when it first reports, removed
+    /// when it is no longer among the coordinator's workers (so a gone worker exports nothing).
+    private let perWorker = Mutex<[String: (resident: Gauge, cpu: Gauge)]>([:])
 
     /// Task run times from seconds to hours (noop tasks to pretraining).
     static let durationBuckets: [Double] = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400]
@@ -65,6 +77,24 @@ package final class DashboardMetrics: Sendable {
         let busy = workers.filter { $0.state == "busy" }.count
         workersBusy.set(Double(busy))
         workersIdle.set(Double(workers.count - busy))
+        let registry = registry
+        perWorker.withLock { series in
+            var present = Set<String>()
+            for w in workers {
+                guard let rss = w.residentBytes, let cpu = w.cpuSeconds else { continue }
+                present.insert(w.id)
+                let gauges = series[w.id] ?? (registry.makeGauge(descriptor: Self.workerResidentName, labels: [("worker", w.id)]),
+                                              registry.makeGauge(descriptor: Self.workerCPUName, labels: [("worker", w.id)]))
+                series[w.id] = gauges
+                gauges.resident.set(Double(rss))
+                gauges.cpu.set(cpu)
+            }
+            for (id, gauges) in series where !present.contains(id) {
+                registry.unregisterGauge(gauges.resident)
+                registry.unregisterGauge(gauges.cpu)
+                series[id] = nil
+            }
+        }
     }
 
     func recordResult(kind: String, seconds: Double) {
@@ -83,37 +113,5 @@ package final class DashboardMetrics: Sendable {
         }
         if let cpu = ProcessFigures.cpuSeconds { processCPU.set(cpu) }
         return registry.emitToBuffer()
-    }
-}
-
-/// This process's resident memory and CPU time, from /proc (nil where /proc is not there).
-enum ProcessFigures {
-    static var residentBytes: Int? {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
-        return pages.multipliedReportingOverflow(by: sysconf(Int32(_SC_PAGESIZE))).partialValue
-    }
-
-    /// Fields of /proc/self/stat after the command name (which may hold spaces, so it is cut at its last ')').
-    private static var statFields: [Substring]? {
-        guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
-        return text[text.index(after: close)...].split(separator: " ")
-    }
-
-    static var cpuSeconds: Double? {
-        // utime and stime are fields 14 and 15 of stat(5); index 0 here is field 3.
-        guard let f = statFields, f.count > 12, let user = Double(f[11]), let system = Double(f[12]) else { return nil }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    static var startTime: Double? {
-        // starttime (field 22) is in clock ticks after boot; boot time is /proc/stat's btime.
-        guard let f = statFields, f.count > 19, let ticks = Double(f[19]),
-              let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
-              let boot = Double(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) else { return nil }
-        return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

@@ -53,6 +53,9 @@ enum DashboardPage {
     let cells = new Map(), results = [], source = null, plotTimer = null, plotted = 0;
     const esc = s => String(s ?? "").replace(/[&<>"]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
     const dur = s => s == null ? "–" : s < 90 ? s.toFixed(1) + " s" : s < 5400 ? (s / 60).toFixed(1) + " min" : (s / 3600).toFixed(1) + " h";
+    // A worker's CPU seconds so far, and the share of one core it used between its last two heartbeats.
+    const cpu = r => r.cpuSeconds == null ? "–" : r.cpuSeconds.toFixed(1) + " s" +
+      (r.cpuCores == null ? "" : " (" + (100 * r.cpuCores).toFixed(0) + " %)");
     // Redraws at most ten times a second, however fast the events come.
     const queued = new Set();
     const later = f => { if (!queued.has(f)) { queued.add(f); setTimeout(() => { queued.delete(f); f(); }, 100); } };
@@ -68,10 +71,11 @@ enum DashboardPage {
         `<span class="${k}" style="width:${s.total ? 100 * t[k] / s.total : 0}%" title="${k} ${t[k]}"></span>`).join("");
       const w = document.getElementById("workers");
       w.innerHTML = "<tr><th>worker</th><th>host</th><th>pid</th><th>threads</th><th>state</th><th>task</th><th>elapsed</th>" +
-        "<th>heartbeat age</th><th>done</th></tr>" + s.workers.map(r =>
+        "<th>heartbeat age</th><th>done</th><th>CPU</th><th>RSS</th></tr>" + s.workers.map(r =>
         `<tr class="worker"><td>${esc(r.id)}</td><td>${esc(r.host)}</td><td>${r.pid ?? "–"}</td><td>${r.threads ?? "–"}</td>` +
         `<td>${esc(r.state)}</td><td>${esc(r.task ?? "")}${r.progress != null ? " (" + (100 * r.progress).toFixed(0) + " %)" : ""}</td>` +
-        `<td>${dur(r.taskSeconds)}</td><td>${r.lastHeartbeatAgo.toFixed(1)} s</td><td>${r.done}</td></tr>`).join("");
+        `<td>${dur(r.taskSeconds)}</td><td>${r.lastHeartbeatAgo.toFixed(1)} s</td><td>${r.done}</td>` +
+        `<td class="cpu">${cpu(r)}</td><td class="rss">${r.residentBytes == null ? "–" : (r.residentBytes / 1048576).toFixed(0) + " MB"}</td></tr>`).join("");
       const f = document.getElementById("failures");
       f.className = s.failed.length ? "" : "muted";
       f.innerHTML = s.failed.length ? s.failed.map(x => `<details><summary class="failed">${esc(x.title)}: ${esc(x.error)}</summary>` +

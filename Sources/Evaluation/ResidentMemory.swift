@@ -1,6 +1,7 @@
 // Peak resident memory of the process, read from Linux's /proc/self/status (VmHWM). A worker runs many tasks in
 // one process, so a task resets the high-water mark when it starts (writing 5 to /proc/self/clear_refs sets VmHWM
-// to the current resident size); where that is not allowed the peak is the process's since it started.
+// to the current resident size); where that is not allowed the peak is the process's since it started. The
+// current figures (what heartbeats and /metrics report) are Experiment's ProcessFigures.
 import Foundation
 
 package enum ResidentMemory {
@@ -19,9 +20,6 @@ package enum ResidentMemory {
 
     /// The peak resident set size in bytes (VmHWM), or nil when /proc/self/status cannot be read.
     package static func peakBytes() -> Int? { field("VmHWM") }
-
-    /// The current resident set size in bytes (VmRSS), or nil when /proc/self/status cannot be read.
-    package static func currentBytes() -> Int? { field("VmRSS") }
 
     /// A `Name:   1234 kB` line of /proc/self/status, in bytes.
     static func field(_ name: String) -> Int? {

@@ -259,8 +259,18 @@ package final class WorkerClient {
     func send(_ message: Message) {
         guard let socket else { return }
         probe.phaseEnded(.stateMachine)
+        // The state machine says when to beat; the figures are I/O (two small /proc reads), so the shell adds them.
+        let message = message == .heartbeat ? Self.heartbeat() : message
         do { try socket.trySend(WireCodec.encode(message)) } catch { log("send failed: \(error)") }
         probe.phaseEnded(.send)
+    }
+
+    /// HEARTBEAT with this process's CPU time and resident memory; an empty one where /proc cannot be read (or a
+    /// figure is beyond the protocol's range, which a coordinator would refuse).
+    static func heartbeat() -> Message {
+        guard let cpu = ProcessFigures.cpuSeconds, let rss = ProcessFigures.residentBytes else { return .heartbeat }
+        let figures = WorkerFigures(cpuSeconds: cpu, residentBytes: rss)
+        return figures.isValid ? .workerHeartbeat(figures) : .heartbeat
     }
 
     /// CHUNKs for every artifact and the log of a record, so the coordinator holds them before the RESULT.
