@@ -50,7 +50,7 @@ enum DashboardPage {
     const token = new URLSearchParams(location.search).get("token");
     const api = p => token ? p + (p.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token) : p;
     const states = ["pending", "leased", "done", "failed", "skipped"];
-    let cells = new Map(), results = [], source = null, plotTimer = null, plotted = 0;
+    let cells = new Map(), results = [], source = null, plotTimer = null, plotted = 0, runFinished = false;
     const esc = s => String(s ?? "").replace(/[&<>"]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
     const dur = s => s == null ? "–" : s < 90 ? s.toFixed(1) + " s" : s < 5400 ? (s / 60).toFixed(1) + " min" : (s / 3600).toFixed(1) + " h";
     // A worker's CPU seconds so far, and the share of one core it used between its last two heartbeats.
@@ -66,7 +66,10 @@ enum DashboardPage {
       const t = s.tasks, finished = t.done + t.failed + t.skipped;
       document.getElementById("summary").innerHTML =
         `<b>${finished}</b> of <b>${s.total}</b> tasks finished (${states.map(k => k + " " + t[k]).join(", ")}) · ` +
-        `rate ${s.ratePerMinute.toFixed(1)}/min · ETA ${s.finished ? "finished" : dur(s.etaSeconds)} · ${s.results} results`;
+        `rate ${s.ratePerMinute.toFixed(1)}/min · ETA ${s.finished ? "finished" : dur(s.etaSeconds)} · ${s.results} results · ` +
+        `<span id="coordinator">coordinator pid ${s.coordinatorPid}${s.startedAt ? " since " + new Date(1000 * s.startedAt).toLocaleTimeString() : ""}` +
+        `${s.resumed ? " (resumed)" : ""}</span>`;
+      runFinished = s.finished;
       document.getElementById("bar").innerHTML = ["done", "skipped", "failed", "leased"].map(k =>
         `<span class="${k}" style="width:${s.total ? 100 * t[k] / s.total : 0}%" title="${k} ${t[k]}"></span>`).join("");
       const w = document.getElementById("workers");
@@ -136,7 +139,13 @@ enum DashboardPage {
       source = new EventSource(api("/events?after=" + encodeURIComponent(after)));
       const conn = document.getElementById("conn");
       source.onopen = () => { conn.textContent = "live"; conn.className = "muted"; };
-      source.onerror = () => { conn.textContent = "reconnecting…"; conn.className = "failed"; };
+      // The browser reconnects by itself after a broken stream (a coordinator restarting: the new one answers
+      // with `reset`); only a stream it gave up on (an error reply) is reopened here, by loading everything.
+      source.onerror = () => {
+        conn.textContent = runFinished ? "run finished; the coordinator has stopped" : "reconnecting…";
+        conn.className = runFinished ? "muted" : "failed";
+        if (source.readyState === EventSource.CLOSED && !runFinished) { source.close(); retry(); }
+      };
       source.addEventListener("status", e => summary(JSON.parse(e.data)));
       source.addEventListener("task", e => {
         const d = JSON.parse(e.data), key = d.row + "\\u0001" + d.column, c = cells.get(key);

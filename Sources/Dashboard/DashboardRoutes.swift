@@ -15,6 +15,7 @@ struct DashboardRoutes: Sendable {
     static let maxPage = 1_000_000
     /// How often an event stream looks for new events.
     static let streamInterval = Duration.milliseconds(250)
+    static let reconnectMilliseconds = 1000
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/") { request, _ in
@@ -86,8 +87,14 @@ struct DashboardRoutes: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var after = start
             var version = -1
-            if startReset { try await writer.write(ByteBuffer(string: "event: reset\ndata: {}\n\n")) }
-            while !Task.isCancelled, !live.isClosed {
+            // A browser reconnects a second after the stream breaks (a restarted coordinator is back that soon). The
+            // field joins the first event that follows (a block of its own would be an empty event).
+            let opening = "retry: \(Self.reconnectMilliseconds)\n" + (startReset ? "event: reset\ndata: {}\n\n" : "")
+            try await writer.write(ByteBuffer(string: opening))
+            while !Task.isCancelled {
+                // Read before collecting: the last round after the close still sends what came before it (the
+                // final summary of a finished grid).
+                let closing = live.isClosed
                 var text = ""
                 let (events, last, _) = live.events(after: after)
                 if let events {
@@ -101,6 +108,7 @@ struct DashboardRoutes: Sendable {
                     text += "event: status\ndata: \(try Self.encoded(summary))\n\n"
                 }
                 if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
+                if closing { break }
                 try await Task.sleep(for: Self.streamInterval)
             }
             try await writer.finish(nil)

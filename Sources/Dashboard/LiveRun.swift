@@ -16,6 +16,7 @@ package final class LiveRun: CoordinatorObserver, @unchecked Sendable {
     private let lock = NSLock()
     private let scrapeLock = NSLock()
     private var run = "", job = ""
+    private var resumed = false
     private var rows: [TaskRow] = []
     private var index: [String: Int] = [:]
     private var counts: [TaskState: Int] = [:]
@@ -58,6 +59,7 @@ package final class LiveRun: CoordinatorObserver, @unchecked Sendable {
             kindCounts[r.kind, default: [:]][r.state, default: 0] += 1
         }
         results = counts[.done] ?? 0
+        resumed = rows.contains { $0.state != .pending }
         metrics.results.increment(by: Int64(results))
         events.append(.reset)
     }
@@ -200,7 +202,8 @@ package final class LiveRun: CoordinatorObserver, @unchecked Sendable {
         return Summary(run: run, job: job, epoch: epoch, total: rows.count, tasks: tasks, byKind: byKind,
                        ratePerMinute: rate * 60, etaSeconds: rate > 0 ? Double(remaining) / rate : nil,
                        results: results, startedAt: snapshot?.startedAt, updatedAt: snapshot?.updatedAt,
-                       finished: snapshot?.finished ?? false, workers: snapshot?.workers ?? [],
+                       finished: snapshot?.finished ?? false, coordinatorPid: Int(ProcessInfo.processInfo.processIdentifier), resumed: resumed,
+                       workers: snapshot?.workers ?? [],
                        failed: Array((snapshot?.failed ?? []).prefix(Self.failuresShown)), lastEvent: "\(epoch)-\(events.lastID)")
     }
 

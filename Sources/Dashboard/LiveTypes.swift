@@ -14,6 +14,10 @@ package struct Summary: Codable, Sendable {
     package var results: Int
     package var startedAt, updatedAt: Double?
     package var finished: Bool
+    /// The coordinator process serving this (its pid), and whether it resumed a run directory whose journal had
+    /// tasks past pending: what tells a reloaded page that another process took over.
+    package var coordinatorPid: Int
+    package var resumed: Bool
     package var workers: [StatusSnapshot.WorkerRow]
     package var failed: [StatusSnapshot.FailedRow]
     /// The newest event's id (`epoch-n`): the page opens the event stream after it.
