@@ -30,13 +30,14 @@ enum DashboardPage {
     .skipped{background:#999;color:#fff} .pending{background:#f3f3f3}
     #conn{float:right;font-size:.9em} .muted{color:#777} pre{white-space:pre-wrap;max-height:12em;overflow:auto;background:#f7f7f7}
     td a{color:inherit}
+    .scroll{max-width:100%;overflow-x:auto} #grid th{white-space:nowrap;max-width:22em;overflow:hidden;text-overflow:ellipsis}
     </style></head><body>
     <div id="conn" class="muted">connecting…</div>
     <h1 id="title">smaller</h1>
     <div id="summary"></div>
     <div class="bar" id="bar"></div>
     <h2>Workers</h2><table id="workers"></table>
-    <h2>Grid (language × setting)</h2><table id="grid"></table>
+    <h2 id="gridtitle">Grid (language × setting)</h2><div class="scroll"><table id="grid"></table></div>
     <h2>Failures</h2><div id="failures" class="muted">none</div>
     <h2>F1 vs sparsity</h2><!--plot-->
     <h2>Results <span id="rcount" class="muted"></span></h2><table id="results"></table>
@@ -92,11 +93,22 @@ enum DashboardPage {
       if ((t.done || 0) + (t.skipped || 0) === n) return t.done ? "done" : "skipped";
       return "pending";
     }
+    // Languages down the side and settings across; when that is wider than the page and settings outnumber
+    // languages (a curve of 14 settings on one language), the other way round, so the grid grows down instead.
+    // Headers are cut to a width with the full label as a tooltip; the box scrolls sideways if it still does not fit.
     function grid() {
-      const rows = [...new Set([...cells.values()].map(c => c.row))], cols = [...new Set([...cells.values()].map(c => c.column))];
-      document.getElementById("grid").innerHTML = "<tr><th></th>" + cols.map(c => `<th>${esc(c)}</th>`).join("") + "</tr>" +
-        rows.map(r => `<tr><th>${esc(r)}</th>` + cols.map(col => {
-          const c = cells.get(r + "\\u0001" + col);
+      const langs = [...new Set([...cells.values()].map(c => c.row))], settings = [...new Set([...cells.values()].map(c => c.column))];
+      drawGrid(langs, settings, false);
+      const box = document.getElementById("grid").parentElement;
+      if (box.scrollWidth > box.clientWidth && settings.length > langs.length) drawGrid(langs, settings, true);
+    }
+    function drawGrid(langs, settings, flip) {
+      const rows = flip ? settings : langs, cols = flip ? langs : settings;
+      document.getElementById("gridtitle").textContent = flip ? "Grid (setting × language)" : "Grid (language × setting)";
+      const head = x => `<th title="${esc(x)}">${esc(x)}</th>`;
+      document.getElementById("grid").innerHTML = "<tr><th></th>" + cols.map(head).join("") + "</tr>" +
+        rows.map(x => "<tr>" + head(x) + cols.map(y => {
+          const [r, col] = flip ? [y, x] : [x, y], c = cells.get(r + "\\u0001" + col);
           if (!c) return "<td></td>";
           const t = c.tasks, n = states.reduce((a, k) => a + (t[k] || 0), 0), st = cellState(c);
           const link = api("/api/results?" + (r === "–" ? "" : "language=" + encodeURIComponent(r) + "&") + "setting=" + encodeURIComponent(col));

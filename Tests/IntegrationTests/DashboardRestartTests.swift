@@ -58,3 +58,50 @@ extension DashboardTests {
         try grid.expectEveryTaskOnce()
     }
 }
+
+extension DashboardTests {
+    /// A job with many settings on one language (like jobs/compression-curve.yaml's 14): the grid turns so that
+    /// settings go down the side, and neither it nor the page is wider than the window; labels keep their full
+    /// text as a tooltip.
+    @Test(.enabled(if: Outside.chromium != nil, "chromium is not installed (.ci/install-deps --test installs it)"))
+    func aGridOfManySettingsFitsThePage() throws {
+        let dir = try Fixtures.temporaryDirectory("dash-wide")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sparsities = (1...14).map { String(format: "%.2f", Double($0) / 15) }.joined(separator: ", ")
+        let job = try writeJob("""
+            name: dash-wide
+            seeds: [1]
+            languages: [hau]
+            compression:
+              - prune: {sparsity: [\(sparsities)], when: after, finetune_epochs: 1}
+            execution: {executor: noop, noop_seconds: 5}
+            """, in: dir)
+        let port = freePort()
+        let run = try Child(["run", job, "--workers", "1", "--out", dir.appendingPathComponent("run").path, "--http", "127.0.0.1:\(port)"],
+                            in: dir, name: "run")
+        defer {
+            kill(run.pid, SIGINT)
+            if run.wait(seconds: 20, "run after SIGINT") == nil { run.kill9() }
+        }
+        #expect(waitUntil(seconds: 30) { httpGet("http://127.0.0.1:\(port)/api/status")?.status == 200 }, "\(run.text.suffix(2000))")
+        let page = try DevToolsPage(chromium: Outside.chromium!, url: "http://127.0.0.1:\(port)/", width: 1024, height: 900)
+        var shape: [String: Any] = [:]
+        let fits = waitUntil(seconds: 30) {
+            shape = (try? page.evaluate("""
+                ({title: document.getElementById("gridtitle").textContent,
+                  rows: document.querySelectorAll("#grid tr").length,
+                  box: document.getElementById("grid").parentElement.scrollWidth - document.getElementById("grid").parentElement.clientWidth,
+                  page: document.documentElement.scrollWidth - window.innerWidth,
+                  tip: document.querySelector("#grid tr:nth-child(4) th").title})
+                """) as? [String: Any]) ?? [:]
+            return shape["rows"] as? Int ?? 0 >= 17
+        }
+        #expect(fits, "\(shape)")
+        #expect(shape["title"] as? String == "Grid (setting × language)", "\(shape)")
+        #expect(shape["box"] as? Int == 0 && shape["page"] as? Int == 0, "wider than the window: \(shape)")
+        #expect((shape["tip"] as? String ?? "").hasPrefix("prune sparsity=") && (shape["tip"] as? String ?? "").hasSuffix("finetune_epochs=1"), "\(shape)")
+        let shot = Outside.outputDirectory.appendingPathComponent("dashboard-many-settings.png")
+        try page.screenshot(to: shot)
+        print("dashboard screenshot of a job with many settings: \(shot.path)")
+    }
+}

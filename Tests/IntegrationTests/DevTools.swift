@@ -79,9 +79,14 @@ final class DevToolsPage {
 
     /// The page's DOM as HTML now.
     func dom() throws -> String {
-        let result = try call("Runtime.evaluate", ["expression": "document.documentElement.outerHTML", "returnByValue": true])
-        guard let value = (result["result"] as? [String: Any])?["value"] as? String else { throw DevToolsError.failed("no DOM in \(result)") }
-        return value
+        guard let html = try evaluate("document.documentElement.outerHTML") as? String else { throw DevToolsError.failed("no DOM") }
+        return html
+    }
+
+    /// The value of a JavaScript expression in the page (JSON-like: strings, numbers, booleans, arrays, objects).
+    func evaluate(_ expression: String) throws -> Any? {
+        let result = try call("Runtime.evaluate", ["expression": expression, "returnByValue": true])
+        return (result["result"] as? [String: Any])?["value"]
     }
 
     /// A PNG of the page's viewport, written to `file`.
