@@ -140,6 +140,34 @@ enum Outside {
         return (try? String(contentsOf: out, encoding: .utf8)) ?? ""
     }
 
+    /// A Prometheus server on a free loopback port that scrapes the dashboard on `port` every second; the base URL
+    /// of its HTTP API.
+    static func startPrometheus(scraping port: Int, in dir: URL) throws -> (server: Child, api: String) {
+        let promPort = freePort()
+        let config = dir.appendingPathComponent("prometheus.yml")
+        try """
+            global: {scrape_interval: 1s, evaluation_interval: 1s}
+            scrape_configs:
+              - job_name: smaller
+                static_configs: [{targets: ["127.0.0.1:\(port)"]}]
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let server = try Child(["--config.file=\(config.path)", "--storage.tsdb.path=\(dir.appendingPathComponent("tsdb").path)",
+                                "--web.listen-address=127.0.0.1:\(promPort)"], in: dir, name: "prometheus", executable: prometheus!)
+        return (server, "http://127.0.0.1:\(promPort)")
+    }
+
+    /// The series an instant query returns, each its labels and value; nil until Prometheus answers.
+    static func query(_ api: String, _ query: String) -> [(labels: [String: String], value: Double)]? {
+        guard let reply = httpGet(api + "/api/v1/query?query=" + query), reply.status == 200,
+              let object = try? JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any],
+              let data = object["data"] as? [String: Any], let result = data["result"] as? [[String: Any]] else { return nil }
+        return result.compactMap { series in
+            guard let labels = series["metric"] as? [String: String], let value = series["value"] as? [Any],
+                  let text = value.last as? String, let number = Double(text) else { return nil }
+            return (labels, number)
+        }
+    }
+
     /// What a short-lived command prints on stdout ("" when it cannot start).
     static func output(_ executable: String, _ arguments: [String]) -> String {
         let p = Process()
@@ -205,16 +233,7 @@ extension DashboardTests {
         defer { idle.kill9() }
         #expect(waitUntil(seconds: 30) { httpGet("http://127.0.0.1:\(port)/api/status")?.status == 200 }, "\(idle.text)")
 
-        let promPort = freePort()
-        let config = dir.appendingPathComponent("prometheus.yml")
-        try """
-            global: {scrape_interval: 1s, evaluation_interval: 1s}
-            scrape_configs:
-              - job_name: smaller
-                static_configs: [{targets: ["127.0.0.1:\(port)"]}]
-            """.write(to: config, atomically: true, encoding: .utf8)
-        let prometheus = try Child(["--config.file=\(config.path)", "--storage.tsdb.path=\(dir.appendingPathComponent("tsdb").path)",
-                                    "--web.listen-address=127.0.0.1:\(promPort)"], in: dir, name: "prometheus", executable: Outside.prometheus!)
+        let (prometheus, api) = try Outside.startPrometheus(scraping: port, in: dir)
         defer { prometheus.kill9() }
 
         let ids = Set(try JobSpec.parse(yaml: DashboardRun.yaml).plan().tasks.map(\.id))
@@ -225,15 +244,9 @@ extension DashboardTests {
 
         var scraped: [String: Int] = [:]
         let answered = waitUntil(seconds: 60) {
-            guard let reply = httpGet("http://127.0.0.1:\(promPort)/api/v1/query?query=smaller_tasks"), reply.status == 200,
-                  let object = try? JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any],
-                  let data = object["data"] as? [String: Any], let result = data["result"] as? [[String: Any]], result.count == 5 else { return false }
+            guard let result = Outside.query(api, "smaller_tasks"), result.count == 5 else { return false }
             scraped = [:]
-            for series in result {
-                guard let state = (series["metric"] as? [String: String])?["state"], let value = series["value"] as? [Any],
-                      let text = value.last as? String, let n = Double(text) else { continue }
-                scraped[state] = Int(n)
-            }
+            for series in result { if let state = series.labels["state"] { scraped[state] = Int(series.value) } }
             return true
         }
         #expect(answered, "Prometheus never answered with 5 series: \(prometheus.text.suffix(2000))")

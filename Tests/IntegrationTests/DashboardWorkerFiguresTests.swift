@@ -78,28 +78,13 @@ extension DashboardTests {
 
     /// A real Prometheus scraping the dashboard every second finds `smaller_worker_resident_bytes` once per worker.
     func prometheusSeesOneSeriesPerWorker(port: Int, ids: Set<String>, in dir: URL) throws {
-        let promPort = freePort()
-        let config = dir.appendingPathComponent("prometheus.yml")
-        try """
-            global: {scrape_interval: 1s, evaluation_interval: 1s}
-            scrape_configs:
-              - job_name: smaller
-                static_configs: [{targets: ["127.0.0.1:\(port)"]}]
-            """.write(to: config, atomically: true, encoding: .utf8)
-        let prometheus = try Child(["--config.file=\(config.path)", "--storage.tsdb.path=\(dir.appendingPathComponent("tsdb").path)",
-                                    "--web.listen-address=127.0.0.1:\(promPort)"], in: dir, name: "prometheus", executable: Outside.prometheus!)
+        let (prometheus, api) = try Outside.startPrometheus(scraping: port, in: dir)
         defer { prometheus.kill9() }
         var seen: [String: Double] = [:]
         let answered = waitUntil(seconds: 60) {
-            guard let reply = httpGet("http://127.0.0.1:\(promPort)/api/v1/query?query=smaller_worker_resident_bytes"), reply.status == 200,
-                  let object = try? JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any],
-                  let data = object["data"] as? [String: Any], let result = data["result"] as? [[String: Any]] else { return false }
+            guard let result = Outside.query(api, "smaller_worker_resident_bytes") else { return false }
             seen = [:]
-            for series in result {
-                guard let worker = (series["metric"] as? [String: String])?["worker"], let value = series["value"] as? [Any],
-                      let text = value.last as? String, let bytes = Double(text) else { continue }
-                seen[worker] = bytes
-            }
+            for series in result { if let worker = series.labels["worker"] { seen[worker] = series.value } }
             return Set(seen.keys) == ids
         }
         #expect(answered, "Prometheus: \(seen), workers \(ids); \(prometheus.text.suffix(2000))")
