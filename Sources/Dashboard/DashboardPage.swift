@@ -30,12 +30,13 @@ enum DashboardPage {
     .skipped{background:#999;color:#fff} .pending{background:#f3f3f3}
     #conn{float:right;font-size:.9em} .muted{color:#777} pre{white-space:pre-wrap;max-height:12em;overflow:auto;background:#f7f7f7}
     td a{color:inherit}
-    .scroll{max-width:100%;overflow-x:auto} #grid th{white-space:nowrap;max-width:22em;overflow:hidden;text-overflow:ellipsis}
+    #cancel{margin-top:.4em} .scroll{max-width:100%;overflow-x:auto} #grid th{white-space:nowrap;max-width:22em;overflow:hidden;text-overflow:ellipsis}
     </style></head><body>
     <div id="conn" class="muted">connecting…</div>
     <h1 id="title">smaller</h1>
     <div id="summary"></div>
     <div class="bar" id="bar"></div>
+    <button id="cancel" hidden>stop the grid</button>
     <h2>Workers</h2><table id="workers"></table>
     <h2 id="gridtitle">Grid (language × setting)</h2><div class="scroll"><table id="grid"></table></div>
     <h2>Failures</h2><div id="failures" class="muted">none</div>
@@ -170,6 +171,17 @@ enum DashboardPage {
       source.addEventListener("reset", () => { source.close(); load().catch(retry); });
     }
     function retry() { document.getElementById("conn").textContent = "coordinator unreachable; retrying…"; setTimeout(() => load().catch(retry), 2000); }
+    // Only a page opened with the token has the cancel action (the server refuses it without one, even on loopback).
+    if (token) {
+      const b = document.getElementById("cancel");
+      b.hidden = false;
+      b.onclick = async () => {
+        if (!confirm("Stop the grid? Running tasks are given back; the run directory resumes.")) return;
+        b.disabled = true;
+        const r = await fetch(api("/api/cancel"), {method: "POST"}).catch(() => null);
+        b.textContent = r && r.ok ? "stopping…" : "cancel failed" + (r ? ": " + r.status : "");
+      };
+    }
     const initial = JSON.parse(document.getElementById("initial").textContent);
     if (!document.getElementById("plot").classList.contains("muted")) {
       plotted = initial.results.filter(r => r.f1 != null && r.sparsity != null && r.language).length;

@@ -9,6 +9,9 @@ import Report
 struct DashboardRoutes: Sendable {
     let live: LiveRun
     let journal: Journal
+    /// Where POST /api/cancel asks the coordinator to stop (the run directory's `cancel` file, as `smaller cancel`
+    /// writes it); nil on a dashboard without a token, which has no cancel action.
+    let cancelFile: URL?
 
     static let maxPerPage = 500
     static let defaultPerPage = 100
@@ -47,6 +50,24 @@ struct DashboardRoutes: Sendable {
                             body: .init(byteBuffer: ByteBuffer(bytes: live.exposition())))
         }
         router.get("/events") { request, _ in try events(request) }
+        router.post("/api/cancel") { request, _ in try cancel(request) }
+    }
+
+    /// The one action: stop the grid cleanly, as `smaller cancel DIR` does (the coordinator's loop looks for the
+    /// file; the run directory resumes). Only on a dashboard with a token, even on loopback: any local process or
+    /// web page may POST to a loopback port, and none of them should stop a grid. The middleware has checked the
+    /// token by now.
+    func cancel(_ request: Request) throws -> Response {
+        _ = try Query(request, allowed: [])
+        guard let cancelFile else {
+            throw HTTPError(.forbidden, message: "this dashboard has no cancel action: start the coordinator with --http-token FILE (also on loopback), or run `smaller cancel DIR`")
+        }
+        do { try Data().write(to: cancelFile) } catch {
+            throw HTTPError(.internalServerError, message: "could not ask the coordinator to stop: \(error)")
+        }
+        var response = Self.body(#"{"cancelling":true}"#, type: "application/json")
+        response.status = .accepted
+        return response
     }
 
     func tasks(_ request: Request) throws -> Response {

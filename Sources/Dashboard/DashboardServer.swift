@@ -1,6 +1,6 @@
 // DashboardServer: the coordinator's HTTP side (issue #15) on Hummingbird, on threads of its own: the JSON API,
-// /metrics, the live page and its event stream. It reads LiveRun and a read-only journal connection; the
-// coordinator's ZeroMQ loop never waits for it.
+// /metrics, the live page and its event stream, and the cancel action (with a token only). It reads LiveRun and a
+// read-only journal connection; the coordinator's ZeroMQ loop never waits for it.
 import Coordinator
 import Experiment
 import Foundation
@@ -43,7 +43,8 @@ package final class DashboardServer: Sendable {
         self.live = live
         let journal = try Journal(runDirectory: options.runDirectory, readOnly: true)
         live.preload(try journal.recordTexts().compactMap { try? ResultRecord.decode(Data($0.utf8)) })
-        let routes = DashboardRoutes(live: live, journal: journal)
+        let routes = DashboardRoutes(live: live, journal: journal,
+                                     cancelFile: options.token == nil ? nil : options.runDirectory.appendingPathComponent("cancel"))
         let router = Router()
         router.add(middleware: DashboardMiddleware(token: options.token))
         routes.register(on: router)
