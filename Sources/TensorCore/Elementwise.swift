@@ -1,5 +1,6 @@
-// Elementwise kernels over raw pointers: add, scale, GELU (exact erf) forward/backward, dropout.
+// Elementwise kernels over raw pointers: add, scale, GELU (exact erf, in CKernels) forward/backward, dropout.
 // Plain loops over unsafe pointers: with -O the compiler vectorises them (AVX2 here).
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #else
@@ -54,26 +55,20 @@ package enum Kernels {
         Parallel.rows((n + 7) / 8, floatsPerRow: 8, threads: threads, .geluBackward(x: x, dy: dy, dx: dx, n: n))
     }
 
+    /// CKernels lowers it to the widest code path the processor has (AVX-512, AVX2 + FMA, portable C).
+    static let fastestGeluPath: Int32 = 2
+
     /// GELU forward over the 8-float blocks `blocks` of 0..<n.
     static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, blocks: Range<Int>) {
         let start = blocks.lowerBound * 8, end = min(n, blocks.upperBound * 8)
-        forEachBlock(end - start) { j, count in
-            let i = start + j
-            let v = load8(x + i, count)
-            store8(v * simdNormalCDF(v).cdf, y + i, count)
-        }
+        ck_gelu_forward(fastestGeluPath, x + start, y + start, end - start)
     }
 
     /// GELU backward over the 8-float blocks `blocks` of 0..<n.
     static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int,
                              blocks: Range<Int>) {
         let start = blocks.lowerBound * 8, end = min(n, blocks.upperBound * 8)
-        forEachBlock(end - start) { j, count in
-            let i = start + j
-            let v = load8(x + i, count)
-            let (cdf, pdf) = simdNormalCDF(v)
-            store8(load8(dy + i, count) * (cdf + v * pdf), dx + i, count)
-        }
+        ck_gelu_backward(fastestGeluPath, x + start, dy + start, dx + start, end - start)
     }
 
     /// Computes rows `rows` of `work` (see `Parallel.rows`).
