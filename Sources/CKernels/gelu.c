@@ -89,138 +89,64 @@ static void cdf_pdf_c(const float *x, float *cdf, float *pdf, long n) {
 }
 
 #if defined(__x86_64__)
-// ---- AVX-512F: 16 lanes, masked tails ----
+// ---- AVX-512F: 16 lanes, masked loads and stores for the tail ----
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
-
-static inline __m512 exp2part16(__m512 hi, __m512 lo) {
-    __m512 x = _mm512_add_ps(hi, lo);
-    __mmask16 live = _mm512_cmp_ps_mask(x, _mm512_set1_ps(EXP_MIN), _CMP_GE_OQ);
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_HI), hi);
-    r = _mm512_add_ps(_mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_LO), r), lo);
-    __m512 p = _mm512_set1_ps(E5);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(E4));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(E3));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(E2));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(E1));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(E0));
-    p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1));
-    return _mm512_maskz_scalef_ps(live, p, n);
-}
-
-/// Φ(x) in lanes; φ(x) into *pdf when pdf is not NULL.
-static inline __m512 cdf16(__m512 x, __m512 *pdf) {
-    __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(SQRT1_2));
-    __m512 xx = _mm512_mul_ps(x, x), half = _mm512_set1_ps(0.5f);
-    __m512 hi = _mm512_mul_ps(xx, half), lo = _mm512_mul_ps(_mm512_fmsub_ps(x, x, xx), half);
-    __m512 t = _mm512_div_ps(_mm512_set1_ps(1), _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1)));
-    __m512 p = _mm512_set1_ps(C9);
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(C8)); p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(C7));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(C6)); p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(C5));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(C4)); p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(C3));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(C2)); p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(C1));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(C0));
-    __m512 neg_hi = _mm512_sub_ps(_mm512_setzero_ps(), hi);
-    __m512 tail = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), t), exp2part16(neg_hi, _mm512_sub_ps(p, lo)));
-    if (pdf) *pdf = _mm512_mul_ps(_mm512_set1_ps(INV_SQRT_2PI), exp2part16(neg_hi, _mm512_sub_ps(_mm512_setzero_ps(), lo)));
-    __mmask16 positive = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ);
-    return _mm512_mask_sub_ps(tail, positive, _mm512_set1_ps(1), tail);
-}
-
-static void forward_512(const float *x, float *y, long n) {
-    for (long i = 0; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-        _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(v, cdf16(v, 0)));
-    }
-}
-
-static void backward_512(const float *x, const float *dy, float *dx, long n) {
-    for (long i = 0; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(m, x + i), pdf;
-        __m512 cdf = cdf16(v, &pdf);
-        _mm512_mask_storeu_ps(dx + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, dy + i), _mm512_fmadd_ps(v, pdf, cdf)));
-    }
-}
-
-static void cdf_pdf_512(const float *x, float *cdf, float *pdf, long n) {
-    for (long i = 0; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        __m512 p, c = cdf16(_mm512_maskz_loadu_ps(m, x + i), &p);
-        _mm512_mask_storeu_ps(cdf + i, m, c);
-        _mm512_mask_storeu_ps(pdf + i, m, p);
-    }
-}
+#define W 512
+#define LANES 16
+#define V __m512
+#define SET1 _mm512_set1_ps
+#define ADD _mm512_add_ps
+#define SUB _mm512_sub_ps
+#define MUL _mm512_mul_ps
+#define DIV _mm512_div_ps
+#define FMADD _mm512_fmadd_ps
+#define FNMADD _mm512_fnmadd_ps
+#define FMSUB _mm512_fmsub_ps
+#define ABS _mm512_abs_ps
+#define ROUND(v) _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+// p·2^n where x ≥ EXP_MIN, else 0; x > 0 ? a : b.
+#define EXP_SCALE(p, n, x) _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(x, SET1(EXP_MIN), _CMP_GE_OQ), p, n)
+#define SELECT_POSITIVE(x, a, b) _mm512_mask_mov_ps(b, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ), a)
+static inline __mmask16 tail_mask(long count) { return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1); }
+#define LOAD(p, count) _mm512_maskz_loadu_ps(tail_mask(count), p)
+#define STORE(p, v, count) _mm512_mask_storeu_ps(p, tail_mask(count), v)
+#include "gelu_path.h"
 #pragma clang attribute pop
 
-// ---- AVX2 + FMA: 8 lanes, the tail through the portable code ----
+// ---- AVX2 + FMA: 8 lanes, the tail through a stack copy ----
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-
-static inline __m256 exp2part8(__m256 hi, __m256 lo) {
-    __m256 x = _mm256_add_ps(hi, lo);
-    __m256 live = _mm256_cmp_ps(x, _mm256_set1_ps(EXP_MIN), _CMP_GE_OQ);
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LN2_HI), hi);
-    r = _mm256_add_ps(_mm256_fnmadd_ps(n, _mm256_set1_ps(LN2_LO), r), lo);
-    __m256 p = _mm256_set1_ps(E5);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(E4));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(E3));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(E2));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(E1));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(E0));
-    p = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1));
-    // 2^n through the exponent bits: n ≥ −126 wherever x ≥ EXP_MIN, and the other lanes are masked to 0.
-    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_and_ps(live, _mm256_mul_ps(p, _mm256_castsi256_ps(bits)));
+#define W 256
+#define LANES 8
+#define V __m256
+#define SET1 _mm256_set1_ps
+#define ADD _mm256_add_ps
+#define SUB _mm256_sub_ps
+#define MUL _mm256_mul_ps
+#define DIV _mm256_div_ps
+#define FMADD _mm256_fmadd_ps
+#define FNMADD _mm256_fnmadd_ps
+#define FMSUB _mm256_fmsub_ps
+#define ABS(v) _mm256_andnot_ps(SET1(-0.0f), v)
+#define ROUND(v) _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+// 2^n through the exponent bits: n ≥ −126 wherever x ≥ EXP_MIN, and the other lanes are masked to 0.
+#define EXP_SCALE(p, n, x) _mm256_and_ps(_mm256_cmp_ps(x, SET1(EXP_MIN), _CMP_GE_OQ), \
+    MUL(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23))))
+#define SELECT_POSITIVE(x, a, b) _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ))
+static inline __m256 load8(const float *p, long count) {
+    if (count >= 8) return _mm256_loadu_ps(p);
+    float buffer[8] = {0};
+    for (long j = 0; j < count; j++) buffer[j] = p[j];
+    return _mm256_loadu_ps(buffer);
 }
-
-static inline __m256 cdf8(__m256 x, __m256 *pdf) {
-    __m256 z = _mm256_mul_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), x), _mm256_set1_ps(SQRT1_2));
-    __m256 xx = _mm256_mul_ps(x, x), half = _mm256_set1_ps(0.5f);
-    __m256 hi = _mm256_mul_ps(xx, half), lo = _mm256_mul_ps(_mm256_fmsub_ps(x, x, xx), half);
-    __m256 t = _mm256_div_ps(_mm256_set1_ps(1), _mm256_fmadd_ps(z, _mm256_set1_ps(0.5f), _mm256_set1_ps(1)));
-    __m256 p = _mm256_set1_ps(C9);
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(C8)); p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(C7));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(C6)); p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(C5));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(C4)); p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(C3));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(C2)); p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(C1));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(C0));
-    __m256 neg_hi = _mm256_sub_ps(_mm256_setzero_ps(), hi);
-    __m256 tail = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), t), exp2part8(neg_hi, _mm256_sub_ps(p, lo)));
-    if (pdf) *pdf = _mm256_mul_ps(_mm256_set1_ps(INV_SQRT_2PI), exp2part8(neg_hi, _mm256_sub_ps(_mm256_setzero_ps(), lo)));
-    __m256 positive = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ);
-    return _mm256_blendv_ps(tail, _mm256_sub_ps(_mm256_set1_ps(1), tail), positive);
+static inline void store8(float *p, __m256 v, long count) {
+    if (count >= 8) { _mm256_storeu_ps(p, v); return; }
+    float buffer[8];
+    _mm256_storeu_ps(buffer, v);
+    for (long j = 0; j < count; j++) p[j] = buffer[j];
 }
-
-static void forward_256(const float *x, float *y, long n) {
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i);
-        _mm256_storeu_ps(y + i, _mm256_mul_ps(v, cdf8(v, 0)));
-    }
-    forward_c(x + i, y + i, n - i);
-}
-
-static void backward_256(const float *x, const float *dy, float *dx, long n) {
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i), pdf;
-        __m256 cdf = cdf8(v, &pdf);
-        _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(dy + i), _mm256_fmadd_ps(v, pdf, cdf)));
-    }
-    backward_c(x + i, dy + i, dx + i, n - i);
-}
-
-static void cdf_pdf_256(const float *x, float *cdf, float *pdf, long n) {
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 p, c = cdf8(_mm256_loadu_ps(x + i), &p);
-        _mm256_storeu_ps(cdf + i, c);
-        _mm256_storeu_ps(pdf + i, p);
-    }
-    cdf_pdf_c(x + i, cdf + i, pdf + i, n - i);
-}
+#define LOAD load8
+#define STORE store8
+#include "gelu_path.h"
 #pragma clang attribute pop
 #endif
 
