@@ -80,7 +80,14 @@ package enum Kernels {
             layerNormForward(x, gamma, beta, y, mean: mean, rstd: rstd, cols: cols, eps: eps, rows: rows)
         case let .geluForward(x, y, n): geluForward(x, y, n, blocks: rows)
         case let .geluBackward(x, dy, dx, n): geluBackward(x, dy, dx, n, blocks: rows)
+        case .crossEntropy: _ = runSum(work, rows: rows)
         }
+    }
+
+    /// As `run`, returning the rows' summed loss for the cross-entropy (0 for the other kernels).
+    static func runSum(_ work: RowWork, rows: Range<Int>) -> Double {
+        guard case let .crossEntropy(logits, labels, cols, dlogits, invCount) = work else { run(work, rows: rows); return 0 }
+        return crossEntropy(logits, labels: labels, cols: cols, dlogits: dlogits, invCount: invCount, rows: rows)
     }
 
     /// Calls `body(start, count)` over 0..<n in blocks of 8 (the last block may be shorter).

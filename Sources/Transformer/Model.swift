@@ -144,7 +144,7 @@ package final class XLMRModel {
             slots.mlmForward(hidden: x, rowCount: rows, a: mlm, config: c, params: p, threads: threads, probe: probe)
             if batch.labels != nil {
                 loss = Kernels.crossEntropy(mlm.logits.pointer, labels: mlm.labels, rows: rows, cols: c.vocabSize,
-                                            dlogits: training ? mlm.logits.pointer : nil).loss
+                                            dlogits: training ? mlm.logits.pointer : nil, threads: threads).loss
                 probe.phaseEnded(.crossEntropy)
             }
         } else if let cls = w.classifier {
@@ -155,7 +155,7 @@ package final class XLMRModel {
             if let labels = batch.labels {
                 labels.withUnsafeBufferPointer { cls.labels.update(from: $0.baseAddress!, count: N) }
                 loss = Kernels.crossEntropy(cls.logits.pointer, labels: cls.labels, rows: N, cols: outputCount,
-                                            dlogits: training ? cls.logits.pointer : nil).loss
+                                            dlogits: training ? cls.logits.pointer : nil, threads: threads).loss
                 probe.phaseEnded(.crossEntropy)
             }
         }

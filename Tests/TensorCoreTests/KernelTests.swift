@@ -111,7 +111,7 @@ func closeFD(_ fd: Double, _ an: Float) -> Bool {
         var x = (0..<(rows * cols)).map { _ in rng.uniform() * 2 }
         let labels: [Int32] = [2, -100, 0, 4]
         var d = [Float](repeating: 0, count: x.count)
-        let (loss, count) = Kernels.crossEntropy(x, labels: labels, rows: rows, cols: cols, dlogits: &d)
+        let (loss, count) = Kernels.crossEntropy(x, labels: labels, rows: rows, cols: cols, dlogits: &d, threads: 1)
         #expect(count == 3)
         var ref = 0.0
         for r in [0, 2, 3] {
@@ -122,7 +122,7 @@ func closeFD(_ fd: Double, _ an: Float) -> Bool {
         #expect((0..<cols).allSatisfy { d[cols + $0] == 0 }, "ignored row has zero gradient")
         for i in x.indices {
             let fd = finiteDifference(&x, i, step: Tolerance.finiteDifferenceStep) {
-                Double(Kernels.crossEntropy($0, labels: labels, rows: rows, cols: cols, dlogits: nil).loss)
+                Double(Kernels.crossEntropy($0, labels: labels, rows: rows, cols: cols, dlogits: nil, threads: 1).loss)
             }
             #expect(closeFD(fd, d[i]), "cross-entropy d[\(i)]: fd \(fd) vs \(d[i])")
         }
