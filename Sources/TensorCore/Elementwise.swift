@@ -80,6 +80,7 @@ package enum Kernels {
             layerNormForward(x, gamma, beta, y, mean: mean, rstd: rstd, cols: cols, eps: eps, rows: rows)
         case let .geluForward(x, y, n): geluForward(x, y, n, blocks: rows)
         case let .geluBackward(x, dy, dx, n): geluBackward(x, dy, dx, n, blocks: rows)
+        case let .dropout(mask, n, p, seed): dropoutChunks(mask, n, p: p, seed: seed, chunks: rows)
         case .crossEntropy: _ = runSum(work, rows: rows)
         }
     }
@@ -141,12 +142,32 @@ package enum Kernels {
 
     // MARK: Dropout (inverted): mask[i] = 0 with probability p, else 1/(1-p); y = x · mask.
 
-    /// Draws a dropout mask; with p == 0 every entry is 1.
-    package static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, rng: inout Xoshiro256) {
+    /// Elements per random stream of a dropout mask: fixed, so the mask does not depend on the thread count.
+    package static let dropoutChunk = 1 << 14
+
+    /// Draws a dropout mask; with p == 0 every entry is 1. The seeded contract: the call takes exactly one draw from
+    /// `rng` (none when p == 0), and chunk c of `dropoutChunk` elements comes from its own stream seeded by that draw
+    /// and c, so the same `rng` state gives the same bits whatever `threads` is; chunks are drawn on up to `threads`
+    /// threads.
+    package static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, rng: inout Xoshiro256, threads: Int) {
         precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1)")
         if p == 0 { mask.update(repeating: 1, count: n); return }
+        let seed = rng.next()
+        Parallel.rows((n + dropoutChunk - 1) / dropoutChunk, floatsPerRow: dropoutChunk, threads: threads,
+                      .dropout(mask: mask, n: n, p: p, seed: seed))
+    }
+
+    /// Chunks `chunks` of a dropout mask of n elements (see `dropoutMask`).
+    static func dropoutChunks(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, seed: UInt64, chunks: Range<Int>) {
         let keep = 1 / (1 - p)
-        for i in 0..<n { mask[i] = rng.uniform() < p ? 0 : keep }
+        for c in chunks {
+            // SplitMix64's finaliser of seed + c: unrelated starting states for neighbouring chunks.
+            var z = seed &+ UInt64(c) &* 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            var stream = Xoshiro256(seed: z ^ (z >> 31))
+            for i in (c * dropoutChunk)..<min(n, (c + 1) * dropoutChunk) { mask[i] = stream.uniform() < p ? 0 : keep }
+        }
     }
 
     /// y[i] = x[i] · mask[i] (forward) or dx[i] = dy[i] · mask[i] (backward). `out` may alias `x`.

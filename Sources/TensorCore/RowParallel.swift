@@ -16,6 +16,8 @@ enum RowWork {
     /// Rows of 8 floats (one SIMD block) over `n` floats; the last row may be shorter.
     case geluForward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int)
     case geluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, n: Int)
+    /// Rows of `Kernels.dropoutChunk` mask elements over `n`, each chunk its own random stream.
+    case dropout(mask: UnsafeMutablePointer<Float>, n: Int, p: Float, seed: UInt64)
     /// Rows of `cols` logits; its rows' losses are summed (`Kernels.runSum` returns the sum).
     case crossEntropy(logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, cols: Int, dlogits: UnsafeMutablePointer<Float>?,
                       invCount: Float)

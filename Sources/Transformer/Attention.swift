@@ -46,7 +46,7 @@ enum Attention {
         probe.phaseEnded(.softmax)
         var used = a.probs.pointer
         if dropout > 0, let mask = a.dropMask, let dropped = a.probsDropped {
-            Kernels.dropoutMask(mask.pointer, B * NH * T * T, p: dropout, rng: &rng)
+            Kernels.dropoutMask(mask.pointer, B * NH * T * T, p: dropout, rng: &rng, threads: threads)
             Kernels.multiply(a.probs.pointer, mask.pointer, dropped.pointer, B * NH * T * T)
             used = dropped.pointer
             probe.phaseEnded(.dropout)

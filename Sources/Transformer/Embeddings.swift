@@ -37,7 +37,7 @@ extension ModelSlots {
                               eps: c.layerNormEps, params: p, threads: threads)
         probe.phaseEnded(.layerNorm)
         if let mask = a.dropMask, dropout > 0 {
-            Kernels.dropoutMask(mask.pointer, B * T * C, p: dropout, rng: &rng)
+            Kernels.dropoutMask(mask.pointer, B * T * C, p: dropout, rng: &rng, threads: threads)
             Kernels.multiply(a.out.pointer, mask.pointer, a.out.pointer, B * T * C)
             probe.phaseEnded(.dropout)
         }

@@ -39,7 +39,7 @@ extension ModelSlots.Layer {
                           a: a.attention, shape: s, dropout: dropout.attention, threads: threads, probe: probe, rng: &rng)
         attentionOutput.forward(a.ctx.pointer, a.attentionSum.pointer, rows: N, params: p, threads: threads, probe: probe)
         if dropout.hidden > 0, let m = a.attentionDrop {
-            Kernels.dropoutMask(m.pointer, N * C, p: dropout.hidden, rng: &rng)
+            Kernels.dropoutMask(m.pointer, N * C, p: dropout.hidden, rng: &rng, threads: threads)
             Kernels.multiply(a.attentionSum.pointer, m.pointer, a.attentionSum.pointer, N * C)
             probe.phaseEnded(.dropout)
         }
@@ -53,7 +53,7 @@ extension ModelSlots.Layer {
         probe.phaseEnded(.gelu)
         output.forward(a.gelu.pointer, a.outputSum.pointer, rows: N, params: p, threads: threads, probe: probe)
         if dropout.hidden > 0, let m = a.outputDrop {
-            Kernels.dropoutMask(m.pointer, N * C, p: dropout.hidden, rng: &rng)
+            Kernels.dropoutMask(m.pointer, N * C, p: dropout.hidden, rng: &rng, threads: threads)
             Kernels.multiply(a.outputSum.pointer, m.pointer, a.outputSum.pointer, N * C)
             probe.phaseEnded(.dropout)
         }

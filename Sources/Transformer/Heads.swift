@@ -71,7 +71,7 @@ extension ModelSlots {
         let C = c.hiddenSize
         var input = hidden
         if dropout > 0, let m = a.dropMask {
-            Kernels.dropoutMask(m.pointer, N * C, p: dropout, rng: &rng)
+            Kernels.dropoutMask(m.pointer, N * C, p: dropout, rng: &rng, threads: threads)
             Kernels.multiply(hidden, m.pointer, a.dropped.pointer, N * C)
             input = UnsafePointer(a.dropped.pointer)
             probe.phaseEnded(.dropout)

@@ -132,12 +132,32 @@ func closeFD(_ fd: Double, _ an: Float) -> Bool {
         var rng = Xoshiro256(seed: 1)
         let n = 20_000
         var mask = [Float](repeating: 0, count: n)
-        Kernels.dropoutMask(&mask, n, p: 0.25, rng: &rng)
+        Kernels.dropoutMask(&mask, n, p: 0.25, rng: &rng, threads: 1)
         let kept = mask.filter { $0 != 0 }
         #expect(kept.allSatisfy { abs($0 - 1 / 0.75) < 1e-6 })
         #expect(abs(Double(kept.count) / Double(n) - 0.75) < 0.02)
-        Kernels.dropoutMask(&mask, n, p: 0, rng: &rng)
+        Kernels.dropoutMask(&mask, n, p: 0, rng: &rng, threads: 1)
         #expect(mask.allSatisfy { $0 == 1 })
+    }
+
+    /// The seeded contract: one draw from the caller's stream per call, the same bits for any thread count, and
+    /// chunks that are not copies of each other.
+    @Test func dropoutMaskIsTheSameBitsForAnyThreadCount() {
+        let n = 5 * Kernels.dropoutChunk + 123
+        var one = [Float](repeating: .nan, count: n), split = one
+        var rngOne = Xoshiro256(seed: 7)
+        Kernels.dropoutMask(&one, n, p: 0.1, rng: &rngOne, threads: 1)
+        for threads in [2, 3] {
+            var rng = Xoshiro256(seed: 7)
+            Kernels.dropoutMask(&split, n, p: 0.1, rng: &rng, threads: threads)
+            #expect(split == one, "\(threads) threads")
+            #expect(rng.next() == rngOne.next(), "one draw per call")
+            rngOne = Xoshiro256(seed: 7); _ = rngOne.next()
+        }
+        let chunk = Kernels.dropoutChunk
+        #expect(Array(one[0..<chunk]) != Array(one[chunk..<(2 * chunk)]))
+        let kept = Double(one.filter { $0 != 0 }.count) / Double(n)
+        #expect(abs(kept - 0.9) < 0.01, "kept \(kept)")
     }
 
     @Test func batchedGemmMatchesReference() {
