@@ -34,8 +34,7 @@ struct PassProfile: Codable {
 
     /// The phases named by the probe, then `rest` = the whole pass minus them (the probe's `.other` stretches and
     /// the time between the pass's end and its last probe call), so the shares add up to the measured pass.
-    init(name: String, passes: Int, totalNanos: UInt64, timer: StepTimer, gemmFlops: Double, attentionFlops: Double,
-         peakGflops: Double) {
+    init(name: String, passes: Int, totalNanos: UInt64, timer: StepTimer, gemmFlops: Double, attentionFlops: Double) {
         self.name = name; self.passes = passes
         let total = Double(totalNanos) / Double(passes) / 1e6
         step_ms = total
@@ -50,10 +49,13 @@ struct PassProfile: Codable {
         }
         rows.append(Row(phase: "rest", ms: total - named, share: (total - named) / total, gflops: nil))
         rows.append(Row(phase: "step", ms: total, share: 1, gflops: (gemmFlops + attentionFlops) / (total / 1e3) / 1e9))
-        if peakGflops > 0 {
-            gemm_percent_of_peak = rows.first { $0.phase == "gemm" }?.gflops.map { 100 * $0 / peakGflops }
-            attention_percent_of_peak = rows.first { $0.phase == "attention" }?.gflops.map { 100 * $0 / peakGflops }
-        }
+    }
+
+    /// The GEMMs' GFLOP/s as a share of `peak` (the machine's, measured in the same run).
+    mutating func setPeak(_ peak: Double) {
+        guard peak > 0 else { return }
+        gemm_percent_of_peak = rows.first { $0.phase == "gemm" }?.gflops.map { 100 * $0 / peak }
+        attention_percent_of_peak = rows.first { $0.phase == "attention" }?.gflops.map { 100 * $0 / peak }
     }
 
     var table: String {
@@ -84,7 +86,7 @@ extension BenchEngine {
     /// Runs `pass` `warmup` times unwatched, then `repeats` times with a StepTimer injected into `model` and handed
     /// to `pass` (for the phases the caller runs outside the model, such as the optimizer).
     static func profile(_ name: String, model: XLMRModel, warmup: Int, repeats: Int, flops: (linear: Double, attention: Double),
-                        peak: Double, _ pass: (StepProbe) throws -> Void) rethrows -> PassProfile {
+                        _ pass: (StepProbe) throws -> Void) rethrows -> PassProfile {
         for _ in 0..<warmup { try pass(NoStepProbe.shared) }
         let timer = StepTimer()
         model.probe = timer
@@ -97,7 +99,7 @@ extension BenchEngine {
             total &+= DispatchTime.now().uptimeNanoseconds &- t0
         }
         return PassProfile(name: name, passes: repeats, totalNanos: total, timer: timer, gemmFlops: flops.linear,
-                           attentionFlops: flops.attention, peakGflops: peak)
+                           attentionFlops: flops.attention)
     }
 
     /// `--profile`: the sgemm peak, then the training step (MLM, all rows labelled) and the inference forward
@@ -105,19 +107,22 @@ extension BenchEngine {
     func profileRun(_ c: XLMRConfig) throws {
         let (B, T) = (32, 128)
         var rng = Xoshiro256(seed: 1)
-        // The peak: a 2048³ sgemm with the kernel in use, and the model's widest forward GEMM shape.
+        // The peak: a 2048³ sgemm with the kernel in use, and the model's widest forward GEMM shape, timed before the
+        // profiles and again after them (on a shared machine the load moves; the faster of the two counts).
         var peaks: [String: Stat] = [:]
-        for (name, m, n, k) in [("sgemm_2048", 2048, 2048, 2048), ("sgemm_\(B * T)x\(c.intermediateSize)x\(c.hiddenSize)_NT",
-                                                                      B * T, c.intermediateSize, c.hiddenSize)] {
-            let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), y = FloatBuffer(count: m * n)
-            rng.fillNormal(a.buffer, std: 1); rng.fillNormal(b.buffer, std: 1)
-            let transB: Transpose = m == 2048 ? .none : .transposed
-            peaks[name] = Self.time(1, 5, flops: 2 * Double(m) * Double(n) * Double(k)) {
-                sgemm(.none, transB, m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: transB == .none ? n : k,
-                      c: y.pointer, ldc: n, threads: threads)
+        func measurePeaks(_ suffix: String) {
+            for (name, m, n, k) in [("sgemm_2048", 2048, 2048, 2048), ("sgemm_\(B * T)x\(c.intermediateSize)x\(c.hiddenSize)_NT",
+                                                                          B * T, c.intermediateSize, c.hiddenSize)] {
+                let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), y = FloatBuffer(count: m * n)
+                rng.fillNormal(a.buffer, std: 1); rng.fillNormal(b.buffer, std: 1)
+                let transB: Transpose = m == 2048 ? .none : .transposed
+                peaks[name + suffix] = Self.time(1, 5, flops: 2 * Double(m) * Double(n) * Double(k)) {
+                    sgemm(.none, transB, m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: transB == .none ? n : k,
+                          c: y.pointer, ldc: n, threads: threads)
+                }
             }
         }
-        let peak = peaks.values.map(\.gflops).max() ?? 0
+        measurePeaks("_before")
         var profiles: [PassProfile] = []
 
         if !inferenceOnly {
@@ -130,7 +135,7 @@ extension BenchEngine {
             let w = Workspace(config: c, head: .maskedLM, maxBatch: B, maxTokens: T, maxHeadRows: B * T, training: true)
             let forward = Self.gemmFlopsSplit(c, B: B, T: T, headRows: B * T, headOutputs: c.vocabSize, mlm: true)
             profiles.append(try Self.profile("training step, MLM on all rows, B\(B)×T\(T)", model: model, warmup: warmup,
-                                             repeats: repeats, flops: (3 * forward.linear, 3 * forward.attention), peak: peak) { probe in
+                                             repeats: repeats, flops: (3 * forward.linear, 3 * forward.attention)) { probe in
                 model.zeroGradients()
                 probe.phaseEnded(.other)
                 _ = try model.forward(batch, workspace: w, training: true, rng: &rng)
@@ -148,11 +153,14 @@ extension BenchEngine {
             let w = Workspace(config: c, head: classifier.head, maxBatch: batchSize, maxTokens: T, training: false)
             let flops = Self.gemmFlopsSplit(c, B: batchSize, T: T, headRows: batchSize * T, headOutputs: 9, mlm: false)
             profiles.append(try Self.profile("inference forward (XLMRModel, evaluation mode), B\(batchSize)×T\(T)",
-                                             model: classifier, warmup: max(warmup, 1), repeats: repeats, flops: flops,
-                                             peak: peak) { _ in
+                                             model: classifier, warmup: max(warmup, 1), repeats: repeats, flops: flops) { _ in
                 _ = try classifier.forward(batch, workspace: w, training: false, rng: &rng)
             })
         }
+
+        measurePeaks("_after")
+        let peak = peaks.values.map(\.gflops).max() ?? 0
+        for i in profiles.indices { profiles[i].setPeak(peak) }
 
         if json {
             struct Report: Codable {
@@ -167,7 +175,7 @@ extension BenchEngine {
         for key in peaks.keys.sorted() {
             print(key.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: " %9.2f ms %9.1f GFLOP/s", peaks[key]!.median_ms, peaks[key]!.gflops))
         }
-        print(String(format: "sgemm peak (the faster of the two): %.1f GFLOP/s", peak))
+        print(String(format: "sgemm peak (the fastest of these, before and after the profiles): %.1f GFLOP/s", peak))
         for p in profiles { print(p.table) }
         print("rest = the measured pass minus the named phases (embedding gathers, bias adds and sums, residual adds, copies, checks)")
     }
