@@ -36,9 +36,11 @@ let package = Package(
 
         // Our own AVX2 GEMM in C (-O3 in debug builds too: the numeric tests run through it).
         .target(name: "CGemm", cSettings: [.unsafeFlags(["-O3"])]),
+        // Elementwise kernels with AVX-512 / AVX2 paths chosen at run time (GELU), -O3 likewise.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
         // The engine.
-        .target(name: "TensorCore", dependencies: ["CDNNL", "CGemm"], swiftSettings: numericSettings),
+        .target(name: "TensorCore", dependencies: ["CDNNL", "CGemm", "CKernels"], swiftSettings: numericSettings),
         .target(name: "TextData", dependencies: ["CSentencePiece", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: numericSettings),
         .target(name: "Transformer", dependencies: ["TensorCore"], swiftSettings: numericSettings),
@@ -89,7 +91,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         // Counts heap allocations in tests by interposing malloc; never linked into the `smaller` executable.
         .target(name: "CAllocationCounter"),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CDNNL", "CGemm", "TestSupport"], swiftSettings: numericSettings),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CDNNL", "CGemm", "CKernels", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "TensorCore", "TestSupport", "CAllocationCounter", "CDNNL"], swiftSettings: numericSettings),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Training", "Transformer", "TensorCore", "TextData", "TestSupport"], swiftSettings: numericSettings),

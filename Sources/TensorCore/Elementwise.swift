@@ -1,5 +1,6 @@
-// Elementwise kernels over raw pointers: add, scale, GELU (exact erf) forward/backward, dropout.
+// Elementwise kernels over raw pointers: add, scale, GELU (exact erf, in CKernels) forward/backward, dropout.
 // Plain loops over unsafe pointers: with -O the compiler vectorises them (AVX2 here).
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #else
@@ -54,26 +55,20 @@ package enum Kernels {
         Parallel.rows((n + 7) / 8, floatsPerRow: 8, threads: threads, .geluBackward(x: x, dy: dy, dx: dx, n: n))
     }
 
+    /// CKernels lowers it to the widest code path the processor has (AVX-512, AVX2 + FMA, portable C).
+    static let fastestGeluPath: Int32 = 2
+
     /// GELU forward over the 8-float blocks `blocks` of 0..<n.
     static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, blocks: Range<Int>) {
         let start = blocks.lowerBound * 8, end = min(n, blocks.upperBound * 8)
-        forEachBlock(end - start) { j, count in
-            let i = start + j
-            let v = load8(x + i, count)
-            store8(v * simdNormalCDF(v).cdf, y + i, count)
-        }
+        ck_gelu_forward(fastestGeluPath, x + start, y + start, end - start)
     }
 
     /// GELU backward over the 8-float blocks `blocks` of 0..<n.
     static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int,
                              blocks: Range<Int>) {
         let start = blocks.lowerBound * 8, end = min(n, blocks.upperBound * 8)
-        forEachBlock(end - start) { j, count in
-            let i = start + j
-            let v = load8(x + i, count)
-            let (cdf, pdf) = simdNormalCDF(v)
-            store8(load8(dy + i, count) * (cdf + v * pdf), dx + i, count)
-        }
+        ck_gelu_backward(fastestGeluPath, x + start, dy + start, dx + start, end - start)
     }
 
     /// Computes rows `rows` of `work` (see `Parallel.rows`).
@@ -85,7 +80,15 @@ package enum Kernels {
             layerNormForward(x, gamma, beta, y, mean: mean, rstd: rstd, cols: cols, eps: eps, rows: rows)
         case let .geluForward(x, y, n): geluForward(x, y, n, blocks: rows)
         case let .geluBackward(x, dy, dx, n): geluBackward(x, dy, dx, n, blocks: rows)
+        case let .dropout(mask, n, p, seed): dropoutChunks(mask, n, p: p, seed: seed, chunks: rows)
+        case .crossEntropy: _ = runSum(work, rows: rows)
         }
+    }
+
+    /// As `run`, returning the rows' summed loss for the cross-entropy (0 for the other kernels).
+    static func runSum(_ work: RowWork, rows: Range<Int>) -> Double {
+        guard case let .crossEntropy(logits, labels, cols, dlogits, invCount) = work else { run(work, rows: rows); return 0 }
+        return crossEntropy(logits, labels: labels, cols: cols, dlogits: dlogits, invCount: invCount, rows: rows)
     }
 
     /// Calls `body(start, count)` over 0..<n in blocks of 8 (the last block may be shorter).
@@ -139,12 +142,32 @@ package enum Kernels {
 
     // MARK: Dropout (inverted): mask[i] = 0 with probability p, else 1/(1-p); y = x · mask.
 
-    /// Draws a dropout mask; with p == 0 every entry is 1.
-    package static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, rng: inout Xoshiro256) {
+    /// Elements per random stream of a dropout mask: fixed, so the mask does not depend on the thread count.
+    package static let dropoutChunk = 1 << 14
+
+    /// Draws a dropout mask; with p == 0 every entry is 1. The seeded contract: the call takes exactly one draw from
+    /// `rng` (none when p == 0), and chunk c of `dropoutChunk` elements comes from its own stream seeded by that draw
+    /// and c, so the same `rng` state gives the same bits whatever `threads` is; chunks are drawn on up to `threads`
+    /// threads.
+    package static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, rng: inout Xoshiro256, threads: Int) {
         precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1)")
         if p == 0 { mask.update(repeating: 1, count: n); return }
+        let seed = rng.next()
+        Parallel.rows((n + dropoutChunk - 1) / dropoutChunk, floatsPerRow: dropoutChunk, threads: threads,
+                      .dropout(mask: mask, n: n, p: p, seed: seed))
+    }
+
+    /// Chunks `chunks` of a dropout mask of n elements (see `dropoutMask`).
+    static func dropoutChunks(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, seed: UInt64, chunks: Range<Int>) {
         let keep = 1 / (1 - p)
-        for i in 0..<n { mask[i] = rng.uniform() < p ? 0 : keep }
+        for c in chunks {
+            // SplitMix64's finaliser of seed + c: unrelated starting states for neighbouring chunks.
+            var z = seed &+ UInt64(c) &* 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            var stream = Xoshiro256(seed: z ^ (z >> 31))
+            for i in (c * dropoutChunk)..<min(n, (c + 1) * dropoutChunk) { mask[i] = stream.uniform() < p ? 0 : keep }
+        }
     }
 
     /// y[i] = x[i] · mask[i] (forward) or dx[i] = dy[i] · mask[i] (backward). `out` may alias `x`.

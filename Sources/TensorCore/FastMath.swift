@@ -1,5 +1,5 @@
-// Vectorised exp and the normal CDF (for exact-form GELU) on SIMD8<Float>, so the elementwise kernels
-// vectorise; the scalar libm calls (expf, erff) do not. References: Kernels.geluReference and libm in tests.
+// Vectorised exp on SIMD8<Float>, so softmax vectorises (the scalar libm expf does not), and the stated error of
+// GELU's normal CDF, which CKernels computes (AVX-512 or AVX2 code needs target flags Swift code does not get).
 
 /// e^x, Cephes-style: x = n·ln2 + r, a degree-6 polynomial for e^r, then scale by 2^n through the exponent
 /// bits. Relative error about 2e-7 over the float range; inputs below −87.3 give exactly 0 (masked scores).
@@ -26,21 +26,13 @@ package func simdExp(_ input: SIMD8<Float>) -> SIMD8<Float> {
     return (p * scale).replacing(with: 0, where: input .< -87.3)
 }
 
-/// Φ(x) = P(N(0,1) ≤ x) = ½·erfc(−x/√2), from Abramowitz–Stegun 7.1.26 for erfc on |x|/√2
-/// (absolute error ≤ 1.5e-7, and relative accuracy in the lower tail where Φ is tiny).
-/// Also returns the density φ(x) = exp(−x²/2)/√(2π), which GELU's backward needs.
-@inline(__always)
-package func simdNormalCDF(_ x: SIMD8<Float>) -> (cdf: SIMD8<Float>, pdf: SIMD8<Float>) {
-    let z = x.replacing(with: -x, where: x .< 0) * 0.70710678118654752440
-    let t = 1 / (z * 0.3275911 + 1)
-    var poly = SIMD8<Float>(repeating: 1.061405429)
-    poly = poly * t - 1.453152027
-    poly = poly * t + 1.421413741
-    poly = poly * t - 0.284496736
-    poly = poly * t + 0.254829592
-    poly = poly * t
-    let e = simdExp(-(z * z))
-    let tail = poly * e * 0.5                 // ½·erfc(|x|/√2) = Φ(−|x|)
-    let cdf = tail.replacing(with: 1 - tail, where: x .> 0)
-    return (cdf, e * 0.39894228040143267794)
+/// The error of GELU's Φ and φ (CKernels/gelu.c, every code path) in Float over every input, as stated there and
+/// checked by TensorCoreTests/GeluTests against erfc and exp in Double.
+package enum GeluErrorBound {
+    /// |Φ̃(x) − Φ(x)| for every x.
+    package static let cdfAbsolute: Float = 2.5e-7
+    /// |Φ̃(x) − Φ(x)| / Φ(x) wherever Φ(x) is a normal float (x ≥ −13; below, 0 is returned).
+    package static let cdfRelative: Float = 6e-7
+    /// |φ̃(x) − φ(x)| / φ(x) wherever φ(x) is a normal float.
+    package static let pdfRelative: Float = 3e-7
 }

@@ -108,16 +108,26 @@ extension Kernels {
     /// Returns the mean loss over rows whose label is not `ignoreIndex`, and the count of such rows.
     /// When `dlogits` is given it receives ∂loss/∂logits (already divided by the count; zero for ignored rows).
     /// Labels out of 0..<cols (other than the ignore index) are a programmer error here: callers validate input.
+    /// Split by rows over up to `threads` threads: every row's gradient is the same bits whatever the split; the loss
+    /// is summed per part in Double and the parts added in order, so it is the same bits for the same thread count.
     @discardableResult
     package static func crossEntropy(
         _ logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, cols: Int,
-        dlogits: UnsafeMutablePointer<Float>?
+        dlogits: UnsafeMutablePointer<Float>?, threads: Int
     ) -> (loss: Float, count: Int) {
         var count = 0
         for r in 0..<rows where labels[r] != ignoreIndex { count += 1 }
-        var total: Double = 0
         let invCount: Float = count > 0 ? 1 / Float(count) : 0
-        for r in 0..<rows {
+        let total = Parallel.rowSums(rows, floatsPerRow: cols, threads: threads,
+                                     .crossEntropy(logits: logits, labels: labels, cols: cols, dlogits: dlogits, invCount: invCount))
+        return (count > 0 ? Float(total / Double(count)) : 0, count)
+    }
+
+    /// Rows `rows` of the cross-entropy: writes their gradient rows and returns their summed loss.
+    static func crossEntropy(_ logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, cols: Int,
+                             dlogits: UnsafeMutablePointer<Float>?, invCount: Float, rows: Range<Int>) -> Double {
+        var total: Double = 0
+        for r in rows {
             let lr = logits + r * cols
             let label = Int(labels[r])
             if label == Int(ignoreIndex) {
@@ -141,6 +151,6 @@ extension Kernels {
                 total += Double(m + logf(s) - target)
             }
         }
-        return (count > 0 ? Float(total / Double(count)) : 0, count)
+        return total
     }
 }

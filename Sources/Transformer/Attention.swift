@@ -29,11 +29,12 @@ enum Attention {
     /// q, k, v (B, T, W); keyMask (B, T) with 0 for tokens and `maskedScore` for padding; ctx (B, T, W).
     static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                         keyMask: UnsafePointer<Float>, ctx: UnsafeMutablePointer<Float>, a: AttentionActivations,
-                        shape s: AttentionShape, dropout: Float, threads: Int, rng: inout Xoshiro256) {
+                        shape s: AttentionShape, dropout: Float, threads: Int, probe: StepProbe, rng: inout Xoshiro256) {
         let (B, T, NH) = (s.B, s.T, s.NH)
         sgemmBatched(.none, .transposed, m: T, n: T, k: s.HS, batches: B, heads: NH, alpha: s.scale,
                      a: q, lda: s.W, aStrides: s.hiddenStrides, b: k, ldb: s.W, bStrides: s.hiddenStrides,
                      c: a.probs.pointer, ldc: T, cStrides: s.scoreStrides, threads: threads)
+        probe.phaseEnded(.attention)
         for b in 0..<B {
             let m = keyMask + b * T
             for row in 0..<(NH * T) {
@@ -42,22 +43,25 @@ enum Attention {
             }
         }
         Kernels.softmaxForward(a.probs.pointer, a.probs.pointer, rows: B * NH * T, cols: T, threads: threads)
+        probe.phaseEnded(.softmax)
         var used = a.probs.pointer
         if dropout > 0, let mask = a.dropMask, let dropped = a.probsDropped {
-            Kernels.dropoutMask(mask.pointer, B * NH * T * T, p: dropout, rng: &rng)
+            Kernels.dropoutMask(mask.pointer, B * NH * T * T, p: dropout, rng: &rng, threads: threads)
             Kernels.multiply(a.probs.pointer, mask.pointer, dropped.pointer, B * NH * T * T)
             used = dropped.pointer
+            probe.phaseEnded(.dropout)
         }
         sgemmBatched(.none, .none, m: T, n: s.HS, k: T, batches: B, heads: NH,
                      a: used, lda: T, aStrides: s.scoreStrides, b: v, ldb: s.W, bStrides: s.hiddenStrides,
                      c: ctx, ldc: s.W, cStrides: s.hiddenStrides, threads: threads)
+        probe.phaseEnded(.attention)
     }
 
     /// From dctx (B, T, W) writes dq, dk, dv (B, T, W); dscores (B, NH, T, T) is scratch.
     static func backward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                          dctx: UnsafePointer<Float>, dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                          dv: UnsafeMutablePointer<Float>, dscores: UnsafeMutablePointer<Float>, a: AttentionActivations,
-                         shape s: AttentionShape, dropout: Float, threads: Int) {
+                         shape s: AttentionShape, dropout: Float, threads: Int, probe: StepProbe) {
         let (B, T, NH) = (s.B, s.T, s.NH)
         let dropped = dropout > 0 ? a.probsDropped : nil
         let used = dropped?.pointer ?? a.probs.pointer
@@ -68,8 +72,13 @@ enum Attention {
         sgemmBatched(.transposed, .none, m: T, n: s.HS, k: T, batches: B, heads: NH,
                      a: used, lda: T, aStrides: s.scoreStrides, b: dctx, ldb: s.W, bStrides: s.hiddenStrides,
                      c: dv, ldc: s.W, cStrides: s.hiddenStrides, threads: threads)
-        if dropped != nil, let mask = a.dropMask { Kernels.multiply(dscores, mask.pointer, dscores, B * NH * T * T) }
+        probe.phaseEnded(.attention)
+        if dropped != nil, let mask = a.dropMask {
+            Kernels.multiply(dscores, mask.pointer, dscores, B * NH * T * T)
+            probe.phaseEnded(.dropout)
+        }
         Kernels.softmaxBackward(a.probs.pointer, dscores, dscores, rows: B * NH * T, cols: T, threads: threads)
+        probe.phaseEnded(.softmax)
         // dq = scale · dS · k ; dk = scale · dSᵀ · q
         sgemmBatched(.none, .none, m: T, n: s.HS, k: T, batches: B, heads: NH, alpha: s.scale,
                      a: dscores, lda: T, aStrides: s.scoreStrides, b: k, ldb: s.W, bStrides: s.hiddenStrides,
@@ -77,5 +86,6 @@ enum Attention {
         sgemmBatched(.transposed, .none, m: T, n: s.HS, k: T, batches: B, heads: NH, alpha: s.scale,
                      a: dscores, lda: T, aStrides: s.scoreStrides, b: q, ldb: s.W, bStrides: s.hiddenStrides,
                      c: dk, ldc: s.W, cStrides: s.hiddenStrides, threads: threads)
+        probe.phaseEnded(.attention)
     }
 }

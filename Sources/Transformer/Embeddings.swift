@@ -23,7 +23,8 @@ extension ModelSlots {
     }
 
     func embeddingForward(_ ids: UnsafePointer<Int32>, B: Int, T: Int, config c: XLMRConfig, a: EmbeddingActivations,
-                          params p: UnsafeMutablePointer<Float>, dropout: Float, threads: Int, rng: inout Xoshiro256) {
+                          params p: UnsafeMutablePointer<Float>, dropout: Float, threads: Int, probe: StepProbe,
+                          rng: inout Xoshiro256) {
         let C = c.hiddenSize
         Self.positionIds(ids, a.positions, B: B, T: T, pad: Int32(c.padTokenId))
         let word = p + wordEmbeddings, pos = p + positionEmbeddings, type0 = p + tokenTypeEmbeddings
@@ -31,21 +32,28 @@ extension ModelSlots {
             let w = word + Int(ids[i]) * C, q = pos + Int(a.positions[i]) * C, o = a.sum.pointer + i * C
             for j in 0..<C { o[j] = w[j] + q[j] + type0[j] }
         }
+        probe.phaseEnded(.other)
         embeddingNorm.forward(a.sum.pointer, a.out.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, rows: B * T,
                               eps: c.layerNormEps, params: p, threads: threads)
+        probe.phaseEnded(.layerNorm)
         if let mask = a.dropMask, dropout > 0 {
-            Kernels.dropoutMask(mask.pointer, B * T * C, p: dropout, rng: &rng)
+            Kernels.dropoutMask(mask.pointer, B * T * C, p: dropout, rng: &rng, threads: threads)
             Kernels.multiply(a.out.pointer, mask.pointer, a.out.pointer, B * T * C)
+            probe.phaseEnded(.dropout)
         }
     }
 
     /// dout (B, T, C) is the gradient of the embedding output; it is overwritten as scratch.
     func embeddingBackward(_ ids: UnsafePointer<Int32>, B: Int, T: Int, config c: XLMRConfig, a: EmbeddingActivations,
                            dout: UnsafeMutablePointer<Float>, dropout: Float,
-                           params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>) {
+                           params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>, probe: StepProbe) {
         let C = c.hiddenSize, N = B * T
-        if let mask = a.dropMask, dropout > 0 { Kernels.multiply(dout, mask.pointer, dout, N * C) }
+        if let mask = a.dropMask, dropout > 0 {
+            Kernels.multiply(dout, mask.pointer, dout, N * C)
+            probe.phaseEnded(.dropout)
+        }
         embeddingNorm.backward(a.sum.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, dout, dout, rows: N, params: p, grads: g)
+        probe.phaseEnded(.layerNorm)
         let word = g + wordEmbeddings, pos = g + positionEmbeddings, type0 = g + tokenTypeEmbeddings
         let pad = Int32(c.padTokenId)
         for i in 0..<N {
@@ -55,5 +63,6 @@ extension ModelSlots {
             if a.positions[i] != pad { Kernels.accumulate(d, into: pos + Int(a.positions[i]) * C, C) }
             Kernels.accumulate(d, into: type0, C)
         }
+        probe.phaseEnded(.other)
     }
 }

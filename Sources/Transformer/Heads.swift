@@ -25,53 +25,70 @@ struct ClassifierActivations {
 
 extension ModelSlots {
     func mlmForward(hidden: UnsafePointer<Float>, rowCount N: Int, a: MLMActivations, config c: XLMRConfig,
-                    params p: UnsafeMutablePointer<Float>, threads: Int) {
+                    params p: UnsafeMutablePointer<Float>, threads: Int, probe: StepProbe) {
         let C = c.hiddenSize, V = c.vocabSize
         for i in 0..<N { (a.input.pointer + i * C).update(from: hidden + Int(a.rows[i]) * C, count: C) }
-        lmDense!.forward(a.input.pointer, a.dense.pointer, rows: N, params: p, threads: threads)
+        probe.phaseEnded(.other)
+        lmDense!.forward(a.input.pointer, a.dense.pointer, rows: N, params: p, threads: threads, probe: probe)
         Kernels.geluForward(a.dense.pointer, a.gelu.pointer, N * C, threads: threads)
+        probe.phaseEnded(.gelu)
         lmNorm!.forward(a.gelu.pointer, a.normed.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, rows: N,
                         eps: c.layerNormEps, params: p, threads: threads)
+        probe.phaseEnded(.layerNorm)
         sgemm(.none, .transposed, m: N, n: V, k: C, a: a.normed.pointer, lda: C, b: p + wordEmbeddings, ldb: C,
               c: a.logits.pointer, ldc: V, threads: threads)
+        probe.phaseEnded(.gemm)
         Kernels.addBias(a.logits.pointer, p + lmBias!, rows: N, cols: V)
+        probe.phaseEnded(.other)
     }
 
     /// Expects ∂loss/∂logits in `a.logits`; adds ∂loss/∂hidden into `dHidden` (B, T, C), which the caller zeroed.
     func mlmBackward(dHidden: UnsafeMutablePointer<Float>, rowCount N: Int, a: MLMActivations, config c: XLMRConfig,
-                     params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>, threads: Int) {
+                     params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>, threads: Int, probe: StepProbe) {
         let C = c.hiddenSize, V = c.vocabSize
         // Decoder tied to the word embeddings: d(word) += dlogitsᵀ · normed; dnormed = dlogits · word.
         sgemm(.transposed, .none, m: V, n: C, k: N, a: a.logits.pointer, lda: V, b: a.normed.pointer, ldb: C,
               beta: 1, c: g + wordEmbeddings, ldc: C, threads: threads)
+        probe.phaseEnded(.gemm)
         Kernels.biasBackward(a.logits.pointer, g + lmBias!, rows: N, cols: V)
+        probe.phaseEnded(.other)
         sgemm(.none, .none, m: N, n: C, k: V, a: a.logits.pointer, lda: V, b: p + wordEmbeddings, ldb: C,
               c: a.d1.pointer, ldc: C, threads: threads)
+        probe.phaseEnded(.gemm)
         lmNorm!.backward(a.gelu.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, a.d1.pointer, a.d1.pointer, rows: N,
                          params: p, grads: g)
+        probe.phaseEnded(.layerNorm)
         Kernels.geluBackward(a.dense.pointer, a.d1.pointer, a.d1.pointer, N * C, threads: threads)
-        lmDense!.backward(a.input.pointer, a.d1.pointer, a.d2.pointer, rows: N, params: p, grads: g, threads: threads)
+        probe.phaseEnded(.gelu)
+        lmDense!.backward(a.input.pointer, a.d1.pointer, a.d2.pointer, rows: N, params: p, grads: g, threads: threads, probe: probe)
         for i in 0..<N { Kernels.accumulate(a.d2.pointer + i * C, into: dHidden + Int(a.rows[i]) * C, C) }
+        probe.phaseEnded(.other)
     }
 
     func classifierForward(hidden: UnsafePointer<Float>, rowCount N: Int, a: ClassifierActivations, config c: XLMRConfig,
-                           params p: UnsafeMutablePointer<Float>, dropout: Float, threads: Int, rng: inout Xoshiro256) {
+                           params p: UnsafeMutablePointer<Float>, dropout: Float, threads: Int, probe: StepProbe,
+                           rng: inout Xoshiro256) {
         let C = c.hiddenSize
         var input = hidden
         if dropout > 0, let m = a.dropMask {
-            Kernels.dropoutMask(m.pointer, N * C, p: dropout, rng: &rng)
+            Kernels.dropoutMask(m.pointer, N * C, p: dropout, rng: &rng, threads: threads)
             Kernels.multiply(hidden, m.pointer, a.dropped.pointer, N * C)
             input = UnsafePointer(a.dropped.pointer)
+            probe.phaseEnded(.dropout)
         }
-        classifier!.forward(input, a.logits.pointer, rows: N, params: p, threads: threads)
+        classifier!.forward(input, a.logits.pointer, rows: N, params: p, threads: threads, probe: probe)
     }
 
     func classifierBackward(hidden: UnsafePointer<Float>, dHidden: UnsafeMutablePointer<Float>, rowCount N: Int,
                             a: ClassifierActivations, config c: XLMRConfig, dropout: Float,
-                            params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>, threads: Int) {
+                            params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>, threads: Int,
+                            probe: StepProbe) {
         let C = c.hiddenSize
         let input = dropout > 0 && a.dropMask != nil ? UnsafePointer(a.dropped.pointer) : hidden
-        classifier!.backward(input, a.logits.pointer, dHidden, rows: N, params: p, grads: g, threads: threads)
-        if dropout > 0, let m = a.dropMask { Kernels.multiply(dHidden, m.pointer, dHidden, N * C) }
+        classifier!.backward(input, a.logits.pointer, dHidden, rows: N, params: p, grads: g, threads: threads, probe: probe)
+        if dropout > 0, let m = a.dropMask {
+            Kernels.multiply(dHidden, m.pointer, dHidden, N * C)
+            probe.phaseEnded(.dropout)
+        }
     }
 }

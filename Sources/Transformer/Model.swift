@@ -41,6 +41,9 @@ package final class XLMRModel {
     /// The threads its forward and backward passes and its `denseLinear` kernels compute with: one until a
     /// pipeline (or a benchmark) hands the model its context.
     package var compute = ComputeContext.single
+    /// Told as each piece of a forward or backward pass ends (`smaller bench engine --profile`); measures nothing
+    /// by default.
+    package var probe: StepProbe = NoStepProbe.shared
 
     package init(config: XLMRConfig, head: ModelHead) throws {
         try config.validate()
@@ -110,14 +113,16 @@ package final class XLMRModel {
         w.batch = B; w.tokens = T; w.lastForwardTrained = training
         batch.ids.withUnsafeBufferPointer { w.ids.update(from: $0.baseAddress!, count: N) }
         for i in 0..<N { w.keyMask.pointer[i] = batch.attentionMask[i] != 0 ? 0 : maskedScore }
+        let probe = self.probe
+        probe.phaseEnded(.other)
         slots.embeddingForward(w.ids, B: B, T: T, config: c, a: w.embeddings, params: p, dropout: hiddenDrop,
-                               threads: threads, rng: &rng)
+                               threads: threads, probe: probe, rng: &rng)
         var x = w.embeddings.out.pointer
         for (l, layer) in slots.layers.enumerated() {
             let a = w.layers[l]
             let shape = AttentionShape(B: B, T: T, NH: c.heads(layer: l), HS: c.headSize)
             layer.forward(x, keyMask: w.keyMask.pointer, a: a, shape: shape, config: c, params: p,
-                          dropout: (hiddenDrop, attentionDrop), threads: threads, rng: &rng)
+                          dropout: (hiddenDrop, attentionDrop), threads: threads, probe: probe, rng: &rng)
             x = a.out.pointer
         }
         var loss: Float? = nil
@@ -136,20 +141,22 @@ package final class XLMRModel {
                 rows = N
             }
             w.headRows = rows
-            slots.mlmForward(hidden: x, rowCount: rows, a: mlm, config: c, params: p, threads: threads)
+            slots.mlmForward(hidden: x, rowCount: rows, a: mlm, config: c, params: p, threads: threads, probe: probe)
             if batch.labels != nil {
                 loss = Kernels.crossEntropy(mlm.logits.pointer, labels: mlm.labels, rows: rows, cols: c.vocabSize,
-                                            dlogits: training ? mlm.logits.pointer : nil).loss
+                                            dlogits: training ? mlm.logits.pointer : nil, threads: threads).loss
+                probe.phaseEnded(.crossEntropy)
             }
         } else if let cls = w.classifier {
             let drop: Float = training ? (c.classifierDropout ?? c.hiddenDropoutProb) : 0
             w.headRows = N
             slots.classifierForward(hidden: x, rowCount: N, a: cls, config: c, params: p, dropout: drop, threads: threads,
-                                   rng: &rng)
+                                   probe: probe, rng: &rng)
             if let labels = batch.labels {
                 labels.withUnsafeBufferPointer { cls.labels.update(from: $0.baseAddress!, count: N) }
                 loss = Kernels.crossEntropy(cls.logits.pointer, labels: cls.labels, rows: N, cols: outputCount,
-                                            dlogits: training ? cls.logits.pointer : nil).loss
+                                            dlogits: training ? cls.logits.pointer : nil, threads: threads).loss
+                probe.phaseEnded(.crossEntropy)
             }
         }
         w.lastLoss = loss
@@ -182,25 +189,31 @@ package final class XLMRModel {
         let c = config, B = w.batch, T = w.tokens, N = B * T, C = c.hiddenSize
         let p = parameters.pointer, g = gradients.pointer, threads = compute.threads
         let dHidden = w.dHidden!.pointer, s = w.scratch!
-        let hiddenDrop = c.hiddenDropoutProb, attentionDrop = c.attentionProbsDropoutProb
+        let hiddenDrop = c.hiddenDropoutProb, attentionDrop = c.attentionProbsDropoutProb, probe = self.probe
         let top = c.numHiddenLayers > 0 ? w.layers[c.numHiddenLayers - 1].out.pointer : w.embeddings.out.pointer
         if let mlm = w.mlm {
             dHidden.update(repeating: 0, count: N * C)
-            slots.mlmBackward(dHidden: dHidden, rowCount: w.headRows, a: mlm, config: c, params: p, grads: g, threads: threads)
+            probe.phaseEnded(.other)
+            slots.mlmBackward(dHidden: dHidden, rowCount: w.headRows, a: mlm, config: c, params: p, grads: g, threads: threads,
+                              probe: probe)
         } else if let cls = w.classifier {
             slots.classifierBackward(hidden: top, dHidden: dHidden, rowCount: N, a: cls, config: c,
-                                     dropout: c.classifierDropout ?? c.hiddenDropoutProb, params: p, grads: g, threads: threads)
+                                     dropout: c.classifierDropout ?? c.hiddenDropoutProb, params: p, grads: g, threads: threads,
+                                     probe: probe)
         }
         for l in stride(from: c.numHiddenLayers - 1, through: 0, by: -1) {
             let shape = AttentionShape(B: B, T: T, NH: c.heads(layer: l), HS: c.headSize)
             let x = l > 0 ? w.layers[l - 1].out.pointer : w.embeddings.out.pointer
             // Distillation hook: an extra loss on this layer's output (hidden-state MSE) joins its gradient here.
-            if let extra = hiddenGradients[l] { Kernels.accumulate(extra, into: dHidden, N * C) }
+            if let extra = hiddenGradients[l] {
+                Kernels.accumulate(extra, into: dHidden, N * C)
+                probe.phaseEnded(.other)
+            }
             slots.layers[l].backward(x, dHidden: dHidden, a: w.layers[l], s: s, shape: shape, config: c,
-                                     dropout: (hiddenDrop, attentionDrop), params: p, grads: g, threads: threads)
+                                     dropout: (hiddenDrop, attentionDrop), params: p, grads: g, threads: threads, probe: probe)
         }
         slots.embeddingBackward(w.ids, B: B, T: T, config: c, a: w.embeddings, dout: dHidden, dropout: hiddenDrop,
-                                params: p, grads: g)
+                                params: p, grads: g, probe: probe)
     }
 
     private func validate(_ b: TokenBatch, workspace w: Workspace, training: Bool) throws {

@@ -28,6 +28,8 @@ struct BenchEngine: ParsableCommand {
     var spinUs: Int?
     @Option(help: "The GEMM kernel for the whole run: own (CGemm, the default where AVX2/FMA exist) or oneDNN.")
     var gemm: String?
+    @Flag(help: "Split the training step and the inference forward by phase (GEMM, attention, softmax, GELU, …) instead.")
+    var profile = false
 
     func validate() throws {
         guard ["small", "afriberta-small"].contains(config) else { throw ValidationError("--config must be small or afriberta-small") }
@@ -133,6 +135,7 @@ struct BenchEngine: ParsableCommand {
         var c: XLMRConfig = config == "small" ? .small() : .afribertaSmall()
         c.hiddenDropoutProb = 0.1; c.attentionProbsDropoutProb = 0.1
         if serve { return try serveLoop(c) }
+        if profile { return try profileRun(c) }
         let (B, T) = (32, 128)
         var results: [String: Stat] = [:]
         var rng = Xoshiro256(seed: 1)

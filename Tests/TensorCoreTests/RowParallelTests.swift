@@ -61,6 +61,24 @@ import TestSupport
         #expect(split == one, "GELU backward")
     }
 
+    /// The cross-entropy split over threads: every gradient row the bits of one thread, the loss the same bits on
+    /// every call with the same thread count and within a Double rounding of the one-thread sum.
+    @Test func splitCrossEntropyGivesTheGradientBitsOfOneThread() {
+        let (rows, cols) = (257, 509)
+        #expect(rows * cols >= Parallel.rowSplitFloats * 3)
+        let x = Self.random(rows * cols, seed: 5, scale: 10)
+        let labels = (0..<rows).map { r in r % 7 == 3 ? Kernels.ignoreIndex : Int32((r * 31) % cols) }
+        var one = [Float](repeating: .nan, count: rows * cols), split = one, scratch = one
+        let single = Kernels.crossEntropy(x, labels: labels, rows: rows, cols: cols, dlogits: &one, threads: 1)
+        for threads in [2, 3] {
+            let first = Kernels.crossEntropy(x, labels: labels, rows: rows, cols: cols, dlogits: &split, threads: threads)
+            #expect(split == one, "gradient, \(threads) threads")
+            let again = Kernels.crossEntropy(x, labels: labels, rows: rows, cols: cols, dlogits: &scratch, threads: threads)
+            #expect(first.loss.bitPattern == again.loss.bitPattern && first.count == single.count)
+            #expect(abs(first.loss - single.loss) <= single.loss.ulp, "loss \(first.loss) vs one thread's \(single.loss)")
+        }
+    }
+
     @Test func softmaxRowsSumToOneAcrossTheSplitBoundary() {
         // A real property on the split path: every row, on either side of the split, is a distribution.
         let (rows, cols) = (2048, 64)

@@ -1,0 +1,19 @@
+// Elementwise kernels in C for what Swift cannot do without target flags: AVX-512 and AVX2 + FMA code paths picked
+// at run time (the Swift targets compile for baseline x86-64, SSE2). Each call runs on the calling thread.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+/// The widest code path `ck_gelu_*` can take here: 2 AVX-512F, 1 AVX2 + FMA, 0 portable C.
+int ck_gelu_best_path(void);
+
+/// y[i] = x[i] · Φ(x[i]) (exact-form GELU) for i < n, through code path `path` (lowered to ck_gelu_best_path();
+/// pass 2 for the fastest). `y` may alias `x`.
+void ck_gelu_forward(int path, const float *x, float *y, long n);
+
+/// dx[i] = dy[i] · (Φ(x[i]) + x[i] · φ(x[i])) for i < n, as ck_gelu_forward. `dx` may alias `dy`.
+void ck_gelu_backward(int path, const float *x, const float *dy, float *dx, long n);
+
+/// Φ(x[i]) and φ(x[i]) through code path `path`, for tests of the approximation itself.
+void ck_normal_cdf_pdf(int path, const float *x, float *cdf, float *pdf, long n);
+
+#endif
