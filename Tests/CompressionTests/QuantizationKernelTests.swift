@@ -113,6 +113,18 @@ func maxRelative(_ a: [Float], _ b: [Float]) -> Float {
 
 /// The fused query/key/value kernel against the separate kernels: bit for bit the same outputs.
 @Suite struct Int8FusedLinearTests {
+    /// The fused kernel's outputs for x (rows, K), one array per layer of `widths` outputs.
+    static func outputs(of fused: FusedLinearKernels, _ x: [Float], rows: Int, widths: [Int]) -> [[Float]] {
+        let pointers = widths.map { n in
+            let o = UnsafeMutablePointer<Float>.allocate(capacity: rows * n)
+            o.initialize(repeating: .nan, count: rows * n)
+            return o
+        }
+        defer { pointers.forEach { $0.deallocate() } }
+        x.withUnsafeBufferPointer { fused.apply($0.baseAddress!, rows: rows, into: pointers) }
+        return zip(pointers, widths).map { Array(UnsafeBufferPointer(start: $0, count: rows * $1)) }
+    }
+
     @Test(arguments: [(1, 16), (7, 40), (130, 24)])
     func fusedEqualsSeparateKernelsExactly(rows: Int, k: Int) throws {
         let x = QuantizationKernelTests.random(rows * k, seed: 7, scale: 3)
@@ -122,16 +134,9 @@ func maxRelative(_ a: [Float], _ b: [Float]) -> Float {
                            bias: QuantizationKernelTests.random(n, seed: UInt64(20 + i)), activations: activations)
             }
             let fused = try #require(parts[0].fused(with: [parts[1], parts[2]]))
-            let pointers = parts.map { p in
-                let o = UnsafeMutablePointer<Float>.allocate(capacity: rows * p.outFeatures)
-                o.initialize(repeating: .nan, count: rows * p.outFeatures)
-                return o
-            }
-            defer { pointers.forEach { $0.deallocate() } }
-            x.withUnsafeBufferPointer { fused.apply($0.baseAddress!, rows: rows, into: pointers) }
+            let got = Self.outputs(of: fused, x, rows: rows, widths: parts.map(\.outFeatures))
             for (i, part) in parts.enumerated() {
-                let got = Array(UnsafeBufferPointer(start: pointers[i], count: rows * part.outFeatures))
-                #expect(got == QuantizationKernelTests.apply(part, x, rows: rows), "part \(i), activations \(String(describing: activations))")
+                #expect(got[i] == QuantizationKernelTests.apply(part, x, rows: rows), "part \(i), activations \(String(describing: activations))")
             }
         }
     }
@@ -210,15 +215,7 @@ func maxRelative(_ a: [Float], _ b: [Float]) -> Float {
         let separate = layers.map { QuantizationKernelTests.apply($0, x, rows: rows) }
         layers.forEach { $0.parts = 2 }
         let fused = try #require(layers[0].fused(with: [layers[1], layers[2]]))
-        let pointers = layers.map { l in
-            let o = UnsafeMutablePointer<Float>.allocate(capacity: rows * l.outFeatures)
-            o.initialize(repeating: .nan, count: rows * l.outFeatures)
-            return o
-        }
-        defer { pointers.forEach { $0.deallocate() } }
-        x.withUnsafeBufferPointer { fused.apply($0.baseAddress!, rows: rows, into: pointers) }
-        for (i, l) in layers.enumerated() {
-            #expect(Array(UnsafeBufferPointer(start: pointers[i], count: rows * l.outFeatures)) == separate[i], "layer \(i)")
-        }
+        let got = Int8FusedLinearTests.outputs(of: fused, x, rows: rows, widths: layers.map(\.outFeatures))
+        for i in layers.indices { #expect(got[i] == separate[i], "layer \(i)") }
     }
 }
