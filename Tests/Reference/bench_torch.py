@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import time
+import warnings
 
 import torch
 from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM, XLMRobertaForTokenClassification
@@ -169,7 +170,11 @@ def main():
     tc = XLMRobertaForTokenClassification(tc_config).eval()
     # PyTorch's dynamic int8 (the peer of our dynamic int8 row): every nn.Linear quantized, weights per tensor,
     # activations per batch at run time, through the quantized engine PyTorch picks for this CPU.
-    tc_int8 = torch.ao.quantization.quantize_dynamic(tc, {torch.nn.Linear}, dtype=torch.qint8) if args.int8 else None
+    tc_int8 = None
+    if args.int8:
+        with warnings.catch_warnings():  # torch.ao.quantization's deprecation notices (it still works in 2.15)
+            warnings.simplefilter("ignore")
+            tc_int8 = torch.ao.quantization.quantize_dynamic(tc, {torch.nn.Linear}, dtype=torch.qint8)
     for b in (1,) if args.batch1_only else (1, 32):
         x = ids[:b]
         with torch.no_grad():
