@@ -75,4 +75,15 @@ package final class Int8SplitGemm: PartsBody {
     package func implementation(rows m: Int) -> String {
         OneDNN.withThreads(1) { slices[0].gemm.implementation(rows: m) }
     }
+
+    /// What runs the int8 products on this machine, for `smaller doctor`: oneDNN's implementation for a 768 × 768
+    /// layer at 128 rows (a batch-1 product of the AfriBERTa shape).
+    package static var implementationSummary: String {
+        let n = 768, k = 768
+        let weights = UnsafeMutablePointer<Int8>.allocate(capacity: n * k)
+        weights.initialize(repeating: 1, count: n * k)
+        defer { weights.deallocate() }
+        let gemm = Int8SplitGemm(weights: weights, n: n, k: k, parts: 1, owner: nil)
+        return "oneDNN \(gemm.implementation(rows: 128)), one single-threaded slice per pool thread"
+    }
 }
