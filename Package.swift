@@ -93,7 +93,7 @@ let package = Package(
         .target(name: "CAllocationCounter"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CDNNL", "CGemm", "CKernels", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TensorCore", "TestSupport"], swiftSettings: numericSettings),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "TensorCore", "TestSupport", "CAllocationCounter", "CDNNL"], swiftSettings: numericSettings),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "TensorCore", "Compression", "TestSupport", "CAllocationCounter", "CDNNL"], swiftSettings: numericSettings),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Training", "Transformer", "TensorCore", "TextData", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TextDataTests", dependencies: ["TextData", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TextData", "Transformer", "TestSupport"]),

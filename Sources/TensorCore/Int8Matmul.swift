@@ -74,14 +74,16 @@ package final class Int8PackedGemm: @unchecked Sendable {
     }
 
     /// C (M, N) = A (M, K) · Bᵀ; A rows contiguous (stride K) with codes in 0...`int8ActivationMax`, C rows
-    /// contiguous (stride N).
-    package func multiply(m: Int, a: UnsafePointer<UInt8>, c: UnsafeMutablePointer<Int32>) {
+    /// contiguous (stride N). `threads` nil: OpenMP's count for this thread (one for small products); 1 inside a
+    /// `Parallel.parts` body (`Int8SplitGemm`). A given object should always be called with the same count: the
+    /// primitive's thread count is fixed when it is created, so creation and execution must see the same one.
+    package func multiply(m: Int, a: UnsafePointer<UInt8>, c: UnsafeMutablePointer<Int32>, threads: Int? = nil) {
         precondition(m >= 0, "Int8PackedGemm: negative row count")
         if m == 0 { return }
-        // Small products run on the calling thread, as in `sgemm` (the primitive's thread count is fixed when it
-        // is created, so both creation and execution see one thread). Large ones use the count this thread's
+        // Small products run on the calling thread, as in `sgemm`. Large ones use the count this thread's
         // `ComputeContext.activate()` gave oneDNN.
-        OneDNN.withThreads(OneDNN.gemmThreads(multiplyAdds: m * n * k, threads: ComputeInfo.threads)) { execute(m: m, a: a, c: c) }
+        let count = threads ?? OneDNN.gemmThreads(multiplyAdds: m * n * k, threads: ComputeInfo.threads)
+        OneDNN.withThreads(count) { execute(m: m, a: a, c: c) }
     }
 
     private func execute(m: Int, a: UnsafePointer<UInt8>, c: UnsafeMutablePointer<Int32>) {

@@ -165,7 +165,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
             attention(B: B, T: T, NH: layer.heads, HS: HS, W: layer.width)
             layer.attentionOutput.apply(ctx!.pointer, rows: N, into: tmp)
             normalize(x, adding: tmp, layer.attentionNorm, rows: N)
-            if let split = layer.intermediate as? SplitPackedLinear {
+            if let split = layer.intermediate as? GeluFusing {
                 split.apply(x, rows: N, into: inter!.pointer, gelu: true)
             } else {
                 layer.intermediate.apply(x, rows: N, into: inter!.pointer)

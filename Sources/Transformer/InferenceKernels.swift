@@ -20,6 +20,12 @@ package protocol FusedLinearKernels: AnyObject {
     func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>])
 }
 
+/// A kernel that can apply GELU to its output itself, each thread on its own slice while it is in cache (the
+/// FFN's first layer). GELU is elementwise, so the result is the same as GELU after `apply`.
+package protocol GeluFusing: LinearKernel {
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool)
+}
+
 /// A kernel that can be fused with others of its kind over a shared input.
 package protocol LinearFusing: LinearKernel {
     /// One kernel computing `self` followed by `others` over the same input, or nil when they cannot be fused.
@@ -173,7 +179,7 @@ extension InferenceEncoder {
 /// The fp32 linear layer split by output features into `parts` slices, each pre-packed and run single-threaded on
 /// its own thread (`Parallel.parts`), with its slice of the bias added by the same thread. At batch 1 this replaces
 /// oneDNN's OpenMP fork/join per product. Products below `minimumMultiplyAdds` run on the calling thread.
-package final class SplitPackedLinear: LinearFusing, PartsBody {
+package final class SplitPackedLinear: LinearFusing, GeluFusing, PartsBody {
     package let dense: DenseLinear
     let slices: [(start: Int, count: Int, packed: PackedWeights)]
     package var inFeatures: Int { dense.inFeatures }

@@ -193,19 +193,21 @@ struct BenchCompress: ParsableCommand {
                 }
             }
         }
-        report(rows, outlierFraction: outlierFraction)
+        let targets = MachineTargets.measure(config: c, tokens: tokens, threads: threads, repeats: repeats, batchRepeats: batchRepeats,
+                                             rows: rows)
+        report(rows, outlierFraction: outlierFraction, targets: targets)
     }
 
-    func report(_ rows: [Row], outlierFraction: Double?) {
+    func report(_ rows: [Row], outlierFraction: Double?, targets: MachineTargets?) {
         let reference = rows[0]
         let refTiming = reference.timing!
         if json {
             struct Report: Codable {
                 var config: String; var threads: Int; var isa: String; var oneDNN: String; var tokens: Int
-                var rows: [Row]; var outlierFraction: Double?
+                var rows: [Row]; var outlierFraction: Double?; var targets: MachineTargets?
             }
             let r = Report(config: config, threads: threads, isa: ComputeInfo.isa, oneDNN: ComputeInfo.oneDNNVersion, tokens: tokens,
-                           rows: rows, outlierFraction: outlierFraction)
+                           rows: rows, outlierFraction: outlierFraction, targets: targets)
             print((try? JSONWriter.text(r)) ?? "")
             return
         }
@@ -224,5 +226,6 @@ struct BenchCompress: ParsableCommand {
                                            r.encoderLinearBytes, 100 * Double(r.encoderLinearBytes) / Double(reference.encoderLinearBytes),
                                            r.logitsRelativeError))
         }
+        targets?.print()
     }
 }

@@ -23,6 +23,7 @@ struct Doctor: ParsableCommand {
             ("oneDNN ISA", ComputeInfo.isa + (ComputeInfo.hasInt8Acceleration ? " (int8 VNNI/AMX: yes)" : " (int8 VNNI/AMX: no)")),
             ("oneDNN threads", String(ComputeInfo.threads)),
             ("fp32 GEMM", GemmKernel.current == .own ? "own (CGemm, AVX2 + FMA)" : "oneDNN sgemm (this processor lacks AVX2/FMA)"),
+            ("int8 GEMM", Int8SplitGemm.implementationSummary),
             ("ZeroMQ", ZeroMQInfo.version),
             ("ZeroMQ CURVE", ZeroMQInfo.hasCurve ? "available" : "not available"),
             ("cores", String(ProcessInfo.processInfo.activeProcessorCount)),

@@ -113,6 +113,18 @@ func maxRelative(_ a: [Float], _ b: [Float]) -> Float {
 
 /// The fused query/key/value kernel against the separate kernels: bit for bit the same outputs.
 @Suite struct Int8FusedLinearTests {
+    /// The fused kernel's outputs for x (rows, K), one array per layer of `widths` outputs.
+    static func outputs(of fused: FusedLinearKernels, _ x: [Float], rows: Int, widths: [Int]) -> [[Float]] {
+        let pointers = widths.map { n in
+            let o = UnsafeMutablePointer<Float>.allocate(capacity: rows * n)
+            o.initialize(repeating: .nan, count: rows * n)
+            return o
+        }
+        defer { pointers.forEach { $0.deallocate() } }
+        x.withUnsafeBufferPointer { fused.apply($0.baseAddress!, rows: rows, into: pointers) }
+        return zip(pointers, widths).map { Array(UnsafeBufferPointer(start: $0, count: rows * $1)) }
+    }
+
     @Test(arguments: [(1, 16), (7, 40), (130, 24)])
     func fusedEqualsSeparateKernelsExactly(rows: Int, k: Int) throws {
         let x = QuantizationKernelTests.random(rows * k, seed: 7, scale: 3)
@@ -122,16 +134,9 @@ func maxRelative(_ a: [Float], _ b: [Float]) -> Float {
                            bias: QuantizationKernelTests.random(n, seed: UInt64(20 + i)), activations: activations)
             }
             let fused = try #require(parts[0].fused(with: [parts[1], parts[2]]))
-            let pointers = parts.map { p in
-                let o = UnsafeMutablePointer<Float>.allocate(capacity: rows * p.outFeatures)
-                o.initialize(repeating: .nan, count: rows * p.outFeatures)
-                return o
-            }
-            defer { pointers.forEach { $0.deallocate() } }
-            x.withUnsafeBufferPointer { fused.apply($0.baseAddress!, rows: rows, into: pointers) }
+            let got = Self.outputs(of: fused, x, rows: rows, widths: parts.map(\.outFeatures))
             for (i, part) in parts.enumerated() {
-                let got = Array(UnsafeBufferPointer(start: pointers[i], count: rows * part.outFeatures))
-                #expect(got == QuantizationKernelTests.apply(part, x, rows: rows), "part \(i), activations \(String(describing: activations))")
+                #expect(got[i] == QuantizationKernelTests.apply(part, x, rows: rows), "part \(i), activations \(String(describing: activations))")
             }
         }
     }
@@ -159,5 +164,58 @@ func maxRelative(_ a: [Float], _ b: [Float]) -> Float {
         let w = Int8Weights(weight: QuantizationKernelTests.random(4 * 8, seed: 1), outFeatures: 4, inFeatures: 8)
         let a = Int8Linear(weights: w, bias: [0, 0, 0, 0]), b = Int8Linear(weights: w, bias: [0, 0, 0, 0], activations: ActivationQuantization(lo: -1, hi: 1))
         #expect(a.fused(with: [b]) == nil)
+    }
+}
+
+/// The int8 kernels split over threads (`Int8Linear.parts`: quantization by rows, the product and the
+/// dequantization by output columns) against the same kernels on one thread: the integer products are exact and
+/// every output element sees the same expression, so the outputs are bit for bit the same whatever the split.
+@Suite struct Int8SplitKernelTests {
+    // 130 × 96 ≥ Int8Scratch.splitElements and 130 · 300 · 96 ≥ Int8SplitGemm.splitMultiplyAdds: both split.
+    @Test(arguments: [2, 3])
+    func splitEqualsOneThreadExactly(parts: Int) {
+        let k = 96, n = 300
+        let weights = Int8Weights(weight: QuantizationKernelTests.random(n * k, seed: 3), outFeatures: n, inFeatures: k)
+        let bias = QuantizationKernelTests.random(n, seed: 4)
+        for activations in [nil, ActivationQuantization(lo: -2, hi: 2.5)] {
+            let one = Int8Linear(weights: weights, bias: bias, activations: activations)
+            let split = Int8Linear(weights: weights, bias: bias, activations: activations)
+            split.parts = parts
+            for rows in [130, 2, 130] {
+                let x = QuantizationKernelTests.random(rows * k, seed: UInt64(rows), scale: 3)
+                let y = QuantizationKernelTests.apply(split, x, rows: rows)
+                #expect(y == QuantizationKernelTests.apply(one, x, rows: rows), "parts \(parts), rows \(rows)")
+                #expect(maxRelative(y, split.reference(x, rows: rows)) <= Tolerance.quantKernelRelative)
+            }
+        }
+    }
+
+    @Test(arguments: [1, 2])
+    func geluInTheEpilogueEqualsGeluAfter(parts: Int) {
+        let rows = 130, k = 96, n = 300
+        let kernel = Int8Linear(weights: Int8Weights(weight: QuantizationKernelTests.random(n * k, seed: 5), outFeatures: n, inFeatures: k),
+                                bias: QuantizationKernelTests.random(n, seed: 6))
+        kernel.parts = parts
+        let x = QuantizationKernelTests.random(rows * k, seed: 7, scale: 3)
+        var after = QuantizationKernelTests.apply(kernel, x, rows: rows)
+        after.withUnsafeMutableBufferPointer { Kernels.geluForward($0.baseAddress!, $0.baseAddress!, rows * n, threads: 1) }
+        var fused = [Float](repeating: .nan, count: rows * n)
+        x.withUnsafeBufferPointer { kernel.apply($0.baseAddress!, rows: rows, into: &fused, gelu: true) }
+        #expect(fused == after)
+    }
+
+    @Test func splitFusedEqualsSeparateKernelsExactly() throws {
+        // Stacked widths 200 + 150 + 170: the two column slices (260 each) straddle the first boundary.
+        let rows = 130, k = 96
+        let x = QuantizationKernelTests.random(rows * k, seed: 9, scale: 3)
+        let layers = [200, 150, 170].enumerated().map { i, n in
+            Int8Linear(weights: Int8Weights(weight: QuantizationKernelTests.random(n * k, seed: UInt64(50 + i)), outFeatures: n, inFeatures: k),
+                       bias: QuantizationKernelTests.random(n, seed: UInt64(60 + i)))
+        }
+        let separate = layers.map { QuantizationKernelTests.apply($0, x, rows: rows) }
+        layers.forEach { $0.parts = 2 }
+        let fused = try #require(layers[0].fused(with: [layers[1], layers[2]]))
+        let got = Int8FusedLinearTests.outputs(of: fused, x, rows: rows, widths: layers.map(\.outFeatures))
+        for i in layers.indices { #expect(got[i] == separate[i], "layer \(i)") }
     }
 }

@@ -4,7 +4,9 @@
 Training step B32xT128: XLMRobertaForMaskedLM forward + backward + clip_grad_norm_ + AdamW step, dropout 0.1,
 with 15% of positions labelled (transformers computes the MLM logits on every position regardless) and with
 every position labelled. Inference: XLMRobertaForTokenClassification (9 labels), eval + no_grad, batch 1 and 32.
-Times in milliseconds: median and p95 over --repeats after --warmup.
+Times in milliseconds: median and p95 over --repeats after --warmup. Inference also runs PyTorch's dynamic int8
+(`quantize_dynamic` on the Linear layers) at batch 1 and 32 and prints its speedup over PyTorch's fp32; with
+`--compress-json` (our `smaller bench compress --json` output) it prints ours beside it and the ratio.
 
 Usage: python3 Tests/Reference/bench_torch.py --config small --threads 2 [--json]
 
@@ -20,6 +22,7 @@ import json
 import os
 import subprocess
 import time
+import warnings
 
 import torch
 from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM, XLMRobertaForTokenClassification
@@ -130,6 +133,10 @@ def main():
     ap.add_argument("--gap-ms", type=float, default=50.0,
                     help="--paired: pause between passes; after a B1 pass torch's OpenMP threads burn ~10 ms of CPU "
                          "spinning, over up to ~20 ms (measured), which would run beside our next pass")
+    ap.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True,
+                    help="inference: also time torch.ao.quantization.quantize_dynamic on the Linear layers")
+    ap.add_argument("--compress-json", help="our `smaller bench compress --json` output: print the ratio of the int8 "
+                                            "speedups (ours / PyTorch's)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -161,18 +168,49 @@ def main():
     tc_config = XLMRobertaConfig(**SHAPES[args.config], max_position_embeddings=514, type_vocab_size=1,
                                  layer_norm_eps=1e-5, num_labels=9)
     tc = XLMRobertaForTokenClassification(tc_config).eval()
+    # PyTorch's dynamic int8 (the peer of our dynamic int8 row): every nn.Linear quantized, weights per tensor,
+    # activations per batch at run time, through the quantized engine PyTorch picks for this CPU.
+    tc_int8 = None
+    if args.int8:
+        with warnings.catch_warnings():  # torch.ao.quantization's deprecation notices (it still works in 2.15)
+            warnings.simplefilter("ignore")
+            tc_int8 = torch.ao.quantization.quantize_dynamic(tc, {torch.nn.Linear}, dtype=torch.qint8)
     for b in (1,) if args.batch1_only else (1, 32):
         x = ids[:b]
         with torch.no_grad():
             results[f"inference_b{b}"] = stat(lambda: tc(input_ids=x), args.warmup, args.repeats)
+            if tc_int8 is not None:
+                results[f"inference_int8_b{b}"] = stat(lambda: tc_int8(input_ids=x), args.warmup, args.repeats)
+    speedups = {f"b{b}": results[f"inference_b{b}"]["median_ms"] / results[f"inference_int8_b{b}"]["median_ms"]
+                for b in (1, 32) if f"inference_int8_b{b}" in results}
+    ours = ours_int8_speedups(args.compress_json) if args.compress_json else {}
     report = {"config": args.config, "threads": args.threads, "torch": torch.__version__, "batch": B, "tokens": T,
-              "results": results}
+              "quantized_engine": torch.backends.quantized.engine, "results": results,
+              "torch_int8_speedup": speedups, "ours_int8_speedup": ours,
+              "ratio_of_speedups": {k: ours[k] / v for k, v in speedups.items() if k in ours}}
     if args.json:
         print(json.dumps(report, sort_keys=True))
     else:
-        print(f"bench_torch.py --config {args.config} (threads {args.threads}, torch {torch.__version__}, B{B}xT{T})")
+        print(f"bench_torch.py --config {args.config} (threads {args.threads}, torch {torch.__version__}, B{B}xT{T}, "
+              f"quantized engine {torch.backends.quantized.engine})")
         for k in sorted(results):
             print(f"{k:24s} {results[k]['median_ms']:11.2f} {results[k]['p95_ms']:11.2f}")
+        for k, v in speedups.items():
+            line = f"dynamic int8 speedup {k}: torch {v:.2f}x"
+            if k in ours:
+                line += f", ours {ours[k]:.2f}x (from {args.compress_json}), ours / torch {ours[k] / v:.2f}"
+            print(line)
+
+
+def ours_int8_speedups(path):
+    """Our dynamic int8 speedups over our fastest fp32 path, from `smaller bench compress --json` output."""
+    with open(path) as f:
+        report = json.load(f)
+    rows = {r["name"]: r.get("timing") for r in report["rows"]}
+    fp32, int8 = rows.get("fp32 inference encoder, pre-packed (split over threads)"), rows.get("dynamic int8")
+    if not fp32 or not int8:
+        raise SystemExit(f"{path}: no fp32 split or dynamic int8 row")
+    return {"b1": fp32["b1P50Ms"] / int8["b1P50Ms"], "b32": fp32["b32MedianMs"] / int8["b32MedianMs"]}
 
 
 if __name__ == "__main__":

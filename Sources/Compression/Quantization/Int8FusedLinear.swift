@@ -5,15 +5,18 @@
 import TensorCore
 import Transformer
 
-package final class Int8FusedLinear: FusedLinearKernels {
+package final class Int8FusedLinear: FusedLinearKernels, Int8Epilogue {
     package let parts: [Int8Linear]
     package let inFeatures: Int, outFeatures: Int    /// outFeatures: the sum over the parts
     private let activations: ActivationQuantization?
     private let weights: Int8Weights                  /// (Σ out, in), the parts' codes stacked
     private let scale: [Float], rowSum: [Int32], bias: [Float], offsets: [Int]
     private let scratch = Int8Scratch()
-    private var rowQuant: [ActivationQuantization] = []
-    private lazy var gemm = Int8PackedGemm(weights: weights.q, n: outFeatures, k: inFeatures, owner: weights)
+    /// Threads, as the first part's when this kernel was made (`Int8Linear.parts`).
+    private let threads: Int
+    private lazy var gemm = Int8SplitGemm(weights: weights.q, n: outFeatures, k: inFeatures, parts: threads, owner: weights)
+    /// The outputs of the call in progress, for `finish`.
+    private var outputs: [UnsafeMutablePointer<Float>] = []
 
     /// nil unless every part reads the same input width and quantizes activations the same way (all dynamic, or
     /// the same static range).
@@ -23,6 +26,7 @@ package final class Int8FusedLinear: FusedLinearKernels {
         else { return nil }
         self.parts = parts
         inFeatures = first.inFeatures; outFeatures = parts.reduce(0) { $0 + $1.outFeatures }; activations = first.activations
+        threads = first.parts
         weights = Int8Weights(q: parts.flatMap(\.weights.values), scale: parts.flatMap(\.weights.scale),
                               outFeatures: outFeatures, inFeatures: inFeatures)
         scale = weights.scale; rowSum = weights.rowSum; bias = parts.flatMap(\.bias)
@@ -37,18 +41,27 @@ package final class Int8FusedLinear: FusedLinearKernels {
             return
         }
         let K = inFeatures, N = outFeatures
-        scratch.reserve(codes: rows * K, acc: rows * N)
-        let codes = scratch.codes, acc = scratch.acc
-        Int8Math.quantizeRows(x, rows: rows, K, fixed: activations, into: codes, ranges: &rowQuant)
-        gemm.multiply(m: rows, a: codes, c: acc)
+        scratch.reserve(rows: rows, codes: rows * K, acc: rows * N)
+        scratch.quantize(x, rows: rows, K, fixed: activations, parts: threads)
+        self.outputs = outputs
+        defer { self.outputs = [] }
+        gemm.multiply(m: rows, a: scratch.codes, acc: scratch.acc, epilogue: self)
+    }
+
+    /// Dequantizes stacked output columns start ..< start + count (one thread's slice, which may span layers)
+    /// into each layer's own output.
+    package func finish(rows: Int, start: Int, count: Int, acc: UnsafePointer<Int32>) {
+        let ranges = scratch.ranges
         scale.withUnsafeBufferPointer { sw in
             rowSum.withUnsafeBufferPointer { rs in
                 bias.withUnsafeBufferPointer { b in
                     for (p, out) in outputs.enumerated() {
-                        let o = offsets[p], n = offsets[p + 1] - o
+                        let lo = max(start, offsets[p]), hi = min(start + count, offsets[p + 1]), n = offsets[p + 1] - offsets[p]
+                        if hi <= lo { continue }
                         for i in 0..<rows {
-                            Int8Math.dequantizeRow(acc + i * N + o, rowQuant[i], outFeatures: n, wScale: sw.baseAddress! + o,
-                                                   rowSum: rs.baseAddress! + o, bias: b.baseAddress! + o, into: out + i * n)
+                            Int8Math.dequantizeRow(acc + i * count + (lo - start), ranges[i], outFeatures: hi - lo, wScale: sw.baseAddress! + lo,
+                                                   rowSum: rs.baseAddress! + lo, bias: b.baseAddress! + lo,
+                                                   into: out + i * n + (lo - offsets[p]))
                         }
                     }
                 }

@@ -1,7 +1,7 @@
 // int8 linear kernels: weights symmetric per output channel (s8 in -127...127, one fp32 scale per row);
 // activations unsigned 7-bit with a zero point (u8 in 0...127, see `int8ActivationMax` for why 7 bits),
 // per token at run time (dynamic, LLM.int8()) or fixed by calibration (static); u8·s8 → s32 in oneDNN
-// (`Int8PackedGemm`: weights reordered once), then
+// (`Int8SplitGemm`: weights reordered once, the product split over the engine's threads), then
 // y = s_x · s_w · (acc − z_x · Σ_k W_q[j, k]) + b in fp32. Each kernel has a reference (dequantize, fp32 matmul).
 import TensorCore
 import Transformer
@@ -109,18 +109,6 @@ package enum Int8Math {
         }
     }
 
-    /// codes (rows, K) of x (rows, K), each row under `fixed` (static) or its own range (dynamic), which is kept
-    /// in `ranges` for the dequantization; `ranges` grows to `rows` and is reused.
-    static func quantizeRows(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, fixed: ActivationQuantization?,
-                             into codes: UnsafeMutablePointer<UInt8>, ranges: inout [ActivationQuantization]) {
-        if ranges.count < rows { ranges = [ActivationQuantization](repeating: ActivationQuantization(scale: 1, zero: 0), count: rows) }
-        for i in 0..<rows {
-            let a = fixed ?? rowRange(x + i * K, K)
-            ranges[i] = a
-            quantizeRow(x + i * K, K, a, into: codes + i * K)
-        }
-    }
-
     /// y (N) = s_x · s_w · (acc − z · rowSum) + b for one output row.
     @inline(__always)
     static func dequantizeRow(_ acc: UnsafePointer<Int32>, _ a: ActivationQuantization, outFeatures N: Int,
@@ -131,29 +119,62 @@ package enum Int8Math {
     }
 }
 
-/// Scratch that grows to the largest call and is reused.
-final class Int8Scratch {
+/// Scratch that grows to the largest call and is reused, and the activation quantization split by rows over
+/// `Parallel.parts` (it allocates nothing after the largest call).
+final class Int8Scratch: PartsBody {
     private(set) var codes = UnsafeMutablePointer<UInt8>.allocate(capacity: 1), codeCapacity = 1
     private(set) var acc = UnsafeMutablePointer<Int32>.allocate(capacity: 1), accCapacity = 1
-    func reserve(codes n: Int, acc m: Int) {
+    /// Each row's quantization from the last `quantize`, for the dequantization.
+    private(set) var ranges = UnsafeMutablePointer<ActivationQuantization>.allocate(capacity: 1), rangeCapacity = 1
+    private var job: (x: UnsafePointer<Float>, rows: Int, k: Int, fixed: ActivationQuantization?, parts: Int)?
+    /// Below this many values (rows × K) the quantization runs on the calling thread.
+    static let splitElements = 1 << 13
+
+    func reserve(rows: Int, codes n: Int, acc m: Int) {
         if n > codeCapacity { codes.deallocate(); codes = .allocate(capacity: n); codeCapacity = n }
         if m > accCapacity { acc.deallocate(); acc = .allocate(capacity: m); accCapacity = m }
+        if rows > rangeCapacity { ranges.deallocate(); ranges = .allocate(capacity: rows); rangeCapacity = rows }
     }
-    deinit { codes.deallocate(); acc.deallocate() }
+
+    /// codes (rows, K) of x (rows, K), each row under `fixed` (static) or its own range (dynamic), kept in
+    /// `ranges`; split by rows over up to `parts` threads. Call `reserve` first.
+    func quantize(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, fixed: ActivationQuantization?, parts: Int) {
+        precondition(rows * K <= codeCapacity && rows <= rangeCapacity, "Int8Scratch: quantize before reserve")
+        let p = rows * K >= Self.splitElements ? max(1, min(parts, rows)) : 1
+        job = (x, rows, K, fixed, p)
+        Parallel.parts(p, self)
+        job = nil
+    }
+
+    func runPart(_ part: Int) {
+        guard let j = job else { return }
+        for i in (j.rows * part / j.parts)..<(j.rows * (part + 1) / j.parts) {
+            let a = j.fixed ?? Int8Math.rowRange(j.x + i * j.k, j.k)
+            ranges[i] = a
+            Int8Math.quantizeRow(j.x + i * j.k, j.k, a, into: codes + i * j.k)
+        }
+    }
+
+    deinit { codes.deallocate(); acc.deallocate(); ranges.deallocate() }
 }
 
 /// A linear layer with int8 weights; `activations` nil means per token at run time (dynamic), otherwise the
 /// fixed calibrated range (static).
-package final class Int8Linear: LinearKernel {
+package final class Int8Linear: GeluFusing, Int8Epilogue {
     package let weights: Int8Weights
     package let bias: [Float]
     package let activations: ActivationQuantization?
     private let scratch = Int8Scratch()
-    private var rowQuant: [ActivationQuantization] = []
-    /// The weights reordered once for oneDNN's int8 kernel (a runtime cache; the checkpoint keeps the plain codes).
-    private lazy var gemm = Int8PackedGemm(weights: weights.q, n: weights.outFeatures, k: weights.inFeatures, owner: weights)
+    /// The threads the quantization, the product and the dequantization split over (`Parallel.parts`): the
+    /// model's, set by `QuantizedModel` before the encoder is built (a fused kernel copies it when it is made).
+    package var parts = 1 { didSet { if parts != oldValue { splitGemm = nil } } }
+    /// The weights reordered once per column slice for oneDNN's int8 kernel (a runtime cache; the checkpoint keeps
+    /// the plain codes).
+    private var splitGemm: Int8SplitGemm?
     /// false: `dnnl_gemm_u8s8s32`, which packs the weights on every call; kept as `bench compress`'s reference row.
     package var usesPackedGemm = true
+    /// The output of the call in progress and whether GELU follows, for `finish`.
+    private var output: UnsafeMutablePointer<Float>?, gelu = false
 
     package init(weights: Int8Weights, bias: [Float], activations: ActivationQuantization? = nil) {
         precondition(bias.count == weights.outFeatures, "Int8Linear: bias has \(bias.count) values, expected \(weights.outFeatures)")
@@ -164,22 +185,44 @@ package final class Int8Linear: LinearKernel {
     package var outFeatures: Int { weights.outFeatures }
     package var byteCount: Int { weights.byteCount + 4 * bias.count + (activations == nil ? 0 : 8) }
 
+    var gemm: Int8SplitGemm {
+        if let g = splitGemm { return g }
+        let g = Int8SplitGemm(weights: weights.q, n: outFeatures, k: inFeatures, parts: parts, owner: weights)
+        splitGemm = g
+        return g
+    }
+
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        apply(x, rows: rows, into: y, gelu: false)
+    }
+
+    /// As `apply`, then GELU on the output when `gelu` is true, by the thread that dequantized each slice.
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool) {
         let K = inFeatures, N = outFeatures
-        scratch.reserve(codes: rows * K, acc: rows * N)
-        let codes = scratch.codes, acc = scratch.acc
-        Int8Math.quantizeRows(x, rows: rows, K, fixed: activations, into: codes, ranges: &rowQuant)
+        scratch.reserve(rows: rows, codes: rows * K, acc: rows * N)
+        scratch.quantize(x, rows: rows, K, fixed: activations, parts: parts)
+        output = y; self.gelu = gelu
+        defer { output = nil; self.gelu = false }
         if usesPackedGemm {
-            gemm.multiply(m: rows, a: codes, c: acc)
+            gemm.multiply(m: rows, a: scratch.codes, acc: scratch.acc, epilogue: self)
         } else {
-            gemmU8S8S32(m: rows, n: N, k: K, a: codes, lda: K, b: weights.q, ldb: K, c: acc, ldc: N)
+            gemmU8S8S32(m: rows, n: N, k: K, a: scratch.codes, lda: K, b: weights.q, ldb: K, c: scratch.acc, ldc: N)
+            finish(rows: rows, start: 0, count: N, acc: scratch.acc)
         }
+    }
+
+    /// Dequantizes output columns start ..< start + count of every row (one thread's slice of the product), then
+    /// GELU when asked.
+    package func finish(rows: Int, start: Int, count: Int, acc: UnsafePointer<Int32>) {
+        guard let y = output else { return }
+        let N = outFeatures, ranges = scratch.ranges, gelu = gelu
         weights.scale.withUnsafeBufferPointer { sw in
             weights.rowSum.withUnsafeBufferPointer { rs in
                 bias.withUnsafeBufferPointer { b in
                     for i in 0..<rows {
-                        Int8Math.dequantizeRow(acc + i * N, rowQuant[i], outFeatures: N, wScale: sw.baseAddress!, rowSum: rs.baseAddress!,
-                                               bias: b.baseAddress!, into: y + i * N)
+                        Int8Math.dequantizeRow(acc + i * count, ranges[i], outFeatures: count, wScale: sw.baseAddress! + start,
+                                               rowSum: rs.baseAddress! + start, bias: b.baseAddress! + start, into: y + i * N + start)
+                        if gelu { Kernels.geluForward(y + i * N + start, y + i * N + start, count, threads: 1) }
                     }
                 }
             }

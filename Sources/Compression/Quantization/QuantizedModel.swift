@@ -20,9 +20,14 @@ package final class QuantizedModel: TokenLogitsModel {
     package init(base: XLMRModel, quantization: QuantizationConfig, kernels: [String: LinearKernel], embedding: Int8Weights?) throws {
         self.base = base; self.quantization = quantization; self.kernels = kernels; self.embedding = embedding
         var replacing = kernels
+        // The int8 products, quantization and dequantization split over the model's threads on the engine's own
+        // pool, as the rest of the pass does (`Int8SplitGemm`); set before the encoder fuses query, key and value.
+        for kernel in kernels.values { ((kernel as? Int8Linear) ?? (kernel as? MixedInt8Linear)?.base)?.parts = base.compute.threads }
         if let embedding, case .maskedLM = base.head, let lmBias = base.parameter("lm_head.bias") {
             // The decoder is tied to the word embeddings: with int8 embeddings it runs on the same int8 table.
-            replacing["lm_head.decoder"] = Int8Linear(weights: embedding, bias: lmBias.array)
+            let decoder = Int8Linear(weights: embedding, bias: lmBias.array)
+            decoder.parts = base.compute.threads
+            replacing["lm_head.decoder"] = decoder
         }
         encoder = try InferenceEncoder(model: base, replacing: replacing, wordEmbeddings: embedding.map { Int8Embedding(weights: $0) })
     }
