@@ -161,11 +161,8 @@ package enum Kernels {
     static func dropoutChunks(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, seed: UInt64, chunks: Range<Int>) {
         let keep = 1 / (1 - p)
         for c in chunks {
-            // SplitMix64's finaliser of seed + c: unrelated starting states for neighbouring chunks.
-            var z = seed &+ UInt64(c) &* 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            var stream = Xoshiro256(seed: z ^ (z >> 31))
+            // Output c of SplitMix64 from the mask's seed: unrelated starting states for neighbouring chunks.
+            var stream = Xoshiro256(seed: Xoshiro256.splitMix64(seed, step: UInt64(c)))
             for i in (c * dropoutChunk)..<min(n, (c + 1) * dropoutChunk) { mask[i] = stream.uniform() < p ? 0 : keep }
         }
     }

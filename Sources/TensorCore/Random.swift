@@ -6,15 +6,17 @@ package struct Xoshiro256: Sendable {
     private var spareNormal: Float? = nil
 
     package init(seed: UInt64) {
-        var x = seed
-        func splitmix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitmix(); s1 = splitmix(); s2 = splitmix(); s3 = splitmix()
+        s0 = Self.splitMix64(seed, step: 1); s1 = Self.splitMix64(seed, step: 2)
+        s2 = Self.splitMix64(seed, step: 3); s3 = Self.splitMix64(seed, step: 4)
+    }
+
+    /// SplitMix64's output number `step` from state `seed`: well-spread values for consecutive steps (its state
+    /// advances by the golden ratio, its finaliser mixes the bits).
+    package static func splitMix64(_ seed: UInt64, step: UInt64) -> UInt64 {
+        var z = seed &+ step &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     @inline(__always) package mutating func next() -> UInt64 {
