@@ -36,6 +36,10 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     package var parallelParts = 1
     /// The threads the kernels it calls itself (attention, LayerNorm, GELU) compute with: its model's.
     package let compute: ComputeContext
+    /// Told as each piece of a pass ends (`StepPhase`): the linear layers' products (a GELU fused into its product
+    /// counts with it), attention (q·kᵀ, mask, softmax, probs·v), LayerNorm, unfused GELU, the rest. Measures nothing
+    /// by default; `bench compress` takes the linear share of its Amdahl bound from it.
+    package var probe: StepProbe = NoStepProbe.shared
 
     // Buffers for the largest (B, T) seen so far.
     private var capacity = (batch: 0, tokens: 0)
@@ -137,6 +141,8 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     /// Runs the encoder and head; returns a pointer to the logits (B, T, outputCount), valid until the next call.
     package func forward(_ batch: TokenBatch) throws -> UnsafePointer<Float> {
         try validate(batch)
+        let probe = self.probe
+        probe.phaseEnded(.other)
         let B = batch.batch, T = batch.tokens, N = B * T, C = config.hiddenSize, HS = config.headSize
         reserve(batch: B, tokens: T)
         let x = hidden!.pointer, tmp = scratch!.pointer, mu = mean!.pointer, rs = rstd!.pointer, eps = config.layerNormEps
@@ -151,8 +157,11 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
                 wordEmbeddings.addRow(Int(ids[i]), into: o)
             }
         }
+        probe.phaseEnded(.other)
         normalize(x, adding: nil, embeddingNorm, rows: N)
+        probe.phaseEnded(.layerNorm)
         for i in 0..<N { keyMask!.pointer[i] = batch.attentionMask[i] != 0 ? 0 : maskedScore }
+        probe.phaseEnded(.other)
         for layer in layers {
             let F = layer.ffn
             if let qkv = layer.qkv {
@@ -162,27 +171,41 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
                 layer.key.apply(x, rows: N, into: k!.pointer)
                 layer.value.apply(x, rows: N, into: v!.pointer)
             }
+            probe.phaseEnded(.gemm)
             attention(B: B, T: T, NH: layer.heads, HS: HS, W: layer.width)
+            probe.phaseEnded(.attention)
             layer.attentionOutput.apply(ctx!.pointer, rows: N, into: tmp)
+            probe.phaseEnded(.gemm)
             normalize(x, adding: tmp, layer.attentionNorm, rows: N)
+            probe.phaseEnded(.layerNorm)
             if let split = layer.intermediate as? GeluFusing {
                 split.apply(x, rows: N, into: inter!.pointer, gelu: true)
+                probe.phaseEnded(.gemm)
             } else {
                 layer.intermediate.apply(x, rows: N, into: inter!.pointer)
+                probe.phaseEnded(.gemm)
                 Kernels.geluForward(inter!.pointer, inter!.pointer, N * F, threads: compute.threads)
+                probe.phaseEnded(.gelu)
             }
             layer.output.apply(inter!.pointer, rows: N, into: tmp)
+            probe.phaseEnded(.gemm)
             normalize(x, adding: tmp, layer.outputNorm, rows: N)
+            probe.phaseEnded(.layerNorm)
         }
         let out = logitsBuffer!.pointer
         if let classifier {
             classifier.apply(x, rows: N, into: out)
+            probe.phaseEnded(.gemm)
         } else if let lmDense, let lmNorm, let decoder {
             lmDense.apply(x, rows: N, into: tmp)
+            probe.phaseEnded(.gemm)
             Kernels.geluForward(tmp, tmp, N * C, threads: compute.threads)
+            probe.phaseEnded(.gelu)
             Kernels.layerNormForward(tmp, lmNorm.gamma, lmNorm.beta, tmp, mean: mu, rstd: rs, rows: N, cols: C, eps: eps,
                                      threads: compute.threads)
+            probe.phaseEnded(.layerNorm)
             decoder.apply(tmp, rows: N, into: out)
+            probe.phaseEnded(.gemm)
         }
         return UnsafePointer(out)
     }

@@ -193,8 +193,11 @@ struct BenchCompress: ParsableCommand {
                 }
             }
         }
-        let targets = MachineTargets.measure(config: c, tokens: tokens, threads: threads, repeats: repeats, batchRepeats: batchRepeats,
-                                             rows: rows)
+        let fp32Encoder = rows.indices.first { rows[$0].name == MachineTargets.fp32Row }.flatMap { models[$0] as? InferenceEncoder }
+        let targets = try fp32Encoder.flatMap {
+            try MachineTargets.measure(config: c, tokens: tokens, threads: threads, repeats: repeats, batchRepeats: batchRepeats,
+                                       rows: rows, encoder: $0)
+        }
         report(rows, outlierFraction: outlierFraction, targets: targets)
     }
 

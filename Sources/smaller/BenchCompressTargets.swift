@@ -1,6 +1,7 @@
 // `bench compress`'s targets relative to the machine (issue #18): int8 can only speed up the linear layers, so
 // what an int8 encoder can gain here is bounded by (a) how much faster this machine's int8 GEMM is than its fp32
-// GEMM on the model's own linear shapes and (b) the share of the fp32 forward pass those products take (Amdahl).
+// GEMM on the model's own linear shapes and (b) the share of the fp32 forward pass those products take (Amdahl),
+// as the pass's own StepProbe measures it (`PhaseShares`) in the same process.
 // Each int8 variant's speedup is then printed as a fraction of that bound, so a target such as "≥ 85 % of the
 // bound" can be judged on any machine (AVX2, AVX-512 VNNI, AMX) from one run.
 import Evaluation
@@ -17,9 +18,11 @@ struct MachineTargets: Codable {
         var fp32GemmMs: Double, int8GemmMs: Double
         /// fp32GemmMs ÷ int8GemmMs.
         var gemmRatio: Double
-        /// The fastest fp32 encoder's forward pass (its timing row), and the share of it in linear products,
-        /// fp32GemmMs ÷ fp32ForwardMs (capped at 1; measured apart from the pass, so an estimate).
+        /// The fastest fp32 encoder's forward pass (its timing row), and the share of it in linear products as its
+        /// probe measured them (`phases`, watched passes of the same encoder in this process).
         var fp32ForwardMs: Double, linearShare: Double
+        /// The watched passes: mean ms and every phase's share (they add up to 1).
+        var phases: PhaseShares
         /// The speedup int8 could give if only the products changed: 1 / ((1 − share) + share / ratio).
         var amdahlBound: Double
     }
@@ -35,25 +38,40 @@ struct MachineTargets: Codable {
     /// The fp32 row the bound is relative to (the fastest fp32 path, as records use).
     static let fp32Row = "fp32 inference encoder, pre-packed (split over threads)"
 
-    /// Measures the GEMM ratios on `config`'s linear shapes and relates `rows`' timings to them; nil without the
-    /// fp32 row.
-    static func measure(config c: XLMRConfig, tokens: Int, threads: Int, repeats: Int, batchRepeats: Int,
-                        rows: [BenchCompress.Row]) -> MachineTargets? {
-        guard let fp32 = rows.first(where: { $0.name == fp32Row })?.timing else { return nil }
-        // (N, K) of each layer's products: query/key/value as one (the int8 path fuses them), attention output,
-        // FFN in, FFN out.
-        let shapes = (0..<c.numHiddenLayers).flatMap { l -> [(n: Int, k: Int)] in
+    /// (N, K) of each encoder layer's products: query/key/value as one (the int8 path fuses them), attention output,
+    /// FFN in, FFN out.
+    static func linearShapes(_ c: XLMRConfig) -> [(n: Int, k: Int)] {
+        (0..<c.numHiddenLayers).flatMap { l -> [(n: Int, k: Int)] in
             let C = c.hiddenSize, W = c.attentionWidth(layer: l), F = c.intermediate(layer: l)
             return [(3 * W, C), (C, W), (F, C), (C, F)]
         }
-        func batch(_ m: Int, repeats: Int, forwardMs: Double) -> Batch {
-            let (f, q) = gemmTimes(m: m, shapes: shapes, threads: threads, repeats: repeats)
-            let ratio = f / q, share = min(1, f / forwardMs)
-            return Batch(rows: m, fp32GemmMs: f, int8GemmMs: q, gemmRatio: ratio, fp32ForwardMs: forwardMs, linearShare: share,
-                         amdahlBound: 1 / ((1 - share) + share / ratio))
+    }
+
+    /// One batch size's bound: the GEMM ratio on `config`'s linear shapes at `m` rows and the linear share of `phases`.
+    static func batch(_ c: XLMRConfig, m: Int, threads: Int, repeats: Int, forwardMs: Double, phases: PhaseShares) -> Batch {
+        let (f, q) = gemmTimes(m: m, shapes: linearShapes(c), threads: threads, repeats: repeats)
+        let ratio = f / q, share = phases.linearShare
+        return Batch(rows: m, fp32GemmMs: f, int8GemmMs: q, gemmRatio: ratio, fp32ForwardMs: forwardMs, linearShare: share,
+                     phases: phases, amdahlBound: Amdahl.bound(share: share, ratio: ratio))
+    }
+
+    /// Measures the GEMM ratios on `config`'s linear shapes and the linear share of `encoder` (the fp32 row's model)
+    /// at batch 1 and 32, and relates `rows`' timings to them; nil without the fp32 row.
+    static func measure(config c: XLMRConfig, tokens: Int, threads: Int, repeats: Int, batchRepeats: Int,
+                        rows: [BenchCompress.Row], encoder: InferenceEncoder) throws -> MachineTargets? {
+        guard let fp32 = rows.first(where: { $0.name == fp32Row })?.timing else { return nil }
+        func phases(_ size: Int, repeats: Int) throws -> PhaseShares {
+            let batch = InferenceTiming.batch(size, tokens: tokens, vocab: c.vocabSize)
+            defer { encoder.probe = NoStepProbe.shared }
+            return try PhaseShares.measure(warmup: 1, repeats: repeats) { probe in
+                encoder.probe = probe
+                _ = try encoder.forward(batch)
+            }
         }
-        let b1 = batch(tokens, repeats: max(5, repeats), forwardMs: fp32.b1P50Ms)
-        let b32 = batch(32 * tokens, repeats: max(2, batchRepeats), forwardMs: fp32.b32MedianMs)
+        let b1 = batch(c, m: tokens, threads: threads, repeats: max(5, repeats), forwardMs: fp32.b1P50Ms,
+                       phases: try phases(1, repeats: max(5, repeats)))
+        let b32 = batch(c, m: 32 * tokens, threads: threads, repeats: max(2, batchRepeats), forwardMs: fp32.b32MedianMs,
+                        phases: try phases(32, repeats: max(2, batchRepeats)))
         let variants = rows.filter { $0.name.contains("int8") }.compactMap { r -> Variant? in
             guard let t = r.timing else { return nil }
             let s1 = fp32.b1P50Ms / t.b1P50Ms, s32 = fp32.b32MedianMs / t.b32MedianMs
@@ -106,10 +124,31 @@ struct MachineTargets: Codable {
                         + String(format: " %7d %13.2f %13.2f %7.2f %12.1f %12.1f%% %8.2f", b.rows, b.fp32GemmMs, b.int8GemmMs, b.gemmRatio,
                                  b.fp32ForwardMs, 100 * b.linearShare, b.amdahlBound))
         }
+        for (label, b) in [("b1", batch1), ("b32", batch32)] {
+            Swift.print("\(label) fp32 pass by its probe (\(String(format: "%.1f", b.phases.passMs)) ms a pass; shares add up to 100 %): "
+                        + b.phases.summary)
+        }
         Swift.print("variant".padding(toLength: 40, withPad: " ", startingAt: 0) + "  b1 ×fp32  of bound  b32 ×fp32  of bound")
         for v in variants {
             Swift.print(v.name.padding(toLength: 40, withPad: " ", startingAt: 0)
                         + String(format: " %9.2f %8.0f%% %10.2f %8.0f%%", v.b1Speedup, 100 * v.b1OfBound, v.b32Speedup, 100 * v.b32OfBound))
+        }
+    }
+}
+
+extension BenchEngine {
+    /// The fp32 side of the int8 bound for `--profile`'s inference rows (the last profiles, batch 32 then 1): each
+    /// row's linear share as its probe measured it, this machine's int8 ÷ fp32 GEMM ratio on the config's encoder
+    /// shapes at that row's B·T, and the Amdahl bound they give (what `bench compress` judges int8 variants against).
+    func printInt8Bounds(_ c: XLMRConfig, tokens: Int, profiles: [PassProfile]) {
+        let batches = batch1Only ? [1] : [32, 1]
+        print("int8 bound for the inference rows (linear share from the probe above, GEMM ratio on the encoder's linear shapes):")
+        for (b, p) in zip(batches, profiles.suffix(batches.count)) {
+            let share = p.rows.first { $0.phase == "\(StepPhase.gemm)" }?.share ?? 0
+            let (f, q) = MachineTargets.gemmTimes(m: b * tokens, shapes: MachineTargets.linearShapes(c), threads: threads,
+                                                  repeats: max(2, repeats))
+            print(String(format: "  B%-3d linear share %5.1f%%  fp32 GEMM %8.2f ms  int8 GEMM %8.2f ms  GEMM × %5.2f  bound × %5.2f",
+                         b, 100 * share, f, q, f / q, Amdahl.bound(share: share, ratio: f / q)))
         }
     }
 }

@@ -1,26 +1,12 @@
 // `smaller bench engine --profile`: where a training step's and an inference pass's time goes (GEMM, attention,
 // softmax, GELU, LayerNorm, dropout, cross-entropy, optimizer, the rest), timed through the model's StepProbe,
 // with the GEMMs' GFLOP/s next to this machine's sgemm peak measured in the same run.
+import Evaluation
 import Experiment
 import Foundation
 import TensorCore
 import Training
 import Transformer
-
-/// Wall nanoseconds per phase, summed over the passes it watched. Allocation-free per call.
-final class StepTimer: StepProbe {
-    private(set) var nanos = [UInt64](repeating: 0, count: StepPhase.allCases.count)
-    private var last: UInt64 = 0
-
-    /// The clock starts here: the next phase that ends gets the time since this call.
-    func start() { last = DispatchTime.now().uptimeNanoseconds }
-
-    func phaseEnded(_ phase: StepPhase) {
-        let now = DispatchTime.now().uptimeNanoseconds
-        nanos[phase.rawValue] &+= now &- last
-        last = now
-    }
-}
 
 /// One profiled measurement: per-phase and whole-pass time over `passes` passes, and the FLOPs the GEMMs did.
 struct PassProfile: Codable {
@@ -177,6 +163,7 @@ extension BenchEngine {
         }
         print(String(format: "sgemm peak (the fastest of these, before and after the profiles): %.1f GFLOP/s", peak))
         for p in profiles { print(p.table) }
+        printInt8Bounds(c, tokens: T, profiles: profiles)
         print("rest = the measured pass minus the named phases (embedding gathers, bias adds and sums, residual adds, copies, checks)")
     }
 }
