@@ -78,6 +78,10 @@ package enum Kernels {
         case let .softmaxBackward(y, dy, dx, cols): softmaxBackward(y, dy, dx, cols: cols, rows: rows)
         case let .layerNormForward(x, gamma, beta, y, mean, rstd, cols, eps):
             layerNormForward(x, gamma, beta, y, mean: mean, rstd: rstd, cols: cols, eps: eps, rows: rows)
+        case let .layerNormBackward(x, gamma, mean, rstd, dy, dx, cols):
+            layerNormBackward(x, gamma, mean: mean, rstd: rstd, dy, dx, cols: cols, rows: rows)
+        case let .layerNormParameterGradients(x, mean, rstd, dy, dgamma, dbeta, count, cols):
+            layerNormParameterGradients(x, mean: mean, rstd: rstd, dy, dgamma: dgamma, dbeta: dbeta, rows: count, cols: cols, blocks: rows)
         case let .geluForward(x, y, n): geluForward(x, y, n, blocks: rows)
         case let .geluBackward(x, dy, dx, n): geluBackward(x, dy, dx, n, blocks: rows)
         case let .dropout(mask, n, p, seed): dropoutChunks(mask, n, p: p, seed: seed, chunks: rows)

@@ -74,21 +74,51 @@ extension Kernels {
     }
 
     /// dx (N, C) = LayerNorm backward; dgamma, dbeta (C) are accumulated (+=). `dx` may alias `dy`.
+    /// Split over up to `threads` threads in two passes: dγ and dβ by column ranges (each column summed over every row
+    /// in row order, as one thread sums it), then dx by rows (each row as on one thread). So every output is the same
+    /// bits for any thread count. The column pass runs first because dx may overwrite dy.
     package static func layerNormBackward(
         _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
         _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-        dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>, rows: Int, cols: Int
+        dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>, rows: Int, cols: Int, threads: Int
+    ) {
+        // Columns are split in blocks of 8 so each part's stretch of a row stays whole SIMD blocks.
+        Parallel.rows((cols + 7) / 8, floatsPerRow: 8 * rows, threads: threads,
+                      .layerNormParameterGradients(x: x, mean: mean, rstd: rstd, dy: dy, dgamma: dgamma, dbeta: dbeta, rows: rows, cols: cols))
+        Parallel.rows(rows, floatsPerRow: cols, threads: threads,
+                      .layerNormBackward(x: x, gamma: gamma, mean: mean, rstd: rstd, dy: dy, dx: dx, cols: cols))
+    }
+
+    /// dγ[c] += Σ_r dy[r, c]·x̂[r, c] and dβ[c] += Σ_r dy[r, c] for the columns of 8-column blocks `blocks`, rows in order.
+    static func layerNormParameterGradients(
+        _ x: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+        dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>, rows: Int, cols: Int, blocks: Range<Int>
+    ) {
+        let start = blocks.lowerBound * 8, end = min(cols, blocks.upperBound * 8)
+        for r in 0..<rows {
+            let xr = x + r * cols, dyr = dy + r * cols
+            let mu = mean[r], rs = rstd[r]
+            for c in start..<end {
+                let xhat = (xr[c] - mu) * rs
+                dgamma[c] += dyr[c] * xhat
+                dbeta[c] += dyr[c]
+            }
+        }
+    }
+
+    /// dx for rows `rows` (see `layerNormBackward`).
+    static func layerNormBackward(
+        _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+        _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, cols: Int, rows: Range<Int>
     ) {
         let invC = 1 / Float(cols)
-        for r in 0..<rows {
+        for r in rows {
             let xr = x + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
             let mu = mean[r], rs = rstd[r]
             var sumG: Float = 0, sumGX: Float = 0
             for c in 0..<cols {
                 let xhat = (xr[c] - mu) * rs
                 let g = dyr[c] * gamma[c]
-                dgamma[c] += dyr[c] * xhat
-                dbeta[c] += dyr[c]
                 sumG += g
                 sumGX += g * xhat
             }

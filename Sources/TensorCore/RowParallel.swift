@@ -3,7 +3,7 @@
 // results are the same bits whatever the split. The job is one object per calling thread (`threadLocalJob`, slot 2),
 // so nothing is allocated per call. The cross-entropy's rows also feed one loss: each part sums its rows, and the
 // parts' sums are added in part order (`rowSums`), the same bits for the same thread count. LayerNorm backward's dγ
-// and dβ stay on one thread.
+// and dβ (sums over rows) split by columns instead, each column summed over the rows in order: the bits of one thread.
 
 /// One row kernel's arguments; `Kernels.run(_:rows:)` computes a range of its rows.
 enum RowWork {
@@ -13,6 +13,13 @@ enum RowWork {
     case layerNormForward(x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                           y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
                           rstd: UnsafeMutablePointer<Float>, cols: Int, eps: Float)
+    /// LayerNorm backward's dx, rows of `cols`.
+    case layerNormBackward(x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                           dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, cols: Int)
+    /// LayerNorm backward's dγ and dβ: "rows" are blocks of 8 columns, each summed over all `rows` rows in order.
+    case layerNormParameterGradients(x: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                                     dy: UnsafePointer<Float>, dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>,
+                                     rows: Int, cols: Int)
     /// Rows of 8 floats (one SIMD block) over `n` floats; the last row may be shorter.
     case geluForward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int)
     case geluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, n: Int)

@@ -46,13 +46,14 @@ extension ModelSlots {
     /// dout (B, T, C) is the gradient of the embedding output; it is overwritten as scratch.
     func embeddingBackward(_ ids: UnsafePointer<Int32>, B: Int, T: Int, config c: XLMRConfig, a: EmbeddingActivations,
                            dout: UnsafeMutablePointer<Float>, dropout: Float,
-                           params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>, probe: StepProbe) {
+                           params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>, threads: Int, probe: StepProbe) {
         let C = c.hiddenSize, N = B * T
         if let mask = a.dropMask, dropout > 0 {
             Kernels.multiply(dout, mask.pointer, dout, N * C)
             probe.phaseEnded(.dropout)
         }
-        embeddingNorm.backward(a.sum.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, dout, dout, rows: N, params: p, grads: g)
+        embeddingNorm.backward(a.sum.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, dout, dout, rows: N, params: p, grads: g,
+                               threads: threads)
         probe.phaseEnded(.layerNorm)
         let word = g + wordEmbeddings, pos = g + positionEmbeddings, type0 = g + tokenTypeEmbeddings
         let pad = Int32(c.padTokenId)

@@ -72,7 +72,7 @@ extension ModelSlots.Layer {
         let d1 = s.d1.pointer, d2 = s.d2.pointer, dAO = s.dAttentionOut.pointer
         // Output LayerNorm, residual and dropout.
         outputNorm.backward(a.outputSum.pointer, mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, dHidden, d1,
-                            rows: N, params: p, grads: g)
+                            rows: N, params: p, grads: g, threads: threads)
         probe.phaseEnded(.layerNorm)
         dAO.update(from: d1, count: N * C)
         probe.phaseEnded(.other)
@@ -86,7 +86,7 @@ extension ModelSlots.Layer {
                               threads: threads, probe: probe)
         // Attention LayerNorm, residual and dropout.
         attentionNorm.backward(a.attentionSum.pointer, mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer, dAO, d1,
-                               rows: N, params: p, grads: g)
+                               rows: N, params: p, grads: g, threads: threads)
         probe.phaseEnded(.layerNorm)
         dHidden.update(from: d1, count: N * C)
         probe.phaseEnded(.other)

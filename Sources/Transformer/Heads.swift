@@ -56,7 +56,7 @@ extension ModelSlots {
               c: a.d1.pointer, ldc: C, threads: threads)
         probe.phaseEnded(.gemm)
         lmNorm!.backward(a.gelu.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, a.d1.pointer, a.d1.pointer, rows: N,
-                         params: p, grads: g)
+                         params: p, grads: g, threads: threads)
         probe.phaseEnded(.layerNorm)
         Kernels.geluBackward(a.dense.pointer, a.d1.pointer, a.d1.pointer, N * C, threads: threads)
         probe.phaseEnded(.gelu)

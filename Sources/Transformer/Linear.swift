@@ -39,8 +39,8 @@ extension NormSlots {
 
     func backward(_ x: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
                   _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int,
-                  params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>) {
+                  params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>, threads: Int) {
         Kernels.layerNormBackward(x, p + weight, mean: mean, rstd: rstd, dy, dx, dgamma: g + weight, dbeta: g + bias,
-                                  rows: rows, cols: size)
+                                  rows: rows, cols: size, threads: threads)
     }
 }

@@ -213,7 +213,7 @@ package final class XLMRModel {
                                      dropout: (hiddenDrop, attentionDrop), params: p, grads: g, threads: threads, probe: probe)
         }
         slots.embeddingBackward(w.ids, B: B, T: T, config: c, a: w.embeddings, dout: dHidden, dropout: hiddenDrop,
-                                params: p, grads: g, probe: probe)
+                                params: p, grads: g, threads: threads, probe: probe)
     }
 
     private func validate(_ b: TokenBatch, workspace w: Workspace, training: Bool) throws {

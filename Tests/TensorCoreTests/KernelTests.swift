@@ -92,7 +92,8 @@ func closeFD(_ fd: Double, _ an: Float) -> Bool {
             }
         }
         var dx = [Float](repeating: 0, count: x.count), dg = [Float](repeating: 0, count: cols), db = dg
-        Kernels.layerNormBackward(x, gamma, mean: mean, rstd: rstd, w, &dx, dgamma: &dg, dbeta: &db, rows: rows, cols: cols)
+        Kernels.layerNormBackward(x, gamma, mean: mean, rstd: rstd, w, &dx, dgamma: &dg, dbeta: &db, rows: rows, cols: cols,
+                                  threads: 2)
         let dot: ([Float]) -> Double = { out in zip(out, w).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
         for i in x.indices {
             let fd = finiteDifference(&x, i, step: Tolerance.finiteDifferenceStep) { dot(run($0, gamma, beta).0) }

@@ -79,6 +79,47 @@ import TestSupport
         }
     }
 
+    /// LayerNorm backward split over threads (dγ, dβ by columns, dx by rows) against the one-pass loop it replaced
+    /// (dγ and dβ summed row by row on one thread): the same bits for every thread count, with dx over dy as the
+    /// model calls it and dγ, dβ accumulated onto what they held.
+    @Test func splitLayerNormBackwardGivesTheBitsOfTheOneThreadLoop() {
+        let (rows, cols) = (1031, 100)  // 12.5 column blocks: the last one partial
+        #expect(rows * cols >= Parallel.rowSplitFloats * 3)
+        let x = Self.random(rows * cols, seed: 11), dy = Self.random(rows * cols, seed: 12)
+        let gamma = Self.random(cols, seed: 13, scale: 1), beta = Self.random(cols, seed: 14, scale: 1)
+        let start = Self.random(cols, seed: 15, scale: 1)
+        var y = [Float](repeating: 0, count: rows * cols), mean = [Float](repeating: 0, count: rows), rstd = mean
+        Kernels.layerNormForward(x, gamma, beta, &y, mean: &mean, rstd: &rstd, rows: rows, cols: cols, eps: 1e-5, threads: 1)
+        // The reference: one loop over the rows, dγ and dβ accumulated as each row passes.
+        var dxR = [Float](repeating: 0, count: rows * cols), dgR = start, dbR = start
+        let invC = 1 / Float(cols)
+        for r in 0..<rows {
+            var sumG: Float = 0, sumGX: Float = 0
+            for c in 0..<cols {
+                let xhat = (x[r * cols + c] - mean[r]) * rstd[r], g = dy[r * cols + c] * gamma[c]
+                dgR[c] += dy[r * cols + c] * xhat
+                dbR[c] += dy[r * cols + c]
+                sumG += g
+                sumGX += g * xhat
+            }
+            let mG = sumG * invC, mGX = sumGX * invC
+            for c in 0..<cols {
+                let xhat = (x[r * cols + c] - mean[r]) * rstd[r]
+                dxR[r * cols + c] = (dy[r * cols + c] * gamma[c] - mG - xhat * mGX) * rstd[r]
+            }
+        }
+        for threads in [1, 2, 3] {
+            var d = dy, dg = start, db = start
+            d.withUnsafeMutableBufferPointer { dp in
+                Kernels.layerNormBackward(x, gamma, mean: mean, rstd: rstd, dp.baseAddress!, dp.baseAddress!, dgamma: &dg, dbeta: &db,
+                                          rows: rows, cols: cols, threads: threads)
+            }
+            #expect(d.map(\.bitPattern) == dxR.map(\.bitPattern), "dx, \(threads) threads")
+            #expect(dg.map(\.bitPattern) == dgR.map(\.bitPattern) && db.map(\.bitPattern) == dbR.map(\.bitPattern),
+                    "dγ, dβ, \(threads) threads")
+        }
+    }
+
     @Test func softmaxRowsSumToOneAcrossTheSplitBoundary() {
         // A real property on the split path: every row, on either side of the split, is a distribution.
         let (rows, cols) = (2048, 64)
