@@ -24,13 +24,18 @@ package struct AdamWSettings: Sendable, Equatable {
     }
 }
 
-package final class AdamW {
+package final class AdamW: PartsBody {
     package let settings: AdamWSettings
     /// First and second moments, laid out like the parameters (pruning masks zero them with the weights).
     package let m: FloatBuffer, v: FloatBuffer
     /// Ranges of the flat buffer with their weight-decay factor (0 or settings.weightDecay).
     let groups: [(offset: Int, count: Int, decay: Float)]
     package private(set) var step = 0
+    /// One update's arguments while its parts run (`runPart`), so a split update allocates nothing.
+    private var pending: (p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, lr: Float, stepSize: Float, bc2Sqrt: Float,
+                          gradientScale: Float, parts: Int)?
+    /// The flat buffer's length (the end of its last range).
+    private let count: Int
 
     package init(model: XLMRModel, settings: AdamWSettings = AdamWSettings()) {
         self.settings = settings
@@ -41,21 +46,43 @@ package final class AdamW {
                 && (e.shape.count == 1 || e.name.contains("LayerNorm") || e.name.contains("layer_norm"))
             return (e.offset, e.count, noDecay ? 0 : settings.weightDecay)
         }
+        count = groups.map { $0.offset + $0.count }.max() ?? 0
     }
+
+    /// Below this many floats per thread the update runs on the calling thread (a hand-over costs a few µs).
+    static let splitFloats = 1 << 16
 
     /// One update with learning rate `lr`, from the gradients in the model's gradient buffer multiplied by
     /// `gradientScale` (the clipping coefficient, fused here to save a pass over the gradients; the product is
-    /// rounded exactly as a separate scaling would round it).
+    /// rounded exactly as a separate scaling would round it). Split over the model's compute threads by contiguous
+    /// stretches of the flat buffer: every element's update is the same arithmetic wherever a stretch starts, so the
+    /// result is the same bits for any thread count.
     package func update(_ model: XLMRModel, lr: Float, gradientScale: Float = 1) {
+        update(model, lr: lr, gradientScale: gradientScale, threads: model.compute.threads)
+    }
+
+    /// `update(_:lr:gradientScale:)` on up to `threads` threads.
+    package func update(_ model: XLMRModel, lr: Float, gradientScale: Float = 1, threads: Int) {
         step += 1
         let s = settings
         let bc1 = 1 - powf(s.beta1, Float(step))
         let bc2Sqrt = (1 - powf(s.beta2, Float(step))).squareRoot()
-        let stepSize = lr / bc1
-        let p = model.parameters.pointer, g = model.gradients.pointer, mp = m.pointer, vp = v.pointer
+        let parts = max(1, min(threads, count / Self.splitFloats))
+        pending = (model.parameters.pointer, model.gradients.pointer, lr, lr / bc1, bc2Sqrt, gradientScale, parts)
+        Parallel.parts(parts, self)
+        pending = nil
+    }
+
+    /// Elements count·part/parts ..< count·(part+1)/parts of the pending update, range by range.
+    package func runPart(_ part: Int) {
+        guard let u = pending else { return }
+        let lo = count * part / u.parts, hi = count * (part + 1) / u.parts
+        let mp = m.pointer, vp = v.pointer
         for group in groups {
-            Self.update(p + group.offset, g + group.offset, mp + group.offset, vp + group.offset, group.count,
-                        decay: 1 - lr * group.decay, stepSize: stepSize, bc2Sqrt: bc2Sqrt, gradientScale: gradientScale, s)
+            let start = max(lo, group.offset), end = min(hi, group.offset + group.count)
+            guard start < end else { continue }
+            Self.update(u.p + start, u.g + start, mp + start, vp + start, end - start, decay: 1 - u.lr * group.decay,
+                        stepSize: u.stepSize, bc2Sqrt: u.bc2Sqrt, gradientScale: u.gradientScale, settings)
         }
     }
 
