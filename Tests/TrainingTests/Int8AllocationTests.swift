@@ -2,6 +2,7 @@
 // kernels' scratch, oneDNN primitives (user scratchpad) and reordered weights are made on the first pass and
 // reused, and the split over the pool hands over objects, not closures. Only oneDNN's argument map per
 // `dnnl_primitive_execute` remains (bounded below). LLM.int8() is not covered: its outlier search builds arrays.
+import CAllocationCounter
 import Testing
 @testable import Compression
 @testable import TensorCore
@@ -25,8 +26,12 @@ extension AllocationTests {
         }
         #expect(n.ours == 0 && n.oneDNN == 0, "3 int8 encoder passes (\(scheme)): \(n)")
         // What remains is inside `dnnl_primitive_execute`: it builds a C++ map of the arguments on every call
-        // (6 operator-new calls each, measured; no C API avoids it). This thread executes one slice per product:
-        // 4 products per layer, 2 layers, 3 passes.
-        #expect(n.cxx <= 6 * 4 * 2 * 3, "3 int8 encoder passes (\(scheme)): \(n)")
+        // (6 operator-new calls each, measured; no C API avoids it). So the bound follows the executions this thread
+        // ran: at least one slice per product (4 per layer, 2 layers, 3 passes), more when the pool was busy with
+        // another caller and the parts ran here one after another.
+        let executions = allocation_counter_executions()
+        print("3 int8 encoder passes (\(scheme)): \(executions) oneDNN executions on this thread")
+        #expect(executions >= 4 * 2 * 3, "3 int8 encoder passes (\(scheme)): \(executions) executions on this thread")
+        #expect(n.cxx <= 6 * executions, "3 int8 encoder passes (\(scheme)): \(n), \(executions) executions")
     }
 }

@@ -15,5 +15,8 @@ uint64_t allocation_counter_onednn(void);
 /// Allocations whose immediate caller is libstdc++ (its `operator new`): C++ libraries such as oneDNN's
 /// packed GEMM allocate that way; Swift code never does.
 uint64_t allocation_counter_libstdcxx(void);
+/// Calls of oneDNN's `dnnl_primitive_execute` made by this thread since the start (this library defines the symbol,
+/// counts, and forwards to oneDNN's).
+uint64_t allocation_counter_executions(void);
 
 #endif
