@@ -1,5 +1,5 @@
-// Evaluating a token-classification model on NER sentences: windows → logits → first-subword argmax →
-// word labels → seqeval-exact entity scores. Works on any TokenLogitsModel (dense, pruned, quantized). The
+// Evaluating a token-classification model on NER sentences: windows → logits → first-subword argmax (or the
+// best valid BIO sequence, `BIODecoding.swift`) → word labels → seqeval-exact entity scores. Works on any TokenLogitsModel (dense, pruned, quantized). The
 // predictions are a value of their own (label and, on request, the label distribution per scored word), so
 // calibration, robustness and agreement between two models are computed from the same pass as F1.
 import Foundation
@@ -8,7 +8,8 @@ import Transformer
 
 /// What a model predicted for each word of each sentence (the word's first subword is the scored position).
 package struct NERPredictions: Sendable, Equatable {
-    /// Per sentence, per word: the label index with the highest logit (the first such, on ties).
+    /// Per sentence, per word: the label index with the highest logit (the first such, on ties), or with `.bio`
+    /// decoding the word's label in the sentence's best valid BIO sequence.
     package var labels: [[Int]]
     /// Per sentence, per word: softmax over the labels at the scored position; empty unless asked for.
     package var probabilities: [[[Float]]]
@@ -26,15 +27,19 @@ package struct NEREvaluator {
     package let labels: LabelSet
     package let maxLength: Int
     package let batchSize: Int
+    /// How word labels are read from the label distributions (`BIODecoding.swift`).
+    package let decoding: Decoding
 
-    package init(tokenizer: XLMRTokenizer, labels: LabelSet, maxLength: Int, batchSize: Int) {
+    package init(tokenizer: XLMRTokenizer, labels: LabelSet, maxLength: Int, batchSize: Int, decoding: Decoding = .argmax) {
         self.tokenizer = tokenizer; self.labels = labels; self.maxLength = maxLength; self.batchSize = batchSize
+        self.decoding = decoding
     }
 
     /// Word-level predictions for `sentences` (a word without a prediction, which alignment rules out, would read
     /// label 0, `O`). `probabilities` adds each scored word's label distribution.
     package func predictions(_ model: TokenLogitsModel, _ sentences: [NERSentence], windows: [AlignedWindow],
-                             probabilities: Bool = false) throws -> NERPredictions {
+                             probabilities wanted: Bool = false) throws -> NERPredictions {
+        let probabilities = wanted || decoding == .bio
         let L = model.outputCount
         precondition(L == labels.count, "the model has \(L) outputs but the label set \(labels.count)")
         var tokenPredictions = [[Int]](repeating: [], count: windows.count)
@@ -64,6 +69,11 @@ package struct NEREvaluator {
             out.probabilities = XLMRTokenizer.wordPredictions(windows: windows, tokenPredictions: tokenProbabilities,
                                                               sentenceLengths: lengths).map { $0.map { $0 ?? uniform } }
         }
+        if decoding == .bio {
+            let transitions = BIODecoder.transitions(labels)
+            out.labels = out.probabilities.map { BIODecoder.decode($0, transitions: transitions) }
+        }
+        if !wanted { out.probabilities = [] }
         return out
     }
 

@@ -130,6 +130,8 @@ enum JobSchema {
         .int("batch", 1...4096, 16),
         .double("learning_rate", "a number > 0", 1e-4) { $0 > 0 },
         .double("warmup", "a fraction in [0, 1]", 0.1) { $0 >= 0 && $0 <= 1 },
+        // Added after task ids were fixed: jobs that leave it at 0 keep their ids.
+        .double("mention_replacement", "a probability in [0, 1]", 0) { $0 >= 0 && $0 <= 1 }.omittedAtDefault(),
     ]
 
     /// What the evaluation of every fine-tuned and compressed model adds to test F1 (docs/results.md). Every key is
@@ -137,6 +139,8 @@ enum JobSchema {
     static let evaluation: [FieldRule] = [
         .doubles("typo_rates", "word rates in (0, 1]", [0.05, 0.1, 0.2]) { $0 > 0 && $0 <= 1 }.omittedAtDefault(),
         .int("perturbation_seed", 0...Int(Int32.max), 0).omittedAtDefault(),
+        // How word labels are read from the model's distributions: each word's argmax, or the best valid BIO sequence.
+        .word("decode", ["argmax", "bio"], "argmax").omittedAtDefault(),
     ]
 
     /// Compression families; any field may be given as a list, which expands into the grid.

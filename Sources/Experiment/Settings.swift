@@ -134,8 +134,11 @@ package struct FinetuneSettings: SectionSettings {
     package var learningRate: Double
     /// Fraction of the steps spent warming up.
     package var warmup: Double
+    /// The chance that each training mention is swapped for another of its type, drawn anew every epoch
+    /// (`MentionReplacement`); 0 trains on the sentences as they are.
+    package var mentionReplacement: Double
 
-    enum CodingKeys: String, CodingKey { case epochs, batch, learningRate = "learning_rate", warmup }
+    enum CodingKeys: String, CodingKey { case epochs, batch, learningRate = "learning_rate", warmup, mentionReplacement = "mention_replacement" }
 }
 
 /// `evaluation`: the robustness perturbations every fine-tuned and compressed model is scored under.
@@ -146,8 +149,10 @@ package struct EvaluationSettings: SectionSettings {
     package var typoRates: [Double]
     /// Seeds the typo draws, so every model of a language is scored on the same perturbed text.
     package var perturbationSeed: Int
+    /// `argmax` or `bio` (Evaluation's `Decoding`): how every model's word labels are read.
+    package var decode: String
 
-    enum CodingKeys: String, CodingKey { case typoRates = "typo_rates", perturbationSeed = "perturbation_seed" }
+    enum CodingKeys: String, CodingKey { case typoRates = "typo_rates", perturbationSeed = "perturbation_seed", decode }
 }
 
 /// What an engine task runs with, typed: decoded once from its spec (`TaskSpec.params` and fields). A section

@@ -55,7 +55,8 @@ struct NERData: Sendable {
         train = try tokenizer.align(splits.train, labels: labels, maxLength: maxLength)
         dev = try tokenizer.align(splits.dev, labels: labels, maxLength: maxLength)
         test = try tokenizer.align(splits.test, labels: labels, maxLength: maxLength)
-        evaluator = NEREvaluator(tokenizer: tokenizer, labels: labels, maxLength: maxLength, batchSize: 32)
+        evaluator = NEREvaluator(tokenizer: tokenizer, labels: labels, maxLength: maxLength, batchSize: 32,
+                                 decoding: Decoding(rawValue: evaluation.settings.decode) ?? .argmax)
         robustness = try Self.robustnessSets(splits, evaluation: evaluation, evaluator: evaluator, log: log)
         log.write("\(splits.language): train \(splits.train.count) sentences (\(train.count) windows), dev \(splits.dev.count), test \(splits.test.count)\(splits.synthetic ? " [synthetic]" : "")")
     }

@@ -1,0 +1,44 @@
+// `finetune.mention_replacement` and `evaluation.decode`: at their defaults they stay out of every task id; set,
+// they change the fine-tune and compress tasks and never a pretraining; bad values are refused naming the key.
+import Testing
+@testable import Experiment
+
+@Suite struct RecipeOptionsTests {
+    static func ids(_ extra: String) throws -> [TaskKind: [String]] {
+        try EvaluationSettingsTests.ids(EvaluationSettingsTests.job(extra))
+    }
+
+    @Test func defaultsKeepTheIds() throws {
+        let plain = try Self.ids("")
+        #expect(try Self.ids("finetune: {mention_replacement: 0}") == plain)
+        #expect(try Self.ids("evaluation: {decode: argmax}") == plain)
+        let finetune = try #require(try JobSpec.parse(yaml: EvaluationSettingsTests.job("")).plan().tasks.first { $0.spec.kind == .finetune })
+        let s = try TaskSettings(finetune.spec)
+        #expect(s.finetune?.mentionReplacement == 0 && s.evaluation.decode == "argmax")
+    }
+
+    @Test(arguments: ["finetune: {mention_replacement: 0.5}", "evaluation: {decode: bio}"])
+    func aSetValueChangesFinetuneAndCompressOnly(line: String) throws {
+        let plain = try Self.ids(""), set = try Self.ids(line)
+        #expect(set[.pretrain] == plain[.pretrain])
+        #expect(Set(set[.finetune]!).isDisjoint(with: plain[.finetune]!) && Set(set[.compress]!).isDisjoint(with: plain[.compress]!))
+        let graph = try JobSpec.parse(yaml: EvaluationSettingsTests.job(line)).plan()
+        for task in graph.tasks where task.spec.kind == .finetune {
+            let s = try TaskSettings(task.spec)
+            #expect(s.finetune?.mentionReplacement == (line.contains("0.5") ? 0.5 : 0))
+            #expect(s.evaluation.decode == (line.contains("bio") ? "bio" : "argmax"))
+        }
+    }
+
+    @Test(arguments: [("finetune: {mention_replacement: 1.5}", "finetune.mention_replacement"),
+                      ("finetune: {mention_replacement: -0.1}", "a probability in [0, 1]"),
+                      ("evaluation: {decode: crf}", "expected one of argmax, bio")])
+    func badValuesAreRefused(line: String, message: String) {
+        do {
+            _ = try JobSpec.parse(yaml: EvaluationSettingsTests.job(line))
+            Issue.record("\(line) must be refused")
+        } catch {
+            #expect("\(error)".contains(message), "\(error)")
+        }
+    }
+}
