@@ -1,9 +1,9 @@
 // No heap allocation inside a training step after the first: the Workspace, optimizer state and gradients are
 // allocated once, and the GEMMs run on our own kernel (CGemm), whose packing buffers each thread makes on its first
-// call. Counted by interposing malloc (CAllocationCounter) on the calling thread; the counter attributes each
-// allocation to its caller's library (ours, oneDNN, or libstdc++'s operator new, which only oneDNN calls here).
-// oneDNN 2.6's `dnnl_sgemm`, the kernel before CGemm, takes buffers inside every call (documented below): that is
-// why CGemm exists. Where CGemm cannot run (no AVX2/FMA) sgemm is oneDNN's, and only our own count must be zero.
+// call, or on oneDNN's matmul primitives, created once per problem with our own scratchpad. Counted by interposing
+// malloc (CAllocationCounter) on the calling thread; the counter attributes each allocation to its caller's library
+// (ours, oneDNN, or libstdc++'s operator new, which only oneDNN calls here). oneDNN 2.6's `dnnl_sgemm` takes buffers
+// inside every call (documented below): why CGemm exists, and why the oneDNN path is the matmul primitive.
 import CAllocationCounter
 import CDNNL
 import Testing
@@ -32,9 +32,20 @@ import TestSupport
         return Count(ours: all - oneDNN - cxx, oneDNN: oneDNN, cxx: cxx)
     }
 
-    /// Whether the count is zero in all (CGemm in use) or at least outside oneDNN (oneDNN's sgemm in use).
+    /// Whether the count is zero in all: CGemm and the cached oneDNN matmul primitives alike.
     static func isAllocationFree(_ n: Count) -> Bool {
-        GemmKernel.current == .own ? n.ours + n.oneDNN + n.cxx == 0 : n.ours == 0
+        n.ours + n.oneDNN + n.cxx == 0
+    }
+
+    /// Both fp32 kernels, each forced for a test (where CGemm can run).
+    static let kernels: [GemmPolicy] = GemmKernel.ownAvailable ? [.own, .oneDNN] : [.oneDNN]
+
+    /// Runs `body` with the fp32 kernel forced to `policy`, restored afterwards.
+    static func with<R>(_ policy: GemmPolicy, _ body: () throws -> R) rethrows -> R {
+        let saved = GemmChoice.policy
+        defer { GemmChoice.policy = saved }
+        GemmChoice.policy = policy
+        return try body()
     }
 
     static func batch(seed: UInt64, labels: Bool) -> TokenBatch {
@@ -79,8 +90,8 @@ import TestSupport
         #expect(c.pointer[0] == 64 * 0.5 * 0.25)
     }
 
-    @Test(arguments: [1, 2])
-    func sgemmAllocatesNothingAfterTheFirstCall(threads: Int) {
+    @Test(arguments: [1, 2], kernels)
+    func sgemmAllocatesNothingAfterTheFirstCall(threads: Int, kernel: GemmPolicy) { Self.with(kernel) {
         // 96 × 128 × 256: above the split threshold, so with two threads the product is split over the pool.
         let (m, n, k) = (96, 128, 256)
         #expect(m * n * k >= GemmKernel.splitMultiplyAdds)
@@ -102,12 +113,13 @@ import TestSupport
                 batched()
             }
         }
-        #expect(Self.isAllocationFree(count), "\(GemmKernel.current): \(count)")
+        #expect(Self.isAllocationFree(count), "\(kernel): \(count)")
         #expect(c.pointer[0] == Float(k) * 0.5 * 0.25 && c.pointer[4095] == Float(k) * 0.5 * 0.25)
         #expect(c.pointer[4096] == 8 * 0.5 * 0.25 && c.pointer[4096 + 4 * 256 - 1] == 8 * 0.5 * 0.25)
-    }
+    } }
 
-    @Test func tokenClassificationStepsDoNotAllocate() throws {
+    @Test(arguments: kernels)
+    func tokenClassificationStepsDoNotAllocate(kernel: GemmPolicy) throws { try Self.with(kernel) {
         let model = try XLMRModel(config: Self.config, head: .tokenClassification(labels: 3))
         model.initializeWeights(seed: 1)
         let trainer = Trainer(model: model, settings: TrainerSettings(steps: 10, peakLearningRate: 1e-3, warmupSteps: 2, seed: 1),
@@ -117,10 +129,11 @@ import TestSupport
         let n = try Self.allocations("3 token-classification steps") {
             for s in 1..<4 { _ = try trainer.step(&batch, step: s) }
         }
-        #expect(Self.isAllocationFree(n), "3 token-classification training steps (\(GemmKernel.current) GEMM): \(n)")
-    }
+        #expect(Self.isAllocationFree(n), "3 token-classification training steps (\(kernel) GEMM): \(n)")
+    } }
 
-    @Test func splitTrainingStepsDoNotAllocate() throws {
+    @Test(arguments: kernels)
+    func splitTrainingStepsDoNotAllocate(kernel: GemmPolicy) throws { try Self.with(kernel) {
         // Wide enough that at two threads the linears, attention's batched products, softmax and GELU are split
         // over the pool (B4 × T64 rows, FFN 256): counted on the calling thread, which hands over and runs part 0.
         let config = XLMRConfig(vocabSize: 40, hiddenSize: 64, numHiddenLayers: 1, numAttentionHeads: 4, intermediateSize: 256,
@@ -139,10 +152,11 @@ import TestSupport
         let n = try Self.allocations("3 split token-classification steps, 2 threads", threads: 2) {
             for s in 1..<4 { _ = try trainer.step(&batch, step: s) }
         }
-        #expect(Self.isAllocationFree(n), "3 split training steps (\(GemmKernel.current) GEMM): \(n)")
-    }
+        #expect(Self.isAllocationFree(n), "3 split training steps (\(kernel) GEMM): \(n)")
+    } }
 
-    @Test func maskedLMStepsDoNotAllocate() throws {
+    @Test(arguments: kernels)
+    func maskedLMStepsDoNotAllocate(kernel: GemmPolicy) throws { try Self.with(kernel) {
         let model = try XLMRModel(config: Self.config, head: .maskedLM)
         model.initializeWeights(seed: 3)
         let masking = MLMMasking(maskId: 39, vocabSize: Self.config.vocabSize, specialIds: [0, 1, 2, 3], probability: 0.15)
@@ -154,8 +168,8 @@ import TestSupport
         let n = try Self.allocations("3 MLM steps") {
             for s in 1..<4 { _ = try trainer.step(&batch, step: s) }
         }
-        #expect(Self.isAllocationFree(n), "3 MLM training steps, masking included (\(GemmKernel.current) GEMM): \(n)")
-    }
+        #expect(Self.isAllocationFree(n), "3 MLM training steps, masking included (\(kernel) GEMM): \(n)")
+    } }
 
     @Test func evaluationForwardDoesNotAllocate() throws {
         let model = try XLMRModel(config: Self.config, head: .tokenClassification(labels: 3))
@@ -167,7 +181,7 @@ import TestSupport
         let n = try Self.allocations("3 evaluation passes") {
             for _ in 0..<3 { try model.forward(batch, workspace: workspace, training: false, rng: &rng) }
         }
-        #expect(Self.isAllocationFree(n), "3 evaluation forward passes (\(GemmKernel.current) GEMM): \(n)")
+        #expect(Self.isAllocationFree(n), "3 evaluation forward passes (\(GemmChoice.policy) GEMM): \(n)")
     }
 
     @Test(arguments: ["plain", "packed", "split"])
@@ -185,6 +199,6 @@ import TestSupport
         let n = try Self.allocations("3 inference-encoder passes (\(kind))") {
             for _ in 0..<3 { _ = try encoder.forward(batch) }
         }
-        #expect(Self.isAllocationFree(n), "3 inference-encoder passes (\(kind), \(GemmKernel.current) GEMM): \(n)")
+        #expect(Self.isAllocationFree(n), "3 inference-encoder passes (\(kind), \(GemmChoice.policy) GEMM): \(n)")
     }
 }
