@@ -35,8 +35,8 @@ struct Doctor: ParsableCommand {
         }
         return ["fp32 GEMM choices (class: transposes, m×n×k bucket bounds, threads; the shape timed):"]
             + GemmChoice.chooser.choices.map { c, m in
-                "  " + c.name.padding(toLength: 24, withPad: " ", startingAt: 0) + " " + m.kernel.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
-                    + String(format: "own %6.1f GFLOP/s, oneDNN %6.1f GFLOP/s (%@)", m.ownGFlops, m.oneDNNGFlops, m.shape)
+                "  " + c.name.padding(toLength: 24, withPad: " ", startingAt: 0) + " → " + m.kernel.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
+                    + String(format: "(CGemm %.1f GFLOP/s, oneDNN %.1f GFLOP/s; timed %@)", m.ownGFlops, m.oneDNNGFlops, m.shape)
             }
     }
 
