@@ -24,8 +24,9 @@ package enum FloatMatmul {
                          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
                          c: UnsafeMutablePointer<Float>, ldc: Int)
 
-    /// Runs `p` on up to `threads` threads (see the file's comment for how); the strides were checked by `sgemm`.
-    static func run(_ p: Problem, threads: Int) {
+    /// Runs `p` on up to `threads` threads, split as `threading` says (see the file's comment); the strides were
+    /// checked by `sgemm`.
+    static func run(_ p: Problem, threads: Int, threading: Threading = FloatMatmul.threading) {
         if p.m == 0 || p.n == 0 { return }
         if p.k == 0 { return scaleOnly(p) }
         let cache = FloatMatmulCache.forThisThread
@@ -52,6 +53,8 @@ package enum FloatMatmul {
     /// The primitives this thread holds, and how many it has created (for the tests of the cache).
     package static var cachedPlans: Int { FloatMatmulCache.forThisThread.plans.count }
     package static var plansCreated: Int { FloatMatmulCache.forThisThread.created }
+    /// Drops this thread's primitives (tests that count what a first call creates start from an empty cache).
+    package static func clearThisThread() { FloatMatmulCache.forThisThread.clear() }
     /// Products this thread has executed (the allocation tests bound oneDNN's allocations per product).
     package static var executions: Int { FloatMatmulCache.forThisThread.executions }
 }
@@ -97,6 +100,8 @@ final class FloatMatmulCache: PartsBody {
         OneDNN.check(dnnl_stream_create(&s, OneDNN.engine, dnnl_stream_default_flags.rawValue), "stream_create")
         stream = s!
     }
+
+    func clear() { plans.removeAll() }
 
     /// Runs `p` whole on this thread with a primitive made for `threads` OpenMP threads.
     func execute(_ p: FloatMatmul.Problem, threads: Int) {

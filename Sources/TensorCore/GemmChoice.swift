@@ -6,6 +6,7 @@
 // same thread count → same bits" on one machine. Measured choices are therefore persisted per machine
 // (GemmChoiceStore.swift) and read back before anything is measured: a rerun uses the first run's choices.
 import Dispatch
+import Foundation
 import Synchronization
 
 /// How the kernel of a product is decided: forced to one kernel, or `auto` (measured per shape class).
@@ -62,6 +63,18 @@ package enum GemmChoice {
     /// Below this many multiply-adds a product runs CGemm under `auto` without a measurement (nor a class in the
     /// file): CGemm's small-product path has no primitive to look up.
     package static let smallestMeasured = 1 << 15
+
+    /// Runs `body` with `forced` as the policy, then puts the previous one back. Callers that force a policy this
+    /// way take turns (a process-wide lock), so that two tests forcing different kernels cannot interleave.
+    package static func withPolicy<R>(_ forced: GemmPolicy, _ body: () throws -> R) rethrows -> R {
+        forcing.lock()
+        defer { forcing.unlock() }
+        let saved = policy
+        defer { policy = saved }
+        policy = forced
+        return try body()
+    }
+    private static let forcing = NSLock()
 
     /// The kernel for a product of this shape on `threads` threads.
     @inline(__always)
@@ -146,11 +159,12 @@ package final class GemmChooser: Sendable {
         let shapeClass = GemmShapeClass(transA, transB, m: m, n: n, k: k, threads: threads)
         return table.withLock { table in
             if let known = table[shapeClass] { return known.kernel }
-            // Another process may have measured the class since this one loaded the store: its choice wins.
-            let chosen = store?.load()[shapeClass] ?? {
-                let measured = GemmChoice.measure(transA, transB, m: m, n: n, k: k, threads: threads)
-                return store?.add(shapeClass, measured) ?? measured
-            }()
+            let measure = { GemmChoice.measure(transA, transB, m: m, n: n, k: k, threads: threads) }
+            // Under the file's lock, another process may have measured the class since this one loaded the
+            // store: its choice wins.
+            let chosen = store.map { store in
+                store.withLock { store.load()[shapeClass] ?? store.add(shapeClass, measure()) }
+            } ?? measure()
             table[shapeClass] = chosen
             return chosen.kernel
         }

@@ -4,6 +4,9 @@
 // oneDNN's ISA and version); a file from another machine, or one that does not parse, is ignored with a warning
 // and replaced by the next measurement, never trusted and never a crash. Writes replace the file atomically.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 package final class GemmChoiceStore: @unchecked Sendable {
     package let url: URL
@@ -71,6 +74,19 @@ package final class GemmChoiceStore: @unchecked Sendable {
         all[shapeClass] = measured
         save(all)
         return measured
+    }
+
+    /// Runs `body` holding an exclusive lock on the file's sibling `.lock` (flock), so that processes of one
+    /// machine measure a class one at a time (two timings at once would also spoil each other) and never
+    /// overwrite each other's entries. Without a lock file (unwritable directory) `body` runs unlocked.
+    package func withLock<R>(_ body: () -> R) -> R {
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let fd = open(url.path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return body() }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        defer { flock(fd, LOCK_UN) }
+        return body()
     }
 
     /// Replaces the file with `choices` for this machine (atomically: a reader sees the old file or the new one).

@@ -11,7 +11,7 @@ import TestSupport
     /// Runs oneDNN's path and the reference on the same operands (row strides padded by `pad`) and returns the
     /// worst difference relative to the result's scale; C's padding must stay untouched.
     static func compare(_ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, pad: Int, alpha: Float, beta: Float,
-                        threads: Int, seed: UInt64) -> Float {
+                        threads: Int, threading: FloatMatmul.Threading = .pool, seed: UInt64) -> Float {
         var rng = TestRandom(seed: seed)
         let (lda, ldb, ldc) = ((ta == .none ? k : m) + pad, (tb == .none ? n : k) + pad, n + pad)
         let a = (0..<((ta == .none ? m : k) * lda)).map { _ in rng.uniform() - 0.5 }
@@ -22,8 +22,8 @@ import TestSupport
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 fast.withUnsafeMutableBufferPointer { c in
-                    GemmChoice.run(.oneDNN, (ta, tb, m, n, k, alpha, a.baseAddress!, lda, b.baseAddress!, ldb, beta, c.baseAddress!, ldc),
-                                   threads: threads)
+                    FloatMatmul.run((ta, tb, m, n, k, alpha, a.baseAddress!, lda, b.baseAddress!, ldb, beta, c.baseAddress!, ldc),
+                                    threads: threads, threading: threading)
                 }
             }
         }
@@ -53,13 +53,11 @@ import TestSupport
 
     @Test(arguments: [FloatMatmul.Threading.pool, .openMP])
     func matchesReferenceWhenSplit(threading: FloatMatmul.Threading) {
-        let saved = FloatMatmul.threading
-        defer { FloatMatmul.threading = saved }
-        FloatMatmul.threading = threading
         // Above the split threshold: wide C (split by columns) and narrow C (split by rows), padded strides.
         for ((ta, tb), (m, n, k)) in zip(Self.transposes, [(130, 200, 70), (400, 40, 100), (97, 333, 65), (300, 50, 90)]) {
             #expect(m * n * k >= GemmKernel.splitMultiplyAdds)
-            let error = Self.compare(ta, tb, m: m, n: n, k: k, pad: 3, alpha: 0.5, beta: 2, threads: 2, seed: UInt64(k))
+            let error = Self.compare(ta, tb, m: m, n: n, k: k, pad: 3, alpha: 0.5, beta: 2, threads: 2, threading: threading,
+                                    seed: UInt64(k))
             #expect(error <= Tolerance.gemmRelative, "\(threading) \(m)×\(n)×\(k): \(error)")
         }
     }

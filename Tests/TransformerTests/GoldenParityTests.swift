@@ -7,14 +7,15 @@ import TestSupport
 @testable import Transformer
 
 @Suite(.serialized) struct GoldenParityTests {
-    /// Each fp32 kernel, forced for the whole test (and put back): the parity holds whichever `auto` picks.
+    /// Each fp32 kernel, forced for the whole test (`GemmChoice.withPolicy`): the parity holds whichever `auto` picks.
     static let kernels: [GemmPolicy] = GemmKernel.ownAvailable ? [.own, .oneDNN] : [.oneDNN]
 
     @Test(arguments: ["golden_mlm", "golden_tc"], kernels)
     func logitsLossAndGradientsMatchTransformers(fixture: String, kernel: GemmPolicy) throws {
-        let saved = GemmChoice.policy
-        defer { GemmChoice.policy = saved }
-        GemmChoice.policy = kernel
+        try GemmChoice.withPolicy(kernel) { try check(fixture) }
+    }
+
+    func check(_ fixture: String) throws {
         let golden = try Golden(fixture)
         let model = try XLMRModel.load(golden.directory)
         let batch = golden.expected.batchValue
