@@ -79,11 +79,13 @@ extension Metrics {
          "loyalty.flips.correct_to_wrong": .double(r.correctToWrong), "loyalty.flips.wrong_to_correct": .double(r.wrongToCorrect)]
     }
 
-    /// What the engine computed on: `isa` (oneDNN's instruction set here), `compute.gemm` (the fp32 GEMM kernel),
+    /// What the engine computed on: `isa` (oneDNN's instruction set here), `compute.gemm` (the fp32 GEMM policy:
+    /// own, oneDNN or auto) with `compute.gemm.choice` under auto (each shape class's kernel and both GFLOP/s),
     /// and the peak resident memory of the run (`memory.peak_bytes`, with `memory.scope` saying over what).
     static func compute(_ run: PipelineRun) -> [String: Value] {
-        var m: [String: Value] = ["isa": .string(ComputeInfo.isa), "compute.gemm": .string(GemmKernel.current.rawValue),
+        var m: [String: Value] = ["isa": .string(ComputeInfo.isa), "compute.gemm": .string(GemmChoice.policy.rawValue),
                                   "memory.scope": .string(run.memoryScope.rawValue)]
+        if GemmChoice.policy == .auto { m["compute.gemm.choice"] = .string(GemmChoice.summary) }
         if let peak = ResidentMemory.peakBytes() { m["memory.peak_bytes"] = .int(peak) }
         return m
     }

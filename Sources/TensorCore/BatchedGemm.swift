@@ -13,8 +13,8 @@ package struct BatchStrides: Sendable {
 /// For every b in 0..<batches and h in 0..<heads: C[b,h] = alpha · op(A[b,h]) · op(B[b,h]) + beta · C[b,h].
 /// Leading dimensions apply within each matrix, so heads can be read in place from (B, T, C) activations.
 /// The pairs are dealt round-robin over up to `threads` threads of `Parallel.parts`, each product whole on one thread
-/// (no packing done twice, one hand-over per call, nothing allocated) when the kernel is CGemm; with oneDNN's sgemm
-/// they run in turn on the calling thread (its OpenMP threads may still be spinning from the last large product).
+/// (no packing done twice, one hand-over per call, nothing allocated), with the kernel `GemmChoice` gives the
+/// single-threaded shape (decided once per call, on the calling thread).
 package func sgemmBatched(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, batches: Int, heads: Int,
     alpha: Float = 1,
@@ -24,17 +24,20 @@ package func sgemmBatched(
     c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: BatchStrides,
     threads requested: Int, reference: Bool = false
 ) {
+    checkShape(transA, transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
     let problem = BatchedGemm.Problem(transA, transB, m, n, k, batches, heads, alpha, a, lda, aStrides, b, ldb, bStrides,
                                       beta, c, ldc, cStrides)
     let threads = min(requested, batches * heads)
-    if !reference && threads > 1 && GemmKernel.current == .own {
+    if reference { return BatchedGemm.compute(problem, part: 0, parts: 1, kernel: nil) }
+    let kernel = GemmChoice.kernel(transA, transB, m: m, n: n, k: k, threads: 1)
+    if threads > 1 {
         let job = threadLocalJob(slot: 1, BatchedGemm.init)
-        job.problem = problem; job.parts = threads
+        job.problem = problem; job.parts = threads; job.kernel = kernel
         Parallel.parts(threads, job)
         job.problem = nil
         return
     }
-    BatchedGemm.compute(problem, part: 0, parts: 1, threads: requested, reference: reference)
+    BatchedGemm.compute(problem, part: 0, parts: 1, kernel: kernel)
 }
 
 /// The job of a threaded `sgemmBatched`: part p computes pairs p, p + parts, p + 2·parts, … One object per calling
@@ -46,22 +49,23 @@ final class BatchedGemm: PartsBody {
                          c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: BatchStrides)
     var problem: Problem?
     var parts = 1
+    var kernel = GemmKernel.own
 
     func runPart(_ part: Int) {
-        if let p = problem { Self.compute(p, part: part, parts: parts, threads: 1, reference: false) }
+        if let p = problem { Self.compute(p, part: part, parts: parts, kernel: kernel) }
     }
 
-    /// Pairs part, part + parts, …, each product on up to `threads` threads (1 when split: each part is one thread).
-    static func compute(_ p: Problem, part: Int, parts: Int, threads: Int, reference: Bool) {
+    /// Pairs part, part + parts, …, each product on this thread with `kernel` (nil: the reference).
+    static func compute(_ p: Problem, part: Int, parts: Int, kernel: GemmKernel?) {
         for index in stride(from: part, to: p.batches * p.heads, by: parts) {
             let (bi, h) = (index / p.heads, index % p.heads)
             let ap = p.a + p.aStrides.offset(bi, h), bp = p.b + p.bStrides.offset(bi, h), cp = p.c + p.cStrides.offset(bi, h)
-            if reference {
+            if let kernel {
+                GemmChoice.run(kernel, (p.transA, p.transB, p.m, p.n, p.k, p.alpha, ap, p.lda, bp, p.ldb, p.beta, cp, p.ldc),
+                               threads: 1)
+            } else {
                 sgemmReference(p.transA, p.transB, m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: ap, lda: p.lda, b: bp,
                                ldb: p.ldb, beta: p.beta, c: cp, ldc: p.ldc)
-            } else {
-                sgemm(p.transA, p.transB, m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: ap, lda: p.lda, b: bp, ldb: p.ldb,
-                      beta: p.beta, c: cp, ldc: p.ldc, threads: threads)
             }
         }
     }

@@ -1,6 +1,6 @@
-// Single-precision matrix multiply: our own AVX2 kernel (CGemm, split across `Parallel.parts` threads), oneDNN's
-// sgemm where that kernel cannot run, and the plain-Swift reference beside both.
-import CDNNL
+// Single-precision matrix multiply: our own AVX2 kernel (CGemm, split across `Parallel.parts` threads) and
+// oneDNN's matmul primitive (FloatMatmul.swift), the kernel chosen per product by `GemmChoice`, and the
+// plain-Swift reference beside both.
 import CGemm
 
 /// Whether an operand is used as stored or transposed.
@@ -10,30 +10,29 @@ package enum Transpose: Sendable {
     var flag: Int32 { self == .none ? 0 : 1 }
 }
 
-/// Below this many multiply-adds (about 1.5 ms on one AVX2 core) a oneDNN product runs single-threaded: an OpenMP
-/// fork/join costs more than such a product, and far more when the machine is oversubscribed (a descheduled worker
-/// stalls the barrier for a time slice). docs/benchmarks.md has the measurement behind the value.
+/// Below this many multiply-adds (about 1.5 ms on one AVX2 core) a oneDNN product on its OpenMP team runs
+/// single-threaded: an OpenMP fork/join costs more than such a product, and far more when the machine is
+/// oversubscribed (a descheduled worker stalls the barrier for a time slice). docs/benchmarks.md has the
+/// measurement behind the value.
 package let smallGemmMultiplyAdds = 1 << 26
 
-/// Which kernel runs `sgemm` and `PackedWeights`.
-package enum GemmKernel: String, Sendable, CaseIterable {
-    /// CGemm: as fast as oneDNN's sgemm on this machine (docs/benchmarks.md) and allocation-free after a thread's
-    /// first call, which oneDNN is not (it takes scratch buffers inside every call). Needs AVX2 and FMA.
+/// A kernel that runs `sgemm`, `PackedWeights` and `sgemmBatched` products (`GemmChoice` says which, per product).
+package enum GemmKernel: String, Sendable, CaseIterable, Codable {
+    /// CGemm: allocation-free after a thread's first call, and its bits do not depend on the thread count. Needs
+    /// AVX2 and FMA.
     case own
-    /// `dnnl_sgemm`, threaded by OpenMP: the fallback on processors without AVX2/FMA, and the benchmark's reference.
+    /// oneDNN's matmul primitive, cached per problem and thread (`FloatMatmul`).
     case oneDNN
 
     /// Whether this processor can run `own`.
     package static let ownAvailable = cgemm_supported() != 0
-    /// The kernel in use: `own` wherever it can run. Benchmarks switch it to compare; nothing else should.
-    package nonisolated(unsafe) static var current: GemmKernel = ownAvailable ? .own : .oneDNN
-    /// With `own`, products of at least this many multiply-adds are split across the compute threads (a hand-over
-    /// to the spinning pool costs a few µs; 2^20 multiply-adds take ~25 µs on one core).
+    /// Products of at least this many multiply-adds are split across the compute threads, with either kernel (a
+    /// hand-over to the spinning pool costs a few µs; 2^20 multiply-adds take ~25 µs on one core).
     package static let splitMultiplyAdds = 1 << 20
 }
 
-/// C = alpha · op(A) · op(B) + beta · C, row-major, through `GemmKernel.current`, on up to `threads` threads
-/// (the caller's `ComputeContext.threads`; 1 inside a `Parallel.parts` body).
+/// C = alpha · op(A) · op(B) + beta · C, row-major, through `GemmChoice`'s kernel for the shape, on up to
+/// `threads` threads (the caller's `ComputeContext.threads`; 1 inside a `Parallel.parts` body).
 /// op(A) is (M, K), op(B) is (K, N), C is (M, N); lda/ldb/ldc are the row strides of the stored matrices.
 package func sgemm(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
@@ -41,19 +40,18 @@ package func sgemm(
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
 ) {
+    checkShape(transA, transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
+    let kernel = GemmChoice.kernel(transA, transB, m: m, n: n, k: k, threads: threads)
+    GemmChoice.run(kernel, (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), threads: threads)
+}
+
+/// Stops on a negative dimension or a row stride shorter than its row (oneDNN checks the same and fails; CGemm
+/// trusts them).
+@inline(__always)
+func checkShape(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int) {
     precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
-    // The row strides must cover a stored row (oneDNN checks the same and fails; CGemm trusts them).
     precondition(lda >= max(1, transA == .none ? k : m) && ldb >= max(1, transB == .none ? n : k) && ldc >= max(1, n),
                  "sgemm: a row stride is shorter than its row (lda \(lda), ldb \(ldb), ldc \(ldc) for \(m)×\(n)×\(k))")
-    if GemmKernel.current == .own {
-        return SplitGemm.run((transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc), threads: threads)
-    }
-    let status = OneDNN.withThreads(OneDNN.gemmThreads(multiplyAdds: m * n * k, threads: threads)) {
-        dnnl_sgemm(transA.blasFlag, transB.blasFlag, Int64(m), Int64(n), Int64(k),
-                   alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
-    }
-    // A failure here means invalid arguments (a programmer error), not bad input.
-    precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue)")
 }
 
 /// One CGemm product, split into `parts` blocks of C each computed on its own thread of `Parallel.parts` when it
@@ -111,7 +109,7 @@ final class SplitGemm: PartsBody {
 
 /// The calling thread's own object in CGemm thread slot `slot`, made by `make` on the thread's first call and kept
 /// for the thread's life (never released): how the GEMM jobs handed to `Parallel.parts` avoid an allocation per call.
-/// One job type per slot: 0 `SplitGemm`, 1 `BatchedGemm`.
+/// One job type per slot: 0 `SplitGemm`, 1 `BatchedGemm`, 2 `RowJob`, 3 `FloatMatmulCache` (all four taken).
 func threadLocalJob<Job: AnyObject>(slot: Int32, _ make: () -> Job) -> Job {
     let pointer = cgemm_thread_slot(slot)!
     if let existing = pointer.pointee { return Unmanaged<Job>.fromOpaque(existing).takeUnretainedValue() }

@@ -26,8 +26,10 @@ struct BenchEngine: ParsableCommand {
     @Option(help: "With --serve: the inference path (model, encoder, packed or split).") var servePath: String = "split"
     @Option(help: "Microseconds the split path's threads spin between hand-overs before blocking (default: built-in).")
     var spinUs: Int?
-    @Option(help: "The GEMM kernel for the whole run: own (CGemm, the default where AVX2/FMA exist) or oneDNN.")
+    @Option(help: "The GEMM kernel for the whole run: own (CGemm), oneDNN (matmul primitives) or auto (measured per shape class, the default; SMALLER_GEMM sets it too).")
     var gemm: String?
+    @Option(help: "How a oneDNN product uses the threads: pool (one single-threaded primitive per thread of ours, the default) or openMP.")
+    var onednnThreading: String = FloatMatmul.Threading.pool.rawValue
     @Flag(help: "Split the training step and the inference forward by phase (GEMM, attention, softmax, GELU, …) instead.")
     var profile = false
 
@@ -35,9 +37,10 @@ struct BenchEngine: ParsableCommand {
         guard ["small", "afriberta-small"].contains(config) else { throw ValidationError("--config must be small or afriberta-small") }
         guard repeats >= 1, warmup >= 0, threads >= 1 else { throw ValidationError("--repeats and --threads must be >= 1") }
         if let gemm {
-            guard let kernel = GemmKernel(rawValue: gemm) else { throw ValidationError("--gemm must be own or oneDNN, got \(gemm)") }
+            guard let kernel = GemmPolicy(parsing: gemm) else { throw ValidationError("--gemm must be own, oneDNN or auto, got \(gemm)") }
             guard kernel != .own || GemmKernel.ownAvailable else { throw ValidationError("--gemm own needs AVX2 and FMA, which this processor lacks") }
         }
+        guard FloatMatmul.Threading(rawValue: onednnThreading) != nil else { throw ValidationError("--onednn-threading must be pool or openMP") }
         guard Self.servePaths.contains(servePath) else { throw ValidationError("--serve-path must be one of \(Self.servePaths.joined(separator: ", ")), got \(servePath)") }
     }
 
@@ -105,8 +108,8 @@ struct BenchEngine: ParsableCommand {
     /// attention and FFN-in linears), timed with CGemm and with oneDNN's sgemm in the same process.
     static func gemmShapes(_ c: XLMRConfig, rows M: Int, threads: Int, warmup: Int, repeats: Int) -> [String: Stat] {
         guard GemmKernel.ownAvailable else { return [:] }
-        let saved = GemmKernel.current
-        defer { GemmKernel.current = saved }
+        let saved = GemmChoice.policy
+        defer { GemmChoice.policy = saved }
         let C = c.hiddenSize, F = c.intermediateSize
         let shapes: [(String, Transpose, Transpose, Int, Int, Int)] = [
             ("fwd_\(M)x\(C)x\(C)_NT", .none, .transposed, M, C, C), ("fwd_\(M)x\(F)x\(C)_NT", .none, .transposed, M, F, C),
@@ -117,8 +120,8 @@ struct BenchEngine: ParsableCommand {
         for (name, ta, tb, m, n, k) in shapes {
             let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), y = FloatBuffer(count: m * n)
             rng.fillNormal(a.buffer, std: 1); rng.fillNormal(b.buffer, std: 1)
-            for kernel in [GemmKernel.own, .oneDNN] {
-                GemmKernel.current = kernel
+            for kernel in [GemmPolicy.own, .oneDNN] {
+                GemmChoice.policy = kernel
                 out["gemm_\(name)_\(kernel.rawValue)"] = time(max(warmup, 1), repeats, flops: 2 * Double(m * n * k)) {
                     sgemm(ta, tb, m: m, n: n, k: k, a: a.pointer, lda: ta == .none ? k : m, b: b.pointer,
                           ldb: tb == .none ? n : k, c: y.pointer, ldc: n, threads: threads)
@@ -130,7 +133,8 @@ struct BenchEngine: ParsableCommand {
 
     func run() throws {
         ComputeContext(threads: threads).activate()
-        if let gemm { GemmKernel.current = GemmKernel(rawValue: gemm)! }
+        if let gemm { GemmSetup.configure(forced: GemmPolicy(parsing: gemm)!) }
+        FloatMatmul.threading = FloatMatmul.Threading(rawValue: onednnThreading)!
         if let spinUs { Parallel.spinNanoseconds = UInt64(max(spinUs, 0)) * 1000 }
         var c: XLMRConfig = config == "small" ? .small() : .afribertaSmall()
         c.hiddenDropoutProb = 0.1; c.attentionProbsDropoutProb = 0.1
@@ -144,16 +148,16 @@ struct BenchEngine: ParsableCommand {
         let n = 2048
         let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), cc = FloatBuffer(count: n * n)
         rng.fillNormal(a.buffer, std: 1); rng.fillNormal(b.buffer, std: 1)
-        let kernel = GemmKernel.current
+        let kernel = GemmChoice.policy
         let peaks = kernel == .oneDNN ? [("sgemm_2048", kernel)] : [("sgemm_2048", kernel), ("sgemm_2048_oneDNN", .oneDNN)]
         for (name, k) in peaks {
-            GemmKernel.current = k
+            GemmChoice.policy = k
             results[name] = Self.time(1, 5, flops: 2 * Double(n * n * n)) {
                 sgemm(.none, .none, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: cc.pointer, ldc: n,
                       threads: threads)
             }
         }
-        GemmKernel.current = kernel
+        GemmChoice.policy = kernel
         if !inferenceOnly {
             results.merge(Self.gemmShapes(c, rows: B * T, threads: threads, warmup: warmup, repeats: repeats)) { $1 }
         }
@@ -207,14 +211,14 @@ struct BenchEngine: ParsableCommand {
         if json {
             struct Report: Codable {
                 var config: String; var threads: Int; var isa: String; var oneDNN: String; var gemm: String
-                var batch: Int; var tokens: Int
+                var gemm_choice: String; var batch: Int; var tokens: Int
                 var results: [String: Stat]
             }
             let report = Report(config: config, threads: threads, isa: ComputeInfo.isa, oneDNN: ComputeInfo.oneDNNVersion,
-                                gemm: GemmKernel.current.rawValue, batch: B, tokens: T, results: results)
+                                gemm: GemmChoice.policy.rawValue, gemm_choice: GemmChoice.summary, batch: B, tokens: T, results: results)
             print(try JSONWriter.text(report))
         } else {
-            print("smaller bench engine --config \(config)  (threads \(threads), GEMM \(GemmKernel.current.rawValue), oneDNN \(ComputeInfo.oneDNNVersion) \(ComputeInfo.isa), B\(B)×T\(T))")
+            print("smaller bench engine --config \(config)  (threads \(threads), GEMM \(GemmChoice.policy.rawValue), oneDNN \(ComputeInfo.oneDNNVersion) \(ComputeInfo.isa), B\(B)×T\(T))")
             print("measurement".padding(toLength: 34, withPad: " ", startingAt: 0) + "   median ms      p95 ms   GFLOP/s")
             for key in results.keys.sorted() {
                 let s = results[key]!
@@ -234,7 +238,8 @@ struct BenchEngine: ParsableCommand {
             print("inference_bN: XLMRModel.forward in evaluation mode; _encoder: InferenceEncoder (fp32); "
                   + "_packed: InferenceEncoder with weights pre-packed for our GEMM; "
                   + "_split: pre-packed and split by output features over the threads, one GEMM thread each"
-                  + (GemmKernel.current == .own ? "" : " (GEMM: oneDNN, weights not pre-packed)"))
+                  + (GemmChoice.policy == .oneDNN ? " (GEMM: oneDNN, weights not pre-packed)" : ""))
+            print("GEMM choice: \(GemmChoice.summary)")
         }
     }
 }

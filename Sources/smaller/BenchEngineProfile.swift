@@ -153,17 +153,18 @@ extension BenchEngine {
                 var config: String; var threads: Int; var isa: String; var gemm: String
                 var peaks: [String: Stat]; var profiles: [PassProfile]
             }
-            print(try JSONWriter.text(Report(config: config, threads: threads, isa: ComputeInfo.isa, gemm: GemmKernel.current.rawValue,
+            print(try JSONWriter.text(Report(config: config, threads: threads, isa: ComputeInfo.isa, gemm: GemmChoice.policy.rawValue,
                                              peaks: peaks, profiles: profiles)))
             return
         }
-        print("smaller bench engine --profile --config \(config)  (threads \(threads), GEMM \(GemmKernel.current.rawValue), oneDNN \(ComputeInfo.oneDNNVersion) \(ComputeInfo.isa))")
+        print("smaller bench engine --profile --config \(config)  (threads \(threads), GEMM \(GemmChoice.policy.rawValue), oneDNN \(ComputeInfo.oneDNNVersion) \(ComputeInfo.isa))")
         for key in peaks.keys.sorted() {
             print(key.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: " %9.2f ms %9.1f GFLOP/s", peaks[key]!.median_ms, peaks[key]!.gflops))
         }
         print(String(format: "sgemm peak (the fastest of these, before and after the profiles): %.1f GFLOP/s", peak))
         for p in profiles { print(p.table) }
         printInt8Bounds(c, tokens: T, profiles: profiles)
+        print("GEMM choice: \(GemmChoice.summary)")
         print("rest = the measured pass minus the named phases (embedding gathers, bias adds and sums, residual adds, copies, checks)")
     }
 }

@@ -1,6 +1,7 @@
 // The `smaller` command line: the only target that reads argv or the environment.
 import ArgumentParser
 import Experiment
+import Foundation
 
 @main
 struct Smaller: ParsableCommand {
@@ -16,6 +17,12 @@ struct Smaller: ParsableCommand {
                       Results.self, ReportCommand.self, Keys.self, Pretrain.self, Finetune.self, Logits.self, Tokenize.self,
                       TokenizerCommand.self, Score.self, DataCommand.self, ModelCommand.self, Compress.self, Bench.self, Doctor.self]
     )
+
+    /// Decides the GEMM kernels from the environment (GemmSetup.swift) before any command computes.
+    static func main() {
+        GemmSetup.configure()
+        Self.main(nil)
+    }
 }
 
 enum SmallerVersion {

@@ -41,6 +41,8 @@ final class Child: @unchecked Sendable {
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
         process.currentDirectoryURL = dir
+        // The kernel pinned (no timing in a test), and no choice file written to the real home.
+        process.environment = ProcessInfo.processInfo.environment.merging(["SMALLER_GEMM": "own", "XDG_CACHE_HOME": dir.path]) { $1 }
         try process.run()
     }
 

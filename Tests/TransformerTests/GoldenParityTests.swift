@@ -6,9 +6,16 @@ import TestSupport
 @testable import TensorCore
 @testable import Transformer
 
-@Suite struct GoldenParityTests {
-    @Test(arguments: ["golden_mlm", "golden_tc"])
-    func logitsLossAndGradientsMatchTransformers(fixture: String) throws {
+@Suite(.serialized) struct GoldenParityTests {
+    /// Each fp32 kernel, forced for the whole test (`GemmChoice.withPolicy`): the parity holds whichever `auto` picks.
+    static let kernels: [GemmPolicy] = GemmKernel.ownAvailable ? [.own, .oneDNN] : [.oneDNN]
+
+    @Test(arguments: ["golden_mlm", "golden_tc"], kernels)
+    func logitsLossAndGradientsMatchTransformers(fixture: String, kernel: GemmPolicy) throws {
+        try GemmChoice.withPolicy(kernel) { try check(fixture) }
+    }
+
+    func check(_ fixture: String) throws {
         let golden = try Golden(fixture)
         let model = try XLMRModel.load(golden.directory)
         let batch = golden.expected.batchValue
