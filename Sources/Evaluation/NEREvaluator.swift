@@ -1,6 +1,6 @@
 // Evaluating a token-classification model on NER sentences: windows → logits → first-subword argmax (or the
-// best valid BIO sequence, `BIODecoding.swift`) → word labels → seqeval-exact entity scores. Works on any TokenLogitsModel (dense, pruned, quantized). The
-// predictions are a value of their own (label and, on request, the label distribution per scored word), so
+// best valid BIO sequence, `BIODecoding.swift`) → word labels → seqeval-exact entity scores. Works on any
+// TokenLogitsModel (dense, pruned, quantized). The predictions are a value of their own (label and, on request, the label distribution per scored word), so
 // calibration, robustness and agreement between two models are computed from the same pass as F1.
 import Foundation
 import TextData
