@@ -27,6 +27,9 @@ package struct CoordinatorState: Sendable {
     /// Mean run time per task kind (`executor.kind`), an exponential moving average of the records'
     /// endedAt − startedAt: decides whether a worker may hold more than one lease of that kind.
     package private(set) var meanRunTime: [String: Double] = [:]
+    /// The clock at the last tick: a gap longer than a liveness period means this process was not running
+    /// (stopped, suspended, starved), so the peers' silence over it says nothing about them.
+    private var lastTick: Double?
 
     package init(graph: TaskGraph, config: CoordinatorConfig, restored: [String: RestoredTask] = [:],
                  issuedLeases: [String: String] = [:], now: Double) {
@@ -416,6 +419,8 @@ package struct CoordinatorState: Sendable {
     }
 
     private mutating func tick(now: Double, _ out: inout [CoordinatorAction]) {
+        if let last = lastTick, now - last > config.deadAfter { forgiveOwnStall(now - last, now: now, &out) }
+        lastTick = now
         if !askedHello.isEmpty { askedHello = askedHello.filter { now - $0.value <= config.deadAfter } }
         for id in workers.keys.sorted() {
             guard let w = workers[id] else { continue }
@@ -440,6 +445,17 @@ package struct CoordinatorState: Sendable {
                 out.append(.send(to: id, .heartbeat))
                 workers[id]!.lastSent = now
             }
+        }
+    }
+
+    /// After a stall of this process, every worker gets a fresh liveness window (and a dropped connection a
+    /// fresh reconnect grace) before it is judged: heartbeats it sent meanwhile may still be queued unread, and
+    /// a worker that really died is found one window later. Task timeouts keep counting (they are wall time).
+    private mutating func forgiveOwnStall(_ gap: Double, now: Double, _ out: inout [CoordinatorAction]) {
+        out.append(.log("the coordinator did not run for \(String(format: "%.1f", gap)) s: every worker gets a fresh liveness window"))
+        for id in workers.keys {
+            workers[id]!.lastSeen = max(workers[id]!.lastSeen, now)
+            if workers[id]!.connectionLostAt != nil { workers[id]!.connectionLostAt = now }
         }
     }
 

@@ -56,6 +56,9 @@ package struct WorkerState: Sendable {
     package private(set) var unacked: [(lease: String?, message: Message)] = []
     package private(set) var backoff: Double
     private var lastHeard = 0.0
+    /// The clock at the last tick: a longer gap than the liveness period is this process's own stall, not
+    /// the coordinator's silence (see `CoordinatorState.forgiveOwnStall`).
+    private var lastTick: Double?
     /// Messages from the coordinator that failed to decode (each dropped the connection).
     package private(set) var malformedMessages = 0
     /// When this connection's last HEARTBEAT (or its HELLO) went out. Sent every interval even while other messages
@@ -210,12 +213,18 @@ package struct WorkerState: Sendable {
     }
 
     private mutating func tick(now: Double, _ out: inout [WorkerAction]) {
+        let window = config.heartbeatInterval * Double(config.liveness)
+        if let last = lastTick, now - last > window {
+            out.append(.log(String(format: "this worker did not run for %.1f s: the coordinator gets a fresh liveness window", now - last)))
+            lastHeard = max(lastHeard, now)
+        }
+        lastTick = now
         switch phase {
         case .exited: return
         case .disconnected(let retryAt):
             if now >= retryAt { connect(now: now, &out) }
         case .greeting, .working:
-            if now - lastHeard > config.heartbeatInterval * Double(config.liveness) {
+            if now - lastHeard > window {
                 out.append(.log(String(format: "coordinator silent for %.1f s", now - lastHeard)))
                 dropConnection(now: now, &out)
                 return

@@ -121,6 +121,30 @@ extension [CoordinatorAction] {
         #expect(again.task == t.task && again.attempt == 2 && again.lease != t.lease)
     }
 
+    @Test func aStalledCoordinatorGivesWorkersAFreshWindowBeforeJudgingThem() throws {
+        var h = try Harness("name: n\nnoop: {tasks: 1, seconds: 0}\n")
+        h.join("a")
+        let tOpt = h.ready("a")
+        let t = try #require(tOpt)
+        h.now = 0.5
+        h.on(.tick)
+        // The coordinator itself does not run for 60 s (SIGSTOP, a suspended VM): a's silence over that
+        // time is not a's fault, so the next tick fails nothing and says why.
+        h.now = 60.5
+        let resumed = h.on(.tick)
+        #expect(resumed.journal.isEmpty)
+        #expect(resumed.contains { if case .log(let m) = $0 { m.contains("did not run for 60.0 s") } else { false } })
+        // a then answers within the window: it keeps its task.
+        h.now = 61
+        h.from("a", .heartbeat)
+        for step in 1...5 { h.now = 61 + Double(step) * 0.5; #expect(h.on(.tick).journal.isEmpty, "at \(h.now)") }
+        // A worker that stays silent after the stall is still found dead, one window after its last word.
+        h.now = 63.9
+        #expect(h.on(.tick).journal.isEmpty)
+        h.now = 64.1
+        #expect(h.on(.tick).journal.contains { if case .attemptFailed(t.task, 1, _, _) = $0 { true } else { false } })
+    }
+
     @Test func heartbeatsGoOutEveryInterval() throws {
         var h = try Harness(Self.two)
         h.join("w")
@@ -317,8 +341,14 @@ extension [CoordinatorAction] {
                             issued: ["old-1": ids[0]])
         g.now = 3.5
         #expect(g.on(.tick).journal.isEmpty)
-        g.now = g.state.config.journaledWorkerGrace + 0.1
-        let tick = g.on(.tick)
+        // A running coordinator ticks often (a gap longer than the liveness period would be its own stall).
+        var tick: [CoordinatorAction] = []
+        while g.now < g.state.config.journaledWorkerGrace + 0.1 {
+            g.now = min(g.now + 0.5, g.state.config.journaledWorkerGrace + 0.1)
+            let out = g.on(.tick)
+            if g.now <= g.state.config.journaledWorkerGrace { #expect(out.journal.isEmpty, "at \(g.now)") }
+            tick += out
+        }
         #expect(tick.journal.contains { if case .attemptFailed(ids[0], 1, _, _) = $0 { true } else { false } })
     }
 

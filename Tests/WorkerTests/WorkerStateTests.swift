@@ -63,6 +63,20 @@ import Testing
         #expect(welcome == [.send(Self.failure("L1")), .send(.ready(Ready(credit: 1)))])
     }
 
+    @Test func aStalledWorkerGivesTheCoordinatorAFreshWindowBeforeDroppingIt() {
+        var s = greeted()
+        _ = s.handle(.message(.task(Self.assignment("L1"))), now: 1)
+        _ = s.handle(.tick, now: 1.5)
+        // This process does not run for a minute (SIGSTOP, a suspended VM): not the coordinator's silence.
+        let resumed = s.handle(.tick, now: 61.5)
+        #expect(!resumed.contains(.disconnect))
+        #expect(resumed.contains(.log("this worker did not run for 60.0 s: the coordinator gets a fresh liveness window")))
+        #expect(s.phase == .working)
+        // A coordinator that stays silent after that is still dropped, one window later.
+        #expect(!s.handle(.tick, now: 64.4).contains(.disconnect))
+        #expect(s.handle(.tick, now: 64.6).contains(.disconnect))
+    }
+
     @Test func reconnectWhileRunningNamesTheLease() {
         var s = greeted()
         _ = s.handle(.message(.task(Self.assignment("L9"))), now: 1)
@@ -82,8 +96,13 @@ import Testing
         var now = 0.0
         var delays: [Double] = []
         for _ in 0..<10 {
-            now += 3.01  // silence beyond liveness while greeting
-            _ = s.handle(.tick, now: now)
+            // Silence beyond liveness while greeting, ticking as a running worker does (a gap longer than the
+            // liveness period would be the worker's own stall).
+            let greeted = now
+            for step in 1...7 {
+                now = greeted + min(Double(step) * 0.5, 3.01)
+                if s.handle(.tick, now: now).contains(.disconnect) { break }
+            }
             guard case .disconnected(let at) = s.phase else { Issue.record("expected a drop"); return }
             delays.append(at - now)
             now = at
