@@ -84,13 +84,7 @@ extension JobSpec {
         guard let languagesField = top["languages"] else {
             throw JobFileError(file: file, line: nil, column: nil, key: "languages", message: "required key is missing (e.g. languages: [hau, swa])")
         }
-        let languages = try languagesField.scalarOrSequence().map { field -> String in
-            let code = try field.string()
-            guard !code.isEmpty, code.allSatisfy({ $0.isLetter || $0.isNumber || "_-".contains($0) }) else {
-                throw field.error("expected a language code (letters, digits, '_' or '-'), got \"\(code)\"")
-            }
-            return code
-        }
+        let languages = try languagesField.scalarOrSequence().map(Self.languageCode)
         guard !languages.isEmpty else { throw languagesField.error("expected at least one language") }
         if Set(languages).count != languages.count { throw languagesField.error("a language appears twice") }
         if let problem = oodProblem(data: data, languages: languages) { throw (top["data"] ?? nameField).error(problem) }

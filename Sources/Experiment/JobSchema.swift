@@ -12,6 +12,8 @@ package struct FieldRule: Sendable {
         case string
         /// A list of distinct numbers, each accepted by the check (a single number is a list of one).
         case doubles(String, @Sendable (Double) -> Bool)
+        /// A list of distinct language codes (a single code is a list of one).
+        case codes
     }
 
     let name: String
@@ -44,6 +46,8 @@ package struct FieldRule: Sendable {
     static func doubles(_ name: String, _ expect: String, _ d: [Double]?, _ ok: @escaping @Sendable (Double) -> Bool) -> FieldRule {
         FieldRule(name: name, kind: .doubles(expect, ok), default: d.map { .array($0.map(Value.double)) })
     }
+    /// A list of language codes that may be left out altogether.
+    static func optionalCodes(_ name: String) -> FieldRule { FieldRule(name: name, kind: .codes, default: nil, optional: true) }
 
     /// The same key, left out of the resolved spec when it has its default value (decoding still fills the
     /// default in): keys and sections added after task ids were fixed keep the ids of jobs that do not set them.
@@ -71,6 +75,12 @@ package struct FieldRule: Sendable {
                 guard let d = item.doubleValue, d.isFinite, ok(d) else { return "expected a list of \(expect), got \(item)" }
             }
             return Set(items).count == items.count ? nil : "a value appears twice in \(value)"
+        case .codes:
+            guard let items = value.arrayValue else { return "expected a list of language codes, got \(value)" }
+            for item in items {
+                guard let code = item.stringValue, JobSpec.isLanguageCode(code) else { return "expected a list of language codes, got \(item)" }
+            }
+            return Set(items).count == items.count ? nil : "a value appears twice in \(value)"
         }
     }
 
@@ -83,6 +93,7 @@ package struct FieldRule: Sendable {
         case .string: .string(try field.string())
         case .doubles(let expect, let ok):
             try Self.distinct(field, try field.scalarOrSequence().map { Value.double(try $0.double(where: ok, expect)) })
+        case .codes: try Self.distinct(field, try field.scalarOrSequence().map { .string(try JobSpec.languageCode($0)) })
         }
     }
 
@@ -106,6 +117,8 @@ enum JobSchema {
         .int("synthetic_sentences", 10...10_000_000, 2000),
         // MasakhaNER 2.0-style tree DIR/<lang>/test.txt scored as out-of-distribution test data.
         .string("ood", "").omittedAtDefault(),
+        // The languages scored out of distribution (absent: every language of the job); read at plan time only.
+        .optionalCodes("ood_languages"),
     ]
 
     static let model: [FieldRule] = [

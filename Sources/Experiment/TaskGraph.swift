@@ -114,6 +114,7 @@ extension JobSpec {
             var pretrainData = data
             pretrainData["ner"] = nil
             pretrainData["ood"] = nil
+            pretrainData["ood_languages"] = nil
             let preParams = extra.merging(["model": model, "pretrain": .object(pretrain), "data": .object(pretrainData),
                                            "languages": .array(languages.map(Value.string))]) { $1 }
             // A pretrained checkpoint replaces the pretraining: one task, shared by every seed, that imports it.
@@ -123,6 +124,10 @@ extension JobSpec {
             for language in languages {
                 var ftData = data
                 ftData["text"] = nil
+                // `ood_languages` is used up here: a language not scored out of distribution has the ids of a job
+                // without `ood`, one scored there those of a job that sets `ood` alone.
+                ftData["ood_languages"] = nil
+                if !(Self.oodLanguages(data: data, languages: languages)?.contains(language) ?? false) { ftData["ood"] = nil }
                 var ftParams = extra.merging(["model": model, "finetune": .object(finetune), "data": .object(ftData)]) { $1 }
                 if !evaluation.isEmpty { ftParams["evaluation"] = .object(evaluation) }
                 let ft = add(TaskSpec(kind: .finetune, executor: executor, seed: seed, language: language,

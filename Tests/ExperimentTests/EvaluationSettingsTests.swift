@@ -68,6 +68,39 @@ import TestSupport
         #expect(throws: (any Error).self) { try EvaluationSettings(section: ["typo_rates": .array([.double(0.1), .double(0.1)])]) }
     }
 
+    /// MasakhaNER 2.0 has no Amharic: `ood_languages` scores the languages that have a file and leaves the
+    /// others exactly as in a job without `ood`.
+    @Test func oodLanguagesScoreSomeLanguagesAndLeaveTheOthersIdsAlone() throws {
+        let dir = try Fixtures.temporaryDirectory("ood-languages")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("syn-iso"), withIntermediateDirectories: true)
+        try "a O\n\n".write(to: dir.appendingPathComponent("syn-iso/test.txt"), atomically: true, encoding: .utf8)
+        let some = try JobSpec.parse(yaml: Self.job("data: {ood: \(dir.path), ood_languages: [syn-iso]}")).plan()
+        let none = try JobSpec.parse(yaml: Self.job("")).plan()
+        let byLanguage = Dictionary(grouping: some.tasks.filter { $0.spec.language != nil }, by: { $0.spec.language! })
+        let plainIDs = Set(none.tasks.map(\.id))
+        for task in byLanguage["syn-iso"]! {
+            #expect(task.spec.params["data"]?["ood"] == .string(dir.path))
+            #expect(!plainIDs.contains(task.id))
+        }
+        // syn-agg has no file and is not listed: its tasks are those of the job without `ood`.
+        #expect(byLanguage["syn-agg"]!.allSatisfy { plainIDs.contains($0.id) && $0.spec.params["data"]?["ood"] == nil })
+        #expect(some.tasks.allSatisfy { $0.spec.params["data"]?["ood_languages"] == nil })
+        // A listed language without its file, a stranger, or the list without the folder: plan-time errors.
+        for (extra, needle) in [("data: {ood: \(dir.path), ood_languages: [syn-agg]}", "syn-agg/test.txt does not exist"),
+                                ("data: {ood: \(dir.path), ood_languages: [yor]}", "yor is not one of the job's languages"),
+                                ("data: {ood_languages: [syn-iso]}", "ood (the folder) is not"),
+                                ("data: {ood: \(dir.path), ood_languages: [syn-iso, syn-iso]}", "appears twice"),
+                                ("data: {ood: \(dir.path)}", "list the languages that have one in ood_languages")] {
+            do {
+                _ = try JobSpec.parse(yaml: Self.job(extra), file: "jobs/x.yaml")
+                Issue.record("\(extra) must stop the plan")
+            } catch let error as JobFileError {
+                #expect(error.description.contains(needle), "\(extra): \(error)")
+            }
+        }
+    }
+
     @Test func oodFolderNeedsEveryLanguagesTestFile() throws {
         let dir = try Fixtures.temporaryDirectory("ood-check")
         defer { try? FileManager.default.removeItem(at: dir) }
