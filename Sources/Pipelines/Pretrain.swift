@@ -71,7 +71,7 @@ extension Pipelines {
         let model = try XLMRModel(config: config, head: .maskedLM)
         model.compute = run.compute
         model.initializeWeights(seed: UInt64(p.seed))
-        let windows = try tokenizer.pretrainingWindows(lines, maxLength: m.maxLength)
+        let windows = try tokenizer.pretrainingWindows(lines, maxLength: m.maxLength, wordShapes: m.wordShape)
         guard !windows.isEmpty else { throw PermanentTaskError("the text gave no pretraining windows") }
         log.write("model: \(model.layout.totalCount) parameters; \(windows.count) windows of at most \(m.maxLength) tokens")
 

@@ -95,15 +95,16 @@ extension XLMRTokenizer {
 extension XLMRTokenizer {
     /// Raw text for MLM pretraining: each line encoded and cut into consecutive windows of at most `maxLength`
     /// tokens, each `<s> … </s>`, with no labels (all `LabelSet.ignoreIndex`; the MLM trainer masks and labels).
-    /// `sentence` is the line's index; `wordPositions` is empty. Token types: see `pieceShapes`.
-    package func pretrainingWindows(_ lines: [String], maxLength: Int) throws -> [AlignedWindow] {
+    /// `sentence` is the line's index; `wordPositions` is empty. Token types: with `wordShapes`, see `pieceShapes`;
+    /// without, all `.special` (finding the words costs a pass over every piece's text, which only shapes need).
+    package func pretrainingWindows(_ lines: [String], maxLength: Int, wordShapes: Bool) throws -> [AlignedWindow] {
         precondition(maxLength >= 3)
         let room = maxLength - 2, special = WordShape.special.rawValue
         var windows: [AlignedWindow] = []
         var surfaces: [Int: String] = [:]
         for (index, line) in lines.enumerated() {
             let ids = try pieceIds(line)
-            let shapes = pieceShapes(ids, line: line, surfaces: &surfaces)
+            let shapes = wordShapes ? pieceShapes(ids, line: line, surfaces: &surfaces) : Array(repeating: special, count: ids.count)
             for start in stride(from: 0, to: ids.count, by: room) {
                 let end = min(start + room, ids.count)
                 let chunk = [Self.bosId] + ids[start..<end] + [Self.eosId]

@@ -77,6 +77,31 @@ import Transformer
             throws: { "\($0)".contains("word_shape_types") }
     }
 
+    @Test func aStudentWithoutShapesIsRefusedForATeacherWithThem() throws {
+        let dir = try Fixtures.temporaryDirectory("word-shape-distill")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let graph = try JobSpec.parse(yaml: Self.yaml, file: "tiny.yaml").plan()
+        let runner = TaskRunner(root: dir)
+        let pre = try runner.run(try #require(graph.tasks.first { $0.spec.kind == .pretrain }), inputs: [])
+        let ft = try runner.run(try #require(graph.tasks.first { $0.spec.kind == .finetune }), inputs: [pre])
+        // A one-layer MLM student of the same shape and tokenizer, but with one token type.
+        var c = try XLMRModel.loadConfig(ft.checkpoint)
+        (c.numHiddenLayers, c.typeVocabSize, c.wordShapeTypes, c.id2label, c.architectures) = (1, 1, false, nil, nil)
+        let student = try XLMRModel(config: c, head: .maskedLM)
+        student.initializeWeights(seed: 1)
+        let folder = dir.appendingPathComponent("plain-student")
+        try student.save(folder)
+        try FileManager.default.copyItem(at: ft.checkpoint.appendingPathComponent(CheckpointFiles.tokenizerFile),
+                                          to: folder.appendingPathComponent(CheckpointFiles.tokenizerFile))
+        let inputs = Pipelines.DistillInputs(distill: try DistillSettings(section: ["layers": .int(1)]), finetune: try FinetuneSettings.defaults,
+                                             maxLength: 32, seed: 0, teacher: ft.checkpoint, student: folder)
+        let splits = try Corpora.ner(PipelineData.synthetic(sentences: 200), language: "syn-ton")
+        let run = PipelineRun(compute: ComputeContext(threads: 1), log: FileLog(url: dir.appendingPathComponent("d.log")), work: dir) { _, _ in }
+        #expect {
+            try Pipelines.distill(inputs, data: splits, out: dir.appendingPathComponent("never"), run: run)
+        } throws: { "\($0)".contains("word shapes (model.word_shape)") }
+    }
+
     @Test func smallerLogitsReadsTheShapesFromTheTokenizer() throws {
         let dir = try Fixtures.temporaryDirectory("word-shape-logits")
         defer { try? FileManager.default.removeItem(at: dir) }

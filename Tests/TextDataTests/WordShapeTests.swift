@@ -66,13 +66,15 @@ import TestSupport
             expectedTypes += Array(repeating: WordShape(word).rawValue, count: pieces.count)
         }
         let line = words.joined(separator: " ")
-        let whole = try tok.pretrainingWindows([line], maxLength: 200)
+        let whole = try tok.pretrainingWindows([line], maxLength: 200, wordShapes: true)
         #expect(whole.count == 1)
         // The ids are those of the line encoded whole, which here equal its words' pieces in turn.
         #expect(whole[0].inputIds == [XLMRTokenizer.bosId] + expectedIds + [XLMRTokenizer.eosId])
         #expect(whole[0].tokenTypes == [0] + expectedTypes + [0])
+        let plain = try tok.pretrainingWindows([line], maxLength: 200, wordShapes: false)
+        #expect(plain[0].inputIds == whole[0].inputIds && plain[0].tokenTypes.allSatisfy { $0 == 0 })
         // Cut into windows, each piece keeps its class.
-        let cut = try tok.pretrainingWindows([line], maxLength: 5)
+        let cut = try tok.pretrainingWindows([line], maxLength: 5, wordShapes: true)
         #expect(cut.flatMap { $0.tokenTypes.dropFirst().dropLast() } == expectedTypes)
         // From the pieces' own text (when whitespace and pieces disagree on the word count), a word without <unk>
         // pieces keeps its class.
