@@ -12,7 +12,7 @@ Usage: python3 Tests/Reference/make_token_type_golden.py   (torch + transformers
 import torch
 from transformers import XLMRobertaForTokenClassification
 
-from make_golden import B, T, batch, grads_by_name, perturb, tiny_config, write
+from make_golden import B, T, batch, grads_by_name, perturb, tc_config, write
 
 TYPES = 8
 
@@ -21,8 +21,7 @@ def main():
     gen = torch.Generator().manual_seed(4321)
     torch.manual_seed(4321)
     labels_n = 5
-    config = tiny_config(num_labels=labels_n, id2label={i: f"L{i}" for i in range(labels_n)},
-                         label2id={f"L{i}": i for i in range(labels_n)}, classifier_dropout=0.0)
+    config = tc_config(labels_n)
     config.type_vocab_size = TYPES
     config.word_shape_types = True
     model = XLMRobertaForTokenClassification(config)
