@@ -42,7 +42,12 @@ package enum InferenceTiming {
     /// Batch 1 (`repeats` times) and batch 32 (`batchRepeats` times) of `maxLength` tokens.
     package static func run(_ model: TokenLogitsModel, vocab: Int, maxLength: Int, repeats: Int, batchRepeats: Int,
                             warmup: Int = 2) throws -> Result {
-        let one = batch(1, tokens: maxLength, vocab: vocab), many = batch(32, tokens: maxLength, vocab: vocab)
+        var one = batch(1, tokens: maxLength, vocab: vocab), many = batch(32, tokens: maxLength, vocab: vocab)
+        if model.takesWordShapes {
+            // Synthetic ids have no words; any valid type row costs the same to add, so all take row 0.
+            one.tokenTypes = [Int32](repeating: 0, count: one.ids.count)
+            many.tokenTypes = [Int32](repeating: 0, count: many.ids.count)
+        }
         let b1 = try times(warmup: warmup, repeats: repeats) { _ = try model.logits(one) }
         let b32 = try times(warmup: 1, repeats: batchRepeats) { _ = try model.logits(many) }
         return Result(b1P50Ms: percentile(b1, 0.5), b1P95Ms: percentile(b1, 0.95), b32MedianMs: percentile(b32, 0.5),

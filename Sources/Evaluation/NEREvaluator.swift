@@ -45,7 +45,7 @@ package struct NEREvaluator {
         var tokenPredictions = [[Int]](repeating: [], count: windows.count)
         var tokenProbabilities = [[[Float]]](repeating: [], count: probabilities ? windows.count : 0)
         for batch in Batcher.batches(windows, batchSize: batchSize, seed: nil) {
-            let logits = try model.logits(batch.tokenBatch)
+            let logits = try model.logits(batch.tokenBatch(wordShapes: model.takesWordShapes))
             let T = batch.length
             for (row, example) in batch.exampleIndices.enumerated() {
                 var predicted = [Int](repeating: 0, count: T)
@@ -111,8 +111,9 @@ package struct NEREvaluator {
 }
 
 extension Batch {
-    /// The engine's view of a text batch.
-    package var tokenBatch: TokenBatch {
-        TokenBatch(batch: batchSize, tokens: length, ids: inputIds, attentionMask: attentionMask, labels: labels)
+    /// The engine's view of a text batch, with the word shapes as token types for a model that takes them.
+    package func tokenBatch(wordShapes: Bool) -> TokenBatch {
+        TokenBatch(batch: batchSize, tokens: length, ids: inputIds, attentionMask: attentionMask, labels: labels,
+                   tokenTypes: wordShapes ? tokenTypes : nil)
     }
 }

@@ -64,6 +64,9 @@ extension JobSpec {
         let pretrain = try section(top["pretrain"], JobSchema.pretrain, path: "pretrain", file: file)
         var pretrained: [String: Value]?
         if let field = top["pretrained"] {
+            if model["word_shape"] == .bool(true) {
+                throw field.error("model.word_shape needs a model pretrained with word shapes; an imported checkpoint has one token type (remove one of the two)")
+            }
             let checkpoint = try section(field, JobSchema.pretrained, path: "pretrained", file: file)["checkpoint"]?.stringValue ?? ""
             do {
                 pretrained = try PretrainedCheckpoint.resolve(checkpoint: checkpoint, maxLength: model["max_length"]?.intValue ?? 0)

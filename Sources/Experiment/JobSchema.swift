@@ -128,6 +128,8 @@ enum JobSchema {
         .int("ffn", 8...32768, 256),
         .int("max_length", 8...4096, 64),
         .int("vocab", 100...1_000_000, 2000),
+        // Added after task ids were fixed: each token's type id is its word's shape class (docs/jobs.md).
+        .bool("word_shape", false).omittedAtDefault(),
     ]
 
     static let pretrain: [FieldRule] = [

@@ -80,8 +80,10 @@ package struct ModelSettings: SectionSettings {
     package var ffn: Int
     package var maxLength: Int
     package var vocab: Int
+    /// Every token carries its word's shape class (lower, Capitalised, ALL CAPS, …) as its token type id.
+    package var wordShape: Bool
 
-    enum CodingKeys: String, CodingKey { case layers, hidden, heads, ffn, maxLength = "max_length", vocab }
+    enum CodingKeys: String, CodingKey { case layers, hidden, heads, ffn, maxLength = "max_length", vocab, wordShape = "word_shape" }
 
     package var combinationProblem: String? {
         hidden % heads == 0 ? nil : "model: hidden (\(hidden)) must be a multiple of heads (\(heads))"

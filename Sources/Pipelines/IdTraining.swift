@@ -1,5 +1,6 @@
 // Training on integer-id files (`smaller pretrain`, `smaller finetune`): MLM from scratch, or token classification
 // from a checkpoint, with the CLI's trainer settings; the checkpoint is written to `out`.
+import Experiment
 import Foundation
 import Training
 import Transformer
@@ -67,6 +68,9 @@ extension Pipelines {
     package static func finetuneOnIds(from: URL, labels: Int, data: URL, training t: IdTraining, out: URL) throws {
         let model = try permanent("loading \(from.path)") {
             try XLMRModel.load(from, head: .tokenClassification(labels: labels), classifierSeed: t.settings.seed)
+        }
+        guard !model.takesWordShapes else {
+            throw PermanentTaskError("\(from.path) takes word-shape token types (config word_shape_types); id files carry no words to read them from")
         }
         model.compute = t.compute
         let sequences = try permanent("reading \(data.path)") {

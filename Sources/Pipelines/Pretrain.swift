@@ -64,12 +64,14 @@ extension Pipelines {
         try? FileManager.default.removeItem(at: textFile)
 
         // 3. Model and MLM windows.
+        // With word shapes, every token's type is its word's shape class: one row of the type table per class.
         let config = XLMRConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: m.hidden, numHiddenLayers: m.layers,
-                                numAttentionHeads: m.heads, intermediateSize: m.ffn, maxPositionEmbeddings: m.maxLength + 2)
+                                numAttentionHeads: m.heads, intermediateSize: m.ffn, maxPositionEmbeddings: m.maxLength + 2,
+                                typeVocabSize: m.wordShape ? WordShape.count : 1, wordShapeTypes: m.wordShape)
         let model = try XLMRModel(config: config, head: .maskedLM)
         model.compute = run.compute
         model.initializeWeights(seed: UInt64(p.seed))
-        let windows = try tokenizer.pretrainingWindows(lines, maxLength: m.maxLength)
+        let windows = try tokenizer.pretrainingWindows(lines, maxLength: m.maxLength, wordShapes: m.wordShape)
         guard !windows.isEmpty else { throw PermanentTaskError("the text gave no pretraining windows") }
         log.write("model: \(model.layout.totalCount) parameters; \(windows.count) windows of at most \(m.maxLength) tokens")
 
@@ -83,7 +85,7 @@ extension Pipelines {
                                   masking: MLMMasking(maskId: Int32(tokenizer.maskId), vocabSize: tokenizer.vocabularySize,
                                                       probability: Float(s.maskProbability)))
             trainer.observers.append(TrainingProgress(label: "pretrain", log: log, progress: run.progress, span: 0.05...1.0))
-            var batches = EpochBatches(windows: windows, batchSize: s.batch, seed: UInt64(p.seed))
+            var batches = EpochBatches(windows: windows, batchSize: s.batch, seed: UInt64(p.seed), wordShapes: m.wordShape)
             records = try trainer.run(&batches)
         }
 

@@ -74,7 +74,9 @@ extension Pipelines {
             let sentences = Array(splits.train.prefix(Self.calibrationSentences))
             let windows = try tokenizer.align(sentences, labels: labels, maxLength: i.maxLength)
             log.write("calibrating \(config.calibration.rawValue) on \(sentences.count) training sentences (\(windows.count) windows)")
-            return Batcher.batches(windows, batchSize: 32, seed: nil).map { var b = $0.tokenBatch; b.labels = nil; return b }
+            return Batcher.batches(windows, batchSize: 32, seed: nil).map {
+                var b = $0.tokenBatch(wordShapes: fp32.takesWordShapes); b.labels = nil; return b
+            }
         }
         log.write("quantized: \(config.scheme.rawValue)\(config.embeddings ? " + int8 embeddings" : "")")
         let data = try NERData.prepared(splits, tokenizer: tokenizer, tokenizerFile: tokenizerURL, labels: labels,
@@ -160,7 +162,10 @@ extension Pipelines {
                 return ids.map(Int32.init)
             }
             calibrated = rows.count
-            return stride(from: 0, to: rows.count, by: 32).map { TokenBatch(rows: Array(rows[$0..<min($0 + 32, rows.count)]), pad: fp32.padId) }
+            return try stride(from: 0, to: rows.count, by: 32).map {
+                try TokenBatch(rows: Array(rows[$0..<min($0 + 32, rows.count)]), pad: fp32.padId,
+                               wordShapesFrom: fp32.takesWordShapes ? folder : nil)
+            }
         }
         try quantized.save(out)
         let tokenizer = folder.appendingPathComponent(CheckpointFiles.tokenizerFile)

@@ -39,16 +39,18 @@ final class TrainingProgress: StepObserver {
     func finished() {}
 }
 
-/// Endless batches over a fixed list of windows: each epoch reshuffled (seed + epoch) and length-bucketed.
+/// Endless batches over a fixed list of windows: each epoch reshuffled (seed + epoch) and length-bucketed; the
+/// token batches carry the word shapes when the model being trained takes them.
 struct EpochBatches: BatchSource {
     let windows: [AlignedWindow]
     let batchSize: Int
     let seed: UInt64
+    let wordShapes: Bool
     private var epoch: UInt64 = 0
     private var queue: [Batch] = []
 
-    init(windows: [AlignedWindow], batchSize: Int, seed: UInt64) {
-        self.windows = windows; self.batchSize = batchSize; self.seed = seed
+    init(windows: [AlignedWindow], batchSize: Int, seed: UInt64, wordShapes: Bool) {
+        self.windows = windows; self.batchSize = batchSize; self.seed = seed; self.wordShapes = wordShapes
     }
 
     mutating func next() -> Batch {
@@ -59,5 +61,5 @@ struct EpochBatches: BatchSource {
         return queue.removeLast()
     }
 
-    mutating func batch(step: Int, rng: inout Xoshiro256) -> TokenBatch { next().tokenBatch }
+    mutating func batch(step: Int, rng: inout Xoshiro256) -> TokenBatch { next().tokenBatch(wordShapes: wordShapes) }
 }

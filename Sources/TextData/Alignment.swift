@@ -15,6 +15,9 @@ package struct AlignedWindow: Sendable, Equatable {
     package let labels: [Int]
     /// Position in `inputIds` of each covered word's first subword.
     package let wordPositions: [Int]
+    /// (T) each token's word shape (`WordShape.rawValue`): every piece of a word carries its word's class, <s>
+    /// and </s> carry `.special`. The model reads them only when it takes word shapes.
+    package let tokenTypes: [Int]
 
     package var wordCount: Int { wordPositions.count }
     package var length: Int { inputIds.count }
@@ -41,13 +44,15 @@ extension XLMRTokenizer {
         let room = maxLength - 2
         var windows: [AlignedWindow] = []
         for (s, sentence) in sentences.enumerated() {
-            var ids = [Self.bosId], labels = [LabelSet.ignoreIndex], positions: [Int] = []
+            let special = WordShape.special.rawValue
+            var ids = [Self.bosId], labels = [LabelSet.ignoreIndex], positions: [Int] = [], types = [special]
             var firstWord = 0
             func close() {
                 guard !positions.isEmpty else { return }
                 windows.append(AlignedWindow(sentence: s, firstWord: firstWord, inputIds: ids + [Self.eosId],
-                                             labels: labels + [LabelSet.ignoreIndex], wordPositions: positions))
-                ids = [Self.bosId]; labels = [LabelSet.ignoreIndex]; positions = []
+                                             labels: labels + [LabelSet.ignoreIndex], wordPositions: positions,
+                                             tokenTypes: types + [special]))
+                ids = [Self.bosId]; labels = [LabelSet.ignoreIndex]; positions = []; types = [special]
             }
             for (w, word) in sentence.words.enumerated() {
                 var pieces = try wordPieceIds(word)
@@ -62,6 +67,7 @@ extension XLMRTokenizer {
                 }
                 positions.append(ids.count)
                 ids += pieces
+                types += Array(repeating: WordShape(word).rawValue, count: pieces.count)
                 labels.append(label)
                 labels += Array(repeating: LabelSet.ignoreIndex, count: pieces.count - 1)
             }
@@ -89,19 +95,68 @@ extension XLMRTokenizer {
 extension XLMRTokenizer {
     /// Raw text for MLM pretraining: each line encoded and cut into consecutive windows of at most `maxLength`
     /// tokens, each `<s> … </s>`, with no labels (all `LabelSet.ignoreIndex`; the MLM trainer masks and labels).
-    /// `sentence` is the line's index; `wordPositions` is empty.
-    package func pretrainingWindows(_ lines: [String], maxLength: Int) throws -> [AlignedWindow] {
+    /// `sentence` is the line's index; `wordPositions` is empty. Token types: with `wordShapes`, see `pieceShapes`;
+    /// without, all `.special` (finding the words costs a pass over every piece's text, which only shapes need).
+    package func pretrainingWindows(_ lines: [String], maxLength: Int, wordShapes: Bool) throws -> [AlignedWindow] {
         precondition(maxLength >= 3)
-        let room = maxLength - 2
+        let room = maxLength - 2, special = WordShape.special.rawValue
         var windows: [AlignedWindow] = []
+        var surfaces: [Int: String] = [:]
         for (index, line) in lines.enumerated() {
             let ids = try pieceIds(line)
+            let shapes = wordShapes ? pieceShapes(ids, line: line, surfaces: &surfaces) : Array(repeating: special, count: ids.count)
             for start in stride(from: 0, to: ids.count, by: room) {
-                let chunk = [Self.bosId] + ids[start..<min(start + room, ids.count)] + [Self.eosId]
+                let end = min(start + room, ids.count)
+                let chunk = [Self.bosId] + ids[start..<end] + [Self.eosId]
                 windows.append(AlignedWindow(sentence: index, firstWord: 0, inputIds: chunk,
-                                             labels: Array(repeating: LabelSet.ignoreIndex, count: chunk.count), wordPositions: []))
+                                             labels: Array(repeating: LabelSet.ignoreIndex, count: chunk.count), wordPositions: [],
+                                             tokenTypes: [special] + shapes[start..<end] + [special]))
             }
         }
         return windows
     }
+
+    /// The word shape of each piece of an encoded line. The line is encoded whole (so the ids stay those of a
+    /// model without shapes), and its words are found from the pieces: a piece starting with "▁" starts a word.
+    /// When the line splits on whitespace into as many words, word k's shape is that of the k-th whitespace-
+    /// separated word, exactly as `align` classifies it; otherwise (SentencePiece's normalisation dropped a word)
+    /// of its pieces' text without the "▁", an <unk> piece adding nothing. `surfaces` caches piece texts by id.
+    func pieceShapes(_ ids: [Int], line: String, surfaces: inout [Int: String]) -> [Int] {
+        var shapes = [Int](repeating: WordShape.special.rawValue, count: ids.count)
+        var groups: [(start: Int, end: Int, text: String)] = []
+        for (i, id) in ids.enumerated() {
+            var text = ""
+            if id != Self.unkId {
+                if let known = surfaces[id] { text = known } else {
+                    text = sentencePiece.piece(forId: id - Self.pieceOffset) ?? ""
+                    surfaces[id] = text
+                }
+            }
+            let startsWord = text.unicodeScalars.first == Self.wordStart
+            if startsWord { text = String(text.unicodeScalars.dropFirst()) }
+            if startsWord || groups.isEmpty {
+                groups.append((i, i + 1, text))
+            } else {
+                groups[groups.count - 1].end = i + 1
+                groups[groups.count - 1].text += text
+            }
+        }
+        let words = line.split(whereSeparator: \.isWhitespace)
+        for (k, group) in groups.enumerated() {
+            let shape = (words.count == groups.count ? WordShape(words[k]) : WordShape(group.text)).rawValue
+            for i in group.start..<group.end { shapes[i] = shape }
+        }
+        return shapes
+    }
+
+    /// Word shapes of a row of our ids that came without its text (`smaller logits`, calibration lines): words
+    /// and their surfaces from the pieces alone (see `pieceShapes`); <s>, </s>, <pad> and <mask> get `.special`.
+    package func wordShapes(ofIds ids: [Int]) -> [Int] {
+        var surfaces: [Int: String] = [:]
+        let specials: Set<Int> = [Self.bosId, Self.padId, Self.eosId, maskId]
+        return zip(ids, pieceShapes(ids, line: "", surfaces: &surfaces)).map { specials.contains($0) ? WordShape.special.rawValue : $1 }
+    }
+
+    /// SentencePiece's word-start mark (U+2581), which begins the first piece of every whitespace-separated word.
+    static let wordStart: Unicode.Scalar = "\u{2581}"
 }

@@ -12,6 +12,8 @@ package struct Batch: Sendable, Equatable {
     package let attentionMask: [Int32]
     /// (B, T) label ids, `LabelSet.ignoreIndex` on padding, specials and non-first subwords.
     package let labels: [Int32]
+    /// (B, T) word shapes (`AlignedWindow.tokenTypes`), `WordShape.special` on padding.
+    package let tokenTypes: [Int32]
     /// (B) which example (index into the batched list) each row holds.
     package let exampleIndices: [Int]
 }
@@ -39,14 +41,17 @@ package enum Batcher {
         var ids = [Int32](repeating: Int32(XLMRTokenizer.padId), count: B * T)
         var mask = [Int32](repeating: 0, count: B * T)
         var labels = [Int32](repeating: Int32(LabelSet.ignoreIndex), count: B * T)
+        var types = [Int32](repeating: Int32(WordShape.special.rawValue), count: B * T)
         for (b, index) in indices.enumerated() {
             let example = examples[index]
             for t in 0..<example.length {
                 ids[b * T + t] = Int32(example.inputIds[t])
                 mask[b * T + t] = 1
                 labels[b * T + t] = Int32(example.labels[t])
+                types[b * T + t] = Int32(example.tokenTypes[t])
             }
         }
-        return Batch(batchSize: B, length: T, inputIds: ids, attentionMask: mask, labels: labels, exampleIndices: indices)
+        return Batch(batchSize: B, length: T, inputIds: ids, attentionMask: mask, labels: labels, tokenTypes: types,
+                     exampleIndices: indices)
     }
 }

@@ -52,7 +52,7 @@ package final class SentencePieceModel: @unchecked Sendable {
     }
 
     package func piece(forId id: Int) -> String? {
-        guard let p = spm_id_to_piece(handle, Int32(id)) else { return nil }
+        guard let id = Int32(exactly: id), let p = spm_id_to_piece(handle, id) else { return nil }
         defer { spm_free_string(p) }
         return String(cString: p)
     }

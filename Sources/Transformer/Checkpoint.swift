@@ -119,6 +119,7 @@ extension XLMRModel {
         ]
         if let pruned = c.prunedHeads, !pruned.isEmpty { object["pruned_heads"] = pruned }
         if let sizes = c.layerIntermediateSizes { object["smaller_intermediate_sizes"] = sizes }
+        if c.wordShapeTypes { object["word_shape_types"] = true }
         switch head {
         case .maskedLM: object["architectures"] = ["XLMRobertaForMaskedLM"]
         case .tokenClassification(let n):

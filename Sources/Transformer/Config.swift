@@ -35,6 +35,9 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
     /// FFN width per layer after neuron pruning (our own key; transformers has none). Nil: every layer has
     /// `intermediate_size`.
     package var layerIntermediateSizes: [Int]?
+    /// Every token's type id is the shape class of its word (TextData's `WordShape`; our own key, which
+    /// transformers keeps and ignores): batches for this model must carry token types. False when absent.
+    package var wordShapeTypes: Bool
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
@@ -45,6 +48,7 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         case padTokenId = "pad_token_id", hiddenAct = "hidden_act", initializerRange = "initializer_range"
         case id2label, architectures
         case prunedHeads = "pruned_heads", layerIntermediateSizes = "smaller_intermediate_sizes"
+        case wordShapeTypes = "word_shape_types"
     }
 
     package init(vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, intermediateSize: Int,
@@ -52,7 +56,7 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
                  hiddenDropoutProb: Float = 0.1, attentionProbsDropoutProb: Float = 0.1, classifierDropout: Float? = nil,
                  padTokenId: Int = 1, hiddenAct: String = "gelu", initializerRange: Float = 0.02,
                  id2label: [String: String]? = nil, architectures: [String]? = nil,
-                 prunedHeads: [String: [Int]]? = nil, layerIntermediateSizes: [Int]? = nil) {
+                 prunedHeads: [String: [Int]]? = nil, layerIntermediateSizes: [Int]? = nil, wordShapeTypes: Bool = false) {
         self.vocabSize = vocabSize; self.hiddenSize = hiddenSize; self.numHiddenLayers = numHiddenLayers
         self.numAttentionHeads = numAttentionHeads; self.intermediateSize = intermediateSize
         self.maxPositionEmbeddings = maxPositionEmbeddings; self.typeVocabSize = typeVocabSize
@@ -61,6 +65,7 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         self.padTokenId = padTokenId; self.hiddenAct = hiddenAct; self.initializerRange = initializerRange
         self.id2label = id2label; self.architectures = architectures
         self.prunedHeads = prunedHeads; self.layerIntermediateSizes = layerIntermediateSizes
+        self.wordShapeTypes = wordShapeTypes
     }
 
     package init(from decoder: Decoder) throws {
@@ -84,6 +89,7 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         architectures = try c.decodeIfPresent([String].self, forKey: .architectures)
         prunedHeads = try c.decodeIfPresent([String: [Int]].self, forKey: .prunedHeads)
         layerIntermediateSizes = try c.decodeIfPresent([Int].self, forKey: .layerIntermediateSizes)
+        wordShapeTypes = try c.decodeIfPresent(Bool.self, forKey: .wordShapeTypes) ?? false
     }
 
     package func encode(to encoder: Encoder) throws {
@@ -100,6 +106,7 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         try c.encodeIfPresent(id2label, forKey: .id2label); try c.encodeIfPresent(architectures, forKey: .architectures)
         if let prunedHeads, !prunedHeads.isEmpty { try c.encode(prunedHeads, forKey: .prunedHeads) }
         try c.encodeIfPresent(layerIntermediateSizes, forKey: .layerIntermediateSizes)
+        if wordShapeTypes { try c.encode(true, forKey: .wordShapeTypes) }
     }
 
     package var headSize: Int { hiddenSize / numAttentionHeads }
@@ -127,6 +134,7 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         try need(numHiddenLayers >= 0, "num_hidden_layers is \(numHiddenLayers), expected >= 0")
         try need(intermediateSize > 0, "intermediate_size is \(intermediateSize), expected > 0")
         try need(typeVocabSize >= 1, "type_vocab_size is \(typeVocabSize), expected >= 1")
+        try need(!wordShapeTypes || typeVocabSize >= 2, "word_shape_types needs type_vocab_size >= 2, got \(typeVocabSize)")
         try need(padTokenId >= 0 && padTokenId < vocabSize, "pad_token_id \(padTokenId) is outside 0..<\(vocabSize)")
         try need(maxPositionEmbeddings > padTokenId + 1,
                  "max_position_embeddings \(maxPositionEmbeddings) leaves no positions after padding_idx + 1 = \(padTokenId + 1)")

@@ -1,9 +1,11 @@
-// Embeddings: word + position (from padding_idx + 1, skipping pads) + token type 0, then LayerNorm and dropout.
+// Embeddings: word + position (from padding_idx + 1, skipping pads) + token type (each token's row of the type table,
+// row 0 when the batch has no types), then LayerNorm and dropout.
 import TensorCore
 
 /// The embedding activations of one step.
 struct EmbeddingActivations {
     let positions: UnsafeMutablePointer<Int32>   /// (B, T) position ids
+    let types: UnsafeMutablePointer<Int32>       /// (B, T) token type ids (all 0 when the batch has none)
     let sum: Tensor                              /// (B, T, C) before LayerNorm
     let mean: Tensor, rstd: Tensor               /// (B, T)
     let out: Tensor                              /// (B, T, C) after LayerNorm and dropout
@@ -27,10 +29,11 @@ extension ModelSlots {
                           rng: inout Xoshiro256) {
         let C = c.hiddenSize
         Self.positionIds(ids, a.positions, B: B, T: T, pad: Int32(c.padTokenId))
-        let word = p + wordEmbeddings, pos = p + positionEmbeddings, type0 = p + tokenTypeEmbeddings
+        let word = p + wordEmbeddings, pos = p + positionEmbeddings, type = p + tokenTypeEmbeddings
         for i in 0..<(B * T) {
-            let w = word + Int(ids[i]) * C, q = pos + Int(a.positions[i]) * C, o = a.sum.pointer + i * C
-            for j in 0..<C { o[j] = w[j] + q[j] + type0[j] }
+            let w = word + Int(ids[i]) * C, q = pos + Int(a.positions[i]) * C, r = type + Int(a.types[i]) * C
+            let o = a.sum.pointer + i * C
+            for j in 0..<C { o[j] = w[j] + q[j] + r[j] }
         }
         probe.phaseEnded(.other)
         embeddingNorm.forward(a.sum.pointer, a.out.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, rows: B * T,
@@ -55,14 +58,14 @@ extension ModelSlots {
         embeddingNorm.backward(a.sum.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, dout, dout, rows: N, params: p, grads: g,
                                threads: threads)
         probe.phaseEnded(.layerNorm)
-        let word = g + wordEmbeddings, pos = g + positionEmbeddings, type0 = g + tokenTypeEmbeddings
+        let word = g + wordEmbeddings, pos = g + positionEmbeddings, type = g + tokenTypeEmbeddings
         let pad = Int32(c.padTokenId)
         for i in 0..<N {
             let d = dout + i * C
             // As torch's Embedding(padding_idx:), the padding rows of both tables receive no gradient.
             if ids[i] != pad { Kernels.accumulate(d, into: word + Int(ids[i]) * C, C) }
             if a.positions[i] != pad { Kernels.accumulate(d, into: pos + Int(a.positions[i]) * C, C) }
-            Kernels.accumulate(d, into: type0, C)
+            Kernels.accumulate(d, into: type + Int(a.types[i]) * C, C)
         }
         probe.phaseEnded(.other)
     }

@@ -9,6 +9,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     package let head: ModelHead
     package let outputCount: Int
     package var padId: Int32 { Int32(config.padTokenId) }
+    package var takesWordShapes: Bool { config.wordShapeTypes }
 
     struct Norm { let gamma: UnsafePointer<Float>, beta: UnsafePointer<Float> }
     struct Layer {
@@ -22,7 +23,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     /// The word-embedding table (possibly quantized).
     package let wordEmbeddings: EmbeddingLookup
     let positions: UnsafePointer<Float>     /// (P, C)
-    let tokenType0: UnsafePointer<Float>    /// (C)
+    let tokenTypes: UnsafePointer<Float>    /// (type_vocab_size, C)
     let embeddingNorm: Norm
     let layers: [Layer]
     /// Token classification: the classifier. MLM: dense, LayerNorm, and the decoder (tied weights + lm bias).
@@ -77,7 +78,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         }
         self.wordEmbeddings = table
         positions = try offset("roberta.embeddings.position_embeddings.weight")
-        tokenType0 = try offset("roberta.embeddings.token_type_embeddings.weight")
+        tokenTypes = try offset("roberta.embeddings.token_type_embeddings.weight")
         embeddingNorm = try norm("roberta.embeddings.LayerNorm")
         var layers: [Layer] = []
         for l in 0..<c.numHiddenLayers {
@@ -146,14 +147,20 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         let B = batch.batch, T = batch.tokens, N = B * T, C = config.hiddenSize, HS = config.headSize
         reserve(batch: B, tokens: T)
         let x = hidden!.pointer, tmp = scratch!.pointer, mu = mean!.pointer, rs = rstd!.pointer, eps = config.layerNormEps
-        // Embeddings: word + position (from padding_idx + 1, skipping pads) + token type 0, then LayerNorm.
+        // Embeddings: word + position (from padding_idx + 1, skipping pads) + token type (row 0 without types),
+        // then LayerNorm.
         ints.withUnsafeMutableBufferPointer { buf in
-            let ids = buf.baseAddress!, pos = ids + N
+            let ids = buf.baseAddress!, pos = ids + N, types = ids + 2 * N
             batch.ids.withUnsafeBufferPointer { ids.update(from: $0.baseAddress!, count: N) }
+            if let given = batch.tokenTypes {
+                given.withUnsafeBufferPointer { types.update(from: $0.baseAddress!, count: N) }
+            } else {
+                types.update(repeating: 0, count: N)
+            }
             ModelSlots.positionIds(ids, pos, B: B, T: T, pad: padId)
             for i in 0..<N {
-                let o = x + i * C, pr = positions + Int(pos[i]) * C
-                for j in 0..<C { o[j] = pr[j] + tokenType0[j] }
+                let o = x + i * C, pr = positions + Int(pos[i]) * C, ty = tokenTypes + Int(types[i]) * C
+                for j in 0..<C { o[j] = pr[j] + ty[j] }
                 wordEmbeddings.addRow(Int(ids[i]), into: o)
             }
         }
@@ -315,7 +322,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         logitsBuffer = ar.take([N, outputCount])
         qkvOutputs = [q!.pointer, k!.pointer, v!.pointer]
         arena = ar
-        ints = [Int32](repeating: 0, count: 2 * N)
+        ints = [Int32](repeating: 0, count: 3 * N)
         capacity = (b, t)
     }
 
@@ -330,5 +337,6 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         for (i, id) in b.ids.enumerated() where id < 0 || Int(id) >= config.vocabSize {
             throw ModelError("id \(id) at batch row \(i / b.tokens), position \(i % b.tokens) is outside the vocabulary 0..<\(config.vocabSize)")
         }
+        try TokenBatch.validateTypes(b, config: config)
     }
 }

@@ -7,12 +7,15 @@ package protocol TokenLogitsModel: AnyObject {
     var outputCount: Int { get }
     /// The id used to pad ragged rows.
     var padId: Int32 { get }
+    /// Whether its batches must carry each token's word shape as its token type (config `word_shape_types`).
+    var takesWordShapes: Bool { get }
     /// Logits for every position of `batch`, (B, T, outputCount) flattened row-major. Evaluation mode (no dropout).
     func logits(_ batch: TokenBatch) throws -> [Float]
 }
 
 extension XLMRModel: TokenLogitsModel {
     package var padId: Int32 { Int32(config.padTokenId) }
+    package var takesWordShapes: Bool { config.wordShapeTypes }
 
     /// Evaluation-mode logits. Reuses one evaluation workspace, replaced by a larger one only when a batch does
     /// not fit (evaluation and timing loops call this per batch; allocating per call cost more than small forwards).

@@ -2,19 +2,25 @@
 // and the whole forward and backward pass over a Workspace.
 import TensorCore
 
-/// A batch of integer ids, row-major (B, T), with the attention mask (1 token, 0 padding) and optional labels
-/// (MLM: the original id at masked positions; token classification: the label; -100 elsewhere).
+/// A batch of integer ids, row-major (B, T), with the attention mask (1 token, 0 padding), optional labels
+/// (MLM: the original id at masked positions; token classification: the label; -100 elsewhere) and optional
+/// token type ids (nil: every token has type 0, as a model with one type expects).
 package struct TokenBatch: Sendable {
     package var batch: Int
     package var tokens: Int
     package var ids: [Int32]
     package var attentionMask: [Int32]
     package var labels: [Int32]?
+    /// (B, T) rows of the token-type table, each in 0..<type_vocab_size; required by a model whose config has
+    /// `word_shape_types`, so that a path that forgets them fails instead of feeding type 0.
+    package var tokenTypes: [Int32]?
 
-    package init(batch: Int, tokens: Int, ids: [Int32], attentionMask: [Int32]? = nil, labels: [Int32]? = nil) {
+    package init(batch: Int, tokens: Int, ids: [Int32], attentionMask: [Int32]? = nil, labels: [Int32]? = nil,
+                 tokenTypes: [Int32]? = nil) {
         self.batch = batch; self.tokens = tokens; self.ids = ids
         self.attentionMask = attentionMask ?? [Int32](repeating: 1, count: ids.count)
         self.labels = labels
+        self.tokenTypes = tokenTypes
     }
 
     /// Pads ragged rows of ids with `pad` (mask 0) to the longest row.
@@ -112,6 +118,11 @@ package final class XLMRModel {
         let attentionDrop: Float = training ? c.attentionProbsDropoutProb : 0
         w.batch = B; w.tokens = T; w.lastForwardTrained = training
         batch.ids.withUnsafeBufferPointer { w.ids.update(from: $0.baseAddress!, count: N) }
+        if let types = batch.tokenTypes {
+            types.withUnsafeBufferPointer { w.embeddings.types.update(from: $0.baseAddress!, count: N) }
+        } else {
+            w.embeddings.types.update(repeating: 0, count: N)
+        }
         for i in 0..<N { w.keyMask.pointer[i] = batch.attentionMask[i] != 0 ? 0 : maskedScore }
         let probe = self.probe
         probe.phaseEnded(.other)
@@ -231,11 +242,29 @@ package final class XLMRModel {
         for (i, id) in b.ids.enumerated() where id < 0 || Int(id) >= config.vocabSize {
             throw ModelError("id \(id) at batch row \(i / b.tokens), position \(i % b.tokens) is outside the vocabulary 0..<\(config.vocabSize)")
         }
+        try TokenBatch.validateTypes(b, config: config)
         if let labels = b.labels {
             guard labels.count == N else { throw ModelError("labels has \(labels.count) values, expected \(N)") }
             for (i, l) in labels.enumerated() where l != Kernels.ignoreIndex && (l < 0 || Int(l) >= outputCount) {
                 throw ModelError("label \(l) at batch row \(i / b.tokens), position \(i % b.tokens) is outside 0..<\(outputCount) (or -100)")
             }
+        }
+    }
+}
+
+extension TokenBatch {
+    /// Token types must be present exactly when the model takes word shapes, one per position, each a row of its
+    /// type table (an out-of-range type would read past the table).
+    static func validateTypes(_ b: TokenBatch, config: XLMRConfig) throws {
+        guard let types = b.tokenTypes else {
+            if config.wordShapeTypes {
+                throw ModelError("the model takes word-shape token types (config word_shape_types) but the batch has none")
+            }
+            return
+        }
+        guard types.count == b.ids.count else { throw ModelError("token types has \(types.count) values, expected \(b.ids.count)") }
+        for (i, t) in types.enumerated() where t < 0 || Int(t) >= config.typeVocabSize {
+            throw ModelError("token type \(t) at batch row \(i / b.tokens), position \(i % b.tokens) is outside 0..<\(config.typeVocabSize) (type_vocab_size)")
         }
     }
 }

@@ -62,14 +62,14 @@ package final class Workspace {
             if training && classifierDropout > 0 { shapes.append([B, T, C]) }
         }
         var ar = Arena(count: Arena.size(shapes))
-        intCount = 4 * B * T
+        intCount = 5 * B * T
         ints = UnsafeMutablePointer<Int32>.allocate(capacity: intCount)
         ints.initialize(repeating: 0, count: intCount)
         ids = ints
 
         keyMask = ar.take([B, T])
         let embSum = ar.take([B, T, C]), embMean = ar.take([B, T]), embRstd = ar.take([B, T]), embOut = ar.take([B, T, C])
-        embeddings = EmbeddingActivations(positions: ints + B * T, sum: embSum, mean: embMean, rstd: embRstd, out: embOut,
+        embeddings = EmbeddingActivations(positions: ints + B * T, types: ints + 4 * B * T, sum: embSum, mean: embMean, rstd: embRstd, out: embOut,
                                           dropMask: hiddenDropout ? ar.take([B, T, C]) : nil)
         var layers: [LayerActivations] = []
         for l in 0..<L {

@@ -41,6 +41,7 @@ struct BenchCompress: ParsableCommand {
         init(_ model: XLMRModel) { self.model = model }
         var outputCount: Int { model.outputCount }
         var padId: Int32 { model.padId }
+        var takesWordShapes: Bool { model.takesWordShapes }
         func logits(_ batch: TokenBatch) throws -> [Float] {
             if workspace == nil || workspace!.maxBatch < batch.batch || workspace!.maxTokens < batch.tokens {
                 workspace = Workspace(config: model.config, head: model.head, maxBatch: batch.batch, maxTokens: batch.tokens, training: false)

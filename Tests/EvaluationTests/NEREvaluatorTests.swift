@@ -11,6 +11,7 @@ import Transformer
 final class OracleModel: TokenLogitsModel {
     let outputCount: Int
     let padId: Int32 = 1
+    let takesWordShapes = false
     let gold: [[Int32]: [Int]]
     /// When set, every position predicts this label instead.
     var constant: Int?

@@ -82,6 +82,9 @@ import TestSupport
         try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("pytorch"), to: badConfig)
         try Data("{\"model_type\": \"bert\"}".utf8).write(to: badConfig.appendingPathComponent("config.json"))
         refused(Self.yaml(badConfig.path), "expected xlm-roberta")
+        let safetensors = Self.fixtures.appendingPathComponent("safetensors").path
+        refused(Self.yaml(safetensors).replacingOccurrences(of: "model: {max_length: 64}", with: "model: {max_length: 64, word_shape: true}"),
+                "model.word_shape needs a model pretrained with word shapes")
         #expect(throws: JobFileError.self) { _ = try JobSpec.parse(yaml: "name: n\nnoop: {tasks: 1}\npretrained: {checkpoint: x}\n") }
     }
 }

@@ -1,5 +1,6 @@
 // `finetune.mention_replacement` and `evaluation.decode`: at their defaults they stay out of every task id; set,
 // they change the fine-tune and compress tasks and never a pretraining; bad values are refused naming the key.
+// `model.word_shape` likewise stays out at its default, and set it changes every task, pretraining included.
 import Testing
 @testable import Experiment
 
@@ -30,9 +31,24 @@ import Testing
         }
     }
 
+    @Test func wordShapeIsOutOfTheIdsAtItsDefaultAndReachesEveryTaskSet() throws {
+        let plain = try Self.ids("")
+        #expect(try Self.ids("model: {word_shape: false}") == plain)
+        let set = try Self.ids("model: {word_shape: true}")
+        for kind in [TaskKind.pretrain, .finetune, .compress] {
+            #expect(Set(set[kind]!).isDisjoint(with: plain[kind]!), "\(kind)")
+        }
+        for (line, expected) in [("", false), ("model: {word_shape: true}", true)] {
+            for task in try JobSpec.parse(yaml: EvaluationSettingsTests.job(line)).plan().tasks {
+                #expect(try TaskSettings(task.spec).model.wordShape == expected, "\(task.spec.kind)")
+            }
+        }
+    }
+
     @Test(arguments: [("finetune: {mention_replacement: 1.5}", "finetune.mention_replacement"),
                       ("finetune: {mention_replacement: -0.1}", "a probability in [0, 1]"),
-                      ("evaluation: {decode: crf}", "expected one of argmax, bio")])
+                      ("evaluation: {decode: crf}", "expected one of argmax, bio"),
+                      ("model: {word_shape: 1}", "model.word_shape")])
     func badValuesAreRefused(line: String, message: String) {
         do {
             _ = try JobSpec.parse(yaml: EvaluationSettingsTests.job(line))

@@ -114,13 +114,16 @@ def mlm():
     write("golden_mlm", model, expected, grads)
 
 
+def tc_config(labels_n):
+    return tiny_config(num_labels=labels_n, id2label={i: f"L{i}" for i in range(labels_n)},
+                       label2id={f"L{i}": i for i in range(labels_n)}, classifier_dropout=0.0)
+
+
 def token_classification():
     gen = torch.Generator().manual_seed(99)
     torch.manual_seed(99)
     labels_n = 5
-    config = tiny_config(num_labels=labels_n, id2label={i: f"L{i}" for i in range(labels_n)},
-                         label2id={f"L{i}": i for i in range(labels_n)}, classifier_dropout=0.0)
-    model = XLMRobertaForTokenClassification(config)
+    model = XLMRobertaForTokenClassification(tc_config(labels_n))
     perturb(model, gen)
     ids, mask = batch(gen, 40)
     labels = torch.randint(0, labels_n, (B, T), generator=gen)

@@ -1,4 +1,5 @@
-// Loads the golden fixtures written by Tests/Reference/make_golden.py (transformers' outputs).
+// Loads the golden fixtures written by Tests/Reference/make_golden.py and make_token_type_golden.py (transformers'
+// outputs).
 import Foundation
 import TestSupport
 @testable import TensorCore
@@ -10,9 +11,11 @@ struct GoldenExpected: Decodable {
     }
     let ids: [Int32], attention_mask: [Int32], labels: [Int32], batch: Int, tokens: Int, logits: [Float], loss: Float
     let adamw: AdamWRun?
+    /// golden_types only: transformers' token_type_ids.
+    let token_type_ids: [Int32]?
 
     var batchValue: TokenBatch {
-        TokenBatch(batch: batch, tokens: tokens, ids: ids, attentionMask: attention_mask, labels: labels)
+        TokenBatch(batch: batch, tokens: tokens, ids: ids, attentionMask: attention_mask, labels: labels, tokenTypes: token_type_ids)
     }
 }
 

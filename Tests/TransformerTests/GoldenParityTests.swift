@@ -1,5 +1,6 @@
 // Parity with Hugging Face transformers: logits, loss and every gradient of a tiny random XLM-R,
-// for the MLM head and the token-classification head (fixtures from Tests/Reference/make_golden.py).
+// for the MLM head and the token-classification head (fixtures from Tests/Reference/make_golden.py), and the latter
+// with 8 token types fed per token (golden_types, from make_token_type_golden.py: the word shapes' path).
 import Foundation
 import Testing
 import TestSupport
@@ -10,7 +11,7 @@ import TestSupport
     /// Each fp32 kernel, forced for the whole test (`GemmChoice.withPolicy`): the parity holds whichever `auto` picks.
     static let kernels: [GemmPolicy] = GemmKernel.ownAvailable ? [.own, .oneDNN] : [.oneDNN]
 
-    @Test(arguments: ["golden_mlm", "golden_tc"], kernels)
+    @Test(arguments: ["golden_mlm", "golden_tc", "golden_types"], kernels)
     func logitsLossAndGradientsMatchTransformers(fixture: String, kernel: GemmPolicy) throws {
         try GemmChoice.withPolicy(kernel) { try check(fixture) }
     }

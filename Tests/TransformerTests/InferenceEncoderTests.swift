@@ -13,7 +13,7 @@ extension Tolerance {
 }
 
 @Suite struct InferenceEncoderTests {
-    @Test(arguments: ["golden_mlm", "golden_tc"])
+    @Test(arguments: ["golden_mlm", "golden_tc", "golden_types"])
     func goldenModelsGiveTheTrainingEnginesLogits(fixture: String) throws {
         let golden = try Golden(fixture)
         let model = try XLMRModel.load(golden.directory)

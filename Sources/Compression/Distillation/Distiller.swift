@@ -96,19 +96,25 @@ package final class Distiller {
         let logits = teacherSpace.logits(outputs: K).pointer
         if useCache {
             for b in 0..<B {
-                let key = rowKey(batch, b)
-                cache[key] = Array(UnsafeBufferPointer(start: logits + b * T * K, count: key.count * K))
+                cache[rowKey(batch, b)] = Array(UnsafeBufferPointer(start: logits + b * T * K, count: rowLength(batch, b) * K))
             }
         }
         return UnsafePointer(logits)
     }
 
-    /// A row's identity for the cache: its ids up to the first padding position (rows are right-padded).
+    /// A row's identity for the cache: its ids up to the first padding position (rows are right-padded), then its
+    /// token types there when the batch has them (two words with the same pieces may differ in shape via <unk>).
     func rowKey(_ batch: TokenBatch, _ b: Int) -> [Int32] {
+        let start = b * batch.tokens, n = rowLength(batch, b)
+        return Array(batch.ids[start ..< start + n]) + (batch.tokenTypes.map { Array($0[start ..< start + n]) } ?? [])
+    }
+
+    /// The row's tokens before its padding.
+    func rowLength(_ batch: TokenBatch, _ b: Int) -> Int {
         let T = batch.tokens
         var n = 0
         while n < T && batch.attentionMask[b * T + n] != 0 { n += 1 }
-        return Array(batch.ids[b * T ..< b * T + n])
+        return n
     }
 
     /// The losses on a labelled batch. With `gradients`, the student runs in training mode (dropout on) and its
