@@ -138,6 +138,8 @@ enum JobSchema {
         .double("learning_rate", "a number > 0", 5e-4) { $0 > 0 },
         .double("mask_probability", "a number in (0, 1)", 0.15) { $0 > 0 && $0 < 1 },
         .double("warmup", "a fraction in [0, 1]", 0.1) { $0 >= 0 && $0 <= 1 },
+        // One pretraining per seed AND language (its own tokenizer and MLM on its own text) instead of one per seed.
+        .bool("per_language", false).omittedAtDefault(),
     ]
 
     static let finetune: [FieldRule] = [

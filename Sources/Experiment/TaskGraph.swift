@@ -115,13 +115,22 @@ extension JobSpec {
             pretrainData["ner"] = nil
             pretrainData["ood"] = nil
             pretrainData["ood_languages"] = nil
-            let preParams = extra.merging(["model": model, "pretrain": .object(pretrain), "data": .object(pretrainData),
-                                           "languages": .array(languages.map(Value.string))]) { $1 }
+            // `pretrain.per_language`: each language's own pretraining (tokenizer and MLM on its text alone).
+            let perLanguage = pretrain["per_language"]?.boolValue ?? false
+            func preParams(_ language: String) -> [String: Value] {
+                extra.merging(["model": model, "pretrain": .object(pretrain), "data": .object(pretrainData),
+                               "languages": .array((perLanguage ? [language] : languages).map(Value.string))]) { $1 }
+            }
             // A pretrained checkpoint replaces the pretraining: one task, shared by every seed, that imports it.
-            let pre = add(pretrained.map { TaskSpec(kind: .pretrain, executor: executor, params: extra.merging(
-                ["model": model, "pretrained": .object($0)]) { $1 }) }
-                ?? TaskSpec(kind: .pretrain, executor: executor, seed: seed, params: preParams))
-            for language in languages {
+            func pretrainTask(_ language: String) -> String {
+                add(pretrained.map { TaskSpec(kind: .pretrain, executor: executor, params: extra.merging(
+                    ["model": model, "pretrained": .object($0)]) { $1 }) }
+                    ?? TaskSpec(kind: .pretrain, executor: executor, seed: seed, language: perLanguage ? language : nil,
+                                params: preParams(language)))
+            }
+            // Every pretraining first: dispatch follows the graph's order.
+            let pretrainings = languages.map(pretrainTask)
+            for (language, pre) in zip(languages, pretrainings) {
                 var ftData = data
                 ftData["text"] = nil
                 // `ood_languages` is used up here: a language not scored out of distribution has the ids of a job
@@ -139,7 +148,8 @@ extension JobSpec {
                     if let student = Self.studentModel(setting, teacher: self.model) {
                         // The narrower student's own MLM pretraining, once per seed, on the teacher's tokenizer.
                         inputs.append(add(TaskSpec(kind: .pretrain, executor: executor, seed: seed,
-                                                   params: preParams.merging(["model": .object(student)]) { $1 },
+                                                   language: perLanguage ? language : nil,
+                                                   params: preParams(language).merging(["model": .object(student)]) { $1 },
                                                    inputs: [pre])))
                     }
                     _ = add(TaskSpec(kind: .compress, executor: executor, seed: seed, language: language,

@@ -25,9 +25,10 @@ struct Plan: ParsableCommand {
             if let checkpoint = spec.pretrained?["checkpoint"]?.stringValue {
                 print("pretrained: \(checkpoint) (content \(spec.pretrained?["sha256"]?.stringValue?.prefix(12) ?? "?")), imported once in place of pretrain(seed)")
             }
-            print("dependencies: pretrain(seed) → finetune(lang, seed) → compress(lang, seed, setting); prune when=before starts from pretrain(seed)")
+            let pre = spec.pretrained == nil && spec.pretrain["per_language"]?.boolValue == true ? "pretrain(lang, seed)" : "pretrain(seed)"
+            print("dependencies: \(pre) → finetune(lang, seed) → compress(lang, seed, setting); prune when=before starts from \(pre)")
             if spec.compression.contains(where: { JobSpec.studentModel($0, teacher: spec.model) != nil }) {
-                print("              a narrower distill student (hidden/heads/ffn) adds pretrain(seed, student) ← pretrain(seed), read by its compress tasks")
+                print("              a narrower distill student (hidden/heads/ffn) adds its own pretraining ← \(pre), read by its compress tasks")
             }
         }
         if tasks {
