@@ -3,6 +3,7 @@
 // per token at run time (dynamic, LLM.int8()) or fixed by calibration (static); u8·s8 → s32 in oneDNN
 // (`Int8SplitGemm`: weights reordered once, the product split over the engine's threads), then
 // y = s_x · s_w · (acc − z_x · Σ_k W_q[j, k]) + b in fp32. Each kernel has a reference (dequantize, fp32 matmul).
+import Foundation
 import TensorCore
 import Transformer
 
@@ -80,42 +81,63 @@ package enum Int8Math {
     /// Adding 1.5·2²³ to a float in [0, 2²²) rounds it to an integer (half to even) held in the low mantissa bits.
     static let roundingMagic: Float = 12_582_912
 
-    /// The per-token range of row `x` (K). Eight scalar accumulators (Swift's float min/max reductions do not
-    /// vectorise).
+    /// The per-token range of row `x` (K), through CKernels (`Int8Rows`; bit for bit `Reference.rowRange`).
     @inline(__always)
     static func rowRange(_ x: UnsafePointer<Float>, _ K: Int) -> ActivationQuantization {
-        var lo = (Float(0), Float(0), Float(0), Float(0)), hi = (Float(0), Float(0), Float(0), Float(0))
-        var k = 0
-        while k + 4 <= K {
-            let a = x[k], b = x[k + 1], c = x[k + 2], d = x[k + 3]
-            lo.0 = a < lo.0 ? a : lo.0; lo.1 = b < lo.1 ? b : lo.1; lo.2 = c < lo.2 ? c : lo.2; lo.3 = d < lo.3 ? d : lo.3
-            hi.0 = a > hi.0 ? a : hi.0; hi.1 = b > hi.1 ? b : hi.1; hi.2 = c > hi.2 ? c : hi.2; hi.3 = d > hi.3 ? d : hi.3
-            k += 4
-        }
-        var l = min(min(lo.0, lo.1), min(lo.2, lo.3)), h = max(max(hi.0, hi.1), max(hi.2, hi.3))
-        while k < K { l = min(l, x[k]); h = max(h, x[k]); k += 1 }
-        return ActivationQuantization(lo: l, hi: h)
+        let (lo, hi) = Int8Rows.range(x, K)
+        return ActivationQuantization(lo: lo, hi: hi)
     }
 
-    /// q (K) = codes of x (K) under `a` (see `ActivationQuantization.code`); a loop the compiler vectorises.
+    /// q (K) = codes of x (K) under `a` (see `ActivationQuantization.code`), through CKernels.
     @inline(__always)
     static func quantizeRow(_ x: UnsafePointer<Float>, _ K: Int, _ a: ActivationQuantization, into q: UnsafeMutablePointer<UInt8>) {
-        let s = a.scale, z = Float(a.zero), top = Float(int8ActivationMax), magic = roundingMagic
-        for k in 0..<K {
-            var y = x[k] / s + z
-            y = y < 0 ? 0 : y
-            y = y > top ? top : y
-            q[k] = UInt8(truncatingIfNeeded: (y + magic).bitPattern)
-        }
+        Int8Rows.quantize(x, K, scale: a.scale, zero: Float(a.zero), top: Float(int8ActivationMax), into: q)
     }
 
-    /// y (N) = s_x · s_w · (acc − z · rowSum) + b for one output row.
+    /// y (N) = s_x · s_w · (acc − z · rowSum) + b for one output row, through CKernels.
     @inline(__always)
     static func dequantizeRow(_ acc: UnsafePointer<Int32>, _ a: ActivationQuantization, outFeatures N: Int,
                               wScale: UnsafePointer<Float>, rowSum: UnsafePointer<Int32>, bias: UnsafePointer<Float>,
                               into y: UnsafeMutablePointer<Float>) {
-        let z = a.zero, sx = a.scale
-        for j in 0..<N { y[j] = Float(acc[j] &- z &* rowSum[j]) * (sx * wScale[j]) + bias[j] }
+        Int8Rows.dequantize(acc, N, zero: a.zero, sx: a.scale, wScale: wScale, rowSum: rowSum, bias: bias, into: y)
+    }
+
+    /// The expressions the C kernels must match bit for bit (their tests' oracle).
+    enum Reference {
+        /// The per-token range of row `x` (K). Four scalar accumulators start at 0 and are replaced only by strictly
+        /// smaller (larger) values, so they never hold NaN or -0: any reduction order gives the same bits.
+        static func rowRange(_ x: UnsafePointer<Float>, _ K: Int) -> ActivationQuantization {
+            var lo = (Float(0), Float(0), Float(0), Float(0)), hi = (Float(0), Float(0), Float(0), Float(0))
+            var k = 0
+            while k + 4 <= K {
+                let a = x[k], b = x[k + 1], c = x[k + 2], d = x[k + 3]
+                lo.0 = a < lo.0 ? a : lo.0; lo.1 = b < lo.1 ? b : lo.1; lo.2 = c < lo.2 ? c : lo.2; lo.3 = d < lo.3 ? d : lo.3
+                hi.0 = a > hi.0 ? a : hi.0; hi.1 = b > hi.1 ? b : hi.1; hi.2 = c > hi.2 ? c : hi.2; hi.3 = d > hi.3 ? d : hi.3
+                k += 4
+            }
+            var l = min(min(lo.0, lo.1), min(lo.2, lo.3)), h = max(max(hi.0, hi.1), max(hi.2, hi.3))
+            while k < K { l = min(l, x[k]); h = max(h, x[k]); k += 1 }
+            return ActivationQuantization(lo: l, hi: h)
+        }
+
+        /// The codes: the division, the clamps in this order, the rounding through `roundingMagic`.
+        static func quantizeRow(_ x: UnsafePointer<Float>, _ K: Int, _ a: ActivationQuantization, into q: UnsafeMutablePointer<UInt8>) {
+            let s = a.scale, z = Float(a.zero), top = Float(int8ActivationMax), magic = roundingMagic
+            for k in 0..<K {
+                var y = x[k] / s + z
+                y = y < 0 ? 0 : y
+                y = y > top ? top : y
+                q[k] = UInt8(truncatingIfNeeded: (y + magic).bitPattern)
+            }
+        }
+
+        /// The epilogue's expression (Swift compiles for baseline x86-64: no FMA).
+        static func dequantizeRow(_ acc: UnsafePointer<Int32>, _ a: ActivationQuantization, outFeatures N: Int,
+                                  wScale: UnsafePointer<Float>, rowSum: UnsafePointer<Int32>, bias: UnsafePointer<Float>,
+                                  into y: UnsafeMutablePointer<Float>) {
+            let z = a.zero, sx = a.scale
+            for j in 0..<N { y[j] = Float(acc[j] &- z &* rowSum[j]) * (sx * wScale[j]) + bias[j] }
+        }
     }
 }
 
@@ -160,7 +182,7 @@ final class Int8Scratch: PartsBody {
 
 /// A linear layer with int8 weights; `activations` nil means per token at run time (dynamic), otherwise the
 /// fixed calibrated range (static).
-package final class Int8Linear: GeluFusing, Int8Epilogue {
+package final class Int8Linear: GeluFusing, Int8Epilogue, PhaseReporting {
     package let weights: Int8Weights
     package let bias: [Float]
     package let activations: ActivationQuantization?
@@ -175,11 +197,21 @@ package final class Int8Linear: GeluFusing, Int8Epilogue {
     package var usesPackedGemm = true
     /// The output of the call in progress and whether GELU follows, for `finish`.
     private var output: UnsafeMutablePointer<Float>?, gelu = false
+    /// The encoder's probe: while it measures, `apply` reports its quantization and moves its epilogues' time to
+    /// `.dequantize` (a fused GELU's to `.gelu`); otherwise no clock is read.
+    package var probe: StepProbe = NoStepProbe.shared { didSet { timing = !(probe is NoStepProbe) } }
+    private var timing = false
+    /// The fused GELU's time per slice of the call in progress, while timing.
+    private let geluNanos = UnsafeMutablePointer<UInt64>.allocate(capacity: Int8Linear.maxSlices)
+    private static let maxSlices = 256
 
     package init(weights: Int8Weights, bias: [Float], activations: ActivationQuantization? = nil) {
         precondition(bias.count == weights.outFeatures, "Int8Linear: bias has \(bias.count) values, expected \(weights.outFeatures)")
         self.weights = weights; self.bias = bias; self.activations = activations
+        geluNanos.initialize(repeating: 0, count: Self.maxSlices)
     }
+
+    deinit { geluNanos.deallocate() }
 
     package var inFeatures: Int { weights.inFeatures }
     package var outFeatures: Int { weights.outFeatures }
@@ -187,7 +219,7 @@ package final class Int8Linear: GeluFusing, Int8Epilogue {
 
     var gemm: Int8SplitGemm {
         if let g = splitGemm { return g }
-        let g = Int8SplitGemm(weights: weights.q, n: outFeatures, k: inFeatures, parts: parts, owner: weights)
+        let g = Int8SplitGemm(weights: weights.q, n: outFeatures, k: inFeatures, parts: min(parts, Self.maxSlices), owner: weights)
         splitGemm = g
         return g
     }
@@ -201,28 +233,41 @@ package final class Int8Linear: GeluFusing, Int8Epilogue {
         let K = inFeatures, N = outFeatures
         scratch.reserve(rows: rows, codes: rows * K, acc: rows * N)
         scratch.quantize(x, rows: rows, K, fixed: activations, parts: parts)
+        if timing { probe.phaseEnded(.quantize); geluNanos.update(repeating: 0, count: Self.maxSlices) }
         output = y; self.gelu = gelu
         defer { output = nil; self.gelu = false }
         if usesPackedGemm {
-            gemm.multiply(m: rows, a: scratch.codes, acc: scratch.acc, epilogue: self)
+            let g = gemm
+            g.timesEpilogues = timing
+            g.multiply(m: rows, a: scratch.codes, acc: scratch.acc, epilogue: self)
+            if timing { probe.movedEpilogues(g.wallNanos(g.epilogueNanos), gelu: g.wallNanos(geluNanos)) }
         } else {
             gemmU8S8S32(m: rows, n: N, k: K, a: scratch.codes, lda: K, b: weights.q, ldb: K, c: scratch.acc, ldc: N)
-            finish(rows: rows, start: 0, count: N, acc: scratch.acc)
+            let t0 = timing ? DispatchTime.now().uptimeNanoseconds : 0
+            finish(rows: 0..<rows, start: 0, count: N, acc: scratch.acc)
+            if timing { probe.movedEpilogues(DispatchTime.now().uptimeNanoseconds &- t0, gelu: geluNanos[0]) }
         }
     }
 
     /// Dequantizes output columns start ..< start + count of every row (one thread's slice of the product), then
     /// GELU when asked.
-    package func finish(rows: Int, start: Int, count: Int, acc: UnsafePointer<Int32>) {
+    package func finish(rows: Range<Int>, start: Int, count: Int, acc: UnsafePointer<Int32>) {
         guard let y = output else { return }
         let N = outFeatures, ranges = scratch.ranges, gelu = gelu
+        let slice = timing && gelu ? (splitGemm?.slice(startingAt: start) ?? 0) : 0
+        var geluTime: UInt64 = 0
+        defer { if timing && gelu { geluNanos[slice] &+= geluTime } }
         weights.scale.withUnsafeBufferPointer { sw in
             weights.rowSum.withUnsafeBufferPointer { rs in
                 bias.withUnsafeBufferPointer { b in
-                    for i in 0..<rows {
-                        Int8Math.dequantizeRow(acc + i * count, ranges[i], outFeatures: count, wScale: sw.baseAddress! + start,
+                    for i in rows {
+                        Int8Math.dequantizeRow(acc + (i - rows.lowerBound) * count, ranges[i], outFeatures: count, wScale: sw.baseAddress! + start,
                                                rowSum: rs.baseAddress! + start, bias: b.baseAddress! + start, into: y + i * N + start)
-                        if gelu { Kernels.geluForward(y + i * N + start, y + i * N + start, count, threads: 1) }
+                        if gelu {
+                            let t0 = timing ? DispatchTime.now().uptimeNanoseconds : 0
+                            Kernels.geluForward(y + i * N + start, y + i * N + start, count, threads: 1)
+                            if timing { geluTime &+= DispatchTime.now().uptimeNanoseconds &- t0 }
+                        }
                     }
                 }
             }
@@ -252,7 +297,7 @@ package final class Int8Linear: GeluFusing, Int8Epilogue {
 /// LLM.int8()-style mixed decomposition: input columns whose max |x| over the rows of this call exceeds
 /// `threshold` are multiplied in fp32 (against the dequantized int8 weight columns); the rest go through the
 /// dynamic int8 path with those columns zeroed.
-package final class MixedInt8Linear: LinearKernel {
+package final class MixedInt8Linear: LinearKernel, PhaseReporting {
     package let base: Int8Linear
     package let threshold: Float
     /// Outlier columns and columns seen over every call so far (for reporting the outlier fraction).
@@ -265,6 +310,11 @@ package final class MixedInt8Linear: LinearKernel {
     package var inFeatures: Int { base.inFeatures }
     package var outFeatures: Int { base.outFeatures }
     package var byteCount: Int { base.byteCount }
+    /// Reports the outlier search as `.quantize`, then the int8 part's phases (`Int8Linear.probe`).
+    package var probe: StepProbe {
+        get { base.probe }
+        set { base.probe = newValue }
+    }
 
     /// Counts one call's outlier columns (also for the fused query/key/value kernel).
     func record(outliers: Int) { outlierColumns += outliers; columnsSeen += inFeatures }
@@ -285,6 +335,7 @@ package final class MixedInt8Linear: LinearKernel {
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let cols = outliers(x, rows: rows)
         record(outliers: cols.count)
+        if !(probe is NoStepProbe) { probe.phaseEnded(.quantize) }
         if cols.isEmpty { base.apply(x, rows: rows, into: y); return }
         split.withRegular(x, rows: rows, inFeatures, cols: cols) { base.apply($0, rows: rows, into: y) }
         split.addOutlierProduct(base.weights, cols: cols, rows: rows, into: y)
@@ -334,5 +385,13 @@ struct OutlierSplit {
         // On the threads the int8 GEMM beside it gets from oneDNN (set once by `ComputeContext.activate()`).
         sgemm(.none, .transposed, m: rows, n: N, k: O, a: gatheredX, lda: O, b: gatheredW, ldb: O, beta: 1, c: y, ldc: N,
               threads: ComputeInfo.threads)
+    }
+}
+
+extension StepProbe {
+    /// An int8 product's epilogues took `epilogues` ns of wall time, `gelu` of it in a fused GELU.
+    func movedEpilogues(_ epilogues: UInt64, gelu: UInt64) {
+        moved(gelu, to: .gelu)
+        moved(epilogues &- min(gelu, epilogues), to: .dequantize)
     }
 }
