@@ -83,3 +83,26 @@ import TestSupport
         }
     }
 }
+
+/// LLM.int8()'s int8 part reads x itself with the outlier columns taken as 0: bit for bit the same as quantizing a
+/// copy of x with those columns zeroed (what it did before), for adjacent columns and the first and last.
+@Suite struct Int8ZeroingTests {
+    @Test(arguments: [1, 2])
+    func zeroingColumnsEqualsAZeroedCopy(parts: Int) {
+        let rows = 130, k = 96, n = 300
+        let weights = Int8Weights(weight: QuantizationKernelTests.random(n * k, seed: 41), outFeatures: n, inFeatures: k)
+        let x = QuantizationKernelTests.random(rows * k, seed: 42, scale: 5)
+        for cols in [[0], [3, 4, 5, 60], [95], [0, 1, 94, 95]] {
+            var zeroed = x
+            for i in 0..<rows { for c in cols { zeroed[i * k + c] = 0 } }
+            for activations in [nil, ActivationQuantization(lo: -2, hi: 2.5)] {
+                let kernel = Int8Linear(weights: weights, bias: QuantizationKernelTests.random(n, seed: 43), activations: activations)
+                kernel.parts = parts
+                var got = [Float](repeating: .nan, count: rows * n)
+                x.withUnsafeBufferPointer { kernel.apply($0.baseAddress!, rows: rows, into: &got, gelu: false, zeroing: cols) }
+                let want = QuantizationKernelTests.apply(kernel, zeroed, rows: rows)
+                #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "columns \(cols), parts \(parts), \(String(describing: activations))")
+            }
+        }
+    }
+}

@@ -36,15 +36,20 @@ package final class Int8FusedLinear: FusedLinearKernels, Int8Epilogue, PhaseRepo
     }
 
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>]) {
+        apply(x, rows: rows, into: outputs, zeroing: [])
+    }
+
+    /// As `apply`, with columns `zeroing` of x taken as 0 (`Int8Scratch.quantize`).
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>], zeroing: [Int]) {
         precondition(outputs.count == parts.count, "Int8FusedLinear: \(outputs.count) outputs for \(parts.count) layers")
         // `bench compress`'s reference row switches its kernels to `dnnl_gemm_u8s8s32`: then run them one by one.
         if !parts.allSatisfy(\.usesPackedGemm) {
-            for (p, out) in outputs.enumerated() { parts[p].apply(x, rows: rows, into: out) }
+            for (p, out) in outputs.enumerated() { parts[p].apply(x, rows: rows, into: out, gelu: false, zeroing: zeroing) }
             return
         }
         let K = inFeatures, N = outFeatures
         scratch.reserve(rows: rows, codes: rows * K, acc: rows * N)
-        scratch.quantize(x, rows: rows, K, fixed: activations, parts: threads)
+        scratch.quantize(x, rows: rows, K, fixed: activations, parts: threads, zeroing: zeroing)
         let timing = !(probe is NoStepProbe)
         if timing { probe.phaseEnded(.quantize) }
         self.outputs = outputs
@@ -110,7 +115,8 @@ package final class MixedInt8FusedLinear: FusedLinearKernels, PhaseReporting {
         for p in parts { p.record(outliers: cols.count) }
         if !(probe is NoStepProbe) { probe.phaseEnded(.quantize) }
         if cols.isEmpty { base.apply(x, rows: rows, into: outputs); return }
-        split.withRegular(x, rows: rows, base.inFeatures, cols: cols) { base.apply($0, rows: rows, into: outputs) }
+        split.gather(x, rows: rows, base.inFeatures, cols: cols)
+        base.apply(x, rows: rows, into: outputs, zeroing: cols)
         for (p, out) in outputs.enumerated() { split.addOutlierProduct(parts[p].base.weights, cols: cols, rows: rows, into: out) }
     }
 }

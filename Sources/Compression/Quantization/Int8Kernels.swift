@@ -148,7 +148,7 @@ final class Int8Scratch: PartsBody {
     private(set) var acc = UnsafeMutablePointer<Int32>.allocate(capacity: 1), accCapacity = 1
     /// Each row's quantization from the last `quantize`, for the dequantization.
     private(set) var ranges = UnsafeMutablePointer<ActivationQuantization>.allocate(capacity: 1), rangeCapacity = 1
-    private var job: (x: UnsafePointer<Float>, rows: Int, k: Int, fixed: ActivationQuantization?, parts: Int)?
+    private var job: (x: UnsafePointer<Float>, rows: Int, k: Int, fixed: ActivationQuantization?, parts: Int, zeroing: [Int])?
     /// Below this many values (rows × K) the quantization runs on the calling thread.
     static let splitElements = 1 << 13
 
@@ -159,11 +159,12 @@ final class Int8Scratch: PartsBody {
     }
 
     /// codes (rows, K) of x (rows, K), each row under `fixed` (static) or its own range (dynamic), kept in
-    /// `ranges`; split by rows over up to `parts` threads. Call `reserve` first.
-    func quantize(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, fixed: ActivationQuantization?, parts: Int) {
+    /// `ranges`; split by rows over up to `parts` threads. Columns `zeroing` (ascending) are quantized as if x held 0
+    /// there (LLM.int8()'s outlier columns), with no copy of x. Call `reserve` first.
+    func quantize(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, fixed: ActivationQuantization?, parts: Int, zeroing: [Int] = []) {
         precondition(rows * K <= codeCapacity && rows <= rangeCapacity, "Int8Scratch: quantize before reserve")
         let p = rows * K >= Self.splitElements ? max(1, min(parts, rows)) : 1
-        job = (x, rows, K, fixed, p)
+        job = (x, rows, K, fixed, p, zeroing)
         Parallel.parts(p, self)
         job = nil
     }
@@ -171,10 +172,35 @@ final class Int8Scratch: PartsBody {
     func runPart(_ part: Int) {
         guard let j = job else { return }
         for i in (j.rows * part / j.parts)..<(j.rows * (part + 1) / j.parts) {
-            let a = j.fixed ?? Int8Math.rowRange(j.x + i * j.k, j.k)
+            let x = j.x + i * j.k, q = codes + i * j.k
+            if j.zeroing.isEmpty {
+                let a = j.fixed ?? Int8Math.rowRange(x, j.k)
+                ranges[i] = a
+                Int8Math.quantizeRow(x, j.k, a, into: q)
+                continue
+            }
+            let a = j.fixed ?? Self.rangeSkipping(x, j.k, j.zeroing)
             ranges[i] = a
-            Int8Math.quantizeRow(j.x + i * j.k, j.k, a, into: codes + i * j.k)
+            Int8Math.quantizeRow(x, j.k, a, into: q)
+            var zero: Float = 0, code: UInt8 = 0
+            Int8Math.quantizeRow(&zero, 1, a, into: &code)
+            for c in j.zeroing { q[c] = code }
         }
+    }
+
+    /// The range of row x (K) with columns `skip` (ascending) left out: the same as over a copy with 0 there, since
+    /// every range includes 0 and min and max do not depend on the order.
+    static func rangeSkipping(_ x: UnsafePointer<Float>, _ K: Int, _ skip: [Int]) -> ActivationQuantization {
+        var lo: Float = 0, hi: Float = 0, start = 0
+        for s in 0...skip.count {
+            let end = s < skip.count ? skip[s] : K
+            if end > start {
+                let r = Int8Rows.range(x + start, end - start)
+                lo = r.lo < lo ? r.lo : lo; hi = r.hi > hi ? r.hi : hi
+            }
+            start = end + 1
+        }
+        return ActivationQuantization(lo: lo, hi: hi)
     }
 
     deinit { codes.deallocate(); acc.deallocate(); ranges.deallocate() }
@@ -230,9 +256,14 @@ package final class Int8Linear: GeluFusing, Int8Epilogue, PhaseReporting {
 
     /// As `apply`, then GELU on the output when `gelu` is true, by the thread that dequantized each slice.
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool) {
+        apply(x, rows: rows, into: y, gelu: gelu, zeroing: [])
+    }
+
+    /// As `apply(_:rows:into:gelu:)` with columns `zeroing` of x taken as 0 (`Int8Scratch.quantize`).
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool, zeroing: [Int]) {
         let K = inFeatures, N = outFeatures
         scratch.reserve(rows: rows, codes: rows * K, acc: rows * N)
-        scratch.quantize(x, rows: rows, K, fixed: activations, parts: parts)
+        scratch.quantize(x, rows: rows, K, fixed: activations, parts: parts, zeroing: zeroing)
         if timing { probe.phaseEnded(.quantize); geluNanos.update(repeating: 0, count: Self.maxSlices) }
         output = y; self.gelu = gelu
         defer { output = nil; self.gelu = false }
@@ -337,7 +368,8 @@ package final class MixedInt8Linear: LinearKernel, PhaseReporting {
         record(outliers: cols.count)
         if !(probe is NoStepProbe) { probe.phaseEnded(.quantize) }
         if cols.isEmpty { base.apply(x, rows: rows, into: y); return }
-        split.withRegular(x, rows: rows, inFeatures, cols: cols) { base.apply($0, rows: rows, into: y) }
+        split.gather(x, rows: rows, inFeatures, cols: cols)
+        base.apply(x, rows: rows, into: y, gelu: false, zeroing: cols)
         split.addOutlierProduct(base.weights, cols: cols, rows: rows, into: y)
     }
 
@@ -358,26 +390,20 @@ package final class MixedInt8Linear: LinearKernel, PhaseReporting {
     }
 }
 
-/// The fp32 side of LLM.int8(), shared by the separate and the fused kernels: x's outlier columns gathered, x
-/// with them zeroed for the int8 path, and y += x[:, cols] · W[:, cols]ᵀ with W's columns dequantized. Its
-/// buffers grow to the largest call and are reused.
+/// The fp32 side of LLM.int8(), shared by the separate and the fused kernels: x's outlier columns gathered, and
+/// y += x[:, cols] · W[:, cols]ᵀ with W's columns dequantized (the int8 path reads x itself, those columns taken as
+/// 0: `Int8Scratch.quantize`'s `zeroing`). Its buffers grow to the largest call and are reused.
 struct OutlierSplit {
-    private var regular: [Float] = [], gatheredX: [Float] = [], gatheredW: [Float] = []
+    private var gatheredX: [Float] = [], gatheredW: [Float] = []
 
-    /// Gathers x's (rows, K) `cols` and runs `body` on a copy of x with those columns zeroed.
-    mutating func withRegular(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, cols: [Int], _ body: (UnsafePointer<Float>) -> Void) {
+    /// Gathers x's (rows, K) `cols`.
+    mutating func gather(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, cols: [Int]) {
         let O = cols.count
-        if regular.count < rows * K { regular = [Float](repeating: 0, count: rows * K) }
         if gatheredX.count < rows * O { gatheredX = [Float](repeating: 0, count: rows * O) }
         for i in 0..<rows { for (o, k) in cols.enumerated() { gatheredX[i * O + o] = x[i * K + k] } }
-        regular.withUnsafeMutableBufferPointer { r in
-            r.baseAddress!.update(from: x, count: rows * K)
-            for i in 0..<rows { for k in cols { r[i * K + k] = 0 } }
-            body(r.baseAddress!)
-        }
     }
 
-    /// y (rows, N) += the gathered outlier columns (from the last `withRegular`) times w's dequantized columns.
+    /// y (rows, N) += the gathered outlier columns (from the last `gather`) times w's dequantized columns.
     mutating func addOutlierProduct(_ w: Int8Weights, cols: [Int], rows: Int, into y: UnsafeMutablePointer<Float>) {
         let O = cols.count, N = w.outFeatures, K = w.inFeatures
         if gatheredW.count < N * O { gatheredW = [Float](repeating: 0, count: N * O) }
