@@ -19,6 +19,13 @@ package final class StepTimer: StepProbe {
         nanos[phase.rawValue] &+= now &- last
         last = now
     }
+
+    package func moved(_ nanos: UInt64, to phase: StepPhase) {
+        // Never more than the stretch so far, so the next phase's time stays >= 0.
+        let n = min(nanos, DispatchTime.now().uptimeNanoseconds &- last)
+        self.nanos[phase.rawValue] &+= n
+        last &+= n
+    }
 }
 
 /// One watched measurement of a pass: its mean wall time and each phase's mean share of it.
@@ -31,7 +38,10 @@ package struct PhaseShares: Codable, Sendable, Equatable {
     package struct Share: Codable, Sendable, Equatable { package var phase: String; package var share: Double }
 
     /// The share of the pass in the linear layers' products (`StepPhase.gemm`).
-    package var linearShare: Double { shares.first { $0.phase == "\(StepPhase.gemm)" }?.share ?? 0 }
+    package var linearShare: Double { share("\(StepPhase.gemm)") }
+
+    /// The share of the pass in `phase` (a `StepPhase` name or "rest"); 0 when the probe reported none.
+    package func share(_ phase: String) -> Double { shares.first { $0.phase == phase }?.share ?? 0 }
 
     package init(passes: Int, totalNanos: UInt64, phaseNanos: [UInt64]) {
         let total = Double(max(1, totalNanos))

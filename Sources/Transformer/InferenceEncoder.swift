@@ -37,10 +37,16 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     package var parallelParts = 1
     /// The threads the kernels it calls itself (attention, LayerNorm, GELU) compute with: its model's.
     package let compute: ComputeContext
-    /// Told as each piece of a pass ends (`StepPhase`): the linear layers' products (a GELU fused into its product
-    /// counts with it), attention (q·kᵀ, mask, softmax, probs·v), LayerNorm, unfused GELU, the rest. Measures nothing
-    /// by default; `bench compress` takes the linear share of its Amdahl bound from it.
-    package var probe: StepProbe = NoStepProbe.shared
+    /// Told as each piece of a pass ends (`StepPhase`): the linear layers' products (a GELU fused into an fp32
+    /// product counts with it), attention (q·kᵀ, mask, softmax, probs·v), LayerNorm, unfused GELU, the rest; handed
+    /// to the kernels that report their own phases (int8 quantization and dequantization, `PhaseReporting`).
+    /// Measures nothing by default; `bench compress` takes the linear share of its Amdahl bound from it.
+    package var probe: StepProbe = NoStepProbe.shared {
+        didSet {
+            let kernels: [AnyObject] = linears.map(\.kernel) + layers.compactMap(\.qkv)
+            for case let k as PhaseReporting in kernels { k.probe = probe }
+        }
+    }
 
     // Buffers for the largest (B, T) seen so far.
     private var capacity = (batch: 0, tokens: 0)

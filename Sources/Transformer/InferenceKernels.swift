@@ -26,6 +26,11 @@ package protocol GeluFusing: LinearKernel {
     func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool)
 }
 
+/// A kernel that reports its own phases inside a pass (int8: `.quantize`, `.dequantize`) to the encoder's probe.
+package protocol PhaseReporting: AnyObject {
+    var probe: StepProbe { get set }
+}
+
 /// A kernel that can be fused with others of its kind over a shared input.
 package protocol LinearFusing: LinearKernel {
     /// One kernel computing `self` followed by `others` over the same input, or nil when they cannot be fused.

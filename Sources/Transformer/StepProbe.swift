@@ -6,8 +6,14 @@
 /// of them, so the phases add up to the pass's whole time.
 package enum StepPhase: Int, CaseIterable, Sendable {
     /// The linear layers' GEMMs (q, k, v, attention output, FFN in and out, the heads' dense and decoder), forward,
-    /// dX and dW.
+    /// dX and dW. For an int8 layer only its u8·s8→s32 product (with the hand-overs to the threads) and LLM.int8()'s
+    /// fp32 outlier product.
     case gemm
+    /// An int8 layer's activations turned into 7-bit codes: each row's range (dynamic) and the codes; LLM.int8()'s
+    /// outlier-column search and split.
+    case quantize
+    /// An int8 layer's epilogue: the int32 accumulators back to fp32 through the scales, zero point and bias.
+    case dequantize
     /// The batched attention GEMMs (q·kᵀ and probs·v, and their four backward products).
     case attention
     /// Softmax over the attention scores, forward and backward, with the padding-mask add.
@@ -31,6 +37,14 @@ package enum StepPhase: Int, CaseIterable, Sendable {
 package protocol StepProbe: AnyObject {
     /// The time since the previous phase ended went to `phase`.
     func phaseEnded(_ phase: StepPhase)
+    /// `nanos` of the stretch now running went to `phase`: work a multithreaded kernel timed on its threads inside
+    /// that stretch (wall time per thread, averaged over the threads that ran side by side). The next `phaseEnded`
+    /// is charged that much less.
+    func moved(_ nanos: UInt64, to phase: StepPhase)
+}
+
+extension StepProbe {
+    package func moved(_ nanos: UInt64, to phase: StepPhase) {}
 }
 
 /// The default probe: measures nothing.

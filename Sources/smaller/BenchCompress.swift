@@ -21,10 +21,13 @@ struct BenchCompress: ParsableCommand {
     @Option(help: "small (4×256, FFN 1024, vocab 8000) or afriberta-small (4×768, FFN 3072, vocab 70k).")
     var config: String = "afriberta-small"
     @Flag(help: "Print one JSON object instead of tables.") var json = false
+    @Option(help: "Rows per int8 product call and dequantizing epilogue (0: all rows in one call).")
+    var int8RowBlock: Int = Int8SplitGemm.defaultRowBlock
 
     func validate() throws {
         guard ["small", "afriberta-small"].contains(config) else { throw ValidationError("--config must be small or afriberta-small") }
         guard repeats >= 1, batchRepeats >= 1, threads >= 1, tokens >= 2 else { throw ValidationError("--repeats, --batch-repeats, --threads must be >= 1, --tokens >= 2") }
+        guard int8RowBlock >= 0 else { throw ValidationError("--int8-row-block must be >= 0") }
     }
 
     /// One row of the benchmark: `build` returns the model to time (nil: size only) and how to save it.
@@ -92,6 +95,7 @@ struct BenchCompress: ParsableCommand {
     func run() throws {
         let compute = ComputeContext(threads: threads)
         compute.activate()
+        Int8SplitGemm.defaultRowBlock = int8RowBlock
         let c: XLMRConfig = config == "small" ? .small() : .afribertaSmall()
         let model = try XLMRModel(config: c, head: .tokenClassification(labels: 9))
         model.compute = compute  // the pruned and quantized variants take it from here
@@ -197,7 +201,7 @@ struct BenchCompress: ParsableCommand {
         let fp32Encoder = rows.indices.first { rows[$0].name == MachineTargets.fp32Row }.flatMap { models[$0] as? InferenceEncoder }
         let targets = try fp32Encoder.flatMap {
             try MachineTargets.measure(config: c, tokens: tokens, threads: threads, repeats: repeats, batchRepeats: batchRepeats,
-                                       rows: rows, encoder: $0)
+                                       rows: rows, encoder: $0, encoders: models.map { ($0 as? QuantizedModel)?.encoder })
         }
         report(rows, outlierFraction: outlierFraction, targets: targets)
     }

@@ -30,6 +30,9 @@ struct MachineTargets: Codable {
         var name: String
         /// Speedup over the fastest fp32 row, and that speedup ÷ the batch's bound.
         var b1Speedup: Double, b1OfBound: Double, b32Speedup: Double, b32OfBound: Double
+        /// The variant's batch-32 pass by its own probe (int8 encoders only): quantize, the int8 products (`gemm`),
+        /// dequantize, and the fp32 work around them.
+        var b32Phases: PhaseShares?
     }
     var isa: String, threads: Int
     var batch1: Batch, batch32: Batch
@@ -57,10 +60,11 @@ struct MachineTargets: Codable {
 
     /// Measures the GEMM ratios on `config`'s linear shapes and the linear share of `encoder` (the fp32 row's model)
     /// at batch 1 and 32, and relates `rows`' timings to them; nil without the fp32 row.
+    /// `encoders[i]` is row i's inference encoder when it runs on one (its phases are measured at batch 32).
     static func measure(config c: XLMRConfig, tokens: Int, threads: Int, repeats: Int, batchRepeats: Int,
-                        rows: [BenchCompress.Row], encoder: InferenceEncoder) throws -> MachineTargets? {
+                        rows: [BenchCompress.Row], encoder: InferenceEncoder, encoders: [InferenceEncoder?]) throws -> MachineTargets? {
         guard let fp32 = rows.first(where: { $0.name == fp32Row })?.timing else { return nil }
-        func phases(_ size: Int, repeats: Int) throws -> PhaseShares {
+        func phases(_ size: Int, repeats: Int, of encoder: InferenceEncoder) throws -> PhaseShares {
             let batch = InferenceTiming.batch(size, tokens: tokens, vocab: c.vocabSize)
             defer { encoder.probe = NoStepProbe.shared }
             return try PhaseShares.measure(warmup: 1, repeats: repeats) { probe in
@@ -69,13 +73,14 @@ struct MachineTargets: Codable {
             }
         }
         let b1 = batch(c, m: tokens, threads: threads, repeats: max(5, repeats), forwardMs: fp32.b1P50Ms,
-                       phases: try phases(1, repeats: max(5, repeats)))
+                       phases: try phases(1, repeats: max(5, repeats), of: encoder))
         let b32 = batch(c, m: 32 * tokens, threads: threads, repeats: max(2, batchRepeats), forwardMs: fp32.b32MedianMs,
-                        phases: try phases(32, repeats: max(2, batchRepeats)))
-        let variants = rows.filter { $0.name.contains("int8") }.compactMap { r -> Variant? in
-            guard let t = r.timing else { return nil }
+                        phases: try phases(32, repeats: max(2, batchRepeats), of: encoder))
+        let variants = try rows.indices.filter { rows[$0].name.contains("int8") }.compactMap { i -> Variant? in
+            guard let t = rows[i].timing else { return nil }
             let s1 = fp32.b1P50Ms / t.b1P50Ms, s32 = fp32.b32MedianMs / t.b32MedianMs
-            return Variant(name: r.name, b1Speedup: s1, b1OfBound: s1 / b1.amdahlBound, b32Speedup: s32, b32OfBound: s32 / b32.amdahlBound)
+            return Variant(name: rows[i].name, b1Speedup: s1, b1OfBound: s1 / b1.amdahlBound, b32Speedup: s32, b32OfBound: s32 / b32.amdahlBound,
+                           b32Phases: try encoders[i].map { try phases(32, repeats: max(2, batchRepeats), of: $0) })
         }
         return MachineTargets(isa: ComputeInfo.isa, threads: threads, batch1: b1, batch32: b32, variants: variants)
     }
@@ -112,7 +117,7 @@ struct MachineTargets: Codable {
     }
 
     final class DiscardEpilogue: Int8Epilogue {
-        func finish(rows: Int, start: Int, count: Int, acc: UnsafePointer<Int32>) {}
+        func finish(rows: Range<Int>, start: Int, count: Int, acc: UnsafePointer<Int32>) {}
     }
 
     func print() {
@@ -132,6 +137,24 @@ struct MachineTargets: Codable {
         for v in variants {
             Swift.print(v.name.padding(toLength: 40, withPad: " ", startingAt: 0)
                         + String(format: " %9.2f %8.0f%% %10.2f %8.0f%%", v.b1Speedup, 100 * v.b1OfBound, v.b32Speedup, 100 * v.b32OfBound))
+        }
+        printInt8Phases()
+    }
+
+    /// Each int8 variant's batch-32 pass split by its probe: ms a pass (share of the pass).
+    func printInt8Phases() {
+        let split = variants.compactMap { v in v.b32Phases.map { (v.name, $0) } }
+        if split.isEmpty { return }
+        Swift.print("int8 passes at b32 by their probe (ms a pass, share): quantize = ranges + codes (LLM.int8(): + outlier search), "
+                    + "int8 GEMM = the u8·s8 products with their hand-overs (LLM.int8(): + fp32 outlier product), "
+                    + "dequantize = the epilogues, fp32 rest = attention, LayerNorm, GELU, embeddings, the rest")
+        Swift.print("variant".padding(toLength: 40, withPad: " ", startingAt: 0)
+                    + "  pass ms       quantize      int8 GEMM     dequantize      fp32 rest")
+        for (name, p) in split {
+            let own = ["\(StepPhase.quantize)", "\(StepPhase.gemm)", "\(StepPhase.dequantize)"]
+            let parts = own.map { p.share($0) } + [1 - own.reduce(0) { $0 + p.share($1) }]
+            Swift.print(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %8.1f", p.passMs)
+                        + parts.map { String(format: " %6.1f (%4.1f%%)", $0 * p.passMs, 100 * $0) }.joined())
         }
     }
 }

@@ -48,6 +48,22 @@ private final class PhaseRecorder: StepProbe {
         #expect(none.shares.first { $0.phase == "layerNorm" }!.share > 0.9)
     }
 
+    @Test func movedTimeLeavesTheNextPhaseAndNeverExceedsTheStretch() {
+        let timer = StepTimer()
+        timer.start()
+        let t0 = ContinuousClock.now
+        while ContinuousClock.now - t0 < .milliseconds(3) {}
+        timer.moved(1_000_000, to: .dequantize)    // 1 ms of the 3 went elsewhere
+        timer.phaseEnded(.gemm)
+        #expect(timer.nanos[StepPhase.dequantize.rawValue] == 1_000_000)
+        #expect(timer.nanos[StepPhase.gemm.rawValue] >= 2_000_000)
+        let gemm = timer.nanos[StepPhase.gemm.rawValue]
+        timer.moved(.max, to: .quantize)           // clamped to the stretch since the last phase ended
+        timer.phaseEnded(.gemm)
+        #expect(timer.nanos[StepPhase.quantize.rawValue] < 1_000_000)
+        #expect(timer.nanos[StepPhase.gemm.rawValue] - gemm < 1_000_000)
+    }
+
     @Test func inferenceEncoderReportsEveryPieceAndChangesNoNumber() throws {
         let c = XLMRConfig(vocabSize: 30, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 16,
                            maxPositionEmbeddings: 16)

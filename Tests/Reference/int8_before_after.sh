@@ -34,5 +34,15 @@ for r in range(1, rounds + 1):
         for v in g["variants"]:
             print(f"  {v['name']:56s} b1 x{v['b1Speedup']:.2f} ({100 * v['b1OfBound']:.0f} % of bound)  "
                   f"b32 x{v['b32Speedup']:.2f} ({100 * v['b32OfBound']:.0f} % of bound)")
+        # The after build's int8 passes split by their probe (builds from the int8passes branch on).
+        for v in g["variants"]:
+            p = v.get("b32Phases")
+            if not p:
+                continue
+            share = {s["phase"]: s["share"] for s in p["shares"]}
+            own = [share.get(k, 0) for k in ("quantize", "gemm", "dequantize")]
+            parts = own + [1 - sum(own)]
+            print(f"  {v['name']:56s} b32 pass {p['passMs']:.1f} ms: " + ", ".join(
+                f"{n} {x * p['passMs']:.1f} ms ({100 * x:.1f} %)" for n, x in zip(("quantize", "int8 GEMM", "dequantize", "fp32 rest"), parts)))
 PY
 echo "raw JSON in $out"

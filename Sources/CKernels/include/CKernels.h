@@ -16,4 +16,18 @@ void ck_gelu_backward(int path, const float *x, const float *dy, float *dx, long
 /// Φ(x[i]) and φ(x[i]) through code path `path`, for tests of the approximation itself.
 void ck_normal_cdf_pdf(int path, const float *x, float *cdf, float *pdf, long n);
 
+/// The int8 path's row passes (int8rows.c), through code path `path` as ck_gelu_* (lowered to ck_gelu_best_path()),
+/// each bit for bit the Swift reference in Compression's Int8Math.Reference.
+/// lo = min(lo, x[k]) and hi = max(hi, x[k]) over k < n, as `v < lo ? v : lo` and `v > hi ? v : hi` (NaN skipped).
+/// Call with *lo = *hi = 0.
+void ck_int8_row_range(int path, const float *x, long n, float *lo, float *hi);
+
+/// q[k] = the low byte of the bits of clamp(x[k] / scale + zero, 0, top) + 1.5·2²³ (the 7-bit code, rounded half
+/// to even) for k < n.
+void ck_int8_quantize_row(int path, const float *x, long n, float scale, float zero, float top, unsigned char *q);
+
+/// y[j] = (float)(acc[j] − zero · rowsum[j]) · (sx · wscale[j]) + bias[j] for j < n, integer parts wrapping, no FMA.
+void ck_int8_dequantize_row(int path, const int *acc, long n, int zero, float sx, const float *wscale, const int *rowsum,
+                            const float *bias, float *y);
+
 #endif

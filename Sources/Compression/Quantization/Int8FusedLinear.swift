@@ -5,7 +5,7 @@
 import TensorCore
 import Transformer
 
-package final class Int8FusedLinear: FusedLinearKernels, Int8Epilogue {
+package final class Int8FusedLinear: FusedLinearKernels, Int8Epilogue, PhaseReporting {
     package let parts: [Int8Linear]
     package let inFeatures: Int, outFeatures: Int    /// outFeatures: the sum over the parts
     private let activations: ActivationQuantization?
@@ -17,6 +17,8 @@ package final class Int8FusedLinear: FusedLinearKernels, Int8Epilogue {
     private lazy var gemm = Int8SplitGemm(weights: weights.q, n: outFeatures, k: inFeatures, parts: threads, owner: weights)
     /// The outputs of the call in progress, for `finish`.
     private var outputs: [UnsafeMutablePointer<Float>] = []
+    /// As `Int8Linear.probe` (no GELU here).
+    package var probe: StepProbe = NoStepProbe.shared { didSet { for p in parts { p.probe = probe } } }
 
     /// nil unless every part reads the same input width and quantizes activations the same way (all dynamic, or
     /// the same static range).
@@ -34,23 +36,32 @@ package final class Int8FusedLinear: FusedLinearKernels, Int8Epilogue {
     }
 
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>]) {
+        apply(x, rows: rows, into: outputs, zeroing: [])
+    }
+
+    /// As `apply`, with columns `zeroing` of x taken as 0 (`Int8Scratch.quantize`).
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>], zeroing: [Int]) {
         precondition(outputs.count == parts.count, "Int8FusedLinear: \(outputs.count) outputs for \(parts.count) layers")
         // `bench compress`'s reference row switches its kernels to `dnnl_gemm_u8s8s32`: then run them one by one.
         if !parts.allSatisfy(\.usesPackedGemm) {
-            for (p, out) in outputs.enumerated() { parts[p].apply(x, rows: rows, into: out) }
+            for (p, out) in outputs.enumerated() { parts[p].apply(x, rows: rows, into: out, gelu: false, zeroing: zeroing) }
             return
         }
         let K = inFeatures, N = outFeatures
         scratch.reserve(rows: rows, codes: rows * K, acc: rows * N)
-        scratch.quantize(x, rows: rows, K, fixed: activations, parts: threads)
+        scratch.quantize(x, rows: rows, K, fixed: activations, parts: threads, zeroing: zeroing)
+        let timing = !(probe is NoStepProbe)
+        if timing { probe.phaseEnded(.quantize) }
         self.outputs = outputs
         defer { self.outputs = [] }
+        gemm.timesEpilogues = timing
         gemm.multiply(m: rows, a: scratch.codes, acc: scratch.acc, epilogue: self)
+        if timing { probe.movedEpilogues(gemm.wallNanos(gemm.epilogueNanos), gelu: 0) }
     }
 
     /// Dequantizes stacked output columns start ..< start + count (one thread's slice, which may span layers)
     /// into each layer's own output.
-    package func finish(rows: Int, start: Int, count: Int, acc: UnsafePointer<Int32>) {
+    package func finish(rows: Range<Int>, start: Int, count: Int, acc: UnsafePointer<Int32>) {
         let ranges = scratch.ranges
         scale.withUnsafeBufferPointer { sw in
             rowSum.withUnsafeBufferPointer { rs in
@@ -58,8 +69,8 @@ package final class Int8FusedLinear: FusedLinearKernels, Int8Epilogue {
                     for (p, out) in outputs.enumerated() {
                         let lo = max(start, offsets[p]), hi = min(start + count, offsets[p + 1]), n = offsets[p + 1] - offsets[p]
                         if hi <= lo { continue }
-                        for i in 0..<rows {
-                            Int8Math.dequantizeRow(acc + i * count + (lo - start), ranges[i], outFeatures: hi - lo, wScale: sw.baseAddress! + lo,
+                        for i in rows {
+                            Int8Math.dequantizeRow(acc + (i - rows.lowerBound) * count + (lo - start), ranges[i], outFeatures: hi - lo, wScale: sw.baseAddress! + lo,
                                                    rowSum: rs.baseAddress! + lo, bias: b.baseAddress! + lo,
                                                    into: out + i * n + (lo - offsets[p]))
                         }
@@ -80,7 +91,7 @@ extension Int8Linear: LinearFusing {
 
 /// LLM.int8() over a shared input: the outlier columns found once, the regular part through one fused int8 GEMM,
 /// then each layer's fp32 outlier product, exactly as the separate `MixedInt8Linear`s compute it.
-package final class MixedInt8FusedLinear: FusedLinearKernels {
+package final class MixedInt8FusedLinear: FusedLinearKernels, PhaseReporting {
     package let parts: [MixedInt8Linear]
     private let base: Int8FusedLinear
     private var split = OutlierSplit()
@@ -92,12 +103,20 @@ package final class MixedInt8FusedLinear: FusedLinearKernels {
         self.parts = parts; self.base = base
     }
 
+    /// As `MixedInt8Linear.probe`.
+    package var probe: StepProbe {
+        get { base.probe }
+        set { base.probe = newValue }
+    }
+
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>]) {
         precondition(outputs.count == parts.count, "MixedInt8FusedLinear: \(outputs.count) outputs for \(parts.count) layers")
         let cols = parts[0].outliers(x, rows: rows)
         for p in parts { p.record(outliers: cols.count) }
+        if !(probe is NoStepProbe) { probe.phaseEnded(.quantize) }
         if cols.isEmpty { base.apply(x, rows: rows, into: outputs); return }
-        split.withRegular(x, rows: rows, base.inFeatures, cols: cols) { base.apply($0, rows: rows, into: outputs) }
+        split.gather(x, rows: rows, base.inFeatures, cols: cols)
+        base.apply(x, rows: rows, into: outputs, zeroing: cols)
         for (p, out) in outputs.enumerated() { split.addOutlierProduct(parts[p].base.weights, cols: cols, rows: rows, into: out) }
     }
 }

@@ -3,6 +3,7 @@
 // per token at run time (dynamic, LLM.int8()) or fixed by calibration (static); u8·s8 → s32 in oneDNN
 // (`Int8SplitGemm`: weights reordered once, the product split over the engine's threads), then
 // y = s_x · s_w · (acc − z_x · Σ_k W_q[j, k]) + b in fp32. Each kernel has a reference (dequantize, fp32 matmul).
+import Foundation
 import TensorCore
 import Transformer
 
@@ -80,42 +81,63 @@ package enum Int8Math {
     /// Adding 1.5·2²³ to a float in [0, 2²²) rounds it to an integer (half to even) held in the low mantissa bits.
     static let roundingMagic: Float = 12_582_912
 
-    /// The per-token range of row `x` (K). Eight scalar accumulators (Swift's float min/max reductions do not
-    /// vectorise).
+    /// The per-token range of row `x` (K), through CKernels (`Int8Rows`; bit for bit `Reference.rowRange`).
     @inline(__always)
     static func rowRange(_ x: UnsafePointer<Float>, _ K: Int) -> ActivationQuantization {
-        var lo = (Float(0), Float(0), Float(0), Float(0)), hi = (Float(0), Float(0), Float(0), Float(0))
-        var k = 0
-        while k + 4 <= K {
-            let a = x[k], b = x[k + 1], c = x[k + 2], d = x[k + 3]
-            lo.0 = a < lo.0 ? a : lo.0; lo.1 = b < lo.1 ? b : lo.1; lo.2 = c < lo.2 ? c : lo.2; lo.3 = d < lo.3 ? d : lo.3
-            hi.0 = a > hi.0 ? a : hi.0; hi.1 = b > hi.1 ? b : hi.1; hi.2 = c > hi.2 ? c : hi.2; hi.3 = d > hi.3 ? d : hi.3
-            k += 4
-        }
-        var l = min(min(lo.0, lo.1), min(lo.2, lo.3)), h = max(max(hi.0, hi.1), max(hi.2, hi.3))
-        while k < K { l = min(l, x[k]); h = max(h, x[k]); k += 1 }
-        return ActivationQuantization(lo: l, hi: h)
+        let (lo, hi) = Int8Rows.range(x, K)
+        return ActivationQuantization(lo: lo, hi: hi)
     }
 
-    /// q (K) = codes of x (K) under `a` (see `ActivationQuantization.code`); a loop the compiler vectorises.
+    /// q (K) = codes of x (K) under `a` (see `ActivationQuantization.code`), through CKernels.
     @inline(__always)
     static func quantizeRow(_ x: UnsafePointer<Float>, _ K: Int, _ a: ActivationQuantization, into q: UnsafeMutablePointer<UInt8>) {
-        let s = a.scale, z = Float(a.zero), top = Float(int8ActivationMax), magic = roundingMagic
-        for k in 0..<K {
-            var y = x[k] / s + z
-            y = y < 0 ? 0 : y
-            y = y > top ? top : y
-            q[k] = UInt8(truncatingIfNeeded: (y + magic).bitPattern)
-        }
+        Int8Rows.quantize(x, K, scale: a.scale, zero: Float(a.zero), top: Float(int8ActivationMax), into: q)
     }
 
-    /// y (N) = s_x · s_w · (acc − z · rowSum) + b for one output row.
+    /// y (N) = s_x · s_w · (acc − z · rowSum) + b for one output row, through CKernels.
     @inline(__always)
     static func dequantizeRow(_ acc: UnsafePointer<Int32>, _ a: ActivationQuantization, outFeatures N: Int,
                               wScale: UnsafePointer<Float>, rowSum: UnsafePointer<Int32>, bias: UnsafePointer<Float>,
                               into y: UnsafeMutablePointer<Float>) {
-        let z = a.zero, sx = a.scale
-        for j in 0..<N { y[j] = Float(acc[j] &- z &* rowSum[j]) * (sx * wScale[j]) + bias[j] }
+        Int8Rows.dequantize(acc, N, zero: a.zero, sx: a.scale, wScale: wScale, rowSum: rowSum, bias: bias, into: y)
+    }
+
+    /// The expressions the C kernels must match bit for bit (their tests' oracle).
+    enum Reference {
+        /// The per-token range of row `x` (K). Four scalar accumulators start at 0 and are replaced only by strictly
+        /// smaller (larger) values, so they never hold NaN or -0: any reduction order gives the same bits.
+        static func rowRange(_ x: UnsafePointer<Float>, _ K: Int) -> ActivationQuantization {
+            var lo = (Float(0), Float(0), Float(0), Float(0)), hi = (Float(0), Float(0), Float(0), Float(0))
+            var k = 0
+            while k + 4 <= K {
+                let a = x[k], b = x[k + 1], c = x[k + 2], d = x[k + 3]
+                lo.0 = a < lo.0 ? a : lo.0; lo.1 = b < lo.1 ? b : lo.1; lo.2 = c < lo.2 ? c : lo.2; lo.3 = d < lo.3 ? d : lo.3
+                hi.0 = a > hi.0 ? a : hi.0; hi.1 = b > hi.1 ? b : hi.1; hi.2 = c > hi.2 ? c : hi.2; hi.3 = d > hi.3 ? d : hi.3
+                k += 4
+            }
+            var l = min(min(lo.0, lo.1), min(lo.2, lo.3)), h = max(max(hi.0, hi.1), max(hi.2, hi.3))
+            while k < K { l = min(l, x[k]); h = max(h, x[k]); k += 1 }
+            return ActivationQuantization(lo: l, hi: h)
+        }
+
+        /// The codes: the division, the clamps in this order, the rounding through `roundingMagic`.
+        static func quantizeRow(_ x: UnsafePointer<Float>, _ K: Int, _ a: ActivationQuantization, into q: UnsafeMutablePointer<UInt8>) {
+            let s = a.scale, z = Float(a.zero), top = Float(int8ActivationMax), magic = roundingMagic
+            for k in 0..<K {
+                var y = x[k] / s + z
+                y = y < 0 ? 0 : y
+                y = y > top ? top : y
+                q[k] = UInt8(truncatingIfNeeded: (y + magic).bitPattern)
+            }
+        }
+
+        /// The epilogue's expression (Swift compiles for baseline x86-64: no FMA).
+        static func dequantizeRow(_ acc: UnsafePointer<Int32>, _ a: ActivationQuantization, outFeatures N: Int,
+                                  wScale: UnsafePointer<Float>, rowSum: UnsafePointer<Int32>, bias: UnsafePointer<Float>,
+                                  into y: UnsafeMutablePointer<Float>) {
+            let z = a.zero, sx = a.scale
+            for j in 0..<N { y[j] = Float(acc[j] &- z &* rowSum[j]) * (sx * wScale[j]) + bias[j] }
+        }
     }
 }
 
@@ -126,7 +148,7 @@ final class Int8Scratch: PartsBody {
     private(set) var acc = UnsafeMutablePointer<Int32>.allocate(capacity: 1), accCapacity = 1
     /// Each row's quantization from the last `quantize`, for the dequantization.
     private(set) var ranges = UnsafeMutablePointer<ActivationQuantization>.allocate(capacity: 1), rangeCapacity = 1
-    private var job: (x: UnsafePointer<Float>, rows: Int, k: Int, fixed: ActivationQuantization?, parts: Int)?
+    private var job: (x: UnsafePointer<Float>, rows: Int, k: Int, fixed: ActivationQuantization?, parts: Int, zeroing: [Int])?
     /// Below this many values (rows × K) the quantization runs on the calling thread.
     static let splitElements = 1 << 13
 
@@ -137,11 +159,12 @@ final class Int8Scratch: PartsBody {
     }
 
     /// codes (rows, K) of x (rows, K), each row under `fixed` (static) or its own range (dynamic), kept in
-    /// `ranges`; split by rows over up to `parts` threads. Call `reserve` first.
-    func quantize(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, fixed: ActivationQuantization?, parts: Int) {
+    /// `ranges`; split by rows over up to `parts` threads. Columns `zeroing` (ascending) are quantized as if x held 0
+    /// there (LLM.int8()'s outlier columns), with no copy of x. Call `reserve` first.
+    func quantize(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, fixed: ActivationQuantization?, parts: Int, zeroing: [Int] = []) {
         precondition(rows * K <= codeCapacity && rows <= rangeCapacity, "Int8Scratch: quantize before reserve")
         let p = rows * K >= Self.splitElements ? max(1, min(parts, rows)) : 1
-        job = (x, rows, K, fixed, p)
+        job = (x, rows, K, fixed, p, zeroing)
         Parallel.parts(p, self)
         job = nil
     }
@@ -149,10 +172,35 @@ final class Int8Scratch: PartsBody {
     func runPart(_ part: Int) {
         guard let j = job else { return }
         for i in (j.rows * part / j.parts)..<(j.rows * (part + 1) / j.parts) {
-            let a = j.fixed ?? Int8Math.rowRange(j.x + i * j.k, j.k)
+            let x = j.x + i * j.k, q = codes + i * j.k
+            if j.zeroing.isEmpty {
+                let a = j.fixed ?? Int8Math.rowRange(x, j.k)
+                ranges[i] = a
+                Int8Math.quantizeRow(x, j.k, a, into: q)
+                continue
+            }
+            let a = j.fixed ?? Self.rangeSkipping(x, j.k, j.zeroing)
             ranges[i] = a
-            Int8Math.quantizeRow(j.x + i * j.k, j.k, a, into: codes + i * j.k)
+            Int8Math.quantizeRow(x, j.k, a, into: q)
+            var zero: Float = 0, code: UInt8 = 0
+            Int8Math.quantizeRow(&zero, 1, a, into: &code)
+            for c in j.zeroing { q[c] = code }
         }
+    }
+
+    /// The range of row x (K) with columns `skip` (ascending) left out: the same as over a copy with 0 there, since
+    /// every range includes 0 and min and max do not depend on the order.
+    static func rangeSkipping(_ x: UnsafePointer<Float>, _ K: Int, _ skip: [Int]) -> ActivationQuantization {
+        var lo: Float = 0, hi: Float = 0, start = 0
+        for s in 0...skip.count {
+            let end = s < skip.count ? skip[s] : K
+            if end > start {
+                let r = Int8Rows.range(x + start, end - start)
+                lo = r.lo < lo ? r.lo : lo; hi = r.hi > hi ? r.hi : hi
+            }
+            start = end + 1
+        }
+        return ActivationQuantization(lo: lo, hi: hi)
     }
 
     deinit { codes.deallocate(); acc.deallocate(); ranges.deallocate() }
@@ -160,7 +208,7 @@ final class Int8Scratch: PartsBody {
 
 /// A linear layer with int8 weights; `activations` nil means per token at run time (dynamic), otherwise the
 /// fixed calibrated range (static).
-package final class Int8Linear: GeluFusing, Int8Epilogue {
+package final class Int8Linear: GeluFusing, Int8Epilogue, PhaseReporting {
     package let weights: Int8Weights
     package let bias: [Float]
     package let activations: ActivationQuantization?
@@ -175,11 +223,21 @@ package final class Int8Linear: GeluFusing, Int8Epilogue {
     package var usesPackedGemm = true
     /// The output of the call in progress and whether GELU follows, for `finish`.
     private var output: UnsafeMutablePointer<Float>?, gelu = false
+    /// The encoder's probe: while it measures, `apply` reports its quantization and moves its epilogues' time to
+    /// `.dequantize` (a fused GELU's to `.gelu`); otherwise no clock is read.
+    package var probe: StepProbe = NoStepProbe.shared { didSet { timing = !(probe is NoStepProbe) } }
+    private var timing = false
+    /// The fused GELU's time per slice of the call in progress, while timing.
+    private let geluNanos = UnsafeMutablePointer<UInt64>.allocate(capacity: Int8Linear.maxSlices)
+    private static let maxSlices = 256
 
     package init(weights: Int8Weights, bias: [Float], activations: ActivationQuantization? = nil) {
         precondition(bias.count == weights.outFeatures, "Int8Linear: bias has \(bias.count) values, expected \(weights.outFeatures)")
         self.weights = weights; self.bias = bias; self.activations = activations
+        geluNanos.initialize(repeating: 0, count: Self.maxSlices)
     }
+
+    deinit { geluNanos.deallocate() }
 
     package var inFeatures: Int { weights.inFeatures }
     package var outFeatures: Int { weights.outFeatures }
@@ -187,7 +245,7 @@ package final class Int8Linear: GeluFusing, Int8Epilogue {
 
     var gemm: Int8SplitGemm {
         if let g = splitGemm { return g }
-        let g = Int8SplitGemm(weights: weights.q, n: outFeatures, k: inFeatures, parts: parts, owner: weights)
+        let g = Int8SplitGemm(weights: weights.q, n: outFeatures, k: inFeatures, parts: min(parts, Self.maxSlices), owner: weights)
         splitGemm = g
         return g
     }
@@ -198,31 +256,49 @@ package final class Int8Linear: GeluFusing, Int8Epilogue {
 
     /// As `apply`, then GELU on the output when `gelu` is true, by the thread that dequantized each slice.
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool) {
+        apply(x, rows: rows, into: y, gelu: gelu, zeroing: [])
+    }
+
+    /// As `apply(_:rows:into:gelu:)` with columns `zeroing` of x taken as 0 (`Int8Scratch.quantize`).
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool, zeroing: [Int]) {
         let K = inFeatures, N = outFeatures
         scratch.reserve(rows: rows, codes: rows * K, acc: rows * N)
-        scratch.quantize(x, rows: rows, K, fixed: activations, parts: parts)
+        scratch.quantize(x, rows: rows, K, fixed: activations, parts: parts, zeroing: zeroing)
+        if timing { probe.phaseEnded(.quantize); geluNanos.update(repeating: 0, count: Self.maxSlices) }
         output = y; self.gelu = gelu
         defer { output = nil; self.gelu = false }
         if usesPackedGemm {
-            gemm.multiply(m: rows, a: scratch.codes, acc: scratch.acc, epilogue: self)
+            let g = gemm
+            g.timesEpilogues = timing
+            g.multiply(m: rows, a: scratch.codes, acc: scratch.acc, epilogue: self)
+            if timing { probe.movedEpilogues(g.wallNanos(g.epilogueNanos), gelu: g.wallNanos(geluNanos)) }
         } else {
             gemmU8S8S32(m: rows, n: N, k: K, a: scratch.codes, lda: K, b: weights.q, ldb: K, c: scratch.acc, ldc: N)
-            finish(rows: rows, start: 0, count: N, acc: scratch.acc)
+            let t0 = timing ? DispatchTime.now().uptimeNanoseconds : 0
+            finish(rows: 0..<rows, start: 0, count: N, acc: scratch.acc)
+            if timing { probe.movedEpilogues(DispatchTime.now().uptimeNanoseconds &- t0, gelu: geluNanos[0]) }
         }
     }
 
     /// Dequantizes output columns start ..< start + count of every row (one thread's slice of the product), then
     /// GELU when asked.
-    package func finish(rows: Int, start: Int, count: Int, acc: UnsafePointer<Int32>) {
+    package func finish(rows: Range<Int>, start: Int, count: Int, acc: UnsafePointer<Int32>) {
         guard let y = output else { return }
         let N = outFeatures, ranges = scratch.ranges, gelu = gelu
+        let slice = timing && gelu ? (splitGemm?.slice(startingAt: start) ?? 0) : 0
+        var geluTime: UInt64 = 0
+        defer { if timing && gelu { geluNanos[slice] &+= geluTime } }
         weights.scale.withUnsafeBufferPointer { sw in
             weights.rowSum.withUnsafeBufferPointer { rs in
                 bias.withUnsafeBufferPointer { b in
-                    for i in 0..<rows {
-                        Int8Math.dequantizeRow(acc + i * count, ranges[i], outFeatures: count, wScale: sw.baseAddress! + start,
+                    for i in rows {
+                        Int8Math.dequantizeRow(acc + (i - rows.lowerBound) * count, ranges[i], outFeatures: count, wScale: sw.baseAddress! + start,
                                                rowSum: rs.baseAddress! + start, bias: b.baseAddress! + start, into: y + i * N + start)
-                        if gelu { Kernels.geluForward(y + i * N + start, y + i * N + start, count, threads: 1) }
+                        if gelu {
+                            let t0 = timing ? DispatchTime.now().uptimeNanoseconds : 0
+                            Kernels.geluForward(y + i * N + start, y + i * N + start, count, threads: 1)
+                            if timing { geluTime &+= DispatchTime.now().uptimeNanoseconds &- t0 }
+                        }
                     }
                 }
             }
@@ -252,7 +328,7 @@ package final class Int8Linear: GeluFusing, Int8Epilogue {
 /// LLM.int8()-style mixed decomposition: input columns whose max |x| over the rows of this call exceeds
 /// `threshold` are multiplied in fp32 (against the dequantized int8 weight columns); the rest go through the
 /// dynamic int8 path with those columns zeroed.
-package final class MixedInt8Linear: LinearKernel {
+package final class MixedInt8Linear: LinearKernel, PhaseReporting {
     package let base: Int8Linear
     package let threshold: Float
     /// Outlier columns and columns seen over every call so far (for reporting the outlier fraction).
@@ -265,6 +341,11 @@ package final class MixedInt8Linear: LinearKernel {
     package var inFeatures: Int { base.inFeatures }
     package var outFeatures: Int { base.outFeatures }
     package var byteCount: Int { base.byteCount }
+    /// Reports the outlier search as `.quantize`, then the int8 part's phases (`Int8Linear.probe`).
+    package var probe: StepProbe {
+        get { base.probe }
+        set { base.probe = newValue }
+    }
 
     /// Counts one call's outlier columns (also for the fused query/key/value kernel).
     func record(outliers: Int) { outlierColumns += outliers; columnsSeen += inFeatures }
@@ -285,8 +366,10 @@ package final class MixedInt8Linear: LinearKernel {
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let cols = outliers(x, rows: rows)
         record(outliers: cols.count)
+        if !(probe is NoStepProbe) { probe.phaseEnded(.quantize) }
         if cols.isEmpty { base.apply(x, rows: rows, into: y); return }
-        split.withRegular(x, rows: rows, inFeatures, cols: cols) { base.apply($0, rows: rows, into: y) }
+        split.gather(x, rows: rows, inFeatures, cols: cols)
+        base.apply(x, rows: rows, into: y, gelu: false, zeroing: cols)
         split.addOutlierProduct(base.weights, cols: cols, rows: rows, into: y)
     }
 
@@ -307,26 +390,20 @@ package final class MixedInt8Linear: LinearKernel {
     }
 }
 
-/// The fp32 side of LLM.int8(), shared by the separate and the fused kernels: x's outlier columns gathered, x
-/// with them zeroed for the int8 path, and y += x[:, cols] · W[:, cols]ᵀ with W's columns dequantized. Its
-/// buffers grow to the largest call and are reused.
+/// The fp32 side of LLM.int8(), shared by the separate and the fused kernels: x's outlier columns gathered, and
+/// y += x[:, cols] · W[:, cols]ᵀ with W's columns dequantized (the int8 path reads x itself, those columns taken as
+/// 0: `Int8Scratch.quantize`'s `zeroing`). Its buffers grow to the largest call and are reused.
 struct OutlierSplit {
-    private var regular: [Float] = [], gatheredX: [Float] = [], gatheredW: [Float] = []
+    private var gatheredX: [Float] = [], gatheredW: [Float] = []
 
-    /// Gathers x's (rows, K) `cols` and runs `body` on a copy of x with those columns zeroed.
-    mutating func withRegular(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, cols: [Int], _ body: (UnsafePointer<Float>) -> Void) {
+    /// Gathers x's (rows, K) `cols`.
+    mutating func gather(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, cols: [Int]) {
         let O = cols.count
-        if regular.count < rows * K { regular = [Float](repeating: 0, count: rows * K) }
         if gatheredX.count < rows * O { gatheredX = [Float](repeating: 0, count: rows * O) }
         for i in 0..<rows { for (o, k) in cols.enumerated() { gatheredX[i * O + o] = x[i * K + k] } }
-        regular.withUnsafeMutableBufferPointer { r in
-            r.baseAddress!.update(from: x, count: rows * K)
-            for i in 0..<rows { for k in cols { r[i * K + k] = 0 } }
-            body(r.baseAddress!)
-        }
     }
 
-    /// y (rows, N) += the gathered outlier columns (from the last `withRegular`) times w's dequantized columns.
+    /// y (rows, N) += the gathered outlier columns (from the last `gather`) times w's dequantized columns.
     mutating func addOutlierProduct(_ w: Int8Weights, cols: [Int], rows: Int, into y: UnsafeMutablePointer<Float>) {
         let O = cols.count, N = w.outFeatures, K = w.inFeatures
         if gatheredW.count < N * O { gatheredW = [Float](repeating: 0, count: N * O) }
@@ -334,5 +411,13 @@ struct OutlierSplit {
         // On the threads the int8 GEMM beside it gets from oneDNN (set once by `ComputeContext.activate()`).
         sgemm(.none, .transposed, m: rows, n: N, k: O, a: gatheredX, lda: O, b: gatheredW, ldb: O, beta: 1, c: y, ldc: N,
               threads: ComputeInfo.threads)
+    }
+}
+
+extension StepProbe {
+    /// An int8 product's epilogues took `epilogues` ns of wall time, `gelu` of it in a fused GELU.
+    func movedEpilogues(_ epilogues: UInt64, gelu: UInt64) {
+        moved(gelu, to: .gelu)
+        moved(epilogues &- min(gelu, epilogues), to: .dequantize)
     }
 }
