@@ -102,6 +102,22 @@ import TestSupport
         #expect(Set(m.tasks.map(\.id)).count == m.tasks.count)
     }
 
+    /// jobs/study.yaml names ../shared/data (checked at plan time: the OOD files), so it plans only beside it.
+    @Test(.enabled(if: Fixtures.sharedData != nil, "../shared/data (MasakhaNER 1.0 and 2.0) is not beside the checkout"))
+    func theStudyJobPlansItsGrid() throws {
+        let shared = try #require(Fixtures.sharedData)
+        let text = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("jobs/study.yaml"), encoding: .utf8)
+        let study = try JobSpec.parse(yaml: text.replacingOccurrences(of: "../shared/data", with: shared.path), file: "jobs/study.yaml")
+        let g = study.plan()
+        // 3 seeds × 10 languages, each its own pretraining, × 14 settings.
+        #expect((g.count(of: .pretrain), g.count(of: .finetune), g.count(of: .compress)) == (30, 30, 3 * 10 * 14))
+        #expect(g.tasks.filter { $0.spec.kind == .pretrain }.allSatisfy { $0.spec.language != nil })
+        // MasakhaNER 2.0 has no Amharic: its tasks are scored in distribution only.
+        for task in g.tasks where task.spec.kind != .pretrain {
+            #expect((task.spec.params["data"]?["ood"] == nil) == (task.spec.language == "amh"), "\(task.spec.title)")
+        }
+    }
+
     @Test func taskIDIsSHA256OfCanonicalSpec() throws {
         // Reference: printf '%s' '<json>' | sha256sum, computed outside Swift.
         let job = try JobSpec.parse(yaml: "name: n\nnoop: {tasks: 2, seconds: 0.01}\n")

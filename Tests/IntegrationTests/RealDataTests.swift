@@ -122,4 +122,34 @@ import TestSupport
                   + "\(number("robust.typos@0.1.f1")), OOD F1 \(ood) (\(kept) sentences, \(removed) removed)")
         }
     }
+
+    /// The recipe docs/study.md found on dev data (no pretraining, word shapes, mention replacement, BIO decoding,
+    /// 60 epochs), with no compression: it must reach the issue's dense test F1 of 0.5 on Nigerian Pidgin. The
+    /// kernel is pinned (`Child`) and CGemm and the row kernels give the same bits for any thread count; dropout
+    /// masks follow the thread count, so this runs with 2 threads, as measured (docs/study.md).
+    @Test(.enabled(if: Fixtures.sharedData != nil, "../shared/data (MasakhaNER 1.0, raw text) is not beside the checkout"))
+    func theStudyRecipeReachesHalfF1OnPidgin() throws {
+        let shared = try #require(Fixtures.sharedData)
+        let dir = try Fixtures.temporaryDirectory("realdata-recipe")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yaml = """
+            name: realdata-recipe
+            data: {source: masakhaner, ner: \(shared.path)/masakhaner/1.0, text: \(shared.path)/text}
+            model: {layers: 4, hidden: 128, heads: 4, ffn: 512, max_length: 128, vocab: 8000, word_shape: true}
+            pretrain: {steps: 0}
+            finetune: {epochs: 60, batch: 16, learning_rate: 1.0e-3, warmup: 0.1, mention_replacement: 0.5}
+            evaluation: {typo_rates: [0.1], decode: bio}
+            seeds: [1]
+            languages: [pcm]
+            """
+        let out = dir.appendingPathComponent("run")
+        let child = try Child(["run", try writeJob(yaml, in: dir), "--workers", "1", "--threads-per-worker", "2", "--out", out.path],
+                              in: dir, name: "run")
+        let status = child.wait(seconds: 3000, "smaller run (real data, the study's recipe)")
+        #expect(status == 0, "smaller run: \(child.text.suffix(3000))")
+        let record = try #require(try RunDir(url: out).exportedRecords().first { $0.spec.kind == .finetune })
+        let f1 = record.metrics["test.f1"]?.doubleValue ?? -1, dev = record.metrics["dev.f1"]?.doubleValue ?? -1
+        print("RealDataTests: pcm, the study's recipe: dev F1 \(dev), test F1 \(f1), best epoch \(record.metrics["finetune.best_epoch"]?.intValue ?? -1)")
+        #expect(f1 >= 0.5, "pcm test F1 \(f1) (dev \(dev)) is below the issue's 0.5")
+    }
 }
