@@ -120,8 +120,11 @@ package final class CoordinatorServer {
         log("coordinator \(state.config.runID): \(graph.tasks.count) tasks (\(state.count(.done)) already done), bound \(endpoint)\(options.curve != nil ? " with CURVE" : "")")
 
         var finished: Bool? = nil
-        var lastTick = 0.0
         let tickEvery = min(0.05, state.config.heartbeatInterval / 4)
+        // One tick before the first message: the state's own-stall rule measures from its last tick, and workers
+        // already queued are granted leases in the first batch, before the loop's first tick would come.
+        var lastTick = now
+        if let f = try perform(state.handle(.tick, now: lastTick), socket) { finished = f }
         probe.phaseEnded(.setup)
         while finished == nil {
             if options.shouldStop() || (now - lastCancelCheck >= 0.1 && cancelRequested()) {
