@@ -109,6 +109,7 @@ extension JobSpec {
             if planned.insert(task.id).inserted { tasks.append(task) }
             return task.id
         }
+        let scoredOutOfDistribution = Set(Self.oodLanguages(data: data, languages: languages) ?? [])
         for seed in seeds {
             // Pretraining reads every language's raw text; the NER path does not concern it.
             var pretrainData = data
@@ -136,7 +137,7 @@ extension JobSpec {
                 // `ood_languages` is used up here: a language not scored out of distribution has the ids of a job
                 // without `ood`, one scored there those of a job that sets `ood` alone.
                 ftData["ood_languages"] = nil
-                if !(Self.oodLanguages(data: data, languages: languages)?.contains(language) ?? false) { ftData["ood"] = nil }
+                if !scoredOutOfDistribution.contains(language) { ftData["ood"] = nil }
                 var ftParams = extra.merging(["model": model, "finetune": .object(finetune), "data": .object(ftData)]) { $1 }
                 if !evaluation.isEmpty { ftParams["evaluation"] = .object(evaluation) }
                 let ft = add(TaskSpec(kind: .finetune, executor: executor, seed: seed, language: language,
