@@ -36,10 +36,7 @@ struct BenchEngine: ParsableCommand {
     func validate() throws {
         guard ["small", "afriberta-small"].contains(config) else { throw ValidationError("--config must be small or afriberta-small") }
         guard repeats >= 1, warmup >= 0, threads >= 1 else { throw ValidationError("--repeats and --threads must be >= 1") }
-        if let gemm {
-            guard let kernel = GemmPolicy(parsing: gemm) else { throw ValidationError("--gemm must be own, oneDNN or auto, got \(gemm)") }
-            guard kernel != .own || GemmKernel.ownAvailable else { throw ValidationError("--gemm own needs AVX2 and FMA, which this processor lacks") }
-        }
+        if let gemm { _ = try GemmSetup.parse(gemm) }
         guard FloatMatmul.Threading(rawValue: onednnThreading) != nil else { throw ValidationError("--onednn-threading must be pool or openMP") }
         guard Self.servePaths.contains(servePath) else { throw ValidationError("--serve-path must be one of \(Self.servePaths.joined(separator: ", ")), got \(servePath)") }
     }

@@ -1,6 +1,7 @@
 // How the fp32 GEMM kernel is decided for every command: `SMALLER_GEMM` (own, onednn or auto; auto by default),
 // and under auto the per-machine file of measured choices in $XDG_CACHE_HOME/smaller (~/.cache/smaller without
 // it), read before any product so that a rerun on this machine computes with the same kernels, bit for bit.
+import ArgumentParser
 import Foundation
 import TensorCore
 
@@ -25,6 +26,16 @@ enum GemmSetup {
         GemmChoice.policy = policy == .own && !GemmKernel.ownAvailable ? .oneDNN : policy
         GemmChoice.chooser = GemmChooser(store: storeURL(env).map { GemmChoiceStore(url: $0, warn: warn) })
     }
+
+    /// A command's `--gemm` value, checked: the kernel exists and, for `own`, this processor runs it.
+    static func parse(_ text: String) throws -> GemmPolicy {
+        guard let kernel = GemmPolicy(parsing: text) else { throw ValidationError("--gemm must be own, oneDNN or auto, got \(text)") }
+        guard kernel != .own || GemmKernel.ownAvailable else { throw ValidationError("--gemm own needs AVX2 and FMA, which this processor lacks") }
+        return kernel
+    }
+
+    /// The help of every `--gemm`.
+    static let help: ArgumentHelp = "The fp32 GEMM kernel: own (CGemm), oneDNN (matmul primitives) or auto (measured per shape class, the default; SMALLER_GEMM sets it too)."
 
     @Sendable static func warn(_ message: String) {
         FileHandle.standardError.write(Data("smaller: GEMM choice: \(message)\n".utf8))

@@ -20,12 +20,14 @@ struct Run: ParsableCommand {
     @OptionGroup(title: "Dashboard") var dashboard: HTTPOptions
     @Option(help: "Real NER data instead of the job's: a MasakhaNER-style tree DIR/<lang>/{train,dev,test}.txt (with --text; give both again to resume).") var data: String?
     @Option(help: "Raw pretraining text instead of the job's: DIR/<lang>.txt (with --data).") var text: String?
+    @Option(help: GemmSetup.help) var gemm: String?
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: job) else { throw ValidationError("no job file at \(job)") }
         if let workers, workers < 0 || workers > 256 { throw ValidationError("--workers must be in 0...256") }
         if let threadsPerWorker, threadsPerWorker < 1 || threadsPerWorker > 1024 { throw ValidationError("--threads-per-worker must be in 1...1024") }
         guard isLoopback(bind) else { throw ValidationError("`smaller run` binds loopback only; use `smaller coordinator --keys` for other hosts") }
+        if let gemm { _ = try GemmSetup.parse(gemm) }
         for (flag, path) in [("--data", data), ("--text", text)] {
             var isDirectory: ObjCBool = false
             if let path, !(FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue) {
@@ -65,6 +67,7 @@ struct Run: ParsableCommand {
         let count = workers ?? cores
         let pool = LocalWorkers(runDirectory: runDir)
         pool.threads = threadsPerWorker ?? max(1, cores / max(1, count))
+        if let gemm { pool.extraArguments += ["--gemm", gemm] }
         if count > 0 { printErr("\(count) local workers, --threads \(pool.threads) each (\(cores) cores)") }
         var options = CoordinatorOptions(runDirectory: runDir, bind: bind)
         options.retryFailed = retryFailed

@@ -17,6 +17,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Which key pair in --keys this worker uses.") var keyName: String = "worker-1"
     @Option(help: "Leases this worker holds at once; it runs one, the rest wait (the coordinator uses more than one only for task kinds shorter than 5 ms).")
     var prefetch: Int = ProtocolConstants.defaultPrefetch
+    @Option(help: GemmSetup.help) var gemm: String?
     @Flag(help: .hidden) var profile = false
 
     /// Exit status of a worker the coordinator refused (another build): EX_CONFIG, so scripts can tell it apart.
@@ -27,6 +28,7 @@ struct WorkerCommand: ParsableCommand {
         guard prefetch >= 1, prefetch <= ProtocolConstants.maxPrefetch else {
             throw ValidationError("--prefetch must be in 1...\(ProtocolConstants.maxPrefetch)")
         }
+        if let gemm { _ = try GemmSetup.parse(gemm) }
         if keys == nil, !isLoopback(connect) {
             throw ValidationError("connecting to \(connect) beyond loopback needs --keys DIR (CURVE); see `smaller keys generate`")
         }
@@ -34,6 +36,7 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         Signals.install()
+        if let gemm { GemmSetup.configure(forced: try GemmSetup.parse(gemm)) }
         let workDir = URL(fileURLWithPath: dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("smaller-worker-\(getpid())").path)
         var options = WorkerOptions(endpoint: connect, workDirectory: workDir, threads: threads,
                                     engineVersion: SmallerVersion.current,
