@@ -84,6 +84,9 @@ let package = Package(
                           exclude: ["corpus", "fuzz.sh", "wire.dict"]),
         // The pytorch_model.bin readers' fuzz entry point (zip archive, restricted pickle), run by the same script.
         .executableTarget(name: "CheckpointFuzz", dependencies: ["TensorCore", "FuzzSupport"], path: "Tests/CheckpointFuzz", exclude: ["corpus"]),
+        // The job file and GEMM choice file readers' fuzz entry point, run by the same script.
+        .executableTarget(name: "JobFuzz", dependencies: ["Experiment", "TensorCore", "FuzzSupport"], path: "Tests/JobFuzz",
+                          exclude: ["corpus", "job.dict"]),
         // The fuzz entry points' shared driver hand-over and replay.
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
 

@@ -94,7 +94,22 @@ extension JobSpec {
 
         var compression: [CompressionSetting] = []
         if let field = top["compression"] {
-            for item in try field.sequence() { compression += try parseSetting(item) }
+            for item in try field.sequence() {
+                compression += try parseSetting(item)
+                if compression.count > JobSchema.maxGridTasks {
+                    throw field.error("more than \(JobSchema.maxGridTasks) compression settings")
+                }
+            }
+        }
+        // Every cell plans at most a pretraining, a fine-tune, and per setting a compression and a student's
+        // pretraining: refuse a grid past the limit before anything is expanded further.
+        let perCell = compression.count.multipliedReportingOverflow(by: 2)
+        let cells = seeds.count.multipliedReportingOverflow(by: languages.count)
+        let bound = cells.partialValue.multipliedReportingOverflow(by: perCell.partialValue &+ 2)
+        if perCell.overflow || cells.overflow || bound.overflow || bound.partialValue > JobSchema.maxGridTasks {
+            throw (top["compression"] ?? seedsField).error(
+                "the grid is too large: \(seeds.count) seeds × \(languages.count) languages × \(compression.count) settings "
+                + "may plan up to \(bound.overflow ? "more than Int.max" : String(bound.partialValue)) tasks; at most \(JobSchema.maxGridTasks)")
         }
         var seen = Set<CompressionSetting>()
         for setting in compression where !seen.insert(setting).inserted {
@@ -157,6 +172,14 @@ extension JobSpec {
             } else if !rule.optional {
                 throw body.error("required key '\(rule.name)' is missing")
             }
+        }
+        var count = 1
+        for axis in axes {
+            let next = count.multipliedReportingOverflow(by: axis.values.count)
+            guard !next.overflow, next.partialValue <= JobSchema.maxSettingsPerEntry else {
+                throw body.error("this entry's lists expand into more than \(JobSchema.maxSettingsPerEntry) settings")
+            }
+            count = next.partialValue
         }
         var combos: [[Value]] = [[]]
         for axis in axes {

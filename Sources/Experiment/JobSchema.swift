@@ -104,6 +104,11 @@ package struct FieldRule: Sendable {
 }
 
 enum JobSchema {
+    /// The most settings one compression entry may expand into (the product of its lists' lengths).
+    static let maxSettingsPerEntry = 10_000
+    /// The most tasks an engine grid may plan (a bound counted before anything is expanded, overflow-safe):
+    /// beyond it the graph, the journal and the report would be the problem, not the study.
+    static let maxGridTasks = 200_000
     static let topLevel = ["name", "data", "model", "pretrain", "finetune", "evaluation", "seeds", "languages", "compression",
                            "execution", "noop", "pretrained"]
 

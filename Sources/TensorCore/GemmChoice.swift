@@ -49,6 +49,10 @@ package struct GemmMeasurement: Sendable, Equatable, Codable {
     package var ownGFlops: Double, oneDNNGFlops: Double
     /// The shape timed (the first product of the class seen), "m×n×k".
     package var shape: String
+
+    package init(kernel: GemmKernel, ownGFlops: Double, oneDNNGFlops: Double, shape: String) {
+        self.kernel = kernel; self.ownGFlops = ownGFlops; self.oneDNNGFlops = oneDNNGFlops; self.shape = shape
+    }
 }
 
 package enum GemmChoice {

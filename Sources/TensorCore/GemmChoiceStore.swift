@@ -23,6 +23,7 @@ package final class GemmChoiceStore: @unchecked Sendable {
     /// What the file's choices are valid for.
     package struct Machine: Codable, Equatable, Sendable {
         package var cpu: String, isa: String, oneDNN: String
+        package init(cpu: String, isa: String, oneDNN: String) { self.cpu = cpu; self.isa = isa; self.oneDNN = oneDNN }
         package static var current: Machine {
             Machine(cpu: cpuModel, isa: ComputeInfo.isa, oneDNN: ComputeInfo.oneDNNVersion)
         }
@@ -48,22 +49,57 @@ package final class GemmChoiceStore: @unchecked Sendable {
 
     static let version = 1
 
+    /// What a choice file's bytes hold.
+    package enum Contents: Equatable {
+        /// Its choices; `malformed` entries (a bad transpose flag, size or rate) were left out.
+        case choices([GemmShapeClass: GemmMeasurement], malformed: Int)
+        /// Too large, not JSON of this shape, or another version.
+        case unreadable
+        /// A readable file measured on another machine.
+        case foreign(Machine)
+    }
+
+    /// Reads a choice file's bytes; with `machine`, a file measured elsewhere is `foreign`. Never traps.
+    package static func decode(_ data: Data, machine: Machine?) -> Contents {
+        guard data.count <= maxBytes, let file = try? JSONDecoder().decode(File.self, from: data), file.version == version
+        else { return .unreadable }
+        if let machine, file.machine != machine { return .foreign(file.machine) }
+        var out: [GemmShapeClass: GemmMeasurement] = [:]
+        var malformed = 0
+        for e in file.choices {
+            guard let c = shapeClass(e) else { malformed += 1; continue }
+            out[c] = e.measured
+        }
+        return .choices(out, malformed: malformed)
+    }
+
+    /// A choice file's bytes: `choices` for `machine`, entries in class order, keys sorted (the same choices give
+    /// the same bytes).
+    package static func encode(_ choices: [GemmShapeClass: GemmMeasurement], machine: Machine) throws -> Data {
+        let entries = choices.sorted { $0.key < $1.key }.map { c, m in
+            Entry(transA: c.transA == .none ? "N" : "T", transB: c.transB == .none ? "N" : "T", m: c.m, n: c.n, k: c.k,
+                  threads: c.threads, measured: m)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(File(version: version, machine: machine, choices: entries))
+    }
+
     /// The file's choices for this machine: empty when there is no file, and (with a warning) when it does not
     /// parse or was measured elsewhere.
     package func load() -> [GemmShapeClass: GemmMeasurement] {
         guard let data = try? Data(contentsOf: url) else { return [:] }
-        guard data.count <= Self.maxBytes, let file = try? JSONDecoder().decode(File.self, from: data), file.version == Self.version
-        else { warnOnce("ignoring \(url.path): not a GEMM choice file this version can read"); return [:] }
-        guard file.machine == .current else {
-            warnOnce("ignoring \(url.path): measured on another machine (\(file.machine.cpu), \(file.machine.isa), oneDNN \(file.machine.oneDNN))")
+        switch Self.decode(data, machine: .current) {
+        case .unreadable:
+            warnOnce("ignoring \(url.path): not a GEMM choice file this version can read")
             return [:]
+        case .foreign(let other):
+            warnOnce("ignoring \(url.path): measured on another machine (\(other.cpu), \(other.isa), oneDNN \(other.oneDNN))")
+            return [:]
+        case .choices(let out, let malformed):
+            if malformed > 0 { warnOnce("ignoring a malformed entry in \(url.path)") }
+            return out
         }
-        var out: [GemmShapeClass: GemmMeasurement] = [:]
-        for e in file.choices {
-            guard let c = Self.shapeClass(e) else { warnOnce("ignoring a malformed entry in \(url.path)"); continue }
-            out[c] = e.measured
-        }
-        return out
     }
 
     /// Adds `measured` for `shapeClass` unless the file has that class already (another process measured it
@@ -91,15 +127,9 @@ package final class GemmChoiceStore: @unchecked Sendable {
 
     /// Replaces the file with `choices` for this machine (atomically: a reader sees the old file or the new one).
     package func save(_ choices: [GemmShapeClass: GemmMeasurement]) {
-        let entries = choices.sorted { $0.key < $1.key }.map { c, m in
-            Entry(transA: c.transA == .none ? "N" : "T", transB: c.transB == .none ? "N" : "T", m: c.m, n: c.n, k: c.k,
-                  threads: c.threads, measured: m)
-        }
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(File(version: Self.version, machine: .current, choices: entries)).write(to: url, options: .atomic)
+            try Self.encode(choices, machine: .current).write(to: url, options: .atomic)
         } catch {
             warnOnce("could not write \(url.path): \(error.localizedDescription) (choices stay in this process)")
         }

@@ -59,4 +59,23 @@ import Testing
         let e = try #require(error("name: a\nseeds: [1]\nseeds: [2]\nlanguages: [x]\n"))
         #expect(e.description.contains("seeds"), "\(e)")
     }
+
+    /// The limits counted before expansion: an entry's product of lists, and the whole grid's task bound.
+    @Test func gridsPastTheLimitsAreRefusedBeforeTheyExpand() throws {
+        // 101 × 100 sparsity/when/structure choices would be 10,100 settings in one entry (limit 10,000).
+        let sparsities = (0..<101).map { "0.\(String(format: "%03d", $0 * 9))" }.joined(separator: ", ")
+        let epochs = (1...100).map(String.init).joined(separator: ", ")
+        let entry = try #require(error("name: a\nseeds: [1]\nlanguages: [x]\ncompression:\n  - prune: {sparsity: [\(sparsities)], finetune_epochs: [\(epochs)]}\n"))
+        #expect(entry.description.contains("more than 10000 settings"), "\(entry)")
+        #expect(entry.line == 5)
+        // 100 seeds × 50 languages × 20 settings: 5,000 cells × (2 + 2 × 20) = 210,000 tasks > 200,000.
+        let seeds = (1...100).map(String.init).joined(separator: ", ")
+        let languages = (0..<50).map { "l\(String(UnicodeScalar(97 + $0 / 26)!))\(String(UnicodeScalar(97 + $0 % 26)!))" }.joined(separator: ", ")
+        let twenty = (1...20).map { "0.\(String(format: "%02d", $0 * 4))" }.joined(separator: ", ")
+        let grid = try #require(error("name: a\nseeds: [\(seeds)]\nlanguages: [\(languages)]\ncompression:\n  - prune: {sparsity: [\(twenty)]}\n"))
+        #expect(grid.description.contains("100 seeds × 50 languages × 20 settings may plan up to 210000 tasks; at most 200000"), "\(grid)")
+        // One setting fewer is within the limit (5,000 × 40 = 200,000) and plans.
+        let nineteen = (1...19).map { "0.\(String(format: "%02d", $0 * 4))" }.joined(separator: ", ")
+        _ = try JobSpec.parse(yaml: "name: a\nseeds: [\(seeds)]\nlanguages: [\(languages)]\ncompression:\n  - prune: {sparsity: [\(nineteen)]}\n")
+    }
 }

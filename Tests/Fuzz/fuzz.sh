@@ -2,13 +2,15 @@
 # Fuzzes the wire codec with libFuzzer for FUZZ_SECONDS (default 60), starting from the committed seed corpus
 # (Tests/Fuzz/corpus: one valid message of every command and direction, written by the real encoder), then the
 # pytorch_model.bin readers (zip archive, restricted pickle) for CHECKPOINT_FUZZ_SECONDS (default 20) from
-# Tests/CheckpointFuzz/corpus (the fixture archive and its pickle).
+# Tests/CheckpointFuzz/corpus (the fixture archive and its pickle), then the job file and GEMM choice file readers
+# for JOB_FUZZ_SECONDS (default 20) from Tests/JobFuzz/corpus (the self-contained jobs of jobs/, a choice file).
 # Fails on any crash: a trap while decoding, or a decoded message that does not re-encode to itself.
 # First checks that each corpus is what the current code writes and that every seed is accepted.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SECONDS:-60}
 checkpoint_seconds=${CHECKPOINT_FUZZ_SECONDS:-20}
+job_seconds=${JOB_FUZZ_SECONDS:-20}
 jobs=${SWIFT_JOBS:-2}
 fresh=$(mktemp -d)
 work=$(mktemp -d)
@@ -55,3 +57,5 @@ SWIFT_DETERMINISTIC_HASHING=1 check WireFuzz Tests/Fuzz/corpus
 fuzz WireFuzz Tests/Fuzz/corpus "$seconds" -dict=Tests/Fuzz/wire.dict
 check CheckpointFuzz Tests/CheckpointFuzz/corpus Tests/Reference/fixtures/checkpoint/pytorch/pytorch_model.bin
 fuzz CheckpointFuzz Tests/CheckpointFuzz/corpus "$checkpoint_seconds"
+check JobFuzz Tests/JobFuzz/corpus jobs
+fuzz JobFuzz Tests/JobFuzz/corpus "$job_seconds" -dict=Tests/JobFuzz/job.dict
