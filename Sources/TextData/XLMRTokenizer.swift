@@ -54,7 +54,8 @@ package final class XLMRTokenizer: Sendable {
         return try sentencePiece.decode(pieces)
     }
 
-    /// Trains a unigram model on every `*.txt` file in `textFiles` (seeded, one thread, reproducible) and writes it to `output`.
+    /// Trains a unigram model on every `*.txt` file in `textFiles` (seeded, one thread, reproducible) and writes it to `output`:
+    /// the same bytes for the same text and settings, wherever the files are.
     @discardableResult
     package static func train(textFiles: [URL], vocabularySize: Int, output: URL, seed: UInt32 = 1,
                               maxSentences: Int = 0) throws -> XLMRTokenizer {
@@ -67,6 +68,8 @@ package final class XLMRTokenizer: Sendable {
         options.inputSentenceSize = maxSentences
         let path = try SentencePieceTrainer.train(options)
         try? FileManager.default.removeItem(atPath: prefix + ".vocab")
+        // The same training in another folder writes the same bytes (SentencePieceModelFile.swift).
+        try SentencePieceModelFile.removeTrainingPaths(atPath: path)
         return try XLMRTokenizer(contentsOf: path)
     }
 }

@@ -77,4 +77,55 @@ import TestSupport
         #expect(trained.vocabularySize == trained.sentencePiece.pieceCount + 2)
         #expect(try trained.encode("kalo").first == 0 && trained.encode("kalo").last == 2)
     }
+
+    /// The same seeded training in two folders writes the same bytes: the model keeps no path of either (its
+    /// TrainerSpec's input and model_prefix are dropped), and still tokenizes exactly as the library wrote it.
+    @Test func theSameTrainingInTwoFoldersWritesTheSameBytes() throws {
+        let root = try Fixtures.temporaryDirectory("tok-paths")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let lines = SentencePieceSmokeTests.generatedLines(count: 300, seed: 4)
+        var models: [Data] = []
+        for folder in ["first-folder", "a-much-longer-folder-name/nested"] {
+            let dir = root.appendingPathComponent(folder)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let text = dir.appendingPathComponent("text.txt")
+            try lines.joined(separator: "\n").write(to: text, atomically: true, encoding: .utf8)
+            let model = dir.appendingPathComponent("t.model")
+            _ = try XLMRTokenizer.train(textFiles: [text], vocabularySize: 120, output: model)
+            let bytes = try Data(contentsOf: model)
+            #expect(bytes.range(of: Data(folder.utf8)) == nil, "the model still names its folder \(folder)")
+            #expect(bytes.range(of: Data("text.txt".utf8)) == nil)
+            models.append(bytes)
+        }
+        #expect(models[0] == models[1])
+
+        // What the library wrote before the rewrite tokenizes the same as what is kept.
+        let dir = root.appendingPathComponent("raw")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let text = dir.appendingPathComponent("text.txt")
+        try lines.joined(separator: "\n").write(to: text, atomically: true, encoding: .utf8)
+        var options = SentencePieceTrainingOptions(inputFiles: [text.path], modelPrefix: dir.appendingPathComponent("raw").path, vocabularySize: 120)
+        options.seed = 1
+        let raw = try SentencePieceTrainer.train(options)
+        let rawBytes = try Data(contentsOf: URL(fileURLWithPath: raw))
+        #expect(rawBytes.range(of: Data(text.path.utf8)) != nil)  // the library does record the path
+        #expect(try SentencePieceModelFile.removingTrainingPaths(rawBytes) == models[0])
+        let before = try XLMRTokenizer(contentsOf: raw)
+        let after = try XLMRTokenizer(contentsOf: root.appendingPathComponent("first-folder/t.model").path)
+        for line in lines.prefix(50) { #expect(try before.encode(line) == after.encode(line)) }
+    }
+
+    /// Malformed bytes are refused with an error, never a trap: every prefix of a real model, and junk.
+    @Test func aMalformedModelIsRefusedNotTrapped() throws {
+        let model = try Data(contentsOf: Self.folder.appendingPathComponent("xlmr_small.model"))
+        #expect(throws: Never.self) { try SentencePieceModelFile.removingTrainingPaths(model) }
+        var refused = 0
+        for cut in stride(from: 1, to: model.count, by: max(1, model.count / 300)) {
+            do { _ = try SentencePieceModelFile.removingTrainingPaths(model.prefix(cut)) } catch is SentencePieceModelFile.Malformed { refused += 1 }
+        }
+        #expect(refused > 0)
+        for junk in [Data([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), Data([0x12, 0x7f]), Data([0x0b]), Data([0x00])] {
+            #expect(throws: SentencePieceModelFile.Malformed.self) { try SentencePieceModelFile.removingTrainingPaths(junk) }
+        }
+    }
 }
