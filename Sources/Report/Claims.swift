@@ -136,6 +136,9 @@ extension Study {
 
     /// A difference of mean ΔF1 below this many points reads as equal (it vanishes at the two decimals shown).
     static let tiePoints = 0.005
+    /// A language "improves" under a setting when its mean ΔF1 is at least this many points: smaller gains are
+    /// within the rounding of the one decimal shown and, with a few seeds, within their noise.
+    static let improvementPoints = 0.5
 
     var languagesClaim: Claim {
         let text = "Effects differ by language, and some languages improve after compression."
@@ -143,14 +146,19 @@ extension Study {
         guard !ds.isEmpty, languages.count >= 2 else {
             return Claim(claim: text, verdict: .notMeasured, evidence: "Needs compressed settings in at least two languages.")
         }
-        let improved = ds.flatMap { d in d.ranking.filter { $0.delta > 0 }.map { "\($0.language) under \(d.setting) (\(NumberFormat.signed($0.delta, places: 1)) pts)" } }
+        // Largest first; a gain that would round to 0.0 at the precision shown is no improvement.
+        let gains = ds.flatMap { d in d.ranking.filter { $0.delta >= Self.improvementPoints }.map { (d.setting, $0.language, $0.delta) } }
+            .sorted { $0.2 != $1.2 ? $0.2 > $1.2 : ($0.0, $0.1) < ($1.0, $1.1) }
+        let improved = gains.map { "\($0.1) under \($0.0) (\(NumberFormat.signed($0.2, places: 1)) pts)" }
         let widest = ds.max { ($0.spread ?? 0) < ($1.spread ?? 0) }
-        var evidence = improved.isEmpty ? "No language beats its dense model under any setting." : "Above the dense model: " + improved.joined(separator: "; ") + "."
+        let limit = NumberFormat.fixed(Self.improvementPoints, 1)
+        var evidence = improved.isEmpty ? "No language beats its dense model by \(limit) pts or more under any setting."
+            : "Above the dense model by \(limit) pts or more (\(improved.count), largest first): " + improved.joined(separator: "; ") + "."
         if let w = widest, let s = w.spread, let lo = w.worst, let hi = w.best {
             evidence += " Widest spread: \(w.setting), \(NumberFormat.fixed(s, 1)) pts from \(lo.language) (\(NumberFormat.signed(lo.delta, places: 1))) to \(hi.language) (\(NumberFormat.signed(hi.delta, places: 1)))."
         }
         let differ = (widest?.spread ?? 0) > 1
         return Claim(claim: text, verdict: differ && !improved.isEmpty ? .holds : .doesNotHold,
-                     evidence: evidence + " Holds when some language improves and ΔF1 spreads over more than 1 point across languages." + seedCaveat)
+                     evidence: evidence + " Holds when some language improves by \(limit) pts or more and ΔF1 spreads over more than 1 point across languages." + seedCaveat)
     }
 }

@@ -103,6 +103,8 @@ import Testing
         #expect(claims[2].verdict == .holds)  // size −64 %, latency −60 %
         #expect(claims[3].verdict == .notMeasured)  // no llm-int8
         #expect(claims[4].verdict == .holds)  // yor improves under 50 % pruning; spreads > 1 point
+        #expect(claims[4].evidence.contains("Above the dense model by 0.5 pts or more (1, largest first): yor under prune sparsity=0.5 when=after (+2.0 pts)."),
+                "\(claims[4].evidence)")
     }
 
     /// LLM.int8() against dynamic int8: a tie (equal to the two decimals shown) is no "holds".
