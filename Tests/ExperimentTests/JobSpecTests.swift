@@ -109,8 +109,8 @@ import TestSupport
         let text = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("jobs/study.yaml"), encoding: .utf8)
         let study = try JobSpec.parse(yaml: text.replacingOccurrences(of: "../shared/data", with: shared.path), file: "jobs/study.yaml")
         let g = study.plan()
-        // 3 seeds × 10 languages, each its own pretraining, × 14 settings.
-        #expect((g.count(of: .pretrain), g.count(of: .finetune), g.count(of: .compress)) == (30, 30, 3 * 10 * 14))
+        // 3 seeds × 10 languages, each its own pretraining, × 16 settings.
+        #expect((g.count(of: .pretrain), g.count(of: .finetune), g.count(of: .compress)) == (30, 30, 3 * 10 * 16))
         #expect(g.tasks.filter { $0.spec.kind == .pretrain }.allSatisfy { $0.spec.language != nil })
         // MasakhaNER 2.0 has no Amharic: its tasks are scored in distribution only.
         for task in g.tasks where task.spec.kind != .pretrain {
