@@ -3,8 +3,12 @@
 // one mark (`class="mark"`, heatmap cells `class="cell"`) so tests and the DOM check can count them.
 import Foundation
 
-/// Okabe–Ito: distinguishable with the common colour-vision deficiencies.
-package let palette = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+/// Okabe–Ito (distinguishable with the common colour-vision deficiencies), then grey and Tol's wine, so that the
+/// ten MasakhaNER 1.0 languages get ten colours. Series past the palette repeat its colours with hollow marks.
+package let palette = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000", "#999999", "#882255"]
+
+/// A mark's fill: its colour in the palette's first round, white (a hollow mark) after it.
+func markFill(_ color: Int) -> String { color % (2 * palette.count) < palette.count ? palette[color % palette.count] : "#ffffff" }
 
 package struct ChartPoint: Sendable, Equatable {
     package var x: Double
@@ -103,7 +107,7 @@ package struct Chart: Sendable {
             // About 5.5 px per character at font size 9: neighbouring labels must not run into each other.
             let fits = max(6, min(24, Int(plotW / Double(max(1, categories.count)) / 5.5)))
             for (i, c) in categories.enumerated() {
-                for (k, line) in Self.twoLines(c).enumerated() {
+                for (k, line) in Self.twoLines(Self.compact(c)).enumerated() {
                     s += "<text x=\"\(f(px(Double(i))))\" y=\"\(f(m.top + plotH + 13 + 11 * Double(k)))\" text-anchor=\"middle\" font-size=\"9\">\(esc(Self.short(line, fits)))<title>\(esc(c))</title></text>"
                 }
             }
@@ -134,15 +138,15 @@ package struct Chart: Sendable {
                 if !ser.line, let sd = p.spread, sd > 0 {
                     s += "<line x1=\"\(f(px(p.x)))\" x2=\"\(f(px(p.x)))\" y1=\"\(f(py(p.y - sd)))\" y2=\"\(f(py(p.y + sd)))\" stroke=\"\(color)\"/>"
                 }
-                s += "<circle class=\"mark\" cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3.5\" fill=\"\(color)\"><title>\(esc(ser.name + (p.label.isEmpty ? "" : ": " + p.label)))</title></circle>"
+                s += "<circle class=\"mark\" cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3.5\" fill=\"\(markFill(ser.color))\" stroke=\"\(color)\" stroke-width=\"1.5\"><title>\(esc(ser.name + (p.label.isEmpty ? "" : ": " + p.label)))</title></circle>"
             }
         }
         // Legend, right of the plot.
         for (i, ser) in series.enumerated() {
             let y = m.top + 8 + Double(i) * 16
             s += "<line x1=\"\(f(width - m.right + 10))\" x2=\"\(f(width - m.right + 28))\" y1=\"\(f(y))\" y2=\"\(f(y))\" stroke=\"\(palette[ser.color % palette.count])\" stroke-width=\"2\"\(ser.dashed ? " stroke-dasharray=\"6 3\"" : "")/>"
-            s += "<circle cx=\"\(f(width - m.right + 19))\" cy=\"\(f(y))\" r=\"3\" fill=\"\(palette[ser.color % palette.count])\"/>"
-            s += "<text x=\"\(f(width - m.right + 33))\" y=\"\(f(y + 4))\">\(esc(Self.short(ser.name, 20)))</text>"
+            s += "<circle cx=\"\(f(width - m.right + 19))\" cy=\"\(f(y))\" r=\"3\" fill=\"\(markFill(ser.color))\" stroke=\"\(palette[ser.color % palette.count])\" stroke-width=\"1.5\"/>"
+            s += "<text x=\"\(f(width - m.right + 33))\" y=\"\(f(y + 4))\">\(esc(Self.short(Self.compact(ser.name), 20)))<title>\(esc(ser.name))</title></text>"
         }
         return s + "</svg>"
     }
@@ -155,6 +159,25 @@ package struct Chart: Sendable {
     static func twoLines(_ label: String) -> [String] { label.split(separator: " ", maxSplits: 1).map(String.init) }
 
     static func short(_ s: String, _ n: Int = 16) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
+
+    /// A setting's label as a chart can show it: the values of the usual keys without their names, so that
+    /// settings differing in the last key stay apart once cut to a legend's width ("prune sparsity=0.5
+    /// structure=heads" → "prune 0.5 heads", "distill layers=2 epochs=4" → "distill 2L 4ep", "quantize
+    /// scheme=llm-int8 embeddings=true" → "quant llm-int8 +emb"). The full label stays in the mark's tooltip.
+    package static func compact(_ label: String) -> String {
+        label.split(separator: " ").map { token -> String in
+            if token == "quantize" { return "quant" }
+            guard let eq = token.firstIndex(of: "=") else { return String(token) }
+            let key = token[..<eq], value = String(token[token.index(after: eq)...])
+            switch key {
+            case "sparsity", "when", "structure", "scheme", "schedule", "scope", "calibration": return value
+            case "layers": return value + "L"
+            case "epochs", "finetune_epochs": return value + "ep"
+            case "embeddings", "classifier", "hidden_mse", "cache_teacher": return value == "true" ? "+" + (key == "embeddings" ? "emb" : String(key)) : "-" + key
+            default: return String(token)
+            }
+        }.joined(separator: " ")
+    }
 }
 
 /// A grid of coloured cells (rows × columns) on a diverging blue–orange scale centred on 0, each cell labelled.
@@ -173,7 +196,7 @@ package struct Heatmap: Sendable {
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart heatmap\" width=\"\(f(width))\" height=\"\(f(height))\" viewBox=\"0 0 \(f(width)) \(f(height))\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\">"
         s += "<title>\(esc(title))</title><text x=\"4\" y=\"16\" font-size=\"13\" font-weight=\"bold\">\(esc(title))</text>"
         for (j, c) in columns.enumerated() {
-            for (k, line) in Chart.twoLines(c).enumerated() {
+            for (k, line) in Chart.twoLines(Chart.compact(c)).enumerated() {
                 s += "<text x=\"\(f(left + cellW * (Double(j) + 0.5)))\" y=\"\(f(top - 20 + 12 * Double(k)))\" text-anchor=\"middle\" font-size=\"9\">\(esc(Chart.short(line, 22)))<title>\(esc(c))</title></text>"
             }
         }

@@ -158,6 +158,33 @@ import Testing
         #expect(labels.count >= 4 && labels.allSatisfy { $0.count <= 15 }, "\(labels)")
     }
 
+    /// Ten languages, ten colours (the study's plots drew amh and wol alike); past the palette, hollow marks.
+    @Test func tenSeriesGetTenColoursAndMoreGetHollowMarks() throws {
+        let series = (0..<12).map { ChartSeries(name: "s\($0)", points: [ChartPoint(x: Double($0), y: 1)], line: false, color: $0) }
+        let doc = try XMLDocument(xmlString: Chart(title: "t", xLabel: "x", yLabel: "y", series: series).svg, options: [])
+        let marks = try doc.nodes(forXPath: "//*[local-name()='circle'][@class='mark']")
+        func attribute(_ node: XMLNode, _ name: String) throws -> String { try node.nodes(forXPath: "@\(name)").first?.stringValue ?? "" }
+        #expect(marks.count == 12)
+        let looks = try marks.map { "\(try attribute($0, "fill")) \(try attribute($0, "stroke"))" }
+        #expect(Set(looks.prefix(10)).count == 10 && Set(looks).count == 12, "\(looks)")
+        #expect(try marks.suffix(2).allSatisfy { try attribute($0, "fill") == "#ffffff" })
+    }
+
+    /// The study's settings, compacted for legends and axes, stay apart within a legend's 20 characters (cut to 20,
+    /// the four settings at 50 % sparsity read alike: "prune sparsity=0.5 …").
+    @Test func compactSettingLabelsStayApartInALegend() {
+        let labels = ["prune sparsity=0.5 when=after", "prune sparsity=0.5 when=before", "prune sparsity=0.5 structure=heads",
+                      "prune sparsity=0.5 structure=neurons", "distill layers=2 epochs=4", "distill layers=1 epochs=4",
+                      "quantize scheme=dynamic", "quantize scheme=llm-int8", "quantize scheme=dynamic embeddings=true",
+                      "quantize scheme=llm-int8 embeddings=true", "quantize scheme=int4", "dense"]
+        let shown = labels.map { Chart.short(Chart.compact($0), 20) }
+        #expect(Set(shown).count == labels.count, "\(shown)")
+        #expect(!shown.contains { $0.hasSuffix("…") }, "\(shown)")
+        #expect(Chart.compact("prune sparsity=0.5 structure=heads") == "prune 0.5 heads")
+        #expect(Chart.compact("quantize scheme=llm-int8 embeddings=true") == "quant llm-int8 +emb")
+        #expect(Chart.compact("distill layers=2 epochs=4") == "distill 2L 4ep")
+    }
+
     @Test func chartsHaveOneMarkPerPointAndRangesHoldTheData() throws {
         let series = [ChartSeries(name: "a", points: [ChartPoint(x: 0, y: 81, spread: 3), ChartPoint(x: 50, y: 77)], line: true, color: 0),
                       ChartSeries(name: "b & c", points: [ChartPoint(x: 90, y: 12.5)], line: false, color: 1)]
