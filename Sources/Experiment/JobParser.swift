@@ -103,13 +103,11 @@ extension JobSpec {
         }
         // Every cell plans at most a pretraining, a fine-tune, and per setting a compression and a student's
         // pretraining: refuse a grid past the limit before anything is expanded further.
-        let perCell = compression.count.multipliedReportingOverflow(by: 2)
-        let cells = seeds.count.multipliedReportingOverflow(by: languages.count)
-        let bound = cells.partialValue.multipliedReportingOverflow(by: perCell.partialValue &+ 2)
-        if perCell.overflow || cells.overflow || bound.overflow || bound.partialValue > JobSchema.maxGridTasks {
+        let bound = taskBound(seeds: seeds.count, languages: languages.count, settings: compression.count)
+        if bound.map({ $0 > JobSchema.maxGridTasks }) ?? true {
             throw (top["compression"] ?? seedsField).error(
                 "the grid is too large: \(seeds.count) seeds × \(languages.count) languages × \(compression.count) settings "
-                + "may plan up to \(bound.overflow ? "more than Int.max" : String(bound.partialValue)) tasks; at most \(JobSchema.maxGridTasks)")
+                + "may plan up to \(bound.map(String.init) ?? "more than Int.max") tasks; at most \(JobSchema.maxGridTasks)")
         }
         var seen = Set<CompressionSetting>()
         for setting in compression where !seen.insert(setting).inserted {
@@ -129,6 +127,15 @@ extension JobSpec {
         return JobSpec(name: name, data: data, model: model, pretrain: pretrain, finetune: finetune, seeds: seeds,
                        languages: languages, compression: compression, execution: execution, noop: nil, evaluation: evaluation,
                        pretrained: pretrained)
+    }
+
+    /// The most tasks an engine grid can plan: per cell a pretraining and a fine-tune, per setting a compression
+    /// and a student's pretraining. Nil when it overflows.
+    package static func taskBound(seeds: Int, languages: Int, settings: Int) -> Int? {
+        let perCell = settings.multipliedReportingOverflow(by: 2), cells = seeds.multipliedReportingOverflow(by: languages)
+        guard !perCell.overflow, !cells.overflow else { return nil }
+        let bound = cells.partialValue.multipliedReportingOverflow(by: perCell.partialValue &+ 2)
+        return bound.overflow ? nil : bound.partialValue
     }
 
     /// A section of plain scalars, checked against its rules and filled with defaults.

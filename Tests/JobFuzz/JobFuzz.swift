@@ -27,8 +27,9 @@ func readOne(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         return false
     }
     guard let job = try? JobSpec.parse(yaml: String(decoding: body, as: UTF8.self), file: "fuzz.yaml") else { return false }
-    let bound = job.noop.map(\.tasks) ?? job.seeds.count * job.languages.count * (2 + 2 * job.compression.count)
-    guard bound <= planLimit else { return true }
+    guard let bound = job.noop.map(\.tasks) ?? JobSpec.taskBound(seeds: job.seeds.count, languages: job.languages.count,
+                                                                  settings: job.compression.count),
+          bound <= planLimit else { return true }
     let graph = job.plan()
     var seen = Set<String>()
     for task in graph.tasks {
