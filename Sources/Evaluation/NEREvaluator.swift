@@ -45,7 +45,7 @@ package struct NEREvaluator {
         var tokenPredictions = [[Int]](repeating: [], count: windows.count)
         var tokenProbabilities = [[[Float]]](repeating: [], count: probabilities ? windows.count : 0)
         for batch in Batcher.batches(windows, batchSize: batchSize, seed: nil) {
-            let logits = try model.logits(batch.tokenBatch(wordShapes: model.takesWordShapes))
+            let logits = try model.logits(batch.tokenBatch(for: model))
             let T = batch.length
             for (row, example) in batch.exampleIndices.enumerated() {
                 var predicted = [Int](repeating: 0, count: T)
@@ -112,8 +112,20 @@ package struct NEREvaluator {
 
 extension Batch {
     /// The engine's view of a text batch, with the word shapes as token types for a model that takes them.
-    package func tokenBatch(wordShapes: Bool) -> TokenBatch {
-        TokenBatch(batch: batchSize, tokens: length, ids: inputIds, attentionMask: attentionMask, labels: labels,
-                   tokenTypes: wordShapes ? tokenTypes : nil)
+    /// With `ngramBuckets` > 0 (the model's n-gram table), each token's word's n-gram hashes become table rows
+    /// (hash mod buckets).
+    package func tokenBatch(wordShapes: Bool, ngramBuckets: Int = 0) -> TokenBatch {
+        var rows: [Int32]? = nil
+        if ngramBuckets > 0 {
+            let buckets = UInt32(ngramBuckets)
+            rows = charNgrams.map { $0 == CharNgrams.none ? -1 : Int32($0 % buckets) }
+        }
+        return TokenBatch(batch: batchSize, tokens: length, ids: inputIds, attentionMask: attentionMask, labels: labels,
+                          tokenTypes: wordShapes ? tokenTypes : nil, charNgrams: rows, ngramSlots: rows == nil ? 0 : CharNgrams.perToken)
+    }
+
+    /// The batch as `model` takes it (word shapes, n-gram rows).
+    package func tokenBatch(for model: some TokenLogitsModel) -> TokenBatch {
+        tokenBatch(wordShapes: model.takesWordShapes, ngramBuckets: model.charNgramBuckets)
     }
 }

@@ -67,6 +67,9 @@ extension JobSpec {
             if model["word_shape"] == .bool(true) {
                 throw field.error("model.word_shape needs a model pretrained with word shapes; an imported checkpoint has one token type (remove one of the two)")
             }
+            if let n = model["char_ngrams"]?.intValue, n > 0 {
+                throw field.error("model.char_ngrams needs a model pretrained with a character n-gram table; an imported checkpoint has none (remove one of the two)")
+            }
             let checkpoint = try section(field, JobSchema.pretrained, path: "pretrained", file: file)["checkpoint"]?.stringValue ?? ""
             do {
                 pretrained = try PretrainedCheckpoint.resolve(checkpoint: checkpoint, maxLength: model["max_length"]?.intValue ?? 0)

@@ -135,6 +135,8 @@ enum JobSchema {
         .int("vocab", 100...1_000_000, 2000),
         // Added after task ids were fixed: each token's type id is its word's shape class (docs/jobs.md).
         .bool("word_shape", false).omittedAtDefault(),
+        // Added after task ids were fixed: rows of a hashed table of each word's character n-grams (0: none).
+        .int("char_ngrams", 0...(1 << 24), 0).omittedAtDefault(),
     ]
 
     static let pretrain: [FieldRule] = [

@@ -82,8 +82,12 @@ package struct ModelSettings: SectionSettings {
     package var vocab: Int
     /// Every token carries its word's shape class (lower, Capitalised, ALL CAPS, …) as its token type id.
     package var wordShape: Bool
+    /// Rows of the hashed character n-gram table every token reads its word's n-grams from (0: none).
+    package var charNgrams: Int
 
-    enum CodingKeys: String, CodingKey { case layers, hidden, heads, ffn, maxLength = "max_length", vocab, wordShape = "word_shape" }
+    enum CodingKeys: String, CodingKey {
+        case layers, hidden, heads, ffn, maxLength = "max_length", vocab, wordShape = "word_shape", charNgrams = "char_ngrams"
+    }
 
     package var combinationProblem: String? {
         hidden % heads == 0 ? nil : "model: hidden (\(hidden)) must be a multiple of heads (\(heads))"

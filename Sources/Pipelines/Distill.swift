@@ -60,6 +60,9 @@ extension Pipelines {
         guard student.takesWordShapes == teacher.takesWordShapes else {
             throw PermanentTaskError("distill: the teacher \(teacher.takesWordShapes ? "takes" : "does not take") word shapes (model.word_shape) but the student \(student.takesWordShapes ? "does" : "does not"); train both with the same setting")
         }
+        guard student.charNgramBuckets == teacher.charNgramBuckets else {
+            throw PermanentTaskError("distill: the teacher has \(teacher.charNgramBuckets) character n-gram rows (model.char_ngrams) but the student \(student.charNgramBuckets); train both with the same setting")
+        }
         let settings = DistillationSettings(alpha: Float(d.alpha), temperature: Float(d.temperature), hiddenMSE: d.hiddenMSE,
                                             layerMap: map, cacheTeacherLogits: d.cacheTeacher)
         log.write("distill: teacher \(teacherLayers) layers × \(teacher.config.hiddenSize) → student \(student.config.numHiddenLayers) × \(student.config.hiddenSize)"
@@ -83,7 +86,8 @@ extension Pipelines {
         let distiller = try Distiller(teacher: teacher, student: student, settings: settings, training: training,
                                       maxBatch: f.batch, maxTokens: i.maxLength)
         let observer = TrainingProgress(label: "distill \(splits.language)", log: log, progress: run.progress, span: 0.05...0.92)
-        var batches = EpochBatches(windows: data.train, batchSize: f.batch, seed: UInt64(i.seed), wordShapes: teacher.takesWordShapes)
+        var batches = EpochBatches(windows: data.train, batchSize: f.batch, seed: UInt64(i.seed), wordShapes: teacher.takesWordShapes,
+                                   ngramBuckets: teacher.charNgramBuckets)
         let trained = try distiller.train(epochs: d.epochs, batchesPerEpoch: batchesPerEpoch, source: &batches,
                                           observers: [observer]) { epoch in
             let scores = try evaluator.score(student, splits.dev, windows: data.dev)

@@ -36,7 +36,8 @@ enum FineTuning {
         try configure(trainer, totalSteps)
         let observer = TrainingProgress(label: label, log: log, progress: run.progress, span: span)
         observer.total = totalSteps
-        var batches = EpochBatches(windows: data.train, batchSize: s.batch, seed: UInt64(seed), wordShapes: model.takesWordShapes)
+        var batches = EpochBatches(windows: data.train, batchSize: s.batch, seed: UInt64(seed), wordShapes: model.takesWordShapes,
+                                   ngramBuckets: model.charNgramBuckets)
         let replacement = s.mentionReplacement > 0 ? MentionReplacement(sentences: data.splits.train, probability: s.mentionReplacement) : nil
         var best: (f1: Double, epoch: Int, parameters: [Float])? = nil
         var step = 0
@@ -44,10 +45,10 @@ enum FineTuning {
         for epoch in 1...max(epochs, 1) where epochs > 0 {
             if let replacement {
                 batches = try augmentedBatches(replacement, data: data, batch: s.batch, seed: seed, epoch: epoch, maxLength: maxLength,
-                                               wordShapes: model.takesWordShapes)
+                                               wordShapes: model.takesWordShapes, ngramBuckets: model.charNgramBuckets)
             }
             for _ in 0..<batchesPerEpoch {
-                var batch = batches.next().tokenBatch(wordShapes: model.takesWordShapes)
+                var batch = batches.next().tokenBatch(for: model)
                 let record = try trainer.step(&batch, step: step)
                 step += 1
                 lastLoss = record.loss
@@ -68,12 +69,13 @@ enum FineTuning {
     /// and epoch). Steps per epoch stay those of the sentences as read, so the schedule does not depend on the
     /// draw: a draw with more windows (longer mentions) leaves its last batches unused, one with fewer starts over.
     static func augmentedBatches(_ replacement: MentionReplacement, data: NERData, batch: Int, seed: Int, epoch: Int,
-                                 maxLength: Int, wordShapes: Bool) throws -> EpochBatches {
+                                 maxLength: Int, wordShapes: Bool, ngramBuckets: Int) throws -> EpochBatches {
         var rng = SeededRandom(seed: UInt64(seed)).derived("mention replacement").derived("epoch \(epoch)")
         let sentences = replacement.apply(data.splits.train, rng: &rng)
         let windows = try permanent("aligning the augmented training sentences") {
             try data.evaluator.tokenizer.align(sentences, labels: data.evaluator.labels, maxLength: maxLength)
         }
-        return EpochBatches(windows: windows, batchSize: batch, seed: UInt64(seed) &+ UInt64(epoch) &* 0x9E37_79B9, wordShapes: wordShapes)
+        return EpochBatches(windows: windows, batchSize: batch, seed: UInt64(seed) &+ UInt64(epoch) &* 0x9E37_79B9, wordShapes: wordShapes,
+                            ngramBuckets: ngramBuckets)
     }
 }

@@ -72,6 +72,9 @@ extension Pipelines {
         guard !model.takesWordShapes else {
             throw PermanentTaskError("\(from.path) takes word-shape token types (config word_shape_types); id files carry no words to read them from")
         }
+        guard model.charNgramBuckets == 0 else {
+            throw PermanentTaskError("\(from.path) reads character n-grams (config smaller_char_ngram_buckets); id files carry no words to read them from")
+        }
         model.compute = t.compute
         let sequences = try permanent("reading \(data.path)") {
             try IdSequences.read(data, vocabSize: model.config.vocabSize, withLabels: true, labelCount: labels)

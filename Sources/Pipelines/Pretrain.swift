@@ -67,7 +67,8 @@ extension Pipelines {
         // With word shapes, every token's type is its word's shape class: one row of the type table per class.
         let config = XLMRConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: m.hidden, numHiddenLayers: m.layers,
                                 numAttentionHeads: m.heads, intermediateSize: m.ffn, maxPositionEmbeddings: m.maxLength + 2,
-                                typeVocabSize: m.wordShape ? WordShape.count : 1, wordShapeTypes: m.wordShape)
+                                typeVocabSize: m.wordShape ? WordShape.count : 1, wordShapeTypes: m.wordShape,
+                                charNgramBuckets: m.charNgrams)
         let model = try XLMRModel(config: config, head: .maskedLM)
         model.compute = run.compute
         model.initializeWeights(seed: UInt64(p.seed))
@@ -85,7 +86,8 @@ extension Pipelines {
                                   masking: MLMMasking(maskId: Int32(tokenizer.maskId), vocabSize: tokenizer.vocabularySize,
                                                       probability: Float(s.maskProbability)))
             trainer.observers.append(TrainingProgress(label: "pretrain", log: log, progress: run.progress, span: 0.05...1.0))
-            var batches = EpochBatches(windows: windows, batchSize: s.batch, seed: UInt64(p.seed), wordShapes: m.wordShape)
+            var batches = EpochBatches(windows: windows, batchSize: s.batch, seed: UInt64(p.seed), wordShapes: m.wordShape,
+                                       ngramBuckets: m.charNgrams)
             records = try trainer.run(&batches)
         }
 

@@ -75,7 +75,7 @@ extension Pipelines {
             let windows = try tokenizer.align(sentences, labels: labels, maxLength: i.maxLength)
             log.write("calibrating \(config.calibration.rawValue) on \(sentences.count) training sentences (\(windows.count) windows)")
             return Batcher.batches(windows, batchSize: 32, seed: nil).map {
-                var b = $0.tokenBatch(wordShapes: fp32.takesWordShapes); b.labels = nil; return b
+                var b = $0.tokenBatch(for: fp32); b.labels = nil; return b
             }
         }
         log.write("quantized: \(config.scheme.rawValue)\(config.embeddings ? " + int8 embeddings" : "")")
@@ -164,7 +164,8 @@ extension Pipelines {
             calibrated = rows.count
             return try stride(from: 0, to: rows.count, by: 32).map {
                 try TokenBatch(rows: Array(rows[$0..<min($0 + 32, rows.count)]), pad: fp32.padId,
-                               wordShapesFrom: fp32.takesWordShapes ? folder : nil)
+                               wordsFrom: fp32.takesWordShapes || fp32.charNgramBuckets > 0 ? folder : nil,
+                               shapes: fp32.takesWordShapes, ngramBuckets: fp32.charNgramBuckets)
             }
         }
         try quantized.save(out)

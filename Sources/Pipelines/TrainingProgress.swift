@@ -46,11 +46,13 @@ struct EpochBatches: BatchSource {
     let batchSize: Int
     let seed: UInt64
     let wordShapes: Bool
+    let ngramBuckets: Int
     private var epoch: UInt64 = 0
     private var queue: [Batch] = []
 
-    init(windows: [AlignedWindow], batchSize: Int, seed: UInt64, wordShapes: Bool) {
+    init(windows: [AlignedWindow], batchSize: Int, seed: UInt64, wordShapes: Bool, ngramBuckets: Int = 0) {
         self.windows = windows; self.batchSize = batchSize; self.seed = seed; self.wordShapes = wordShapes
+        self.ngramBuckets = ngramBuckets
     }
 
     mutating func next() -> Batch {
@@ -61,5 +63,5 @@ struct EpochBatches: BatchSource {
         return queue.removeLast()
     }
 
-    mutating func batch(step: Int, rng: inout Xoshiro256) -> TokenBatch { next().tokenBatch(wordShapes: wordShapes) }
+    mutating func batch(step: Int, rng: inout Xoshiro256) -> TokenBatch { next().tokenBatch(wordShapes: wordShapes, ngramBuckets: ngramBuckets) }
 }

@@ -18,6 +18,9 @@ package struct AlignedWindow: Sendable, Equatable {
     /// (T) each token's word shape (`WordShape.rawValue`): every piece of a word carries its word's class, <s>
     /// and </s> carry `.special`. The model reads them only when it takes word shapes.
     package let tokenTypes: [Int]
+    /// (T) each token's word's character n-gram hashes (`CharNgrams.hashes`): every piece of a word carries its
+    /// word's, <s> and </s> none (nor pretraining windows). The model reads them only when it has a char n-gram table.
+    package let charNgrams: [[UInt32]]
 
     package var wordCount: Int { wordPositions.count }
     package var length: Int { inputIds.count }
@@ -46,13 +49,14 @@ extension XLMRTokenizer {
         for (s, sentence) in sentences.enumerated() {
             let special = WordShape.special.rawValue
             var ids = [Self.bosId], labels = [LabelSet.ignoreIndex], positions: [Int] = [], types = [special]
+            var ngrams: [[UInt32]] = [[]]
             var firstWord = 0
             func close() {
                 guard !positions.isEmpty else { return }
                 windows.append(AlignedWindow(sentence: s, firstWord: firstWord, inputIds: ids + [Self.eosId],
                                              labels: labels + [LabelSet.ignoreIndex], wordPositions: positions,
-                                             tokenTypes: types + [special]))
-                ids = [Self.bosId]; labels = [LabelSet.ignoreIndex]; positions = []; types = [special]
+                                             tokenTypes: types + [special], charNgrams: ngrams + [[]]))
+                ids = [Self.bosId]; labels = [LabelSet.ignoreIndex]; positions = []; types = [special]; ngrams = [[]]
             }
             for (w, word) in sentence.words.enumerated() {
                 var pieces = try wordPieceIds(word)
@@ -68,6 +72,7 @@ extension XLMRTokenizer {
                 positions.append(ids.count)
                 ids += pieces
                 types += Array(repeating: WordShape(word).rawValue, count: pieces.count)
+                ngrams += Array(repeating: CharNgrams.hashes(word), count: pieces.count)
                 labels.append(label)
                 labels += Array(repeating: LabelSet.ignoreIndex, count: pieces.count - 1)
             }
@@ -110,21 +115,29 @@ extension XLMRTokenizer {
                 let chunk = [Self.bosId] + ids[start..<end] + [Self.eosId]
                 windows.append(AlignedWindow(sentence: index, firstWord: 0, inputIds: chunk,
                                              labels: Array(repeating: LabelSet.ignoreIndex, count: chunk.count), wordPositions: [],
-                                             tokenTypes: [special] + shapes[start..<end] + [special]))
+                                             tokenTypes: [special] + shapes[start..<end] + [special],
+                                             charNgrams: Array(repeating: [], count: chunk.count)))
             }
         }
         return windows
     }
 
-    /// The word shape of each piece of an encoded line. The line is encoded whole (so the ids stay those of a
-    /// model without shapes), and its words are found from the pieces: a piece starting with "▁" starts a word.
-    /// When the line splits on whitespace into as many words, word k's shape is that of the k-th whitespace-
-    /// separated word, exactly as `align` classifies it; otherwise (SentencePiece's normalisation dropped a word)
-    /// of its pieces' text without the "▁", an <unk> piece adding nothing. `surfaces` caches piece texts by id.
-    func pieceShapes(_ ids: [Int], line: String, surfaces: inout [Int: String]) -> [Int] {
-        var shapes = [Int](repeating: WordShape.special.rawValue, count: ids.count)
+    /// The words of an encoded line as runs of its pieces: a piece starting with "▁" starts a word, and <s>, </s>,
+    /// <pad> and <mask> are runs of their own with no text (the next piece starts a word). Each run's
+    /// surface is its pieces' text without the "▁" (an <unk> piece adds nothing); when the line splits on
+    /// whitespace into as many words, word k's surface is the k-th whitespace-separated word, exactly as `align`
+    /// sees it (SentencePiece's normalisation can drop a word). `surfaces` caches piece texts by id.
+    func pieceWords(_ ids: [Int], line: String, surfaces: inout [Int: String]) -> [(start: Int, end: Int, text: String)] {
         var groups: [(start: Int, end: Int, text: String)] = []
+        let specials: Set<Int> = [Self.bosId, Self.padId, Self.eosId, maskId]
+        var afterSpecial = false
         for (i, id) in ids.enumerated() {
+            // <s>, </s>, <pad> and <mask> are words of their own without text (their piece texts are not the word's).
+            if specials.contains(id) {
+                groups.append((i, i + 1, "")); afterSpecial = true
+                continue
+            }
+            defer { afterSpecial = false }
             var text = ""
             if id != Self.unkId {
                 if let known = surfaces[id] { text = known } else {
@@ -134,7 +147,7 @@ extension XLMRTokenizer {
             }
             let startsWord = text.unicodeScalars.first == Self.wordStart
             if startsWord { text = String(text.unicodeScalars.dropFirst()) }
-            if startsWord || groups.isEmpty {
+            if startsWord || groups.isEmpty || afterSpecial {
                 groups.append((i, i + 1, text))
             } else {
                 groups[groups.count - 1].end = i + 1
@@ -142,19 +155,42 @@ extension XLMRTokenizer {
             }
         }
         let words = line.split(whereSeparator: \.isWhitespace)
-        for (k, group) in groups.enumerated() {
-            let shape = (words.count == groups.count ? WordShape(words[k]) : WordShape(group.text)).rawValue
+        if words.count == groups.count && !ids.contains(where: specials.contains) {
+            for k in groups.indices { groups[k].text = String(words[k]) }
+        }
+        return groups
+    }
+
+    /// The word shape of each piece of an encoded line (the line is encoded whole, so the ids stay those of a
+    /// model without shapes), its words found by `pieceWords`.
+    func pieceShapes(_ ids: [Int], line: String, surfaces: inout [Int: String]) -> [Int] {
+        var shapes = [Int](repeating: WordShape.special.rawValue, count: ids.count)
+        for group in pieceWords(ids, line: line, surfaces: &surfaces) {
+            let shape = WordShape(group.text).rawValue
             for i in group.start..<group.end { shapes[i] = shape }
         }
         return shapes
     }
 
     /// Word shapes of a row of our ids that came without its text (`smaller logits`, calibration lines): words
-    /// and their surfaces from the pieces alone (see `pieceShapes`); <s>, </s>, <pad> and <mask> get `.special`.
+    /// and their surfaces from the pieces alone (see `pieceWords`); <s>, </s>, <pad> and <mask> get `.special`.
     package func wordShapes(ofIds ids: [Int]) -> [Int] {
         var surfaces: [Int: String] = [:]
         let specials: Set<Int> = [Self.bosId, Self.padId, Self.eosId, maskId]
         return zip(ids, pieceShapes(ids, line: "", surfaces: &surfaces)).map { specials.contains($0) ? WordShape.special.rawValue : $1 }
+    }
+
+    /// Each token's word's character n-gram hashes for a row of our ids that came without its text, words from the
+    /// pieces alone (see `pieceWords`); <s>, </s>, <pad> and <mask> get none.
+    package func charNgrams(ofIds ids: [Int]) -> [[UInt32]] {
+        var surfaces: [Int: String] = [:]
+        let specials: Set<Int> = [Self.bosId, Self.padId, Self.eosId, maskId]
+        var out = [[UInt32]](repeating: [], count: ids.count)
+        for group in pieceWords(ids, line: "", surfaces: &surfaces) {
+            let hashes = CharNgrams.hashes(group.text)
+            for i in group.start..<group.end where !specials.contains(ids[i]) { out[i] = hashes }
+        }
+        return out
     }
 
     /// SentencePiece's word-start mark (U+2581), which begins the first piece of every whitespace-separated word.

@@ -14,6 +14,8 @@ package struct Batch: Sendable, Equatable {
     package let labels: [Int32]
     /// (B, T) word shapes (`AlignedWindow.tokenTypes`), `WordShape.special` on padding.
     package let tokenTypes: [Int32]
+    /// (B, T, `CharNgrams.perToken`) each token's word's n-gram hashes, `CharNgrams.none` in unused slots.
+    package let charNgrams: [UInt32]
     /// (B) which example (index into the batched list) each row holds.
     package let exampleIndices: [Int]
 }
@@ -42,6 +44,8 @@ package enum Batcher {
         var mask = [Int32](repeating: 0, count: B * T)
         var labels = [Int32](repeating: Int32(LabelSet.ignoreIndex), count: B * T)
         var types = [Int32](repeating: Int32(WordShape.special.rawValue), count: B * T)
+        let K = CharNgrams.perToken
+        var ngrams = [UInt32](repeating: CharNgrams.none, count: B * T * K)
         for (b, index) in indices.enumerated() {
             let example = examples[index]
             for t in 0..<example.length {
@@ -49,9 +53,10 @@ package enum Batcher {
                 mask[b * T + t] = 1
                 labels[b * T + t] = Int32(example.labels[t])
                 types[b * T + t] = Int32(example.tokenTypes[t])
+                for (k, h) in example.charNgrams[t].prefix(K).enumerated() { ngrams[(b * T + t) * K + k] = h }
             }
         }
-        return Batch(batchSize: B, length: T, inputIds: ids, attentionMask: mask, labels: labels, tokenTypes: types,
+        return Batch(batchSize: B, length: T, inputIds: ids, attentionMask: mask, labels: labels, tokenTypes: types, charNgrams: ngrams,
                      exampleIndices: indices)
     }
 }

@@ -120,6 +120,7 @@ extension XLMRModel {
         if let pruned = c.prunedHeads, !pruned.isEmpty { object["pruned_heads"] = pruned }
         if let sizes = c.layerIntermediateSizes { object["smaller_intermediate_sizes"] = sizes }
         if c.wordShapeTypes { object["word_shape_types"] = true }
+        if c.charNgramBuckets > 0 { object["smaller_char_ngram_buckets"] = c.charNgramBuckets }
         switch head {
         case .maskedLM: object["architectures"] = ["XLMRobertaForMaskedLM"]
         case .tokenClassification(let n):

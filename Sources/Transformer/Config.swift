@@ -38,6 +38,9 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
     /// Every token's type id is the shape class of its word (TextData's `WordShape`; our own key, which
     /// transformers keeps and ignores): batches for this model must carry token types. False when absent.
     package var wordShapeTypes: Bool
+    /// Rows of the hashed character n-gram table (`model.char_ngrams`; our own key, transformers ignores it and the
+    /// table): every token adds the mean of the rows its word's n-grams hash to. 0 when absent: no table.
+    package var charNgramBuckets: Int
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
@@ -48,7 +51,7 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         case padTokenId = "pad_token_id", hiddenAct = "hidden_act", initializerRange = "initializer_range"
         case id2label, architectures
         case prunedHeads = "pruned_heads", layerIntermediateSizes = "smaller_intermediate_sizes"
-        case wordShapeTypes = "word_shape_types"
+        case wordShapeTypes = "word_shape_types", charNgramBuckets = "smaller_char_ngram_buckets"
     }
 
     package init(vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, intermediateSize: Int,
@@ -56,7 +59,8 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
                  hiddenDropoutProb: Float = 0.1, attentionProbsDropoutProb: Float = 0.1, classifierDropout: Float? = nil,
                  padTokenId: Int = 1, hiddenAct: String = "gelu", initializerRange: Float = 0.02,
                  id2label: [String: String]? = nil, architectures: [String]? = nil,
-                 prunedHeads: [String: [Int]]? = nil, layerIntermediateSizes: [Int]? = nil, wordShapeTypes: Bool = false) {
+                 prunedHeads: [String: [Int]]? = nil, layerIntermediateSizes: [Int]? = nil, wordShapeTypes: Bool = false,
+                 charNgramBuckets: Int = 0) {
         self.vocabSize = vocabSize; self.hiddenSize = hiddenSize; self.numHiddenLayers = numHiddenLayers
         self.numAttentionHeads = numAttentionHeads; self.intermediateSize = intermediateSize
         self.maxPositionEmbeddings = maxPositionEmbeddings; self.typeVocabSize = typeVocabSize
@@ -66,6 +70,7 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         self.id2label = id2label; self.architectures = architectures
         self.prunedHeads = prunedHeads; self.layerIntermediateSizes = layerIntermediateSizes
         self.wordShapeTypes = wordShapeTypes
+        self.charNgramBuckets = charNgramBuckets
     }
 
     package init(from decoder: Decoder) throws {
@@ -90,6 +95,7 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         prunedHeads = try c.decodeIfPresent([String: [Int]].self, forKey: .prunedHeads)
         layerIntermediateSizes = try c.decodeIfPresent([Int].self, forKey: .layerIntermediateSizes)
         wordShapeTypes = try c.decodeIfPresent(Bool.self, forKey: .wordShapeTypes) ?? false
+        charNgramBuckets = try c.decodeIfPresent(Int.self, forKey: .charNgramBuckets) ?? 0
     }
 
     package func encode(to encoder: Encoder) throws {
@@ -107,6 +113,7 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         if let prunedHeads, !prunedHeads.isEmpty { try c.encode(prunedHeads, forKey: .prunedHeads) }
         try c.encodeIfPresent(layerIntermediateSizes, forKey: .layerIntermediateSizes)
         if wordShapeTypes { try c.encode(true, forKey: .wordShapeTypes) }
+        if charNgramBuckets > 0 { try c.encode(charNgramBuckets, forKey: .charNgramBuckets) }
     }
 
     package var headSize: Int { hiddenSize / numAttentionHeads }
@@ -135,6 +142,8 @@ package struct XLMRConfig: Codable, Equatable, Sendable {
         try need(intermediateSize > 0, "intermediate_size is \(intermediateSize), expected > 0")
         try need(typeVocabSize >= 1, "type_vocab_size is \(typeVocabSize), expected >= 1")
         try need(!wordShapeTypes || typeVocabSize >= 2, "word_shape_types needs type_vocab_size >= 2, got \(typeVocabSize)")
+        try need(charNgramBuckets >= 0 && charNgramBuckets <= 1 << 24,
+                 "smaller_char_ngram_buckets is \(charNgramBuckets), expected 0...\(1 << 24)")
         try need(padTokenId >= 0 && padTokenId < vocabSize, "pad_token_id \(padTokenId) is outside 0..<\(vocabSize)")
         try need(maxPositionEmbeddings > padTokenId + 1,
                  "max_position_embeddings \(maxPositionEmbeddings) leaves no positions after padding_idx + 1 = \(padTokenId + 1)")

@@ -10,9 +10,29 @@ struct EmbeddingActivations {
     let mean: Tensor, rstd: Tensor               /// (B, T)
     let out: Tensor                              /// (B, T, C) after LayerNorm and dropout
     let dropMask: Tensor?                        /// (B, T, C) when dropout is on
+    let ngrams: UnsafeMutablePointer<Int32>?     /// (B, T, ngramSlots) n-gram table rows, -1 unused; with a table
+    var ngramSlots = 0
 }
 
 extension ModelSlots {
+    /// Adds to each of `count` rows of `x` (C wide) the mean of the table rows its `slots` n-gram entries name
+    /// (-1: unused); a token without n-grams gets nothing.
+    static func addNgramMeans(_ rows: some Collection<Int32>, slots K: Int, table: UnsafePointer<Float>,
+                              into x: UnsafeMutablePointer<Float>, count: Int, C: Int) {
+        var it = rows.makeIterator()
+        var mine = [Int32](repeating: -1, count: K)
+        for i in 0..<count {
+            var used = 0
+            for k in 0..<K { let r = it.next()!; mine[k] = r; if r >= 0 { used += 1 } }
+            guard used > 0 else { continue }
+            let scale = 1 / Float(used), o = x + i * C
+            for k in 0..<K where mine[k] >= 0 {
+                let e = table + Int(mine[k]) * C
+                for j in 0..<C { o[j] += scale * e[j] }
+            }
+        }
+    }
+
     /// Position ids as transformers computes them: pads keep padding_idx, others count up from padding_idx + 1.
     static func positionIds(_ ids: UnsafePointer<Int32>, _ positions: UnsafeMutablePointer<Int32>, B: Int, T: Int, pad: Int32) {
         for b in 0..<B {
@@ -34,6 +54,10 @@ extension ModelSlots {
             let w = word + Int(ids[i]) * C, q = pos + Int(a.positions[i]) * C, r = type + Int(a.types[i]) * C
             let o = a.sum.pointer + i * C
             for j in 0..<C { o[j] = w[j] + q[j] + r[j] }
+        }
+        if let table = charNgramEmbeddings, let ngrams = a.ngrams {
+            Self.addNgramMeans(UnsafeBufferPointer(start: ngrams, count: B * T * a.ngramSlots), slots: a.ngramSlots,
+                               table: p + table, into: a.sum.pointer, count: B * T, C: C)
         }
         probe.phaseEnded(.other)
         embeddingNorm.forward(a.sum.pointer, a.out.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, rows: B * T,
@@ -66,6 +90,20 @@ extension ModelSlots {
             if ids[i] != pad { Kernels.accumulate(d, into: word + Int(ids[i]) * C, C) }
             if a.positions[i] != pad { Kernels.accumulate(d, into: pos + Int(a.positions[i]) * C, C) }
             Kernels.accumulate(d, into: type + Int(a.types[i]) * C, C)
+        }
+        if let table = charNgramEmbeddings, let ngrams = a.ngrams {
+            let K = a.ngramSlots
+            for i in 0..<N {
+                let rows = ngrams + i * K
+                var count = 0
+                for k in 0..<K where rows[k] >= 0 { count += 1 }
+                guard count > 0 else { continue }
+                let scale = 1 / Float(count), d = dout + i * C
+                for k in 0..<K where rows[k] >= 0 {
+                    let e = g + table + Int(rows[k]) * C
+                    for j in 0..<C { e[j] += scale * d[j] }
+                }
+            }
         }
         probe.phaseEnded(.other)
     }

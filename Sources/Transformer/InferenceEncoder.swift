@@ -10,6 +10,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     package let outputCount: Int
     package var padId: Int32 { Int32(config.padTokenId) }
     package var takesWordShapes: Bool { config.wordShapeTypes }
+    package var charNgramBuckets: Int { config.charNgramBuckets }
 
     struct Norm { let gamma: UnsafePointer<Float>, beta: UnsafePointer<Float> }
     struct Layer {
@@ -24,6 +25,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     package let wordEmbeddings: EmbeddingLookup
     let positions: UnsafePointer<Float>     /// (P, C)
     let tokenTypes: UnsafePointer<Float>    /// (type_vocab_size, C)
+    let charNgrams: UnsafePointer<Float>?   /// (buckets, C) when the config has an n-gram table
     let embeddingNorm: Norm
     let layers: [Layer]
     /// Token classification: the classifier. MLM: dense, LayerNorm, and the decoder (tied weights + lm bias).
@@ -85,6 +87,7 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         self.wordEmbeddings = table
         positions = try offset("roberta.embeddings.position_embeddings.weight")
         tokenTypes = try offset("roberta.embeddings.token_type_embeddings.weight")
+        charNgrams = c.charNgramBuckets > 0 ? try offset(ModelSlots.charNgramTensor) : nil
         embeddingNorm = try norm("roberta.embeddings.LayerNorm")
         var layers: [Layer] = []
         for l in 0..<c.numHiddenLayers {
@@ -169,6 +172,9 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
                 for j in 0..<C { o[j] = pr[j] + ty[j] }
                 wordEmbeddings.addRow(Int(ids[i]), into: o)
             }
+        }
+        if let table = charNgrams, let rows = batch.charNgrams {
+            ModelSlots.addNgramMeans(rows, slots: batch.ngramSlots, table: table, into: x, count: N, C: C)
         }
         probe.phaseEnded(.other)
         normalize(x, adding: nil, embeddingNorm, rows: N)
@@ -344,5 +350,6 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
             throw ModelError("id \(id) at batch row \(i / b.tokens), position \(i % b.tokens) is outside the vocabulary 0..<\(config.vocabSize)")
         }
         try TokenBatch.validateTypes(b, config: config)
+        try TokenBatch.validateNgrams(b, config: config)
     }
 }

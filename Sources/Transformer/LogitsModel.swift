@@ -9,6 +9,9 @@ package protocol TokenLogitsModel: AnyObject {
     var padId: Int32 { get }
     /// Whether its batches must carry each token's word shape as its token type (config `word_shape_types`).
     var takesWordShapes: Bool { get }
+    /// Rows of its character n-gram table (config `smaller_char_ngram_buckets`), 0 without one: its batches must then
+    /// carry each token's n-gram rows.
+    var charNgramBuckets: Int { get }
     /// Logits for every position of `batch`, (B, T, outputCount) flattened row-major. Evaluation mode (no dropout).
     func logits(_ batch: TokenBatch) throws -> [Float]
 }
@@ -16,6 +19,7 @@ package protocol TokenLogitsModel: AnyObject {
 extension XLMRModel: TokenLogitsModel {
     package var padId: Int32 { Int32(config.padTokenId) }
     package var takesWordShapes: Bool { config.wordShapeTypes }
+    package var charNgramBuckets: Int { config.charNgramBuckets }
 
     /// Evaluation-mode logits. Reuses one evaluation workspace, replaced by a larger one only when a batch does
     /// not fit (evaluation and timing loops call this per batch; allocating per call cost more than small forwards).

@@ -14,13 +14,20 @@ package struct TokenBatch: Sendable {
     /// (B, T) rows of the token-type table, each in 0..<type_vocab_size; required by a model whose config has
     /// `word_shape_types`, so that a path that forgets them fails instead of feeding type 0.
     package var tokenTypes: [Int32]?
+    /// (B, T, ngramSlots) rows of the character n-gram table for each token, -1 in unused slots; required by a model
+    /// whose config has `smaller_char_ngram_buckets` (and refused by one without).
+    package var charNgrams: [Int32]?
+    package var ngramSlots: Int
+    /// The most n-gram slots a token may have.
+    package static let maxNgramSlots = 64
 
     package init(batch: Int, tokens: Int, ids: [Int32], attentionMask: [Int32]? = nil, labels: [Int32]? = nil,
-                 tokenTypes: [Int32]? = nil) {
+                 tokenTypes: [Int32]? = nil, charNgrams: [Int32]? = nil, ngramSlots: Int = 0) {
         self.batch = batch; self.tokens = tokens; self.ids = ids
         self.attentionMask = attentionMask ?? [Int32](repeating: 1, count: ids.count)
         self.labels = labels
         self.tokenTypes = tokenTypes
+        self.charNgrams = charNgrams; self.ngramSlots = ngramSlots
     }
 
     /// Pads ragged rows of ids with `pad` (mask 0) to the longest row.
@@ -122,6 +129,10 @@ package final class XLMRModel {
             types.withUnsafeBufferPointer { w.embeddings.types.update(from: $0.baseAddress!, count: N) }
         } else {
             w.embeddings.types.update(repeating: 0, count: N)
+        }
+        if let ngrams = batch.charNgrams, let slots = w.embeddings.ngrams {
+            ngrams.withUnsafeBufferPointer { slots.update(from: $0.baseAddress!, count: N * batch.ngramSlots) }
+            w.embeddings.ngramSlots = batch.ngramSlots
         }
         for i in 0..<N { w.keyMask.pointer[i] = batch.attentionMask[i] != 0 ? 0 : maskedScore }
         let probe = self.probe
@@ -243,6 +254,7 @@ package final class XLMRModel {
             throw ModelError("id \(id) at batch row \(i / b.tokens), position \(i % b.tokens) is outside the vocabulary 0..<\(config.vocabSize)")
         }
         try TokenBatch.validateTypes(b, config: config)
+        try TokenBatch.validateNgrams(b, config: config)
         if let labels = b.labels {
             guard labels.count == N else { throw ModelError("labels has \(labels.count) values, expected \(N)") }
             for (i, l) in labels.enumerated() where l != Kernels.ignoreIndex && (l < 0 || Int(l) >= outputCount) {
@@ -265,6 +277,31 @@ extension TokenBatch {
         guard types.count == b.ids.count else { throw ModelError("token types has \(types.count) values, expected \(b.ids.count)") }
         for (i, t) in types.enumerated() where t < 0 || Int(t) >= config.typeVocabSize {
             throw ModelError("token type \(t) at batch row \(i / b.tokens), position \(i % b.tokens) is outside 0..<\(config.typeVocabSize) (type_vocab_size)")
+        }
+    }
+}
+
+extension TokenBatch {
+    /// Character n-gram rows must be present exactly when the model has a table, `ngramSlots` per position, each
+    /// -1 or a row of the table.
+    static func validateNgrams(_ b: TokenBatch, config: XLMRConfig) throws {
+        guard let ngrams = b.charNgrams else {
+            if config.charNgramBuckets > 0 {
+                throw ModelError("the model has a character n-gram table (config smaller_char_ngram_buckets) but the batch has no n-grams")
+            }
+            return
+        }
+        guard config.charNgramBuckets > 0 else {
+            throw ModelError("the batch has character n-grams but the model has no n-gram table")
+        }
+        guard b.ngramSlots >= 1, b.ngramSlots <= maxNgramSlots else {
+            throw ModelError("ngram slots per token is \(b.ngramSlots), expected 1...\(maxNgramSlots)")
+        }
+        guard ngrams.count == b.ids.count * b.ngramSlots else {
+            throw ModelError("char n-grams has \(ngrams.count) values, expected \(b.ids.count) × \(b.ngramSlots)")
+        }
+        for (i, r) in ngrams.enumerated() where r < -1 || Int(r) >= config.charNgramBuckets {
+            throw ModelError("char n-gram row \(r) at position \(i / b.ngramSlots) is outside -1..<\(config.charNgramBuckets)")
         }
     }
 }

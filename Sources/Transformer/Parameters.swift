@@ -60,9 +60,14 @@ struct NormSlots {
 
 /// All slots of the model, built once from the config and head.
 struct ModelSlots {
+    /// The character n-gram table's tensor name (ours; transformers has none and drops it when loading).
+    static let charNgramTensor = "roberta.embeddings.char_ngram_embeddings.weight"
+
     struct Layer { let query, key, value, attentionOutput: LinearSlots; let attentionNorm: NormSlots
                    let intermediate, output: LinearSlots; let outputNorm: NormSlots }
     let wordEmbeddings: Int, positionEmbeddings: Int, tokenTypeEmbeddings: Int
+    /// The hashed character n-gram table (buckets, C), when the config has one.
+    let charNgramEmbeddings: Int?
     let embeddingNorm: NormSlots
     let layers: [Layer]
     // MLM head
@@ -75,6 +80,8 @@ struct ModelSlots {
         wordEmbeddings = layout.add("roberta.embeddings.word_embeddings.weight", [c.vocabSize, C])
         positionEmbeddings = layout.add("roberta.embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, C])
         tokenTypeEmbeddings = layout.add("roberta.embeddings.token_type_embeddings.weight", [c.typeVocabSize, C])
+        charNgramEmbeddings = c.charNgramBuckets > 0
+            ? layout.add(ModelSlots.charNgramTensor, [c.charNgramBuckets, C]) : nil
         embeddingNorm = NormSlots(&layout, "roberta.embeddings.LayerNorm", size: C)
         var layers: [Layer] = []
         for l in 0..<c.numHiddenLayers {

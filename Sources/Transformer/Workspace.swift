@@ -8,10 +8,11 @@ package final class Workspace {
     let arena: Arena
     let ints: UnsafeMutablePointer<Int32>
     let intCount: Int
+    let ngrams: UnsafeMutablePointer<Int32>?, ngramCount: Int
 
     let ids: UnsafeMutablePointer<Int32>        /// (B, T)
     let keyMask: Tensor                         /// (B, T) 0 or maskedScore
-    let embeddings: EmbeddingActivations
+    var embeddings: EmbeddingActivations
     let layers: [LayerActivations]
     let scratch: BackwardScratch?
     let dHidden: Tensor?                        /// (B, T, C)
@@ -69,8 +70,12 @@ package final class Workspace {
 
         keyMask = ar.take([B, T])
         let embSum = ar.take([B, T, C]), embMean = ar.take([B, T]), embRstd = ar.take([B, T]), embOut = ar.take([B, T, C])
+        let ngramCount = c.charNgramBuckets > 0 ? B * T * TokenBatch.maxNgramSlots : 0
+        ngrams = ngramCount > 0 ? UnsafeMutablePointer<Int32>.allocate(capacity: ngramCount) : nil
+        ngrams?.initialize(repeating: -1, count: ngramCount)
+        self.ngramCount = ngramCount
         embeddings = EmbeddingActivations(positions: ints + B * T, types: ints + 4 * B * T, sum: embSum, mean: embMean, rstd: embRstd, out: embOut,
-                                          dropMask: hiddenDropout ? ar.take([B, T, C]) : nil)
+                                          dropMask: hiddenDropout ? ar.take([B, T, C]) : nil, ngrams: ngrams)
         var layers: [LayerActivations] = []
         for l in 0..<L {
             let W = Ws[l], NH = NHs[l], F = Fs[l]
@@ -115,10 +120,10 @@ package final class Workspace {
         arena = ar
     }
 
-    deinit { ints.deallocate() }
+    deinit { ints.deallocate(); ngrams?.deallocate() }
 
     /// Bytes held by this workspace.
-    package var byteCount: Int { arena.storage.count * 4 + intCount * 4 }
+    package var byteCount: Int { arena.storage.count * 4 + intCount * 4 + ngramCount * 4 }
 
     /// The logits of the last forward pass: (headRows, outputs). For token classification and for MLM in
     /// evaluation, headRows = B·T in order; in MLM training only the labelled rows (see `headRowIndex`).

@@ -45,6 +45,7 @@ struct BenchCompress: ParsableCommand {
         var outputCount: Int { model.outputCount }
         var padId: Int32 { model.padId }
         var takesWordShapes: Bool { model.takesWordShapes }
+        var charNgramBuckets: Int { model.charNgramBuckets }
         func logits(_ batch: TokenBatch) throws -> [Float] {
             if workspace == nil || workspace!.maxBatch < batch.batch || workspace!.maxTokens < batch.tokens {
                 workspace = Workspace(config: model.config, head: model.head, maxBatch: batch.batch, maxTokens: batch.tokens, training: false)

@@ -12,6 +12,7 @@ final class OracleModel: TokenLogitsModel {
     let outputCount: Int
     let padId: Int32 = 1
     let takesWordShapes = false
+    let charNgramBuckets = 0
     let gold: [[Int32]: [Int]]
     /// When set, every position predicts this label instead.
     var constant: Int?

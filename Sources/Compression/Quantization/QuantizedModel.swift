@@ -35,6 +35,7 @@ package final class QuantizedModel: TokenLogitsModel {
     package var outputCount: Int { encoder.outputCount }
     package var padId: Int32 { encoder.padId }
     package var takesWordShapes: Bool { encoder.takesWordShapes }
+    package var charNgramBuckets: Int { encoder.charNgramBuckets }
     package func logits(_ batch: TokenBatch) throws -> [Float] { try encoder.logits(batch) }
 
     /// The scalar parameters the checkpoint holds (codes count once each, scales not counted).
