@@ -156,6 +156,8 @@ enum JobSchema {
         .double("warmup", "a fraction in [0, 1]", 0.1) { $0 >= 0 && $0 <= 1 },
         // Added after task ids were fixed: jobs that leave it at 0 keep their ids.
         .double("mention_replacement", "a probability in [0, 1]", 0) { $0 >= 0 && $0 <= 1 }.omittedAtDefault(),
+        // Added after task ids were fixed: words seen once in training get <unk> pieces with this chance per epoch.
+        .double("singleton_unk", "a probability in [0, 1]", 0) { $0 >= 0 && $0 <= 1 }.omittedAtDefault(),
     ]
 
     /// What the evaluation of every fine-tuned and compressed model adds to test F1 (docs/results.md). Every key is

@@ -144,7 +144,13 @@ package struct FinetuneSettings: SectionSettings {
     /// (`MentionReplacement`); 0 trains on the sentences as they are.
     package var mentionReplacement: Double
 
-    enum CodingKeys: String, CodingKey { case epochs, batch, learningRate = "learning_rate", warmup, mentionReplacement = "mention_replacement" }
+    /// Each occurrence of a word seen once in the training set gets <unk> pieces with this chance, every epoch.
+    package var singletonUnk: Double
+
+    enum CodingKeys: String, CodingKey {
+        case epochs, batch, learningRate = "learning_rate", warmup, mentionReplacement = "mention_replacement"
+        case singletonUnk = "singleton_unk"
+    }
 }
 
 /// `evaluation`: the robustness perturbations every fine-tuned and compressed model is scored under.

@@ -39,13 +39,14 @@ enum FineTuning {
         var batches = EpochBatches(windows: data.train, batchSize: s.batch, seed: UInt64(seed), wordShapes: model.takesWordShapes,
                                    ngramBuckets: model.charNgramBuckets)
         let replacement = s.mentionReplacement > 0 ? MentionReplacement(sentences: data.splits.train, probability: s.mentionReplacement) : nil
+        let unk = s.singletonUnk > 0 ? SingletonUnk(sentences: data.splits.train, probability: s.singletonUnk) : nil
         var best: (f1: Double, epoch: Int, parameters: [Float])? = nil
         var step = 0
         var lastLoss: Float = 0
         for epoch in 1...max(epochs, 1) where epochs > 0 {
-            if let replacement {
-                batches = try augmentedBatches(replacement, data: data, batch: s.batch, seed: seed, epoch: epoch, maxLength: maxLength,
-                                               wordShapes: model.takesWordShapes, ngramBuckets: model.charNgramBuckets)
+            if replacement != nil || unk != nil {
+                batches = try augmentedBatches(replacement, unk: unk, data: data, batch: s.batch, seed: seed, epoch: epoch,
+                                               maxLength: maxLength, wordShapes: model.takesWordShapes, ngramBuckets: model.charNgramBuckets)
             }
             for _ in 0..<batchesPerEpoch {
                 var batch = batches.next().tokenBatch(for: model)
@@ -65,15 +66,23 @@ enum FineTuning {
         return Outcome(bestEpoch: best?.epoch ?? 0, steps: totalSteps, lastLoss: lastLoss)
     }
 
-    /// One epoch's batches over the training sentences with their mentions replaced (a stream of its own per seed
-    /// and epoch). Steps per epoch stay those of the sentences as read, so the schedule does not depend on the
-    /// draw: a draw with more windows (longer mentions) leaves its last batches unused, one with fewer starts over.
-    static func augmentedBatches(_ replacement: MentionReplacement, data: NERData, batch: Int, seed: Int, epoch: Int,
-                                 maxLength: Int, wordShapes: Bool, ngramBuckets: Int) throws -> EpochBatches {
-        var rng = SeededRandom(seed: UInt64(seed)).derived("mention replacement").derived("epoch \(epoch)")
-        let sentences = replacement.apply(data.splits.train, rng: &rng)
-        let windows = try permanent("aligning the augmented training sentences") {
+    /// One epoch's batches over the training sentences with their mentions replaced and/or their singletons' pieces
+    /// made <unk> (each a stream of its own per seed and epoch). Steps per epoch stay those of the sentences as
+    /// read, so the schedule does not depend on the draw: a draw with more windows (longer mentions) leaves its last
+    /// batches unused, one with fewer starts over.
+    static func augmentedBatches(_ replacement: MentionReplacement?, unk: SingletonUnk? = nil, data: NERData, batch: Int, seed: Int,
+                                 epoch: Int, maxLength: Int, wordShapes: Bool, ngramBuckets: Int) throws -> EpochBatches {
+        var sentences = data.splits.train
+        if let replacement {
+            var rng = SeededRandom(seed: UInt64(seed)).derived("mention replacement").derived("epoch \(epoch)")
+            sentences = replacement.apply(sentences, rng: &rng)
+        }
+        var windows = try permanent("aligning the augmented training sentences") {
             try data.evaluator.tokenizer.align(sentences, labels: data.evaluator.labels, maxLength: maxLength)
+        }
+        if let unk {
+            var rng = SeededRandom(seed: UInt64(seed)).derived("singleton unk").derived("epoch \(epoch)")
+            windows = unk.apply(windows, sentences: sentences, rng: &rng)
         }
         return EpochBatches(windows: windows, batchSize: batch, seed: UInt64(seed) &+ UInt64(epoch) &* 0x9E37_79B9, wordShapes: wordShapes,
                             ngramBuckets: ngramBuckets)

@@ -85,6 +85,8 @@ import TestSupport
         let safetensors = Self.fixtures.appendingPathComponent("safetensors").path
         refused(Self.yaml(safetensors).replacingOccurrences(of: "model: {max_length: 64}", with: "model: {max_length: 64, word_shape: true}"),
                 "model.word_shape needs a model pretrained with word shapes")
+        refused(Self.yaml(safetensors).replacingOccurrences(of: "model: {max_length: 64}", with: "model: {max_length: 64, char_ngrams: 512}"),
+                "model.char_ngrams needs a model pretrained with a character n-gram table")
         #expect(throws: JobFileError.self) { _ = try JobSpec.parse(yaml: "name: n\nnoop: {tasks: 1}\npretrained: {checkpoint: x}\n") }
     }
 }

@@ -1,6 +1,7 @@
 // `finetune.mention_replacement` and `evaluation.decode`: at their defaults they stay out of every task id; set,
 // they change the fine-tune and compress tasks and never a pretraining; bad values are refused naming the key.
-// `model.word_shape` likewise stays out at its default, and set it changes every task, pretraining included.
+// `finetune.singleton_unk` behaves as mention replacement does. `model.word_shape` and `model.char_ngrams` likewise
+// stay out at their defaults, and set they change every task, pretraining included.
 import Testing
 @testable import Experiment
 
@@ -12,10 +13,32 @@ import Testing
     @Test func defaultsKeepTheIds() throws {
         let plain = try Self.ids("")
         #expect(try Self.ids("finetune: {mention_replacement: 0}") == plain)
+        #expect(try Self.ids("finetune: {singleton_unk: 0}") == plain)
+        #expect(try Self.ids("model: {char_ngrams: 0}") == plain)
         #expect(try Self.ids("evaluation: {decode: argmax}") == plain)
         let finetune = try #require(try JobSpec.parse(yaml: EvaluationSettingsTests.job("")).plan().tasks.first { $0.spec.kind == .finetune })
         let s = try TaskSettings(finetune.spec)
         #expect(s.finetune?.mentionReplacement == 0 && s.evaluation.decode == "argmax")
+        #expect(s.finetune?.singletonUnk == 0 && s.model.charNgrams == 0)
+    }
+
+    @Test func singletonUnkChangesFinetuneAndCompressOnly() throws {
+        let plain = try Self.ids(""), set = try Self.ids("finetune: {singleton_unk: 0.5}")
+        #expect(set[.pretrain] == plain[.pretrain])
+        #expect(Set(set[.finetune]!).isDisjoint(with: plain[.finetune]!) && Set(set[.compress]!).isDisjoint(with: plain[.compress]!))
+        for task in try JobSpec.parse(yaml: EvaluationSettingsTests.job("finetune: {singleton_unk: 0.5}")).plan().tasks where task.spec.kind == .finetune {
+            #expect(try TaskSettings(task.spec).finetune?.singletonUnk == 0.5)
+        }
+    }
+
+    @Test func charNgramsReachEveryTaskSet() throws {
+        let plain = try Self.ids(""), set = try Self.ids("model: {char_ngrams: 4096}")
+        for kind in [TaskKind.pretrain, .finetune, .compress] {
+            #expect(Set(set[kind]!).isDisjoint(with: plain[kind]!), "\(kind)")
+        }
+        for task in try JobSpec.parse(yaml: EvaluationSettingsTests.job("model: {char_ngrams: 4096}")).plan().tasks {
+            #expect(try TaskSettings(task.spec).model.charNgrams == 4096, "\(task.spec.kind)")
+        }
     }
 
     @Test(arguments: ["finetune: {mention_replacement: 0.5}", "evaluation: {decode: bio}"])
@@ -48,7 +71,10 @@ import Testing
     @Test(arguments: [("finetune: {mention_replacement: 1.5}", "finetune.mention_replacement"),
                       ("finetune: {mention_replacement: -0.1}", "a probability in [0, 1]"),
                       ("evaluation: {decode: crf}", "expected one of argmax, bio"),
-                      ("model: {word_shape: 1}", "model.word_shape")])
+                      ("model: {word_shape: 1}", "model.word_shape"),
+                      ("finetune: {singleton_unk: 2}", "finetune.singleton_unk"),
+                      ("model: {char_ngrams: -1}", "model.char_ngrams"),
+                      ("model: {char_ngrams: 0.5}", "model.char_ngrams")])
     func badValuesAreRefused(line: String, message: String) {
         do {
             _ = try JobSpec.parse(yaml: EvaluationSettingsTests.job(line))

@@ -82,6 +82,26 @@ import Transformer
             throws: { "\($0)".contains("smaller_char_ngram_buckets") }
     }
 
+    /// `finetune.singleton_unk` reaches fine-tuning: the same job with it set trains other weights, the same ones twice.
+    @Test func singletonUnkChangesTheFineTuneDeterministically() throws {
+        let dir = try Fixtures.temporaryDirectory("singleton-unk")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func finetuneWeights(_ extra: String, _ name: String) throws -> Data {
+            let yaml = Self.yaml.replacingOccurrences(of: "mention_replacement: 0.5}", with: "mention_replacement: 0.5\(extra)}")
+                .components(separatedBy: "compression:")[0]
+            let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
+            let runner = TaskRunner(root: dir.appendingPathComponent(name))
+            var done: [String: PipelineOutcome] = [:]
+            for task in graph.tasks { done[task.id] = try runner.run(task, inputs: task.spec.inputs.map { done[$0]! }) }
+            let finetune = try #require(graph.tasks.first { $0.spec.kind == .finetune })
+            return try WordShapeTaskTests.weights(try #require(done[finetune.id]))
+        }
+        let plain = try finetuneWeights("", "plain")
+        let unk = try finetuneWeights(", singleton_unk: 0.5", "unk"), again = try finetuneWeights(", singleton_unk: 0.5", "again")
+        #expect(unk == again)
+        #expect(unk != plain)
+    }
+
     @Test func smallerLogitsReadsTheNgramsFromTheTokenizer() throws {
         let dir = try Fixtures.temporaryDirectory("char-ngram-logits")
         defer { try? FileManager.default.removeItem(at: dir) }
