@@ -62,6 +62,9 @@ extension JobSpec {
             throw (top["model"] ?? nameField).error(error.description)
         }
         let pretrain = try section(top["pretrain"], JobSchema.pretrain, path: "pretrain", file: file)
+        if let epochs = pretrain["ngram_vectors"]?.intValue, epochs > 0, (model["char_ngrams"]?.intValue ?? 0) == 0 {
+            throw (top["pretrain"] ?? nameField).error("pretrain.ngram_vectors trains the character n-gram table: set model.char_ngrams too")
+        }
         var pretrained: [String: Value]?
         if let field = top["pretrained"] {
             if model["word_shape"] == .bool(true) {

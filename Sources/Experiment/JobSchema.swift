@@ -147,6 +147,8 @@ enum JobSchema {
         .double("warmup", "a fraction in [0, 1]", 0.1) { $0 >= 0 && $0 <= 1 },
         // One pretraining per seed AND language (its own tokenizer and MLM on its own text) instead of one per seed.
         .bool("per_language", false).omittedAtDefault(),
+        // Epochs of skip-gram on the text that train the model.char_ngrams table before any MLM step (0: none).
+        .int("ngram_vectors", 0...100, 0).omittedAtDefault(),
     ]
 
     static let finetune: [FieldRule] = [

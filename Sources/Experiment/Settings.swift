@@ -125,9 +125,12 @@ package struct PretrainSettings: SectionSettings {
     package var maskProbability: Double
     /// Fraction of the steps spent warming up.
     package var warmup: Double
+    /// Epochs of skip-gram over the text that train the character n-gram table before any MLM step (0: none).
+    package var ngramVectors: Int
 
     enum CodingKeys: String, CodingKey {
         case steps, batch, learningRate = "learning_rate", maskProbability = "mask_probability", warmup
+        case ngramVectors = "ngram_vectors"
     }
 }
 

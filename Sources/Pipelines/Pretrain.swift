@@ -76,6 +76,22 @@ extension Pipelines {
         guard !windows.isEmpty else { throw PermanentTaskError("the text gave no pretraining windows") }
         log.write("model: \(model.layout.totalCount) parameters; \(windows.count) windows of at most \(m.maxLength) tokens")
 
+        // 3b. Character n-gram vectors from the text (skip-gram), before any MLM step.
+        var vectors: NgramVectors.Summary? = nil
+        if s.ngramVectors > 0 {
+            guard m.charNgrams > 0, let table = model.parameter(NgramVectors.tableName) else {
+                throw PermanentTaskError("pretrain.ngram_vectors needs model.char_ngrams (a table to train)")
+            }
+            let settings = NgramVectors.Settings(epochs: s.ngramVectors, dimension: m.hidden, buckets: m.charNgrams)
+            let summary = NgramVectors.train(table.pointer, lines: lines, settings: settings, seed: UInt64(p.seed)) { f in
+                run.progress(0.02 + 0.03 * f, "n-gram vectors")
+            }
+            log.write(String(format: "n-gram vectors: %d epochs over %d words (%d types, %d context words), %d pairs, final loss %.4f, scale %.4f, %.1f s",
+                             s.ngramVectors, summary.words, summary.types, summary.contexts, summary.pairs, summary.finalLoss,
+                             summary.scale, summary.seconds))
+            vectors = summary
+        }
+
         // 4. MLM training.
         var records: [StepRecord] = []
         if s.steps > 0 {
@@ -101,6 +117,11 @@ extension Pipelines {
             "pretrain.windows": .int(windows.count),
             "pretrain.seconds": .double(Date().timeIntervalSince(started)),
         ]
+        if let vectors {
+            metrics["pretrain.ngram_vectors.loss"] = .double(vectors.finalLoss)
+            metrics["pretrain.ngram_vectors.seconds"] = .double(vectors.seconds)
+            metrics["pretrain.ngram_vectors.words"] = .int(vectors.words)
+        }
         if let first = records.first {
             let tail = records.suffix(max(1, records.count / 10))
             metrics["pretrain.first_loss"] = .double(Double(first.loss))
