@@ -15,6 +15,7 @@ import Testing
         #expect(try Self.ids("finetune: {mention_replacement: 0}") == plain)
         #expect(try Self.ids("finetune: {singleton_unk: 0}") == plain)
         #expect(try Self.ids("model: {char_ngrams: 0}") == plain)
+        #expect(try Self.ids("pretrain: {ngram_vectors: 0}") == plain)
         #expect(try Self.ids("evaluation: {decode: argmax}") == plain)
         let finetune = try #require(try JobSpec.parse(yaml: EvaluationSettingsTests.job("")).plan().tasks.first { $0.spec.kind == .finetune })
         let s = try TaskSettings(finetune.spec)
@@ -38,6 +39,11 @@ import Testing
         }
         for task in try JobSpec.parse(yaml: EvaluationSettingsTests.job("model: {char_ngrams: 4096}")).plan().tasks {
             #expect(try TaskSettings(task.spec).model.charNgrams == 4096, "\(task.spec.kind)")
+        }
+        // N-gram vectors from the text change the pretraining, and so every task after it.
+        let vectors = try Self.ids("model: {char_ngrams: 4096}\npretrain: {ngram_vectors: 5}")
+        for kind in [TaskKind.pretrain, .finetune, .compress] {
+            #expect(Set(vectors[kind]!).isDisjoint(with: set[kind]!), "\(kind)")
         }
     }
 
@@ -74,7 +80,9 @@ import Testing
                       ("model: {word_shape: 1}", "model.word_shape"),
                       ("finetune: {singleton_unk: 2}", "finetune.singleton_unk"),
                       ("model: {char_ngrams: -1}", "model.char_ngrams"),
-                      ("model: {char_ngrams: 0.5}", "model.char_ngrams")])
+                      ("model: {char_ngrams: 0.5}", "model.char_ngrams"),
+                      ("pretrain: {ngram_vectors: 5}", "set model.char_ngrams too"),
+                      ("model: {char_ngrams: 64}\npretrain: {ngram_vectors: 101}", "pretrain.ngram_vectors")])
     func badValuesAreRefused(line: String, message: String) {
         do {
             _ = try JobSpec.parse(yaml: EvaluationSettingsTests.job(line))

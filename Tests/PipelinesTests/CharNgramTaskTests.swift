@@ -30,18 +30,11 @@ import Transformer
           - prune: {sparsity: 0.5, when: before}
         """
 
-    static func runGrid(_ dir: URL) throws -> [String: PipelineOutcome] {
-        let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
-        let runner = TaskRunner(root: dir)
-        var done: [String: PipelineOutcome] = [:]
-        for task in graph.tasks { done[task.id] = try runner.run(task, inputs: task.spec.inputs.map { done[$0]! }) }
-        return done
-    }
-
     @Test func anNgramGridRunsDeterministicallyAndFeedsTheNgrams() throws {
         let dir = try Fixtures.temporaryDirectory("char-ngram-grid")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let a = try Self.runGrid(dir.appendingPathComponent("a")), b = try Self.runGrid(dir.appendingPathComponent("b"))
+        let a = try WordShapeTaskTests.runGrid(dir.appendingPathComponent("a"), yaml: Self.yaml)
+        let b = try WordShapeTaskTests.runGrid(dir.appendingPathComponent("b"), yaml: Self.yaml)
         #expect(a.count == 6 && Set(a.keys) == Set(b.keys))
         for (id, outcome) in a {
             let twin = try #require(b[id])
@@ -90,9 +83,7 @@ import Transformer
             let yaml = Self.yaml.replacingOccurrences(of: "mention_replacement: 0.5}", with: "mention_replacement: 0.5\(extra)}")
                 .components(separatedBy: "compression:")[0]
             let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
-            let runner = TaskRunner(root: dir.appendingPathComponent(name))
-            var done: [String: PipelineOutcome] = [:]
-            for task in graph.tasks { done[task.id] = try runner.run(task, inputs: task.spec.inputs.map { done[$0]! }) }
+            let done = try WordShapeTaskTests.runGrid(dir.appendingPathComponent(name), yaml: yaml)
             let finetune = try #require(graph.tasks.first { $0.spec.kind == .finetune })
             return try WordShapeTaskTests.weights(try #require(done[finetune.id]))
         }
@@ -109,12 +100,7 @@ import Transformer
         let pretrainTask = try #require(graph.tasks.first { $0.spec.kind == .pretrain })
         let pre = try TaskRunner(root: dir).run(pretrainTask, inputs: [])
         let tokenizer = try XLMRTokenizer(contentsOf: pre.checkpoint.appendingPathComponent(CheckpointFiles.tokenizerFile).path)
-        let test = try Corpora.ner(PipelineData.synthetic(sentences: 200), language: "syn-ton").test
-        let known = try test.prefix(20).flatMap(\.words).filter { try !tokenizer.pieceIds($0).contains(XLMRTokenizer.unkId) }
-        var words: [String] = [], pieces = 0
-        for word in known where pieces + (try tokenizer.pieceIds(word).count) <= 30 {
-            words.append(word); pieces += try tokenizer.pieceIds(word).count
-        }
+        let words = try WordShapeTaskTests.knownWords(tokenizer)
         #expect(words.count >= 5)
         let ids = try tokenizer.encode(words.joined(separator: " "))
         let logits = try Pipelines.logits(pre.checkpoint, rows: [ids.map(Int32.init)], compute: ComputeContext(threads: 1))

@@ -28,7 +28,7 @@ import Transformer
         """
 
     /// Every task of the grid in dependency order, in `dir`.
-    static func runGrid(_ dir: URL) throws -> [String: PipelineOutcome] {
+    static func runGrid(_ dir: URL, yaml: String = yaml) throws -> [String: PipelineOutcome] {
         let graph = try JobSpec.parse(yaml: yaml, file: "tiny.yaml").plan()
         let runner = TaskRunner(root: dir)
         var done: [String: PipelineOutcome] = [:]
@@ -109,13 +109,7 @@ import Transformer
         let pretrain = try #require(graph.tasks.first { $0.spec.kind == .pretrain })
         let pre = try TaskRunner(root: dir).run(pretrain, inputs: [])
         let tokenizer = try XLMRTokenizer(contentsOf: pre.checkpoint.appendingPathComponent(CheckpointFiles.tokenizerFile).path)
-        // Words of the synthetic test sentences the tokenizer knows whole (no <unk> piece, whose text is lost).
-        let test = try Corpora.ner(PipelineData.synthetic(sentences: 200), language: "syn-ton").test
-        let known = try test.prefix(20).flatMap(\.words).filter { try !tokenizer.pieceIds($0).contains(XLMRTokenizer.unkId) }
-        var words: [String] = [], pieces = 0
-        for word in known where pieces + (try tokenizer.pieceIds(word).count) <= 30 {
-            words.append(word); pieces += try tokenizer.pieceIds(word).count
-        }
+        let words = try Self.knownWords(tokenizer)
         #expect(words.contains { WordShape($0) == .capitalised } && words.contains { WordShape($0) == .lower })
         let ids = try tokenizer.encode(words.joined(separator: " "))
         let logits = try Pipelines.logits(pre.checkpoint, rows: [ids.map(Int32.init)], compute: ComputeContext(threads: 1))
@@ -127,5 +121,17 @@ import Transformer
                                                  tokenTypes: window.tokenTypes.map(Int32.init)))
         #expect(tokenizer.wordShapes(ofIds: ids) == window.tokenTypes)
         #expect(logits[0].flatMap { $0 } == direct, "the logits differ")
+    }
+
+    /// Words of the synthetic test sentences the tokenizer knows whole (no <unk> piece, whose text is lost), at most
+    /// 30 pieces of them in all.
+    static func knownWords(_ tokenizer: XLMRTokenizer) throws -> [String] {
+        let test = try Corpora.ner(PipelineData.synthetic(sentences: 200), language: "syn-ton").test
+        let known = try test.prefix(20).flatMap(\.words).filter { try !tokenizer.pieceIds($0).contains(XLMRTokenizer.unkId) }
+        var words: [String] = [], pieces = 0
+        for word in known where pieces + (try tokenizer.pieceIds(word).count) <= 30 {
+            words.append(word); pieces += try tokenizer.pieceIds(word).count
+        }
+        return words
     }
 }
