@@ -25,7 +25,8 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     package let wordEmbeddings: EmbeddingLookup
     let positions: UnsafePointer<Float>     /// (P, C)
     let tokenTypes: UnsafePointer<Float>    /// (type_vocab_size, C)
-    let charNgrams: UnsafePointer<Float>?   /// (buckets, C) when the config has an n-gram table
+    /// The character n-gram table (buckets, C) when the config has one (possibly quantized).
+    package let charNgramTable: EmbeddingLookup?
     let embeddingNorm: Norm
     let layers: [Layer]
     /// Token classification: the classifier. MLM: dense, LayerNorm, and the decoder (tied weights + lm bias).
@@ -61,7 +62,8 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
     /// Builds the encoder from `model`'s parameters. Every linear is the fp32 view of the model's weights unless
     /// `replacing` has a kernel under its name (`roberta.encoder.layer.L.intermediate.dense`, `classifier`,
     /// `lm_head.dense`, `lm_head.decoder`); `wordEmbeddings` replaces the embedding table.
-    package init(model: XLMRModel, replacing: [String: LinearKernel] = [:], wordEmbeddings: EmbeddingLookup? = nil) throws {
+    package init(model: XLMRModel, replacing: [String: LinearKernel] = [:], wordEmbeddings: EmbeddingLookup? = nil,
+                 charNgramEmbeddings: EmbeddingLookup? = nil) throws {
         let c = model.config
         config = c; head = model.head; outputCount = model.outputCount; parameters = model.parameters; compute = model.compute
         let p = model.parameters.pointer
@@ -87,7 +89,16 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
         self.wordEmbeddings = table
         positions = try offset("roberta.embeddings.position_embeddings.weight")
         tokenTypes = try offset("roberta.embeddings.token_type_embeddings.weight")
-        charNgrams = c.charNgramBuckets > 0 ? try offset(ModelSlots.charNgramTensor) : nil
+        if c.charNgramBuckets > 0 {
+            let ngramTable = try charNgramEmbeddings
+                ?? DenseEmbedding(table: try offset(ModelSlots.charNgramTensor), rows: c.charNgramBuckets, cols: C, owner: model.parameters)
+            guard ngramTable.rows == c.charNgramBuckets, ngramTable.cols == C else {
+                throw ModelError("inference encoder: n-gram table is (\(ngramTable.rows), \(ngramTable.cols)), expected (\(c.charNgramBuckets), \(C))")
+            }
+            charNgramTable = ngramTable
+        } else {
+            charNgramTable = nil
+        }
         embeddingNorm = try norm("roberta.embeddings.LayerNorm")
         var layers: [Layer] = []
         for l in 0..<c.numHiddenLayers {
@@ -173,8 +184,18 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
                 wordEmbeddings.addRow(Int(ids[i]), into: o)
             }
         }
-        if let table = charNgrams, let rows = batch.charNgrams {
-            ModelSlots.addNgramMeans(rows, slots: batch.ngramSlots, table: table, into: x, count: N, C: C)
+        if let table = charNgramTable, let rows = batch.charNgrams {
+            let K = batch.ngramSlots
+            rows.withUnsafeBufferPointer { r in
+                for i in 0..<N {
+                    let slots = r.baseAddress! + i * K
+                    var used = 0
+                    for k in 0..<K where slots[k] >= 0 { used += 1 }
+                    guard used > 0 else { continue }
+                    let scale = 1 / Float(used)
+                    for k in 0..<K where slots[k] >= 0 { table.addRow(Int(slots[k]), scaled: scale, into: x + i * C) }
+                }
+            }
         }
         probe.phaseEnded(.other)
         normalize(x, adding: nil, embeddingNorm, rows: N)

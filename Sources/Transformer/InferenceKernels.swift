@@ -43,6 +43,8 @@ package protocol EmbeddingLookup: AnyObject {
     var cols: Int { get }
     /// out (cols) += table[row].
     func addRow(_ row: Int, into out: UnsafeMutablePointer<Float>)
+    /// out (cols) += factor × table[row].
+    func addRow(_ row: Int, scaled factor: Float, into out: UnsafeMutablePointer<Float>)
     var byteCount: Int { get }
 }
 
@@ -93,6 +95,10 @@ package final class DenseEmbedding: EmbeddingLookup {
     package func addRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
         let r = table + row * cols
         for j in 0..<cols { out[j] += r[j] }
+    }
+    package func addRow(_ row: Int, scaled factor: Float, into out: UnsafeMutablePointer<Float>) {
+        let r = table + row * cols
+        for j in 0..<cols { out[j] += factor * r[j] }
     }
     package var byteCount: Int { 4 * rows * cols }
 }

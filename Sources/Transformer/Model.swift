@@ -46,6 +46,8 @@ package final class XLMRModel {
     package let config: XLMRConfig
     package let head: ModelHead
     package let layout: ParameterLayout
+    /// The character n-gram table's tensor name (config `smaller_char_ngram_buckets`).
+    package static let charNgramTensor = ModelSlots.charNgramTensor
     let slots: ModelSlots
     package let parameters: FloatBuffer
     package let gradients: FloatBuffer

@@ -86,5 +86,9 @@ package final class Int8Embedding: EmbeddingLookup {
         let q = weights.q + row * cols, s = weights.scale[row]
         for j in 0..<cols { out[j] += Float(q[j]) * s }
     }
+    package func addRow(_ row: Int, scaled factor: Float, into out: UnsafeMutablePointer<Float>) {
+        let q = weights.q + row * cols, s = weights.scale[row] * factor
+        for j in 0..<cols { out[j] += Float(q[j]) * s }
+    }
     package var byteCount: Int { weights.byteCount }
 }

@@ -1,5 +1,5 @@
 // A quantized model: the fp32 parts (LayerNorms, biases, position table, classifier) in an XLMRModel, the
-// quantized encoder linears as kernels, optional int8 word embeddings; it runs on the inference encoder and so
+// quantized encoder linears as kernels, optional int8 word embeddings (and n-gram table); it runs on the inference encoder and so
 // is a TokenLogitsModel like any other. Checkpoints: config.json with `quantization_config`, and
 // model.safetensors with I8 (int8) or U8 (packed int4) weights beside F32 `…weight_scale` tensors.
 import Foundation
@@ -12,13 +12,17 @@ package final class QuantizedModel: TokenLogitsModel {
     /// The quantized encoder linears by name (`roberta.encoder.layer.L.…`).
     package let kernels: [String: LinearKernel]
     package let embedding: Int8Weights?
+    /// The character n-gram table in int8 (with int8 embeddings, when the model has one).
+    package let ngramEmbedding: Int8Weights?
     package let encoder: InferenceEncoder
 
     package static let configKey = "quantization_config"
     static let wordEmbeddings = "roberta.embeddings.word_embeddings.weight"
 
-    package init(base: XLMRModel, quantization: QuantizationConfig, kernels: [String: LinearKernel], embedding: Int8Weights?) throws {
+    package init(base: XLMRModel, quantization: QuantizationConfig, kernels: [String: LinearKernel], embedding: Int8Weights?,
+                 ngramEmbedding: Int8Weights? = nil) throws {
         self.base = base; self.quantization = quantization; self.kernels = kernels; self.embedding = embedding
+        self.ngramEmbedding = ngramEmbedding
         var replacing = kernels
         // The int8 products, quantization and dequantization split over the model's threads on the engine's own
         // pool, as the rest of the pass does (`Int8SplitGemm`); set before the encoder fuses query, key and value.
@@ -29,7 +33,8 @@ package final class QuantizedModel: TokenLogitsModel {
             decoder.parts = base.compute.threads
             replacing["lm_head.decoder"] = decoder
         }
-        encoder = try InferenceEncoder(model: base, replacing: replacing, wordEmbeddings: embedding.map { Int8Embedding(weights: $0) })
+        encoder = try InferenceEncoder(model: base, replacing: replacing, wordEmbeddings: embedding.map { Int8Embedding(weights: $0) },
+                                       charNgramEmbeddings: ngramEmbedding.map { Int8Embedding(weights: $0) })
     }
 
     package var outputCount: Int { encoder.outputCount }
@@ -58,9 +63,9 @@ package final class QuantizedModel: TokenLogitsModel {
             let prefix = e.name.hasSuffix(".weight") ? String(e.name.dropLast(".weight".count)) : nil
             if let prefix, let kernel = kernels[prefix] {
                 out += Self.tensors(of: kernel, prefix: prefix)
-            } else if e.name == Self.wordEmbeddings, let embedding {
-                out.append(.i8(e.name, e.shape, embedding.values))
-                out.append(.f32(e.name + "_scale", [embedding.outFeatures], embedding.scale))
+            } else if let table = e.name == Self.wordEmbeddings ? embedding : (e.name == XLMRModel.charNgramTensor ? ngramEmbedding : nil) {
+                out.append(.i8(e.name, e.shape, table.values))
+                out.append(.f32(e.name + "_scale", [table.outFeatures], table.scale))
             } else {
                 out.append(.f32(e.name, e.shape, UnsafeBufferPointer(start: p + e.offset, count: e.count)))
             }
@@ -129,10 +134,13 @@ package final class QuantizedModel: TokenLogitsModel {
         let model = try XLMRModel(config: config, head: head)
         let linears = Dictionary(uniqueKeysWithValues: LinearNames.encoderLinears(config).map { ($0.name, $0) })
         let int8Embeddings = tensors[wordEmbeddings]?.dtype == .I8
+        let ngramTensor = XLMRModel.charNgramTensor
+        let int8Ngrams = config.charNgramBuckets > 0 && tensors[ngramTensor]?.dtype == .I8
         for e in model.layout.entries {
             let prefix = String(e.name.dropLast(".weight".count))
             if e.name.hasSuffix(".weight") && linears[prefix] != nil { continue }
             if e.name == wordEmbeddings && int8Embeddings { continue }
+            if e.name == ngramTensor && int8Ngrams { continue }
             let values = try tensor(e.name, e.shape).float32s(e.name, file: file)
             (model.parameters.pointer + e.offset).update(from: values, count: values.count)
         }
@@ -172,6 +180,13 @@ package final class QuantizedModel: TokenLogitsModel {
                                     scale: try tensor(wordEmbeddings + "_scale", [V]).float32s(wordEmbeddings + "_scale", file: file),
                                     outFeatures: V, inFeatures: C)
         }
-        return try QuantizedModel(base: model, quantization: quantization, kernels: kernels, embedding: embedding)
+        var ngrams: Int8Weights? = nil
+        if int8Ngrams {
+            let (R, C) = (config.charNgramBuckets, config.hiddenSize)
+            ngrams = Int8Weights(q: try tensor(ngramTensor, [R, C]).int8s(ngramTensor, file: file),
+                                 scale: try tensor(ngramTensor + "_scale", [R]).float32s(ngramTensor + "_scale", file: file),
+                                 outFeatures: R, inFeatures: C)
+        }
+        return try QuantizedModel(base: model, quantization: quantization, kernels: kernels, embedding: embedding, ngramEmbedding: ngrams)
     }
 }

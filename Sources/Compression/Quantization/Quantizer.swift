@@ -1,6 +1,6 @@
 // The quantization pipeline: an fp32 XLMRModel and a QuantizationConfig (plus calibration batches for the
 // static scheme) in, a QuantizedModel out. Encoder linears are quantized; LayerNorms, biases, position and
-// token-type embeddings and the classifier stay fp32; word embeddings optionally int8.
+// token-type embeddings and the classifier stay fp32; word embeddings (and a character n-gram table) optionally int8.
 import TensorCore
 import Transformer
 
@@ -29,10 +29,14 @@ package enum Quantizer {
                                                   bias: b.array)
             }
         }
-        var embedding: Int8Weights? = nil
+        var embedding: Int8Weights? = nil, ngrams: Int8Weights? = nil
         if config.embeddings, let table = model.parameter("roberta.embeddings.word_embeddings.weight") {
             embedding = Int8Weights(weight: table.pointer, outFeatures: model.config.vocabSize, inFeatures: model.config.hiddenSize)
         }
-        return try QuantizedModel(base: model, quantization: config, kernels: kernels, embedding: embedding)
+        // The character n-gram table (model.char_ngrams) is an embedding table too: int8 with the word embeddings.
+        if config.embeddings, let table = model.parameter(XLMRModel.charNgramTensor) {
+            ngrams = Int8Weights(weight: table.pointer, outFeatures: model.config.charNgramBuckets, inFeatures: model.config.hiddenSize)
+        }
+        return try QuantizedModel(base: model, quantization: config, kernels: kernels, embedding: embedding, ngramEmbedding: ngrams)
     }
 }
