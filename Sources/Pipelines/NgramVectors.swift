@@ -59,7 +59,7 @@ enum NgramVectors {
     }
 
     /// Trains `table` ((buckets, dimension), row-major, the model's n-gram table as initialised) in place on
-    /// `lines`, then scales it (see `Settings.targetRMS`). `progress` hears the fraction done.
+    /// `lines`, then scales it (see `Settings.targetRMS`). `progress` hears the fraction done, at most 4 times a second.
     static func train(_ table: UnsafeMutablePointer<Float>, lines: [String], settings s: Settings, seed: UInt64,
                       progress: (Double) -> Void = { _ in }) -> Summary {
         let started = Date()
@@ -105,6 +105,7 @@ enum NgramVectors {
         let totalSteps = Double(s.epochs) * Double(total)
         var processed = 0.0, pairs = 0, lossSum = 0.0, lossCount = 0
         var hidden = [Float](repeating: 0, count: C), grad = [Float](repeating: 0, count: C)
+        var lastReport = Date().timeIntervalSinceReferenceDate
         func sigmoid(_ x: Float) -> Float { x > 8 ? 1 : (x < -8 ? 0 : 1 / (1 + expf(-x))) }
         for epoch in 0..<s.epochs {
             if epoch == s.epochs - 1 { lossSum = 0; lossCount = 0 }
@@ -149,7 +150,9 @@ enum NgramVectors {
                     // Every n-gram row takes the input gradient times 1/count (the mean's derivative).
                     for r in ngrams { let e = table + Int(r) * C; for j in 0..<C { e[j] += grad[j] * inverse } }
                 }
-                progress(processed / totalSteps)
+                // At most four reports a second: a report per line would flood the coordinator (it drops them).
+                let now = Date().timeIntervalSinceReferenceDate
+                if now - lastReport >= 0.25 { lastReport = now; progress(processed / totalSteps) }
             }
         }
         // Scale: the mean RMS of the text's words' n-gram means becomes targetRMS.

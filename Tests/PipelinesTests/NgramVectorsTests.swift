@@ -69,4 +69,17 @@ import TextData
         let rms = words.map { w in let m = Self.meanVector(w, table: table, buckets: 4096, C: 16); return (m.map { $0 * $0 }.reduce(0, +) / 16).squareRoot() }.reduce(0, +) / Float(words.count)
         #expect(abs(rms - 0.04) < 1e-3, "mean RMS \(rms)")
     }
+
+    /// Progress goes to the coordinator: a report per line (4,500 here) would flood it, so at most four a second.
+    @Test func progressIsReportedAtMostFourTimesASecond() {
+        var table = [Float](repeating: 0.01, count: 4096 * 16)
+        var calls = 0
+        let started = Date()
+        _ = table.withUnsafeMutableBufferPointer {
+            NgramVectors.train($0.baseAddress!, lines: Self.corpus(), settings: NgramVectors.Settings(epochs: 3, dimension: 16, buckets: 4096),
+                               seed: 1) { _ in calls += 1 }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        #expect(Double(calls) <= 4 * seconds + 1, "\(calls) reports in \(seconds) s")
+    }
 }
