@@ -173,20 +173,14 @@ package final class QuantizedModel: TokenLogitsModel {
                 kernels[name] = Int4Linear(weights: w, bias: bias)
             }
         }
-        var embedding: Int8Weights? = nil
-        if int8Embeddings {
-            let (V, C) = (config.vocabSize, config.hiddenSize)
-            embedding = Int8Weights(q: try tensor(wordEmbeddings, [V, C]).int8s(wordEmbeddings, file: file),
-                                    scale: try tensor(wordEmbeddings + "_scale", [V]).float32s(wordEmbeddings + "_scale", file: file),
-                                    outFeatures: V, inFeatures: C)
+        /// An int8 embedding table (rows, C) and its per-row scales.
+        func int8Table(_ name: String, rows: Int) throws -> Int8Weights {
+            Int8Weights(q: try tensor(name, [rows, config.hiddenSize]).int8s(name, file: file),
+                        scale: try tensor(name + "_scale", [rows]).float32s(name + "_scale", file: file),
+                        outFeatures: rows, inFeatures: config.hiddenSize)
         }
-        var ngrams: Int8Weights? = nil
-        if int8Ngrams {
-            let (R, C) = (config.charNgramBuckets, config.hiddenSize)
-            ngrams = Int8Weights(q: try tensor(ngramTensor, [R, C]).int8s(ngramTensor, file: file),
-                                 scale: try tensor(ngramTensor + "_scale", [R]).float32s(ngramTensor + "_scale", file: file),
-                                 outFeatures: R, inFeatures: C)
-        }
+        let embedding = int8Embeddings ? try int8Table(wordEmbeddings, rows: config.vocabSize) : nil
+        let ngrams = int8Ngrams ? try int8Table(ngramTensor, rows: config.charNgramBuckets) : nil
         return try QuantizedModel(base: model, quantization: quantization, kernels: kernels, embedding: embedding, ngramEmbedding: ngrams)
     }
 }
