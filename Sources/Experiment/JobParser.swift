@@ -70,6 +70,9 @@ extension JobSpec {
             if model["word_shape"] == .bool(true) {
                 throw field.error("model.word_shape needs a model pretrained with word shapes; an imported checkpoint has one token type (remove one of the two)")
             }
+            if model["dropout"] != nil {
+                throw field.error("model.dropout sets the dropout of a model created here; an imported checkpoint keeps its own (remove one of the two)")
+            }
             if let n = model["char_ngrams"]?.intValue, n > 0 {
                 throw field.error("model.char_ngrams needs a model pretrained with a character n-gram table; an imported checkpoint has none (remove one of the two)")
             }

@@ -137,6 +137,9 @@ enum JobSchema {
         .bool("word_shape", false).omittedAtDefault(),
         // Added after task ids were fixed: rows of a hashed table of each word's character n-grams (0: none).
         .int("char_ngrams", 0...(1 << 24), 0).omittedAtDefault(),
+        // Added after task ids were fixed: the dropout of a model created here (hidden and attention; the classifier's
+        // follows the hidden one), as config.json's hidden_dropout_prob and attention_probs_dropout_prob.
+        .double("dropout", "a probability in [0, 1)", 0.1) { $0 >= 0 && $0 < 1 }.omittedAtDefault(),
     ]
 
     static let pretrain: [FieldRule] = [

@@ -84,9 +84,12 @@ package struct ModelSettings: SectionSettings {
     package var wordShape: Bool
     /// Rows of the hashed character n-gram table every token reads its word's n-grams from (0: none).
     package var charNgrams: Int
+    /// Hidden and attention dropout of a model created here.
+    package var dropout: Double
 
     enum CodingKeys: String, CodingKey {
         case layers, hidden, heads, ffn, maxLength = "max_length", vocab, wordShape = "word_shape", charNgrams = "char_ngrams"
+        case dropout
     }
 
     package var combinationProblem: String? {

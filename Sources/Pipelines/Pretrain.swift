@@ -67,8 +67,9 @@ extension Pipelines {
         // With word shapes, every token's type is its word's shape class: one row of the type table per class.
         let config = XLMRConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: m.hidden, numHiddenLayers: m.layers,
                                 numAttentionHeads: m.heads, intermediateSize: m.ffn, maxPositionEmbeddings: m.maxLength + 2,
-                                typeVocabSize: m.wordShape ? WordShape.count : 1, wordShapeTypes: m.wordShape,
-                                charNgramBuckets: m.charNgrams)
+                                typeVocabSize: m.wordShape ? WordShape.count : 1,
+                                hiddenDropoutProb: Float(m.dropout), attentionProbsDropoutProb: Float(m.dropout),
+                                wordShapeTypes: m.wordShape, charNgramBuckets: m.charNgrams)
         let model = try XLMRModel(config: config, head: .maskedLM)
         model.compute = run.compute
         model.initializeWeights(seed: UInt64(p.seed))

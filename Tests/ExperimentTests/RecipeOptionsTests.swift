@@ -16,6 +16,7 @@ import Testing
         #expect(try Self.ids("finetune: {singleton_unk: 0}") == plain)
         #expect(try Self.ids("model: {char_ngrams: 0}") == plain)
         #expect(try Self.ids("pretrain: {ngram_vectors: 0}") == plain)
+        #expect(try Self.ids("model: {dropout: 0.1}") == plain)
         #expect(try Self.ids("evaluation: {decode: argmax}") == plain)
         let finetune = try #require(try JobSpec.parse(yaml: EvaluationSettingsTests.job("")).plan().tasks.first { $0.spec.kind == .finetune })
         let s = try TaskSettings(finetune.spec)
@@ -39,6 +40,11 @@ import Testing
         }
         for task in try JobSpec.parse(yaml: EvaluationSettingsTests.job("model: {char_ngrams: 4096}")).plan().tasks {
             #expect(try TaskSettings(task.spec).model.charNgrams == 4096, "\(task.spec.kind)")
+        }
+        // Dropout changes the model created by the pretraining, and so every task.
+        let dropout = try Self.ids("model: {dropout: 0.3}")
+        for kind in [TaskKind.pretrain, .finetune, .compress] {
+            #expect(Set(dropout[kind]!).isDisjoint(with: plain[kind]!), "\(kind)")
         }
         // N-gram vectors from the text change the pretraining, and so every task after it.
         let vectors = try Self.ids("model: {char_ngrams: 4096}\npretrain: {ngram_vectors: 5}")
@@ -82,6 +88,7 @@ import Testing
                       ("model: {char_ngrams: -1}", "model.char_ngrams"),
                       ("model: {char_ngrams: 0.5}", "model.char_ngrams"),
                       ("pretrain: {ngram_vectors: 5}", "set model.char_ngrams too"),
+                      ("model: {dropout: 1}", "model.dropout"),
                       ("model: {char_ngrams: 64}\npretrain: {ngram_vectors: 101}", "pretrain.ngram_vectors")])
     func badValuesAreRefused(line: String, message: String) {
         do {

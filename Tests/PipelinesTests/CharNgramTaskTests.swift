@@ -93,6 +93,20 @@ import Transformer
         #expect(unk != plain)
     }
 
+    /// `model.dropout` is the created model's hidden and attention dropout, which its fine-tunes read from its config.
+    @Test func modelDropoutReachesTheCheckpoint() throws {
+        let dir = try Fixtures.temporaryDirectory("model-dropout")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yaml = Self.yaml.replacingOccurrences(of: "char_ngrams: \(Self.buckets)}", with: "char_ngrams: \(Self.buckets), dropout: 0.3}")
+            .components(separatedBy: "compression:")[0]
+        let done = try WordShapeTaskTests.runGrid(dir, yaml: yaml)
+        #expect(done.count == 2)
+        for outcome in done.values {
+            let config = try XLMRModel.loadConfig(outcome.checkpoint)
+            #expect(config.hiddenDropoutProb == 0.3 && config.attentionProbsDropoutProb == 0.3)
+        }
+    }
+
     @Test func smallerLogitsReadsTheNgramsFromTheTokenizer() throws {
         let dir = try Fixtures.temporaryDirectory("char-ngram-logits")
         defer { try? FileManager.default.removeItem(at: dir) }
