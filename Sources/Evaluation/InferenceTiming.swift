@@ -50,13 +50,13 @@ package enum InferenceTiming {
         }
         if model.charNgramBuckets > 0 {
             // A five-letter word's twelve n-grams on every token (rows spread over the table), the rest unused.
-            for b in [0, 1] {
-                var batch = b == 0 ? one : many
+            func addNgrams(_ batch: inout TokenBatch) {
                 let K = TokenBatch.maxNgramSlots / 2
                 batch.charNgrams = (0..<(batch.ids.count * K)).map { $0 % K < 12 ? Int32($0 % model.charNgramBuckets) : -1 }
                 batch.ngramSlots = K
-                if b == 0 { one = batch } else { many = batch }
             }
+            addNgrams(&one)
+            addNgrams(&many)
         }
         let b1 = try times(warmup: warmup, repeats: repeats) { _ = try model.logits(one) }
         let b32 = try times(warmup: 1, repeats: batchRepeats) { _ = try model.logits(many) }

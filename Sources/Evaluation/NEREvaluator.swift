@@ -115,11 +115,7 @@ extension Batch {
     /// With `ngramBuckets` > 0 (the model's n-gram table), each token's word's n-gram hashes become table rows
     /// (hash mod buckets).
     package func tokenBatch(wordShapes: Bool, ngramBuckets: Int = 0) -> TokenBatch {
-        var rows: [Int32]? = nil
-        if ngramBuckets > 0 {
-            let buckets = UInt32(ngramBuckets)
-            rows = charNgrams.map { $0 == CharNgrams.none ? -1 : Int32($0 % buckets) }
-        }
+        let rows = ngramBuckets > 0 ? charNgrams.map { CharNgrams.row($0, buckets: ngramBuckets) } : nil
         return TokenBatch(batch: batchSize, tokens: length, ids: inputIds, attentionMask: attentionMask, labels: labels,
                           tokenTypes: wordShapes ? tokenTypes : nil, charNgrams: rows, ngramSlots: rows == nil ? 0 : CharNgrams.perToken)
     }

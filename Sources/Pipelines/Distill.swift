@@ -86,8 +86,7 @@ extension Pipelines {
         let distiller = try Distiller(teacher: teacher, student: student, settings: settings, training: training,
                                       maxBatch: f.batch, maxTokens: i.maxLength)
         let observer = TrainingProgress(label: "distill \(splits.language)", log: log, progress: run.progress, span: 0.05...0.92)
-        var batches = EpochBatches(windows: data.train, batchSize: f.batch, seed: UInt64(i.seed), wordShapes: teacher.takesWordShapes,
-                                   ngramBuckets: teacher.charNgramBuckets)
+        var batches = EpochBatches(windows: data.train, batchSize: f.batch, seed: UInt64(i.seed), for: teacher)
         let trained = try distiller.train(epochs: d.epochs, batchesPerEpoch: batchesPerEpoch, source: &batches,
                                           observers: [observer]) { epoch in
             let scores = try evaluator.score(student, splits.dev, windows: data.dev)

@@ -36,8 +36,7 @@ enum FineTuning {
         try configure(trainer, totalSteps)
         let observer = TrainingProgress(label: label, log: log, progress: run.progress, span: span)
         observer.total = totalSteps
-        var batches = EpochBatches(windows: data.train, batchSize: s.batch, seed: UInt64(seed), wordShapes: model.takesWordShapes,
-                                   ngramBuckets: model.charNgramBuckets)
+        var batches = EpochBatches(windows: data.train, batchSize: s.batch, seed: UInt64(seed), for: model)
         let replacement = s.mentionReplacement > 0 ? MentionReplacement(sentences: data.splits.train, probability: s.mentionReplacement) : nil
         let unk = s.singletonUnk > 0 ? SingletonUnk(sentences: data.splits.train, probability: s.singletonUnk) : nil
         var best: (f1: Double, epoch: Int, parameters: [Float])? = nil
@@ -46,7 +45,7 @@ enum FineTuning {
         for epoch in 1...max(epochs, 1) where epochs > 0 {
             if replacement != nil || unk != nil {
                 batches = try augmentedBatches(replacement, unk: unk, data: data, batch: s.batch, seed: seed, epoch: epoch,
-                                               maxLength: maxLength, wordShapes: model.takesWordShapes, ngramBuckets: model.charNgramBuckets)
+                                               maxLength: maxLength, for: model)
             }
             for _ in 0..<batchesPerEpoch {
                 var batch = batches.next().tokenBatch(for: model)
@@ -70,8 +69,8 @@ enum FineTuning {
     /// made <unk> (each a stream of its own per seed and epoch). Steps per epoch stay those of the sentences as
     /// read, so the schedule does not depend on the draw: a draw with more windows (longer mentions) leaves its last
     /// batches unused, one with fewer starts over.
-    static func augmentedBatches(_ replacement: MentionReplacement?, unk: SingletonUnk? = nil, data: NERData, batch: Int, seed: Int,
-                                 epoch: Int, maxLength: Int, wordShapes: Bool, ngramBuckets: Int) throws -> EpochBatches {
+    static func augmentedBatches(_ replacement: MentionReplacement?, unk: SingletonUnk?, data: NERData, batch: Int, seed: Int,
+                                 epoch: Int, maxLength: Int, for model: XLMRModel) throws -> EpochBatches {
         var sentences = data.splits.train
         if let replacement {
             var rng = SeededRandom(seed: UInt64(seed)).derived("mention replacement").derived("epoch \(epoch)")
@@ -84,7 +83,6 @@ enum FineTuning {
             var rng = SeededRandom(seed: UInt64(seed)).derived("singleton unk").derived("epoch \(epoch)")
             windows = unk.apply(windows, sentences: sentences, rng: &rng)
         }
-        return EpochBatches(windows: windows, batchSize: batch, seed: UInt64(seed) &+ UInt64(epoch) &* 0x9E37_79B9, wordShapes: wordShapes,
-                            ngramBuckets: ngramBuckets)
+        return EpochBatches(windows: windows, batchSize: batch, seed: UInt64(seed) &+ UInt64(epoch) &* 0x9E37_79B9, for: model)
     }
 }

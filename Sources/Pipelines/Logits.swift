@@ -9,9 +9,7 @@ extension Pipelines {
         compute.activate()
         let model = try permanent("loading \(folder.path)") { try XLMRModel.load(folder) }
         model.compute = compute
-        let batch = try TokenBatch(rows: rows, pad: model.padId,
-                                   wordsFrom: model.takesWordShapes || model.charNgramBuckets > 0 ? folder : nil,
-                                   shapes: model.takesWordShapes, ngramBuckets: model.charNgramBuckets)
+        let batch = try TokenBatch(rows: rows, for: model, wordsFrom: folder)
         let flat = try model.logits(batch)
         let (T, V) = (batch.tokens, model.outputCount)
         return (0..<batch.batch).map { b in (0..<T).map { t in Array(flat[((b * T + t) * V)..<((b * T + t + 1) * V)]) } }
@@ -19,20 +17,21 @@ extension Pipelines {
 }
 
 extension TokenBatch {
-    /// Padded rows of ids; with `wordsFrom` (the folder of a model that takes word shapes or character n-grams),
-    /// the words are read back from the pieces of that checkpoint's tokenizer: with `shapes` each token's type is
-    /// its word's shape, with `ngramBuckets` > 0 each token carries its word's n-gram rows (hash mod buckets).
-    init(rows: [[Int32]], pad: Int32, wordsFrom folder: URL?, shapes: Bool, ngramBuckets: Int) throws {
-        self.init(rows: rows, pad: pad)
-        guard let folder else { return }
+    /// Padded rows of ids as `model` takes them: when it takes word shapes or character n-grams, the words are read
+    /// back from the pieces of the tokenizer in `folder` (its checkpoint), each token typed with its word's shape
+    /// and/or given its word's n-gram rows.
+    init(rows: [[Int32]], for model: some TokenLogitsModel, wordsFrom folder: URL) throws {
+        self.init(rows: rows, pad: model.padId)
+        let buckets = model.charNgramBuckets
+        guard model.takesWordShapes || buckets > 0 else { return }
         let (tokenizer, _) = try CheckpointFiles.tokenizer(of: folder)
         let rowIds = (0..<batch).map { b in ids[(b * tokens)..<((b + 1) * tokens)].map(Int.init) }
-        if shapes { tokenTypes = rowIds.flatMap { tokenizer.wordShapes(ofIds: $0).map(Int32.init) } }
-        if ngramBuckets > 0 {
-            let K = CharNgrams.perToken, buckets = UInt32(ngramBuckets)
+        if model.takesWordShapes { tokenTypes = rowIds.flatMap { tokenizer.wordShapes(ofIds: $0).map(Int32.init) } }
+        if buckets > 0 {
+            let K = CharNgrams.perToken
             charNgrams = rowIds.flatMap { row in
                 tokenizer.charNgrams(ofIds: row).flatMap { hashes in
-                    (0..<K).map { $0 < hashes.count ? Int32(hashes[$0] % buckets) : -1 }
+                    (0..<K).map { $0 < hashes.count ? CharNgrams.row(hashes[$0], buckets: buckets) : -1 }
                 }
             }
             ngramSlots = K

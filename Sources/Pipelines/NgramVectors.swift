@@ -8,9 +8,6 @@ import Foundation
 import TextData
 
 enum NgramVectors {
-    /// The model's n-gram table (see `model.char_ngrams`).
-    static let tableName = "roberta.embeddings.char_ngram_embeddings.weight"
-
     struct Settings {
         var epochs: Int
         var dimension: Int
@@ -73,7 +70,7 @@ enum NgramVectors {
                 if let i = index[word] { ids.append(i); counts[Int(i)] += 1; continue }
                 let i = Int32(counts.count)
                 index[word] = i; counts.append(1)
-                rows.append(CharNgrams.hashes(word).map { Int32($0 % UInt32(s.buckets)) })
+                rows.append(CharNgrams.hashes(word).map { CharNgrams.row($0, buckets: s.buckets) })
                 ids.append(i)
             }
             if ids.count > 1 { corpus.append(ids) }

@@ -80,7 +80,7 @@ extension Pipelines {
         // 3b. Character n-gram vectors from the text (skip-gram), before any MLM step.
         var vectors: NgramVectors.Summary? = nil
         if s.ngramVectors > 0 {
-            guard m.charNgrams > 0, let table = model.parameter(NgramVectors.tableName) else {
+            guard m.charNgrams > 0, let table = model.parameter(XLMRModel.charNgramTensor) else {
                 throw PermanentTaskError("pretrain.ngram_vectors needs model.char_ngrams (a table to train)")
             }
             let settings = NgramVectors.Settings(epochs: s.ngramVectors, dimension: m.hidden, buckets: m.charNgrams)
@@ -103,8 +103,7 @@ extension Pipelines {
                                   masking: MLMMasking(maskId: Int32(tokenizer.maskId), vocabSize: tokenizer.vocabularySize,
                                                       probability: Float(s.maskProbability)))
             trainer.observers.append(TrainingProgress(label: "pretrain", log: log, progress: run.progress, span: 0.05...1.0))
-            var batches = EpochBatches(windows: windows, batchSize: s.batch, seed: UInt64(p.seed), wordShapes: m.wordShape,
-                                       ngramBuckets: m.charNgrams)
+            var batches = EpochBatches(windows: windows, batchSize: s.batch, seed: UInt64(p.seed), for: model)
             records = try trainer.run(&batches)
         }
 

@@ -163,9 +163,7 @@ extension Pipelines {
             }
             calibrated = rows.count
             return try stride(from: 0, to: rows.count, by: 32).map {
-                try TokenBatch(rows: Array(rows[$0..<min($0 + 32, rows.count)]), pad: fp32.padId,
-                               wordsFrom: fp32.takesWordShapes || fp32.charNgramBuckets > 0 ? folder : nil,
-                               shapes: fp32.takesWordShapes, ngramBuckets: fp32.charNgramBuckets)
+                try TokenBatch(rows: Array(rows[$0..<min($0 + 32, rows.count)]), for: fp32, wordsFrom: folder)
             }
         }
         try quantized.save(out)

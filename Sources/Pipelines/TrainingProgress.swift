@@ -40,7 +40,7 @@ final class TrainingProgress: StepObserver {
 }
 
 /// Endless batches over a fixed list of windows: each epoch reshuffled (seed + epoch) and length-bucketed; the
-/// token batches carry the word shapes when the model being trained takes them.
+/// token batches carry what the model being trained takes (word shapes, n-gram rows).
 struct EpochBatches: BatchSource {
     let windows: [AlignedWindow]
     let batchSize: Int
@@ -50,9 +50,9 @@ struct EpochBatches: BatchSource {
     private var epoch: UInt64 = 0
     private var queue: [Batch] = []
 
-    init(windows: [AlignedWindow], batchSize: Int, seed: UInt64, wordShapes: Bool, ngramBuckets: Int = 0) {
-        self.windows = windows; self.batchSize = batchSize; self.seed = seed; self.wordShapes = wordShapes
-        self.ngramBuckets = ngramBuckets
+    init(windows: [AlignedWindow], batchSize: Int, seed: UInt64, for model: some TokenLogitsModel) {
+        self.windows = windows; self.batchSize = batchSize; self.seed = seed
+        wordShapes = model.takesWordShapes; ngramBuckets = model.charNgramBuckets
     }
 
     mutating func next() -> Batch {

@@ -129,7 +129,7 @@ extension XLMRTokenizer {
     /// sees it (SentencePiece's normalisation can drop a word). `surfaces` caches piece texts by id.
     func pieceWords(_ ids: [Int], line: String, surfaces: inout [Int: String]) -> [(start: Int, end: Int, text: String)] {
         var groups: [(start: Int, end: Int, text: String)] = []
-        let specials: Set<Int> = [Self.bosId, Self.padId, Self.eosId, maskId]
+        let specials = specialIds
         var afterSpecial = false
         for (i, id) in ids.enumerated() {
             // <s>, </s>, <pad> and <mask> are words of their own without text (their piece texts are not the word's).
@@ -176,22 +176,24 @@ extension XLMRTokenizer {
     /// and their surfaces from the pieces alone (see `pieceWords`); <s>, </s>, <pad> and <mask> get `.special`.
     package func wordShapes(ofIds ids: [Int]) -> [Int] {
         var surfaces: [Int: String] = [:]
-        let specials: Set<Int> = [Self.bosId, Self.padId, Self.eosId, maskId]
+        let specials = specialIds
         return zip(ids, pieceShapes(ids, line: "", surfaces: &surfaces)).map { specials.contains($0) ? WordShape.special.rawValue : $1 }
     }
 
     /// Each token's word's character n-gram hashes for a row of our ids that came without its text, words from the
-    /// pieces alone (see `pieceWords`); <s>, </s>, <pad> and <mask> get none.
+    /// pieces alone (see `pieceWords`); <s>, </s>, <pad> and <mask> are words without text, so they get none.
     package func charNgrams(ofIds ids: [Int]) -> [[UInt32]] {
         var surfaces: [Int: String] = [:]
-        let specials: Set<Int> = [Self.bosId, Self.padId, Self.eosId, maskId]
         var out = [[UInt32]](repeating: [], count: ids.count)
         for group in pieceWords(ids, line: "", surfaces: &surfaces) {
             let hashes = CharNgrams.hashes(group.text)
-            for i in group.start..<group.end where !specials.contains(ids[i]) { out[i] = hashes }
+            for i in group.start..<group.end { out[i] = hashes }
         }
         return out
     }
+
+    /// <s>, </s>, <pad> and <mask>: ids that are no word's piece.
+    var specialIds: Set<Int> { [Self.bosId, Self.padId, Self.eosId, maskId] }
 
     /// SentencePiece's word-start mark (U+2581), which begins the first piece of every whitespace-separated word.
     static let wordStart: Unicode.Scalar = "\u{2581}"

@@ -27,6 +27,11 @@ package enum CharNgrams {
         return out
     }
 
+    /// The table row of a hash in a table of `buckets` rows; -1 for `none` (an unused slot).
+    package static func row(_ hash: UInt32, buckets: Int) -> Int32 {
+        hash == none ? -1 : Int32(hash % UInt32(buckets))
+    }
+
     /// FNV-1a (32 bits) over the scalars' UTF-8 bytes, top bit cleared.
     static func hash(_ scalars: ArraySlice<Unicode.Scalar>) -> UInt32 {
         var h: UInt32 = 2_166_136_261

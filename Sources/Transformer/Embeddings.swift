@@ -15,21 +15,18 @@ struct EmbeddingActivations {
 }
 
 extension ModelSlots {
-    /// Adds to each of `count` rows of `x` (C wide) the mean of the table rows its `slots` n-gram entries name
-    /// (-1: unused); a token without n-grams gets nothing.
-    static func addNgramMeans(_ rows: some Collection<Int32>, slots K: Int, table: UnsafePointer<Float>,
-                              into x: UnsafeMutablePointer<Float>, count: Int, C: Int) {
-        var it = rows.makeIterator()
-        var mine = [Int32](repeating: -1, count: K)
+    /// Calls `body(token, row, weight)` for every used n-gram slot of `count` tokens (`slots` entries each, -1
+    /// unused), weight 1 / (the token's used slots): a token's n-gram input is the weighted sum of its rows. The
+    /// training forward and backward passes and the inference encoder all walk the rows this way.
+    @inline(__always)
+    static func forEachNgram(_ rows: UnsafePointer<Int32>, slots K: Int, count: Int, _ body: (Int, Int, Float) -> Void) {
         for i in 0..<count {
+            let slots = rows + i * K
             var used = 0
-            for k in 0..<K { let r = it.next()!; mine[k] = r; if r >= 0 { used += 1 } }
+            for k in 0..<K where slots[k] >= 0 { used += 1 }
             guard used > 0 else { continue }
-            let scale = 1 / Float(used), o = x + i * C
-            for k in 0..<K where mine[k] >= 0 {
-                let e = table + Int(mine[k]) * C
-                for j in 0..<C { o[j] += scale * e[j] }
-            }
+            let weight = 1 / Float(used)
+            for k in 0..<K where slots[k] >= 0 { body(i, Int(slots[k]), weight) }
         }
     }
 
@@ -56,8 +53,10 @@ extension ModelSlots {
             for j in 0..<C { o[j] = w[j] + q[j] + r[j] }
         }
         if let table = charNgramEmbeddings, let ngrams = a.ngrams {
-            Self.addNgramMeans(UnsafeBufferPointer(start: ngrams, count: B * T * a.ngramSlots), slots: a.ngramSlots,
-                               table: p + table, into: a.sum.pointer, count: B * T, C: C)
+            Self.forEachNgram(ngrams, slots: a.ngramSlots, count: B * T) { i, row, weight in
+                let o = a.sum.pointer + i * C, e = p + table + row * C
+                for j in 0..<C { o[j] += weight * e[j] }
+            }
         }
         probe.phaseEnded(.other)
         embeddingNorm.forward(a.sum.pointer, a.out.pointer, mean: a.mean.pointer, rstd: a.rstd.pointer, rows: B * T,
@@ -92,17 +91,9 @@ extension ModelSlots {
             Kernels.accumulate(d, into: type + Int(a.types[i]) * C, C)
         }
         if let table = charNgramEmbeddings, let ngrams = a.ngrams {
-            let K = a.ngramSlots
-            for i in 0..<N {
-                let rows = ngrams + i * K
-                var count = 0
-                for k in 0..<K where rows[k] >= 0 { count += 1 }
-                guard count > 0 else { continue }
-                let scale = 1 / Float(count), d = dout + i * C
-                for k in 0..<K where rows[k] >= 0 {
-                    let e = g + table + Int(rows[k]) * C
-                    for j in 0..<C { e[j] += scale * d[j] }
-                }
+            Self.forEachNgram(ngrams, slots: a.ngramSlots, count: N) { i, row, weight in
+                let d = dout + i * C, e = g + table + row * C
+                for j in 0..<C { e[j] += weight * d[j] }
             }
         }
         probe.phaseEnded(.other)

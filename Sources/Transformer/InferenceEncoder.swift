@@ -185,15 +185,9 @@ package final class InferenceEncoder: TokenLogitsModel, PartsBody {
             }
         }
         if let table = charNgramTable, let rows = batch.charNgrams {
-            let K = batch.ngramSlots
             rows.withUnsafeBufferPointer { r in
-                for i in 0..<N {
-                    let slots = r.baseAddress! + i * K
-                    var used = 0
-                    for k in 0..<K where slots[k] >= 0 { used += 1 }
-                    guard used > 0 else { continue }
-                    let scale = 1 / Float(used)
-                    for k in 0..<K where slots[k] >= 0 { table.addRow(Int(slots[k]), scaled: scale, into: x + i * C) }
+                ModelSlots.forEachNgram(r.baseAddress!, slots: batch.ngramSlots, count: N) { i, row, weight in
+                    table.addRow(row, scaled: weight, into: x + i * C)
                 }
             }
         }
