@@ -12,7 +12,7 @@ package struct CoordinatorOptions: Sendable {
     package var curve: CurveServerKeys?
     /// Called from the loop; true asks for a clean stop (Ctrl-C, `smaller cancel`).
     package var shouldStop: @Sendable () -> Bool = { false }
-    package var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    package var log: @Sendable (String) -> Void = { try? FileHandle.standardError.write(contentsOf: Data(($0 + "\n").utf8)) }
     /// Called once the socket is bound, with the resolved endpoint (a `*` port becomes a number), unless there
     /// is nothing left to do (every task already done on a resumed run).
     package var onBound: @Sendable (String) -> Void = { _ in }

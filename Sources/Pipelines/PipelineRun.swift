@@ -25,7 +25,7 @@ package final class FileLog: PipelineLog, @unchecked Sendable {
     package func write(_ line: String) {
         lock.lock()
         defer { lock.unlock() }
-        handle?.write(Data("\(ISO8601DateFormatter().string(from: Date())) \(line)\n".utf8))
+        try? handle?.write(contentsOf: Data("\(ISO8601DateFormatter().string(from: Date())) \(line)\n".utf8))
     }
 }
 

@@ -119,10 +119,10 @@ package final class ProgressBar: StepObserver {
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let line = String(format: "\r%@ [%@] %d/%d  loss %.4f  %.2f steps/s  ETA %@ ", label, bar, r.step, total,
                           smoothedLoss ?? r.loss, rate, Self.clock(eta))
-        handle.write(Data(line.utf8))
+        try? handle.write(contentsOf: Data(line.utf8))
     }
 
-    package func finished() { handle.write(Data("\n".utf8)) }
+    package func finished() { try? handle.write(contentsOf: Data("\n".utf8)) }
 
     static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
@@ -145,7 +145,7 @@ package final class JSONLinesLog: StepObserver {
     }
 
     package func stepFinished(_ r: StepRecord, of total: Int) {
-        if let data = try? encoder.encode(r) { handle.write(data + Data("\n".utf8)) }
+        if let data = try? encoder.encode(r) { try? handle.write(contentsOf: data + Data("\n".utf8)) }
     }
 
     package func finished() { try? handle.close() }

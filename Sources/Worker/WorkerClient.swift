@@ -15,7 +15,7 @@ package struct WorkerOptions: Sendable {
     package var executors: [String: any TaskExecutor]
     package var curve: CurveClientKeys?
     package var shouldStop: @Sendable () -> Bool = { false }
-    package var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    package var log: @Sendable (String) -> Void = { try? FileHandle.standardError.write(contentsOf: Data(($0 + "\n").utf8)) }
     /// Told what the loop does at a few named points (`smaller worker --profile` times the phases).
     package var probe: any WorkerProbe = NoWorkerProbe.shared
     /// Leases held at once (HELLO `prefetch`): one runs, the rest wait so a round trip never idles the worker.

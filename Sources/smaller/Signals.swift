@@ -43,4 +43,4 @@ func isLoopback(_ endpoint: String) -> Bool {
     (try? Endpoint(parsing: endpoint))?.isLoopback() ?? false
 }
 
-func printErr(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+func printErr(_ text: String) { try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8)) }

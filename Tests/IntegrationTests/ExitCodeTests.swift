@@ -32,6 +32,34 @@ import Glibc
         #expect(try run.states().values.filter { $0 == "done" }.count == 10)
     }
 
+    /// A log that cannot be written (a full disk: /dev/full answers every write with ENOSPC) loses its lines and
+    /// nothing else: the coordinator and its workers log requeues, failures and the summary into it and still
+    /// finish the grid with the exit code the tasks earn. (The study run of session 13 lost its coordinator to
+    /// Foundation's trapping `FileHandle.write(_:)` when its log's disk filled.)
+    @Test func anUnwritableLogCostsNoWork() throws {
+        let dir = try Fixtures.temporaryDirectory("devfull")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let job = try writeJob("name: full\nnoop: {tasks: 12, seconds: 0, fail: [4]}\nexecution: {max_attempts: 2}\n", in: dir)
+        let out = dir.appendingPathComponent("run")
+        let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        let process = Process()
+        process.executableURL = Smaller.executable!
+        process.arguments = ["run", job, "--workers", "2", "--no-http", "--out", out.path]
+        process.standardOutput = full
+        process.standardError = full
+        process.standardInput = FileHandle.nullDevice
+        process.currentDirectoryURL = dir
+        process.environment = ProcessInfo.processInfo.environment.merging(["SMALLER_GEMM": "own", "XDG_CACHE_HOME": dir.path]) { $1 }
+        try process.run()
+        let exited = waitUntil(seconds: 60) { !process.isRunning }
+        if !exited { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(exited)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1,
+                "\(process.terminationReason == .exit ? "exit" : "signal") \(process.terminationStatus)")
+        #expect(try RunDir(url: out).states().values.filter { $0 == "done" }.count == 11)
+    }
+
     @Test func skippedTasksAreNamedToo() throws {
         let dir = try Fixtures.temporaryDirectory("exit1-skip")
         defer { try? FileManager.default.removeItem(at: dir) }
