@@ -183,7 +183,7 @@ struct BenchCompress: ParsableCommand {
         var b1 = [[Double]](repeating: [], count: models.count), b32 = b1
         for i in timed { for _ in 0..<2 { _ = try models[i]!.logits(one) }; _ = try models[i]!.logits(many) }
         for _ in 0..<repeats { for i in timed { b1[i] += try InferenceTiming.times(warmup: 0, repeats: 1) { _ = try models[i]!.logits(one) } } }
-        if !json { try? FileHandle.standardError.write(contentsOf: Data("batch 1 done\n".utf8)) }
+        if !json { printErr("batch 1 done") }
         for _ in 0..<batchRepeats { for i in timed { b32[i] += try InferenceTiming.times(warmup: 0, repeats: 1) { _ = try models[i]!.logits(many) } } }
         for i in timed {
             let (a, b) = (b1[i].sorted(), b32[i].sorted())

@@ -147,7 +147,7 @@ struct BenchPruneCommand: ParsableCommand {
     func run() throws {
         let compute = ComputeContext(threads: threads)
         compute.activate()
-        let r = try PruningBench.measure(compute: compute, repeats: repeats) { try? FileHandle.standardError.write(contentsOf: Data(($0 + "\n").utf8)) }
+        let r = try PruningBench.measure(compute: compute, repeats: repeats) { printErr($0) }
         print(try JSONWriter.text(r, pretty: true))
         print(String(format: "structured speedup %.2fx (target 1.6x); compact encoder weights %.1f%% of dense (target ≤ 20%%)",
                      r.structuredSpeedup, 100 * r.encoderCompactFraction))

@@ -81,11 +81,11 @@ struct CompressDistill: ParsableCommand {
         let log = FileLog(url: outURL.appendingPathComponent("distill.log"))
         let data = try PipelineData.ner(try PipelineData.source(s.data, needsText: false), language: language, log: log)
         let run = PipelineRun(compute: ComputeContext(threads: threads), log: log, work: outURL) { fraction, text in
-            try? FileHandle.standardError.write(contentsOf: Data(String(format: "\r[%3.0f%%] %@   ", fraction * 100, text).utf8))
+            writeErr(String(format: "\r[%3.0f%%] %@   ", fraction * 100, text))
         }
         run.compute.activate()
         let metrics = try Pipelines.distill(inputs, data: data, out: outURL, run: run).metrics
-        try? FileHandle.standardError.write(contentsOf: Data("\n".utf8))
+        writeErr("\n")
         let d = s.distill
         let scheme = "distill layers=\(metrics["distill.student_layers"] ?? .string("?")) map=\(metrics["distill.layer_map"] ?? .string("?"))"
             + " alpha=\(Float(d.alpha)) temperature=\(Float(d.temperature))" + (d.hiddenMSE ? " hidden_mse" : "")

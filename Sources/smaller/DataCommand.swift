@@ -84,7 +84,7 @@ extension DataCommand {
                     let splits = try Corpora.loadNER(from: dir, language: language, lenient: lenient)
                     let counts = [splits.train, splits.dev, splits.test].map { "\($0.count)/\($0.reduce(0) { $0 + $1.words.count })" }
                     print("\(language): train \(counts[0])  dev \(counts[1])  test \(counts[2])  (sentences/tokens)")
-                    for warning in splits.warnings { try? FileHandle.standardError.write(contentsOf: Data((warning + "\n").utf8)) }
+                    for warning in splits.warnings { printErr(warning) }
                 }
             }
             if let text {

@@ -38,6 +38,6 @@ enum GemmSetup {
     static let help: ArgumentHelp = "The fp32 GEMM kernel: own (CGemm), oneDNN (matmul primitives) or auto (measured per shape class, the default; SMALLER_GEMM sets it too)."
 
     @Sendable static func warn(_ message: String) {
-        try? FileHandle.standardError.write(contentsOf: Data("smaller: GEMM choice: \(message)\n".utf8))
+        printErr("smaller: GEMM choice: \(message)")
     }
 }

@@ -67,12 +67,11 @@ final class FetchProgress {
         (current, shown) = (file, percent)
         let width = 30, filled = width * percent / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        try? FileHandle.standardError.write(contentsOf: Data(String(format: "\r%@ [%@] %3d%% %.1f/%.1f MB", file, bar, percent,
-                                                   Double(done) / 1e6, Double(total) / 1e6).utf8))
+        writeErr(String(format: "\r%@ [%@] %3d%% %.1f/%.1f MB", file, bar, percent, Double(done) / 1e6, Double(total) / 1e6))
     }
 
     func finishLine() {
-        if !current.isEmpty { try? FileHandle.standardError.write(contentsOf: Data("\n".utf8)) }
+        if !current.isEmpty { writeErr("\n") }
         (current, shown) = ("", -1)
     }
 }

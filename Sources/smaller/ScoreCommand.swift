@@ -30,14 +30,14 @@ struct Score: ParsableCommand {
         let goldDoc = try CoNLL.read(contentsOf: URL(fileURLWithPath: gold), labels: nil, lenient: lenient)
         let predDoc = try CoNLL.read(contentsOf: URL(fileURLWithPath: pred), labels: nil, lenient: lenient)
         for (doc, path) in [(goldDoc, gold), (predDoc, pred)] {
-            if let warning = doc.warning(file: path) { try? FileHandle.standardError.write(contentsOf: Data((warning + "\n").utf8)) }
+            if let warning = doc.warning(file: path) { printErr(warning) }
         }
         if let mismatch = EntityF1.firstMismatch(gold: goldDoc.sentences.map(\.words.count), predicted: predDoc.sentences.map(\.words.count)) {
             throw ScoringError(message: "\(pred) does not match \(gold): \(mismatch)")
         }
         for (s, (g, p)) in zip(goldDoc.sentences, predDoc.sentences).enumerated() where g.words != p.words {
             let k = zip(g.words, p.words).enumerated().first { $0.element.0 != $0.element.1 }!.offset
-            try? FileHandle.standardError.write(contentsOf: Data("warning: sentence \(s + 1), token \(k + 1) differs: \(g.words[k]) in gold, \(p.words[k]) in predictions\n".utf8))
+            printErr("warning: sentence \(s + 1), token \(k + 1) differs: \(g.words[k]) in gold, \(p.words[k]) in predictions")
             break
         }
         let scores = try EntityF1.score(gold: goldDoc.sentences.map(\.tags), predicted: predDoc.sentences.map(\.tags), mode: mode)

@@ -43,4 +43,8 @@ func isLoopback(_ endpoint: String) -> Bool {
     (try? Endpoint(parsing: endpoint))?.isLoopback() ?? false
 }
 
-func printErr(_ text: String) { try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8)) }
+/// Writes to stderr; a write that fails (a full disk under a redirected log, /dev/full) loses the text, never the
+/// process, as Foundation's `FileHandle.write(_:)` would.
+func writeErr(_ text: String) { try? FileHandle.standardError.write(contentsOf: Data(text.utf8)) }
+
+func printErr(_ text: String) { writeErr(text + "\n") }
