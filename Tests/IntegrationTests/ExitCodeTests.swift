@@ -42,21 +42,10 @@ import Glibc
         let job = try writeJob("name: full\nnoop: {tasks: 12, seconds: 0, fail: [4]}\nexecution: {max_attempts: 2}\n", in: dir)
         let out = dir.appendingPathComponent("run")
         let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
-        let process = Process()
-        process.executableURL = Smaller.executable!
-        process.arguments = ["run", job, "--workers", "2", "--no-http", "--out", out.path]
-        process.standardOutput = full
-        process.standardError = full
-        process.standardInput = FileHandle.nullDevice
-        process.currentDirectoryURL = dir
-        process.environment = ProcessInfo.processInfo.environment.merging(["SMALLER_GEMM": "own", "XDG_CACHE_HOME": dir.path]) { $1 }
-        try process.run()
-        let exited = waitUntil(seconds: 60) { !process.isRunning }
-        if !exited { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        #expect(exited)
-        #expect(process.terminationReason == .exit && process.terminationStatus == 1,
-                "\(process.terminationReason == .exit ? "exit" : "signal") \(process.terminationStatus)")
+        let child = try Child(["run", job, "--workers", "2", "--no-http", "--out", out.path], in: dir, name: "run", sink: full)
+        let status = child.wait(seconds: 60, "smaller run with its output on /dev/full")
+        #expect(child.process.terminationReason == .exit && status == 1,
+                "\(child.process.terminationReason == .exit ? "exit" : "signal") \(status.map(String.init) ?? "none")")
         #expect(try RunDir(url: out).states().values.filter { $0 == "done" }.count == 11)
     }
 

@@ -26,15 +26,15 @@ enum Smaller {
     static let unavailable: Comment = "no built `smaller` beside the test bundle (run `swift build` first)"
 }
 
-/// One spawned `smaller` process with its output in a file.
+/// One spawned `smaller` process with its output in a file (or in `sink`, e.g. /dev/full).
 final class Child: @unchecked Sendable {
     let process = Process()
     let output: URL
 
-    init(_ arguments: [String], in dir: URL, name: String, executable: String? = nil) throws {
+    init(_ arguments: [String], in dir: URL, name: String, executable: String? = nil, sink: FileHandle? = nil) throws {
         output = dir.appendingPathComponent("\(name).out")
         FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
+        let handle = try sink ?? FileHandle(forWritingTo: output)
         process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? Smaller.executable!
         process.arguments = arguments
         process.standardOutput = handle
