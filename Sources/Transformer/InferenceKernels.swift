@@ -1,5 +1,6 @@
 // The seams of the inference path: a linear layer is any `LinearKernel` (fp32, int8, int4, sparse, …) and the
 // word-embedding table any `EmbeddingLookup`; the fp32 ones here view an XLMRModel's flat parameters.
+import Dispatch
 import TensorCore
 
 /// y (rows, out) = x (rows, in) · Wᵀ + b, for one linear layer of an inference model.
@@ -190,9 +191,15 @@ extension InferenceEncoder {
 /// The fp32 linear layer split by output features into `parts` slices, each pre-packed and run single-threaded on
 /// its own thread (`Parallel.parts`), with its slice of the bias added by the same thread. At batch 1 this replaces
 /// oneDNN's OpenMP fork/join per product. Products below `minimumMultiplyAdds` run on the calling thread.
-package final class SplitPackedLinear: LinearFusing, GeluFusing, PartsBody {
+package final class SplitPackedLinear: LinearFusing, GeluFusing, PartsBody, PhaseReporting {
     package let dense: DenseLinear
     let slices: [(start: Int, count: Int, packed: PackedWeights)]
+    /// The encoder's probe: while it measures, a GELU applied here is reported as `.gelu` (as the int8 kernels report
+    /// theirs), so the linear share that the int8 bound is taken from holds the products alone; no clock otherwise.
+    package var probe: StepProbe = NoStepProbe.shared { didSet { timing = !(probe is NoStepProbe) } }
+    private var timing = false
+    /// Each slice's GELU time in the call in progress, while timing (one slot per slice, written by its thread).
+    private let geluNanos: UnsafeMutablePointer<UInt64>
     package var inFeatures: Int { dense.inFeatures }
     package var outFeatures: Int { dense.outFeatures }
     /// Below this many multiply-adds a product is not split (a thread wake-up costs more than it saves).
@@ -211,6 +218,8 @@ package final class SplitPackedLinear: LinearFusing, GeluFusing, PartsBody {
             return (start, end - start, PackedWeights(weight: dense.weight + start * dense.inFeatures, outFeatures: max(end - start, 1),
                                                       inFeatures: dense.inFeatures))
         }.filter { $0.count > 0 }
+        geluNanos = .allocate(capacity: max(slices.count, 1))
+        geluNanos.initialize(repeating: 0, count: max(slices.count, 1))
     }
 
     package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
@@ -222,17 +231,30 @@ package final class SplitPackedLinear: LinearFusing, GeluFusing, PartsBody {
         let out = outFeatures
         if rows > Self.maximumRows {
             dense.apply(x, rows: rows, into: y)
-            if gelu { Kernels.geluForward(y, y, rows * out, threads: dense.threads) }
+            if gelu {
+                if timing { probe.phaseEnded(.gemm) }
+                Kernels.geluForward(y, y, rows * out, threads: dense.threads)
+                if timing { probe.phaseEnded(.gelu) }
+            }
             return
         }
+        let timesGelu = timing && gelu
+        if timesGelu { geluNanos.update(repeating: 0, count: slices.count) }
         if rows * out * inFeatures < Self.minimumMultiplyAdds {
             for i in slices.indices { slice(i, x, rows: rows, into: y, gelu: gelu) }
+            if timesGelu { probe.moved(geluTotal, to: .gelu) }
         } else {
             pending = (x, rows, y, gelu)
             Parallel.parts(slices.count, self)
             pending = nil
+            // The slices ran side by side: the wall time is their average.
+            if timesGelu { probe.moved(geluTotal / UInt64(slices.count), to: .gelu) }
         }
     }
+
+    private var geluTotal: UInt64 { (0..<slices.count).reduce(0) { $0 &+ geluNanos[$1] } }
+
+    deinit { geluNanos.deallocate() }
 
     /// The arguments of the product being split (for `runPart`, which `Parallel.parts` calls without allocating).
     private var pending: (x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>, gelu: Bool)?
@@ -248,11 +270,17 @@ package final class SplitPackedLinear: LinearFusing, GeluFusing, PartsBody {
         let s = slices[i], out = outFeatures
         s.packed.multiply(x, rows: rows, into: y + s.start, ldy: out, threads: 1)
         let bias = dense.bias + s.start
+        var geluTime: UInt64 = 0
         for r in 0..<rows {
             let row = y + r * out + s.start
             for c in 0..<s.count { row[c] += bias[c] }
-            if gelu { Kernels.geluForward(row, row, s.count, threads: 1) }
+            if gelu {
+                let t0 = timing ? DispatchTime.now().uptimeNanoseconds : 0
+                Kernels.geluForward(row, row, s.count, threads: 1)
+                if timing { geluTime &+= DispatchTime.now().uptimeNanoseconds &- t0 }
+            }
         }
+        if timing && gelu { geluNanos[i] = geluTime }
     }
 
     package var byteCount: Int { dense.byteCount }

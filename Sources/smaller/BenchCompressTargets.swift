@@ -156,6 +156,7 @@ struct MachineTargets: Codable {
             Swift.print(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %8.1f", p.passMs)
                         + parts.map { String(format: " %6.1f (%4.1f%%)", $0 * p.passMs, 100 * $0) }.joined())
         }
+        for (name, p) in split { Swift.print("\(name) by every phase: " + p.summary) }
     }
 }
 

@@ -120,6 +120,55 @@ import TestSupport
         }
     }
 
+    /// The kernels that sum eight rows side by side (`RowBlock`: LayerNorm forward, softmax backward; softmax's row
+    /// maximum eight lanes at a time) against the one-row loops written out here: the same bits, for row counts
+    /// with a partial last block and widths that are and are not multiples of 8, including the model's 768.
+    @Test(arguments: [(1031, 97), (19, 768), (8, 5), (7, 128)])
+    func rowBlockKernelsGiveTheBitsOfTheOneRowLoops(rows: Int, cols: Int) {
+        let x = Self.random(rows * cols, seed: 21, scale: 8), dy = Self.random(rows * cols, seed: 22)
+        let gamma = Self.random(cols, seed: 23, scale: 1), beta = Self.random(cols, seed: 24, scale: 1)
+        let eps: Float = 1e-5, invC = 1 / Float(cols)
+        var yR = [Float](repeating: 0, count: rows * cols), meanR = [Float](repeating: 0, count: rows), rstdR = meanR
+        var probsR = yR, dxR = yR
+        for r in 0..<rows {
+            var s: Float = 0
+            for c in 0..<cols { s += x[r * cols + c] }
+            let mu = s * invC
+            var v: Float = 0
+            for c in 0..<cols { let d = x[r * cols + c] - mu; v += d * d }
+            let rs = 1 / (v * invC + eps).squareRoot()
+            for c in 0..<cols { yR[r * cols + c] = (x[r * cols + c] - mu) * rs * gamma[c] + beta[c] }
+            meanR[r] = mu; rstdR[r] = rs
+            var m = -Float.infinity
+            for c in 0..<cols { m = max(m, x[r * cols + c]) }
+            var e = [Float](repeating: 0, count: cols)
+            for c in 0..<cols { e[c] = x[r * cols + c] - m }
+            // exp as the kernel takes it (its own SIMD exp and 8-lane sum are not what this test is about).
+            e.withUnsafeMutableBufferPointer { ep in
+                let total = Kernels.expShifted(ep.baseAddress!, ep.baseAddress!, cols, shift: 0)
+                for c in 0..<cols { probsR[r * cols + c] = ep[c] * (1 / total) }
+            }
+        }
+        for r in 0..<rows {
+            var dot: Float = 0
+            for c in 0..<cols { dot += probsR[r * cols + c] * dy[r * cols + c] }
+            for c in 0..<cols { dxR[r * cols + c] = probsR[r * cols + c] * (dy[r * cols + c] - dot) }
+        }
+        for threads in [1, 2] {
+            var y = [Float](repeating: 0, count: rows * cols), mean = [Float](repeating: 0, count: rows), rstd = mean
+            Kernels.layerNormForward(x, gamma, beta, &y, mean: &mean, rstd: &rstd, rows: rows, cols: cols, eps: eps, threads: threads)
+            #expect(y.map(\.bitPattern) == yR.map(\.bitPattern), "LayerNorm y, \(threads) threads")
+            #expect(mean.map(\.bitPattern) == meanR.map(\.bitPattern) && rstd.map(\.bitPattern) == rstdR.map(\.bitPattern),
+                    "LayerNorm mean, 1/std, \(threads) threads")
+            var probs = y
+            Kernels.softmaxForward(x, &probs, rows: rows, cols: cols, threads: threads)
+            #expect(probs.map(\.bitPattern) == probsR.map(\.bitPattern), "softmax, \(threads) threads")
+            var dx = y
+            Kernels.softmaxBackward(probsR, dy, &dx, rows: rows, cols: cols, threads: threads)
+            #expect(dx.map(\.bitPattern) == dxR.map(\.bitPattern), "softmax backward, \(threads) threads")
+        }
+    }
+
     @Test func softmaxRowsSumToOneAcrossTheSplitBoundary() {
         // A real property on the split path: every row, on either side of the split, is a distribution.
         let (rows, cols) = (2048, 64)

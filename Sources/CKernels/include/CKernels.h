@@ -30,4 +30,8 @@ void ck_int8_quantize_row(int path, const float *x, long n, float scale, float z
 void ck_int8_dequantize_row(int path, const int *acc, long n, int zero, float sx, const float *wscale, const int *rowsum,
                             const float *bias, float *y);
 
+/// Softmax of each of `rows` rows of `cols` floats (softmax.c), through code path `path` as ck_gelu_* (lowered to
+/// ck_gelu_best_path()), bit for bit TensorCore's Swift reference (Kernels.softmaxReference). `y` may alias `x`.
+void ck_softmax_rows(int path, const float *x, float *y, long rows, long cols);
+
 #endif
