@@ -60,6 +60,16 @@ static void dequantize_c(const int32_t *acc, long n, int32_t zero, float sx, con
     }
 }
 
+static void column_abs_max_c(const float *x, long rows, long k, float *colmax) {
+    for (long i = 0; i < rows; i++) {
+        const float *r = x + i * k;
+        for (long c = 0; c < k; c++) {
+            float v = __builtin_fabsf(r[c]);
+            colmax[c] = v > colmax[c] ? v : colmax[c];
+        }
+    }
+}
+
 #if defined(__x86_64__)
 // ---- AVX-512F: 16 lanes, masked loads and stores for the tail ----
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
@@ -83,6 +93,20 @@ static void range_512(const float *x, long n, float *lo, float *hi) {
     _mm512_storeu_ps(ls, _mm512_min_ps(l2, l));
     _mm512_storeu_ps(hs, _mm512_max_ps(h2, h));
     fold_lanes(ls, hs, 16, lo, hi);
+}
+
+static void column_abs_max_512(const float *x, long rows, long k, float *colmax) {
+    // _mm512_max_ps(v, m) is v > m ? v : m lane by lane (m when v is NaN), as the reference.
+    __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+    for (long i = 0; i < rows; i++) {
+        const float *r = x + i * k;
+        for (long c = 0; c < k; c += 16) {
+            __mmask16 m = mask16(k - c);
+            __m512 v = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, r + c)),
+                                                            _mm512_castps_si512(sign)));
+            _mm512_mask_storeu_ps(colmax + c, m, _mm512_max_ps(v, _mm512_maskz_loadu_ps(m, colmax + c)));
+        }
+    }
 }
 
 static inline __m512i codes_512(__m512 v, __m512 scale, __m512 zero, __m512 top) {
@@ -154,6 +178,19 @@ static void quantize_256(const float *x, long n, float s, float z, float t, uint
     quantize_c(x + k, n - k, s, z, t, q + k);
 }
 
+static void column_abs_max_256(const float *x, long rows, long k, float *colmax) {
+    __m256 sign = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    long body = k / 8 * 8;
+    for (long i = 0; i < rows; i++) {
+        const float *r = x + i * k;
+        for (long c = 0; c < body; c += 8) {
+            __m256 v = _mm256_and_ps(_mm256_loadu_ps(r + c), sign);
+            _mm256_storeu_ps(colmax + c, _mm256_max_ps(v, _mm256_loadu_ps(colmax + c)));
+        }
+        column_abs_max_c(r + body, 1, k - body, colmax + body);
+    }
+}
+
 static void dequantize_256(const int32_t *acc, long n, int32_t z, float x, const float *ws, const int32_t *rowsum, const float *bias,
                            float *y) {
     __m256i zero = _mm256_set1_epi32(z);
@@ -205,5 +242,15 @@ void ck_int8_dequantize_row(int path, const int *acc, long n, int zero, float sx
     case 1: dequantize_256(acc, n, zero, sx, wscale, rowsum, bias, y); return;
 #endif
     default: dequantize_c(acc, n, zero, sx, wscale, rowsum, bias, y);
+    }
+}
+
+void ck_int8_column_abs_max(int path, const float *x, long rows, long k, float *colmax) {
+    switch (int8_path(path)) {
+#if defined(__x86_64__)
+    case 2: column_abs_max_512(x, rows, k, colmax); return;
+    case 1: column_abs_max_256(x, rows, k, colmax); return;
+#endif
+    default: column_abs_max_c(x, rows, k, colmax);
     }
 }

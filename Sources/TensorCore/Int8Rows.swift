@@ -16,6 +16,13 @@ package enum Int8Rows {
         return (lo, hi)
     }
 
+    /// colMax (k) = max(colMax, |x|) column by column over x (rows, k), NaN skipped: LLM.int8()'s outlier search.
+    @inline(__always)
+    package static func columnAbsMax(_ x: UnsafePointer<Float>, rows: Int, _ k: Int, into colMax: UnsafeMutablePointer<Float>,
+                                     path: Int32 = fastestPath) {
+        ck_int8_column_abs_max(path, x, rows, k, colMax)
+    }
+
     /// q (n) = low byte of the bits of clamp(x / scale + zero, 0, top) + 1.5·2²³.
     @inline(__always)
     package static func quantize(_ x: UnsafePointer<Float>, _ n: Int, scale: Float, zero: Float, top: Float,

@@ -63,6 +63,23 @@ import TestSupport
         }
     }
 
+    /// LLM.int8()'s outlier search: each column's largest |x| over the rows, against the loop it replaced
+    /// (`v > m ? v : m` over |x|), with NaN in some rows (skipped) and every path's tail.
+    @Test(arguments: paths)
+    func columnMaximaEqualTheReference(path: Int32) {
+        for k in Self.lengths where k <= 768 {
+            for rows in [1, 5, 17] {
+                var x = (0..<rows).flatMap { Self.row(k, seed: UInt64(rows * 1000 + k + $0)) }
+                if rows > 1 { x[k + k / 2] = .nan; x[0] = .nan }
+                var want = [Float](repeating: 0, count: k)
+                for i in 0..<rows { for c in 0..<k { let v = abs(x[i * k + c]); want[c] = v > want[c] ? v : want[c] } }
+                var got = [Float](repeating: 0, count: k)
+                Int8Rows.columnAbsMax(x, rows: rows, k, into: &got, path: path)
+                #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "path \(path), \(rows) × \(k)")
+            }
+        }
+    }
+
     @Test(arguments: paths)
     func dequantizationEqualsTheReference(path: Int32) {
         var r = TestRandom(seed: 7)

@@ -30,6 +30,10 @@ void ck_int8_quantize_row(int path, const float *x, long n, float scale, float z
 void ck_int8_dequantize_row(int path, const int *acc, long n, int zero, float sx, const float *wscale, const int *rowsum,
                             const float *bias, float *y);
 
+/// colmax[c] = max(colmax[c], |x[i·k + c]|) over the rows i < rows, as `v > m ? v : m` (NaN skipped): LLM.int8()'s
+/// outlier-column search (Compression's MixedInt8Linear), any path the same bits (a maximum).
+void ck_int8_column_abs_max(int path, const float *x, long rows, long k, float *colmax);
+
 /// Softmax of each of `rows` rows of `cols` floats (softmax.c), through code path `path` as ck_gelu_* (lowered to
 /// ck_gelu_best_path()), bit for bit TensorCore's Swift reference (Kernels.softmaxReference). `y` may alias `x`.
 void ck_softmax_rows(int path, const float *x, float *y, long rows, long cols);

@@ -354,12 +354,7 @@ package final class MixedInt8Linear: LinearKernel, PhaseReporting {
     package func outliers(_ x: UnsafePointer<Float>, rows: Int) -> [Int] {
         let K = inFeatures
         var colMax = [Float](repeating: 0, count: K)
-        colMax.withUnsafeMutableBufferPointer { m in
-            for i in 0..<rows {
-                let r = x + i * K
-                for k in 0..<K { let v = abs(r[k]); m[k] = v > m[k] ? v : m[k] }
-            }
-        }
+        colMax.withUnsafeMutableBufferPointer { Int8Rows.columnAbsMax(x, rows: rows, K, into: $0.baseAddress!) }
         return (0..<K).filter { colMax[$0] > threshold }
     }
 
