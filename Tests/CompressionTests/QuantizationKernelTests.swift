@@ -190,6 +190,39 @@ func maxRelative(_ a: [Float], _ b: [Float]) -> Float {
         }
     }
 
+    /// LLM.int8() with its outlier product added in each slice's epilogue: split over threads (and fused over query,
+    /// key and value, slices straddling a layer boundary) the bits of one thread, and within the kernel budget of its
+    /// float64 reference.
+    @Test(arguments: [2, 3])
+    func splitMixedEqualsOneThreadExactly(parts: Int) throws {
+        let rows = 130, k = 96
+        var x = QuantizationKernelTests.random(rows * k, seed: 11, scale: 3)
+        for i in 0..<rows { x[i * k + 5] *= 25; x[i * k + 90] *= 25 }   // two outlier columns
+        func layers(_ threads: Int) -> [MixedInt8Linear] {
+            [200, 150, 170].enumerated().map { i, n in
+                let m = MixedInt8Linear(weights: Int8Weights(weight: QuantizationKernelTests.random(n * k, seed: UInt64(70 + i)),
+                                                             outFeatures: n, inFeatures: k),
+                                        bias: QuantizationKernelTests.random(n, seed: UInt64(80 + i)), threshold: 6)
+                m.base.parts = threads
+                return m
+            }
+        }
+        let one = layers(1), split = layers(parts)
+        for (a, b) in zip(one, split) {
+            let y = QuantizationKernelTests.apply(b, x, rows: rows)
+            #expect(y == QuantizationKernelTests.apply(a, x, rows: rows), "parts \(parts)")
+            #expect(maxRelative(y, b.reference(x, rows: rows)) <= Tolerance.quantKernelRelative)
+        }
+        let fused = try #require(split[0].fused(with: [split[1], split[2]]))
+        let pointers = split.map { UnsafeMutablePointer<Float>.allocate(capacity: rows * $0.outFeatures) }
+        defer { pointers.forEach { $0.deallocate() } }
+        x.withUnsafeBufferPointer { fused.apply($0.baseAddress!, rows: rows, into: pointers) }
+        for (i, layer) in one.enumerated() {
+            #expect(Array(UnsafeBufferPointer(start: pointers[i], count: rows * layer.outFeatures))
+                    == QuantizationKernelTests.apply(layer, x, rows: rows), "fused part \(i), parts \(parts)")
+        }
+    }
+
     @Test(arguments: [1, 2])
     func geluInTheEpilogueEqualsGeluAfter(parts: Int) {
         let rows = 130, k = 96, n = 300

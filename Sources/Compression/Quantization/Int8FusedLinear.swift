@@ -17,6 +17,8 @@ package final class Int8FusedLinear: FusedLinearKernels, Int8Epilogue, PhaseRepo
     private lazy var gemm = Int8SplitGemm(weights: weights.q, n: outFeatures, k: inFeatures, parts: threads, owner: weights)
     /// The outputs of the call in progress, for `finish`.
     private var outputs: [UnsafeMutablePointer<Float>] = []
+    /// LLM.int8()'s outlier products of the call in progress, one per layer (`MixedInt8FusedLinear`), or none.
+    private var outliers: [OutlierAddend] = []
     /// As `Int8Linear.probe` (no GELU here).
     package var probe: StepProbe = NoStepProbe.shared { didSet { for p in parts { p.probe = probe } } }
 
@@ -40,11 +42,14 @@ package final class Int8FusedLinear: FusedLinearKernels, Int8Epilogue, PhaseRepo
     }
 
     /// As `apply`, with columns `zeroing` of x taken as 0 (`Int8Scratch.quantize`).
-    func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>], zeroing: [Int]) {
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>], zeroing: [Int],
+               outliers: [OutlierAddend] = []) {
         precondition(outputs.count == parts.count, "Int8FusedLinear: \(outputs.count) outputs for \(parts.count) layers")
         // `bench compress`'s reference row switches its kernels to `dnnl_gemm_u8s8s32`: then run them one by one.
         if !parts.allSatisfy(\.usesPackedGemm) {
-            for (p, out) in outputs.enumerated() { parts[p].apply(x, rows: rows, into: out, gelu: false, zeroing: zeroing) }
+            for (p, out) in outputs.enumerated() {
+                parts[p].apply(x, rows: rows, into: out, gelu: false, zeroing: zeroing, outliers: outliers.isEmpty ? nil : outliers[p])
+            }
             return
         }
         let K = inFeatures, N = outFeatures
@@ -52,8 +57,8 @@ package final class Int8FusedLinear: FusedLinearKernels, Int8Epilogue, PhaseRepo
         scratch.quantize(x, rows: rows, K, fixed: activations, parts: threads, zeroing: zeroing)
         let timing = !(probe is NoStepProbe)
         if timing { probe.phaseEnded(.quantize) }
-        self.outputs = outputs
-        defer { self.outputs = [] }
+        self.outputs = outputs; self.outliers = outliers
+        defer { self.outputs = []; self.outliers = [] }
         gemm.timesEpilogues = timing
         gemm.multiply(m: rows, a: scratch.codes, acc: scratch.acc, epilogue: self)
         if timing { probe.movedEpilogues(gemm.wallNanos(gemm.epilogueNanos), gelu: 0) }
@@ -73,6 +78,9 @@ package final class Int8FusedLinear: FusedLinearKernels, Int8Epilogue, PhaseRepo
                             Int8Math.dequantizeRow(acc + (i - rows.lowerBound) * count + (lo - start), ranges[i], outFeatures: hi - lo, wScale: sw.baseAddress! + lo,
                                                    rowSum: rs.baseAddress! + lo, bias: b.baseAddress! + lo,
                                                    into: out + i * n + (lo - offsets[p]))
+                            if !outliers.isEmpty {
+                                outliers[p].add(row: i, columns: lo - offsets[p], hi - lo, into: out + i * n + (lo - offsets[p]))
+                            }
                         }
                     }
                 }
@@ -90,11 +98,11 @@ extension Int8Linear: LinearFusing {
 }
 
 /// LLM.int8() over a shared input: the outlier columns found once, the regular part through one fused int8 GEMM,
-/// then each layer's fp32 outlier product, exactly as the separate `MixedInt8Linear`s compute it.
+/// each layer's fp32 outlier product added in its epilogue, exactly as the separate `MixedInt8Linear`s compute it.
 package final class MixedInt8FusedLinear: FusedLinearKernels, PhaseReporting {
     package let parts: [MixedInt8Linear]
     private let base: Int8FusedLinear
-    private var split = OutlierSplit()
+    private let split = OutlierSplit()
 
     /// nil unless the parts share the threshold and their int8 bases fuse.
     package init?(_ parts: [MixedInt8Linear]) {
@@ -116,8 +124,8 @@ package final class MixedInt8FusedLinear: FusedLinearKernels, PhaseReporting {
         if !(probe is NoStepProbe) { probe.phaseEnded(.quantize) }
         if cols.isEmpty { base.apply(x, rows: rows, into: outputs); return }
         split.gather(x, rows: rows, base.inFeatures, cols: cols)
-        base.apply(x, rows: rows, into: outputs, zeroing: cols)
-        for (p, out) in outputs.enumerated() { split.addOutlierProduct(parts[p].base.weights, cols: cols, rows: rows, into: out) }
+        let addends = parts.indices.map { split.addend(parts[$0].base.weights, cols: cols, slot: $0) }
+        base.apply(x, rows: rows, into: outputs, zeroing: cols, outliers: addends)
     }
 }
 

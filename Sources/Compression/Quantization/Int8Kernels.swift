@@ -223,6 +223,8 @@ package final class Int8Linear: GeluFusing, Int8Epilogue, PhaseReporting {
     package var usesPackedGemm = true
     /// The output of the call in progress and whether GELU follows, for `finish`.
     private var output: UnsafeMutablePointer<Float>?, gelu = false
+    /// LLM.int8()'s outlier product for the call in progress, added in `finish` (`MixedInt8Linear`).
+    private var outliers: OutlierAddend?
     /// The encoder's probe: while it measures, `apply` reports its quantization and moves its epilogues' time to
     /// `.dequantize` (a fused GELU's to `.gelu`); otherwise no clock is read.
     package var probe: StepProbe = NoStepProbe.shared { didSet { timing = !(probe is NoStepProbe) } }
@@ -260,13 +262,14 @@ package final class Int8Linear: GeluFusing, Int8Epilogue, PhaseReporting {
     }
 
     /// As `apply(_:rows:into:gelu:)` with columns `zeroing` of x taken as 0 (`Int8Scratch.quantize`).
-    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool, zeroing: [Int]) {
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, gelu: Bool, zeroing: [Int],
+               outliers: OutlierAddend? = nil) {
         let K = inFeatures, N = outFeatures
         scratch.reserve(rows: rows, codes: rows * K, acc: rows * N)
         scratch.quantize(x, rows: rows, K, fixed: activations, parts: parts, zeroing: zeroing)
         if timing { probe.phaseEnded(.quantize); geluNanos.update(repeating: 0, count: Self.maxSlices) }
-        output = y; self.gelu = gelu
-        defer { output = nil; self.gelu = false }
+        output = y; self.gelu = gelu; self.outliers = outliers
+        defer { output = nil; self.gelu = false; self.outliers = nil }
         if usesPackedGemm {
             let g = gemm
             g.timesEpilogues = timing
@@ -294,6 +297,7 @@ package final class Int8Linear: GeluFusing, Int8Epilogue, PhaseReporting {
                     for i in rows {
                         Int8Math.dequantizeRow(acc + (i - rows.lowerBound) * count, ranges[i], outFeatures: count, wScale: sw.baseAddress! + start,
                                                rowSum: rs.baseAddress! + start, bias: b.baseAddress! + start, into: y + i * N + start)
+                        outliers?.add(row: i, columns: start, count, into: y + i * N + start)
                         if gelu {
                             let t0 = timing ? DispatchTime.now().uptimeNanoseconds : 0
                             Kernels.geluForward(y + i * N + start, y + i * N + start, count, threads: 1)
@@ -333,7 +337,7 @@ package final class MixedInt8Linear: LinearKernel, PhaseReporting {
     package let threshold: Float
     /// Outlier columns and columns seen over every call so far (for reporting the outlier fraction).
     package private(set) var outlierColumns = 0, columnsSeen = 0
-    private var split = OutlierSplit()
+    private let split = OutlierSplit()
 
     package init(weights: Int8Weights, bias: [Float], threshold: Float) {
         base = Int8Linear(weights: weights, bias: bias); self.threshold = threshold
@@ -364,8 +368,7 @@ package final class MixedInt8Linear: LinearKernel, PhaseReporting {
         if !(probe is NoStepProbe) { probe.phaseEnded(.quantize) }
         if cols.isEmpty { base.apply(x, rows: rows, into: y); return }
         split.gather(x, rows: rows, inFeatures, cols: cols)
-        base.apply(x, rows: rows, into: y, gelu: false, zeroing: cols)
-        split.addOutlierProduct(base.weights, cols: cols, rows: rows, into: y)
+        base.apply(x, rows: rows, into: y, gelu: false, zeroing: cols, outliers: split.addend(base.weights, cols: cols, slot: 0))
     }
 
     /// The reference: outlier columns exact, the others fake-quantized per token (range over the regular
@@ -385,27 +388,51 @@ package final class MixedInt8Linear: LinearKernel, PhaseReporting {
     }
 }
 
-/// The fp32 side of LLM.int8(), shared by the separate and the fused kernels: x's outlier columns gathered, and
-/// y += x[:, cols] · W[:, cols]ᵀ with W's columns dequantized (the int8 path reads x itself, those columns taken as
-/// 0: `Int8Scratch.quantize`'s `zeroing`). Its buffers grow to the largest call and are reused.
-struct OutlierSplit {
-    private var gatheredX: [Float] = [], gatheredW: [Float] = []
+/// The fp32 side of LLM.int8(), shared by the separate and the fused kernels: x's outlier columns gathered (rows, O)
+/// and each layer's weight columns there dequantized and laid out (O, N), so that the int8 epilogue adds
+/// x[:, cols] · W[:, cols]ᵀ to each output row right after dequantizing it, while the row is in cache (the int8 path
+/// reads x itself, those columns taken as 0: `Int8Scratch.quantize`'s `zeroing`). Its buffers grow to the largest
+/// call and are reused.
+final class OutlierSplit {
+    private var gatheredX = UnsafeMutablePointer<Float>.allocate(capacity: 1), xCapacity = 1
+    private var gatheredW: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
+
+    deinit { gatheredX.deallocate(); for w in gatheredW { w.pointer.deallocate() } }
 
     /// Gathers x's (rows, K) `cols`.
-    mutating func gather(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, cols: [Int]) {
+    func gather(_ x: UnsafePointer<Float>, rows: Int, _ K: Int, cols: [Int]) {
         let O = cols.count
-        if gatheredX.count < rows * O { gatheredX = [Float](repeating: 0, count: rows * O) }
+        if xCapacity < rows * O { gatheredX.deallocate(); gatheredX = .allocate(capacity: rows * O); xCapacity = rows * O }
         for i in 0..<rows { for (o, k) in cols.enumerated() { gatheredX[i * O + o] = x[i * K + k] } }
     }
 
-    /// y (rows, N) += the gathered outlier columns (from the last `gather`) times w's dequantized columns.
-    mutating func addOutlierProduct(_ w: Int8Weights, cols: [Int], rows: Int, into y: UnsafeMutablePointer<Float>) {
+    /// The addend of layer `slot` (weights `w`) for the last `gather`: w's `cols` dequantized, (O, N).
+    func addend(_ w: Int8Weights, cols: [Int], slot: Int) -> OutlierAddend {
         let O = cols.count, N = w.outFeatures, K = w.inFeatures
-        if gatheredW.count < N * O { gatheredW = [Float](repeating: 0, count: N * O) }
-        for j in 0..<N { for (o, k) in cols.enumerated() { gatheredW[j * O + o] = Float(w.q[j * K + k]) * w.scale[j] } }
-        // On the threads the int8 GEMM beside it gets from oneDNN (set once by `ComputeContext.activate()`).
-        sgemm(.none, .transposed, m: rows, n: N, k: O, a: gatheredX, lda: O, b: gatheredW, ldb: O, beta: 1, c: y, ldc: N,
-              threads: ComputeInfo.threads)
+        while gatheredW.count <= slot { gatheredW.append((.allocate(capacity: 1), 1)) }
+        if gatheredW[slot].capacity < O * N {
+            gatheredW[slot].pointer.deallocate()
+            gatheredW[slot] = (.allocate(capacity: O * N), O * N)
+        }
+        let wt = gatheredW[slot].pointer
+        for (o, k) in cols.enumerated() { for j in 0..<N { wt[o * N + j] = Float(w.q[j * K + k]) * w.scale[j] } }
+        return OutlierAddend(x: gatheredX, w: wt, count: O, outFeatures: N)
+    }
+}
+
+/// One LLM.int8() layer's outlier product for the call in progress: y[i, j] += Σ_o x[i, o] · w[o, j], added by the
+/// thread that dequantized row i's columns j (`add`), one outlier column after another.
+struct OutlierAddend {
+    let x: UnsafePointer<Float>, w: UnsafePointer<Float>
+    let count: Int, outFeatures: Int
+
+    /// Adds the product to columns start ..< start + n of row i, whose output is at y.
+    @inline(__always)
+    func add(row i: Int, columns start: Int, _ n: Int, into y: UnsafeMutablePointer<Float>) {
+        for o in 0..<count {
+            let a = x[i * count + o], wr = w + o * outFeatures + start
+            for j in 0..<n { y[j] += a * wr[j] }
+        }
     }
 }
 
