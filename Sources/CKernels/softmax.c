@@ -57,9 +57,13 @@ static inline float fold8(const float *lanes) {
     return s;
 }
 
-static void softmax_row_c(const float *x, float *y, long n) {
+static float row_max_c(const float *x, long n) {
     float m = -__builtin_inff();
     for (long c = 0; c < n; c++) m = x[c] > m ? x[c] : m;
+    return m;
+}
+
+static float exp_shifted_c(const float *x, float *y, long n, float m) {
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     long i = 0;
     for (; i + 8 <= n; i += 8)
@@ -73,6 +77,11 @@ static void softmax_row_c(const float *x, float *y, long n) {
         }
         total += fold8(tail);
     }
+    return total;
+}
+
+static void softmax_row_c(const float *x, float *y, long n) {
+    float total = exp_shifted_c(x, y, n, row_max_c(x, n));
     float inv = 1 / total;
     for (long c = 0; c < n; c++) y[c] *= inv;
 }
@@ -100,12 +109,16 @@ static inline __m512 exp_512(__m512 in) {
     return _mm512_mask_blend_ps(under, _mm512_mul_ps(p, scale), _mm512_setzero_ps());
 }
 
-static void softmax_row_512(const float *x, float *y, long n) {
+static float row_max_512(const float *x, long n) {
     __m512 m16 = _mm512_set1_ps(-__builtin_inff());
     long c = 0;
     for (; c + 16 <= n; c += 16) m16 = _mm512_max_ps(m16, _mm512_loadu_ps(x + c));
     float m = _mm512_reduce_max_ps(m16);
     for (; c < n; c++) m = x[c] > m ? x[c] : m;
+    return m;
+}
+
+static float exp_shifted_512(const float *x, float *y, long n, float m) {
     __m512 shift = _mm512_set1_ps(m);
     __m256 acc = _mm256_setzero_ps();
     long i = 0;
@@ -115,7 +128,6 @@ static void softmax_row_512(const float *x, float *y, long n) {
         acc = _mm256_add_ps(acc, _mm512_castps512_ps256(e));              // block i, then block i + 8, as the reference
         acc = _mm256_add_ps(acc, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1)));
     }
-    float total;
     float lanes[8];
     if (i + 8 <= n) {
         __mmask16 low = 0x00FF;
@@ -125,7 +137,7 @@ static void softmax_row_512(const float *x, float *y, long n) {
         i += 8;
     }
     _mm256_storeu_ps(lanes, acc);
-    total = fold8(lanes);
+    float total = fold8(lanes);
     if (i < n) {
         __mmask16 part = (__mmask16)((1u << (n - i)) - 1);
         __m512 e = exp_512(_mm512_sub_ps(_mm512_maskz_loadu_ps(part, x + i), shift));
@@ -134,8 +146,14 @@ static void softmax_row_512(const float *x, float *y, long n) {
         _mm256_storeu_ps(lanes, _mm512_castps512_ps256(e));
         total += fold8(lanes);
     }
+    return total;
+}
+
+static void softmax_row_512(const float *x, float *y, long n) {
+    float total = exp_shifted_512(x, y, n, row_max_512(x, n));
     __m512 inv = _mm512_set1_ps(1 / total);
-    for (c = 0; c + 16 <= n; c += 16) _mm512_storeu_ps(y + c, _mm512_mul_ps(_mm512_loadu_ps(y + c), inv));
+    long c = 0;
+    for (; c + 16 <= n; c += 16) _mm512_storeu_ps(y + c, _mm512_mul_ps(_mm512_loadu_ps(y + c), inv));
     if (c < n) {
         __mmask16 part = (__mmask16)((1u << (n - c)) - 1);
         _mm512_mask_storeu_ps(y + c, part, _mm512_mul_ps(_mm512_maskz_loadu_ps(part, y + c), inv));
@@ -165,7 +183,7 @@ static inline __m256 exp_256(__m256 in) {
     return _mm256_blendv_ps(_mm256_mul_ps(p, scale), _mm256_setzero_ps(), under);
 }
 
-static void softmax_row_256(const float *x, float *y, long n) {
+static float row_max_256(const float *x, long n) {
     __m256 m8 = _mm256_set1_ps(-__builtin_inff());
     long c = 0;
     for (; c + 8 <= n; c += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(x + c));
@@ -174,6 +192,10 @@ static void softmax_row_256(const float *x, float *y, long n) {
     float m = lanes[0];
     for (int j = 1; j < 8; j++) m = lanes[j] > m ? lanes[j] : m;
     for (; c < n; c++) m = x[c] > m ? x[c] : m;
+    return m;
+}
+
+static float exp_shifted_256(const float *x, float *y, long n, float m) {
     __m256 shift = _mm256_set1_ps(m), acc = _mm256_setzero_ps();
     long i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -181,6 +203,7 @@ static void softmax_row_256(const float *x, float *y, long n) {
         _mm256_storeu_ps(y + i, e);
         acc = _mm256_add_ps(acc, e);
     }
+    float lanes[8];
     _mm256_storeu_ps(lanes, acc);
     float total = fold8(lanes);
     if (i < n) {
@@ -191,18 +214,28 @@ static void softmax_row_256(const float *x, float *y, long n) {
         for (long j = 0; j < n - i; j++) y[i + j] = lanes[j];
         total += fold8(lanes);
     }
+    return total;
+}
+
+static void softmax_row_256(const float *x, float *y, long n) {
+    float total = exp_shifted_256(x, y, n, row_max_256(x, n));
     __m256 inv = _mm256_set1_ps(1 / total);
-    for (c = 0; c + 8 <= n; c += 8) _mm256_storeu_ps(y + c, _mm256_mul_ps(_mm256_loadu_ps(y + c), inv));
+    long c = 0;
+    for (; c + 8 <= n; c += 8) _mm256_storeu_ps(y + c, _mm256_mul_ps(_mm256_loadu_ps(y + c), inv));
     float s = 1 / total;
     for (; c < n; c++) y[c] *= s;
 }
 #pragma clang attribute pop
 #endif
 
-void ck_softmax_rows(int path, const float *x, float *y, long rows, long cols) {
+static int softmax_path(int path) {
     static int best = -1;   // a benign race: every thread stores the same value
     if (best < 0) best = ck_gelu_best_path();
-    int p = path < best ? (path < 0 ? 0 : path) : best;
+    return path < best ? (path < 0 ? 0 : path) : best;
+}
+
+void ck_softmax_rows(int path, const float *x, float *y, long rows, long cols) {
+    int p = softmax_path(path);
     for (long r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols;
@@ -213,5 +246,25 @@ void ck_softmax_rows(int path, const float *x, float *y, long rows, long cols) {
 #endif
         default: softmax_row_c(xr, yr, cols);
         }
+    }
+}
+
+float ck_row_max(int path, const float *x, long n) {
+    switch (softmax_path(path)) {
+#if defined(__x86_64__)
+    case 2: return row_max_512(x, n);
+    case 1: return row_max_256(x, n);
+#endif
+    default: return row_max_c(x, n);
+    }
+}
+
+float ck_exp_shifted(int path, const float *x, float *y, long n, float shift) {
+    switch (softmax_path(path)) {
+#if defined(__x86_64__)
+    case 2: return exp_shifted_512(x, y, n, shift);
+    case 1: return exp_shifted_256(x, y, n, shift);
+#endif
+    default: return exp_shifted_c(x, y, n, shift);
     }
 }

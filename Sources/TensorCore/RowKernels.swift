@@ -213,13 +213,13 @@ extension Kernels {
                 continue
             }
             precondition(label >= 0 && label < cols, "crossEntropy: label \(label) outside 0..<\(cols)")
-            var m = -Float.infinity
-            for c in 0..<cols { m = max(m, lr[c]) }
+            let m = ck_row_max(Int8Rows.fastestPath, lr, cols)
             let target = lr[label]
             if let d = dlogits {
-                // Exponentials go straight into the gradient row (which may be the logits row itself).
+                // Exponentials go straight into the gradient row (which may be the logits row itself), through
+                // CKernels: the bits of `expShifted`.
                 let dr = d + r * cols
-                let s = expShifted(lr, dr, cols, shift: m)
+                let s = ck_exp_shifted(Int8Rows.fastestPath, lr, dr, cols, m)
                 total += Double(m + logf(s) - target)
                 scale(dr, invCount / s, cols)
                 dr[label] -= invCount

@@ -35,6 +35,27 @@ import TestSupport
         }
     }
 
+    /// The pieces the cross-entropy takes from softmax.c: e^(x − shift) with its sum (`Kernels.expShifted`'s bits) and
+    /// the row maximum, on every path, for vocabulary-sized rows and every tail length.
+    @Test func crossEntropyPiecesGiveTheReferenceBits() {
+        for n in Array(1...40) + [255, 8000, 8003] {
+            var rng = TestRandom(seed: UInt64(n + 7))
+            let x = (0..<n).map { _ in (rng.uniform() - 0.5) * 30 }
+            var want = [Float](repeating: .nan, count: n)
+            var m = -Float.infinity
+            for v in x { m = max(m, v) }
+            let sum = x.withUnsafeBufferPointer { xp in want.withUnsafeMutableBufferPointer { wp in
+                Kernels.expShifted(xp.baseAddress!, wp.baseAddress!, n, shift: m)
+            } }
+            for path in 0...Int8Rows.bestPath {
+                #expect(ck_row_max(path, x, n).bitPattern == m.bitPattern, "max, path \(path), n \(n)")
+                var got = [Float](repeating: .nan, count: n)
+                let s = ck_exp_shifted(path, x, &got, n, m)
+                #expect(s.bitPattern == sum.bitPattern && got.map(\.bitPattern) == want.map(\.bitPattern), "exp, path \(path), n \(n)")
+            }
+        }
+    }
+
     @Test func extremeRowsGiveTheReferenceBits() {
         let cols = 19
         let rows: [[Float]] = [

@@ -38,4 +38,10 @@ void ck_int8_column_abs_max(int path, const float *x, long rows, long k, float *
 /// ck_gelu_best_path()), bit for bit TensorCore's Swift reference (Kernels.softmaxReference). `y` may alias `x`.
 void ck_softmax_rows(int path, const float *x, float *y, long rows, long cols);
 
+/// The largest of x[0..<n] (−∞ for n = 0; any order gives the same value but for ±0 and NaN, see softmax.c).
+float ck_row_max(int path, const float *x, long n);
+
+/// y[i] = e^(x[i] − shift) for i < n and their sum, bit for bit TensorCore's `Kernels.expShifted`. `y` may alias `x`.
+float ck_exp_shifted(int path, const float *x, float *y, long n, float shift);
+
 #endif
