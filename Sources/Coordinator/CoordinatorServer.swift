@@ -101,8 +101,15 @@ package final class CoordinatorServer {
         options.log(line)
     }
 
-    /// Runs until every task is terminal, or a stop is requested (then leases are released and workers told).
-    package func run() throws -> CoordinatorOutcome {
+    /// The bound ROUTER, its context and the CURVE handler, between `bind()` and `run()`.
+    private var link: (context: ZMQContext, socket: ZMQSocket, zap: ZAPHandler?)?
+
+    /// Binds the endpoint now, before `run()`, and returns what was bound (the port chosen for `:*`). A caller
+    /// that starts other listeners on port 0 (the dashboard) binds first: else the kernel may hand such a
+    /// listener the very port this endpoint names, and this bind fails with "Address already in use".
+    @discardableResult
+    package func bind() throws -> String {
+        if let link { return link.socket.lastEndpoint.isEmpty ? options.bind : link.socket.lastEndpoint }
         let context = try ZMQContext()
         var zap: ZAPHandler?
         if let curve = options.curve {
@@ -115,9 +122,20 @@ package final class CoordinatorServer {
                                                      beforeBind: { [unowned self] in monitor = try SocketMonitor($0) })
         let endpoint = socket.lastEndpoint.isEmpty ? options.bind : socket.lastEndpoint
         boundEndpoint = endpoint
+        link = (context, socket, zap)
         if !state.isFinished { options.onBound(endpoint) }
         try "\(endpoint)\n".write(to: options.runDirectory.appendingPathComponent("coordinator.endpoint"), atomically: true, encoding: .utf8)
         log("coordinator \(state.config.runID): \(graph.tasks.count) tasks (\(state.count(.done)) already done), bound \(endpoint)\(options.curve != nil ? " with CURVE" : "")")
+        return endpoint
+    }
+
+    /// Runs until every task is terminal, or a stop is requested (then leases are released and workers told).
+    /// Binds first unless `bind()` has; the socket closes when this returns.
+    package func run() throws -> CoordinatorOutcome {
+        try bind()
+        guard let bound = link else { preconditionFailure("bound above") }
+        link = nil
+        let socket = bound.socket, zap = bound.zap
 
         var finished: Bool? = nil
         let tickEvery = min(0.05, state.config.heartbeatInterval / 4)

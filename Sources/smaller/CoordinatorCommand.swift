@@ -37,6 +37,8 @@ struct CoordinatorCommand: ParsableCommand {
         let live = dashboard.liveRun()
         options.observer = live
         let server = try CoordinatorServer(job: spec, options: options)
+        // The coordinator's port before the dashboard's: a dashboard on port 0 can then never be handed it.
+        try server.bind()
         let http = try dashboard.serve(live, runDirectory: runDir)
         defer { http?.stop() }
         let outcome = try server.run()

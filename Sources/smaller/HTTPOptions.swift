@@ -47,8 +47,11 @@ struct HTTPOptions: ParsableArguments {
     /// Starts the dashboard on `live` and the run directory (whose journal the coordinator has made); prints its URL.
     func serve(_ live: LiveRun?, runDirectory: URL) throws -> DashboardServer? {
         guard let live, let address, let port = address.port.flatMap({ Int($0) }) else { return nil }
-        let server = try DashboardServer(options: DashboardOptions(host: address.host, port: port, token: try httpToken.map(Self.token),
-                                                                   runDirectory: runDirectory), live: live)
+        let options = DashboardOptions(host: address.host, port: port, token: try httpToken.map(Self.token), runDirectory: runDirectory)
+        let server: DashboardServer
+        do { server = try DashboardServer(options: options, live: live) } catch {
+            throw CommandFailure("the dashboard cannot listen on \(http): \(error); choose another with --http HOST:PORT (port 0: a free one) or serve none with --no-http")
+        }
         printErr("dashboard: \(server.url)")
         return server
     }

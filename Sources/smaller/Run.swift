@@ -2,6 +2,7 @@
 // (restarted if they crash), then the aggregated table. Ctrl-C stops cleanly and leaves a resumable run dir.
 import ArgumentParser
 import Coordinator
+import Dashboard
 import Experiment
 import Foundation
 import Worker
@@ -76,7 +77,9 @@ struct Run: ParsableCommand {
         let live = dashboard.liveRun()
         options.observer = live
         let server = try CoordinatorServer(job: spec, options: options)
-        let http = try dashboard.serve(live, runDirectory: runDir)
+        // The coordinator's port before the dashboard's: a dashboard on port 0 can then never be handed it.
+        let http: DashboardServer?
+        do { try server.bind(); http = try dashboard.serve(live, runDirectory: runDir) } catch { pool.stop(); throw error }
         defer { http?.stop() }
         let outcome: CoordinatorOutcome
         do { outcome = try server.run() } catch { pool.stop(); throw error }

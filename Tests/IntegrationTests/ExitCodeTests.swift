@@ -97,6 +97,24 @@ import Glibc
         #expect(worker.wait(seconds: 10, "worker") == 0)
     }
 
+    /// The coordinator binds its endpoint before the dashboard binds its address, so a dashboard on port 0 can never
+    /// be handed the coordinator's port (a restarted coordinator failed with "Address already in use" that way).
+    /// Both asked for the same port: the coordinator holds it, and the dashboard's failure names its address.
+    @Test func theCoordinatorsPortIsBoundBeforeTheDashboards() throws {
+        let dir = try Fixtures.temporaryDirectory("bind-order")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let job = try writeJob("name: bo\nnoop: {tasks: 2, seconds: 0}\n", in: dir)
+        let port = freePort()
+        let run = RunDir(url: dir.appendingPathComponent("run"))
+        let coordinator = try Child(["coordinator", job, "--bind", "tcp://127.0.0.1:\(port)", "--http", "127.0.0.1:\(port)",
+                                     "--dir", run.url.path], in: dir, name: "coordinator")
+        let status = coordinator.wait(seconds: 30, "coordinator")
+        #expect(status != nil && status != 0, "\(coordinator.text.suffix(3000))")
+        #expect(run.coordinatorLog.contains("bound tcp://127.0.0.1:\(port)"), "\(coordinator.text.suffix(3000))")
+        #expect(!coordinator.text.contains("zmq_bind"), "\(coordinator.text.suffix(3000))")
+        #expect(coordinator.text.contains("127.0.0.1:\(port)"), "\(coordinator.text.suffix(3000))")
+    }
+
     /// SIGINT to the run's process group, as a terminal's Ctrl-C sends it (Foundation starts each child, the run
     /// here and its workers there, in a group of its own, so this reaches the run alone), at several points of a
     /// grid, the last near its end: 130 every time, and a rerun resumes and completes with 0.
