@@ -20,6 +20,10 @@ package struct CoordinatorOptions: Sendable {
     package var probe: any CoordinatorProbe = NoCoordinatorProbe.shared
     /// Told the tasks, every committed batch and every status snapshot (the dashboard); none by default.
     package var observer: (any CoordinatorObserver)?
+    /// No task is granted while the run directory's filesystem has fewer free bytes (0: no reserve; DiskGuard).
+    package var diskReserve: Int64 = 0
+    /// Free bytes of the filesystem holding a path (statvfs by default; tests pass their own).
+    package var freeSpace: @Sendable (String) -> Int64? = { freeDiskBytes($0) }
 
     package init(runDirectory: URL, bind: String) {
         self.runDirectory = runDirectory
@@ -58,6 +62,7 @@ package final class CoordinatorServer {
         self.options = options
         probe = options.probe
         self.job = job
+        diskGuard = DiskGuard(reserve: options.diskReserve)
         graph = job.plan()
         let fm = FileManager.default
         try fm.createDirectory(at: options.runDirectory, withIntermediateDirectories: true)
@@ -142,6 +147,7 @@ package final class CoordinatorServer {
         // One tick before the first message: the state's own-stall rule measures from its last tick, and workers
         // already queued are granted leases in the first batch, before the loop's first tick would come.
         var lastTick = now
+        checkDisk()
         if let f = try perform(state.handle(.tick, now: lastTick), socket) { finished = f }
         probe.phaseEnded(.setup)
         while finished == nil {
@@ -182,6 +188,7 @@ package final class CoordinatorServer {
                 actions += connectionEvents()
                 peerRates.prune { self.state.workers[$0]?.hello != nil }
                 rateLimitedLog.flush(now: now)
+                if now - lastDiskCheck >= 1 { checkDisk() }
                 actions += state.handle(.tick, now: now)
                 probe.phaseEnded(.tick)
             }
@@ -203,6 +210,23 @@ package final class CoordinatorServer {
                                          skipped: state.count(.skipped), pending: state.count(.pending) + state.count(.leased))
         log("coordinator stops: \(outcome.done) done, \(outcome.failed) failed, \(outcome.skipped) skipped, \(outcome.pending) not finished\(outcome.cancelled ? " (cancelled; the run directory resumes)" : "")")
         return outcome
+    }
+
+    var diskGuard: DiskGuard
+    var lastDiskCheck = -Double.infinity
+
+    /// Holds or resumes dispatch by the run directory's free space (DiskGuard); logs what changed.
+    func checkDisk() {
+        lastDiskCheck = now
+        let done = state.count(.done) + state.count(.failed) + state.count(.skipped)
+        let path = options.runDirectory.path
+        for event in diskGuard.check(free: options.freeSpace(path), done: done, remaining: graph.tasks.count - done, where: path) {
+            switch event {
+            case .hold(let why): state.dispatchHold = why; log(why)
+            case .resume(let why): state.dispatchHold = nil; log(why)
+            case .warn(let why): log(why)
+            }
+        }
     }
 
     /// The ROUTER's monitor, its endpoint, and which worker sends on which connection (CoordinatorConnections).
@@ -386,7 +410,7 @@ package final class CoordinatorServer {
                                       startedAt: started.timeIntervalSince1970, tasks: tasks, total: graph.tasks.count,
                                       workers: workers, failed: failed, finished: state.isFinished,
                                       malformedMessages: malformedMessages, exportErrors: problems.isEmpty ? nil : problems,
-                                      overRateMessages: peerRates.dropped)
+                                      overRateMessages: peerRates.dropped, held: state.dispatchHold)
         options.observer?.status(snapshot)
         let encoder = JSONWriter.encoder(pretty: true)
         // Write-then-rename without an fsync: Foundation's `.atomic` write fsyncs, which stalled the loop (and
@@ -456,6 +480,8 @@ package struct StatusSnapshot: Codable, Sendable {
     package var exportErrors: [String]? = nil
     /// Messages of greeted workers dropped over their message rate (PeerRateLimit); absent in older files.
     package var overRateMessages: Int? = nil
+    /// Why no task is being granted now (the disk reserve); absent when tasks are granted.
+    package var held: String? = nil
 }
 
 /// A string shared between the loop and a writer queue.

@@ -88,6 +88,9 @@ package struct CoordinatorState: Sendable {
     // MARK: Queries (for status and tests)
 
     package func count(_ state: TaskState) -> Int { counts[state, default: 0] }
+    /// While set (to why), no task is granted; workers keep their credit and get tasks once it is cleared
+    /// (the coordinator's disk reserve, DiskGuard).
+    package var dispatchHold: String?
     package var isFinished: Bool { count(.pending) + count(.leased) == 0 }
     package var liveWorkers: [WorkerEntry] { workers.values.filter { $0.hello != nil }.sorted { $0.id < $1.id } }
 
@@ -483,6 +486,7 @@ package struct CoordinatorState: Sendable {
     /// Grants runnable tasks to workers with credit, one per worker per round (those holding fewest first),
     /// until no worker can take the task it would get next.
     private mutating func dispatch(now: Double, _ out: inout [CoordinatorAction]) {
+        if dispatchHold != nil { return }
         // Most events (a RESULT, a HEARTBEAT) leave every worker without credit: nothing to sort then.
         guard !runnable.isEmpty, workers.values.contains(where: { $0.credit > 0 && $0.hello != nil }) else { return }
         while !runnable.isEmpty {

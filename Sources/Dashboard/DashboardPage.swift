@@ -29,12 +29,13 @@ enum DashboardPage {
     .done{background:#009E73;color:#fff} .leased{background:#56B4E9} .failed{background:#D55E00;color:#fff}
     .skipped{background:#999;color:#fff} .pending{background:#f3f3f3}
     #conn{float:right;font-size:.9em} .muted{color:#777} pre{white-space:pre-wrap;max-height:12em;overflow:auto;background:#f7f7f7}
-    td a{color:inherit}
+    td a{color:inherit} #held{padding:2px 6px;margin:.3em 0;max-width:720px}
     #cancel{margin-top:.4em} .scroll{max-width:100%;overflow-x:auto} #grid th{white-space:nowrap;max-width:22em;overflow:hidden;text-overflow:ellipsis}
     </style></head><body>
     <div id="conn" class="muted">connecting…</div>
     <h1 id="title">smaller</h1>
     <div id="summary"></div>
+    <div id="held" class="failed" hidden></div>
     <div class="bar" id="bar"></div>
     <button id="cancel" hidden>stop the grid</button>
     <h2>Workers</h2><table id="workers"></table>
@@ -72,6 +73,9 @@ enum DashboardPage {
         `<span id="coordinator">coordinator pid ${s.coordinatorPid}${s.startedAt ? " since " + new Date(1000 * s.startedAt).toLocaleTimeString() : ""}` +
         `${s.resumed ? " (resumed)" : ""}</span>`;
       runFinished = s.finished;
+      const held = document.getElementById("held");
+      held.hidden = !s.held;
+      held.textContent = s.held ? "Paused: " + s.held : "";
       document.getElementById("bar").innerHTML = ["done", "skipped", "failed", "leased"].map(k =>
         `<span class="${k}" style="width:${s.total ? 100 * t[k] / s.total : 0}%" title="${k} ${t[k]}"></span>`).join("");
       const w = document.getElementById("workers");

@@ -204,7 +204,8 @@ package final class LiveRun: CoordinatorObserver, @unchecked Sendable {
                        results: results, startedAt: snapshot?.startedAt, updatedAt: snapshot?.updatedAt,
                        finished: snapshot?.finished ?? false, coordinatorPid: Int(ProcessInfo.processInfo.processIdentifier), resumed: resumed,
                        workers: snapshot?.workers ?? [],
-                       failed: Array((snapshot?.failed ?? []).prefix(Self.failuresShown)), lastEvent: "\(epoch)-\(events.lastID)")
+                       failed: Array((snapshot?.failed ?? []).prefix(Self.failuresShown)), held: snapshot?.held,
+                       lastEvent: "\(epoch)-\(events.lastID)")
     }
 
     static let failuresShown = 50

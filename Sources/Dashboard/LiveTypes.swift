@@ -20,6 +20,8 @@ package struct Summary: Codable, Sendable {
     package var resumed: Bool
     package var workers: [StatusSnapshot.WorkerRow]
     package var failed: [StatusSnapshot.FailedRow]
+    /// Why the coordinator grants no task now (its disk reserve), or nil.
+    package var held: String? = nil
     /// The newest event's id (`epoch-n`): the page opens the event stream after it.
     package var lastEvent: String
 }

@@ -43,6 +43,7 @@ struct Status: ParsableCommand {
             let progress = w.progress.map { String(format: " %3.0f%%", $0 * 100) } ?? ""
             lines.append("\(w.id.padding(toLength: 35, withPad: " ", startingAt: 0)) \(w.host.padding(toLength: 17, withPad: " ", startingAt: 0)) \(w.state.padding(toLength: 6, withPad: " ", startingAt: 0)) \(String(w.done).padding(toLength: 6, withPad: " ", startingAt: 0)) \(String(format: "%5.1f s", w.lastHeartbeatAgo).padding(toLength: 10, withPad: " ", startingAt: 0)) \(w.task ?? "–")\(progress)")
         }
+        if let held = s.held { lines += ["", "PAUSED: \(held)"] }
         if let n = s.malformedMessages, n > 0 { lines += ["", "\(n) malformed messages dropped (their senders were disconnected)"] }
         if let errors = s.exportErrors, !errors.isEmpty { lines += ["", "EXPORT FAILING (retrying):"] + errors.map { "  " + $0 } }
         if !s.failed.isEmpty {
