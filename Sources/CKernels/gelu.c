@@ -150,22 +150,8 @@ static inline void store8(float *p, __m256 v, long count) {
 #pragma clang attribute pop
 #endif
 
-int ck_gelu_best_path(void) {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return 2;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
-#endif
-    return 0;
-}
-
-static int lowered(int path) {
-    int best = ck_gelu_best_path();
-    return path < best ? (path < 0 ? 0 : path) : best;
-}
-
 void ck_gelu_forward(int path, const float *x, float *y, long n) {
-    switch (lowered(path)) {
+    switch (ck_lower_path(path)) {
 #if defined(__x86_64__)
     case 2: forward_512(x, y, n); return;
     case 1: forward_256(x, y, n); return;
@@ -175,7 +161,7 @@ void ck_gelu_forward(int path, const float *x, float *y, long n) {
 }
 
 void ck_gelu_backward(int path, const float *x, const float *dy, float *dx, long n) {
-    switch (lowered(path)) {
+    switch (ck_lower_path(path)) {
 #if defined(__x86_64__)
     case 2: backward_512(x, dy, dx, n); return;
     case 1: backward_256(x, dy, dx, n); return;
@@ -185,7 +171,7 @@ void ck_gelu_backward(int path, const float *x, const float *dy, float *dx, long
 }
 
 void ck_normal_cdf_pdf(int path, const float *x, float *cdf, float *pdf, long n) {
-    switch (lowered(path)) {
+    switch (ck_lower_path(path)) {
 #if defined(__x86_64__)
     case 2: cdf_pdf_512(x, cdf, pdf, n); return;
     case 1: cdf_pdf_256(x, cdf, pdf, n); return;

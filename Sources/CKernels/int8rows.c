@@ -207,15 +207,8 @@ static void dequantize_256(const int32_t *acc, long n, int32_t z, float x, const
 #pragma clang attribute pop
 #endif
 
-/// `path` lowered to ck_gelu_best_path()'s (AVX-512F, AVX2 + FMA, portable), asked once per process.
-static int int8_path(int path) {
-    static int best = -1;   // a benign race: every thread stores the same value
-    if (best < 0) best = ck_gelu_best_path();
-    return path < best ? (path < 0 ? 0 : path) : best;
-}
-
 void ck_int8_row_range(int path, const float *x, long n, float *lo, float *hi) {
-    switch (int8_path(path)) {
+    switch (ck_lower_path(path)) {
 #if defined(__x86_64__)
     case 2: range_512(x, n, lo, hi); return;
     case 1: range_256(x, n, lo, hi); return;
@@ -225,7 +218,7 @@ void ck_int8_row_range(int path, const float *x, long n, float *lo, float *hi) {
 }
 
 void ck_int8_quantize_row(int path, const float *x, long n, float scale, float zero, float top, unsigned char *q) {
-    switch (int8_path(path)) {
+    switch (ck_lower_path(path)) {
 #if defined(__x86_64__)
     case 2: quantize_512(x, n, scale, zero, top, q); return;
     case 1: quantize_256(x, n, scale, zero, top, q); return;
@@ -236,7 +229,7 @@ void ck_int8_quantize_row(int path, const float *x, long n, float scale, float z
 
 void ck_int8_dequantize_row(int path, const int *acc, long n, int zero, float sx, const float *wscale, const int *rowsum,
                             const float *bias, float *y) {
-    switch (int8_path(path)) {
+    switch (ck_lower_path(path)) {
 #if defined(__x86_64__)
     case 2: dequantize_512(acc, n, zero, sx, wscale, rowsum, bias, y); return;
     case 1: dequantize_256(acc, n, zero, sx, wscale, rowsum, bias, y); return;
@@ -246,7 +239,7 @@ void ck_int8_dequantize_row(int path, const int *acc, long n, int zero, float sx
 }
 
 void ck_int8_column_abs_max(int path, const float *x, long rows, long k, float *colmax) {
-    switch (int8_path(path)) {
+    switch (ck_lower_path(path)) {
 #if defined(__x86_64__)
     case 2: column_abs_max_512(x, rows, k, colmax); return;
     case 1: column_abs_max_256(x, rows, k, colmax); return;

@@ -89,25 +89,20 @@ static void softmax_row_c(const float *x, float *y, long n) {
 #if defined(__x86_64__)
 // ---- AVX-512F ----
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
-static inline __m512 exp_512(__m512 in) {
-    __m512 lo = _mm512_set1_ps(EXP_LO), magic = _mm512_set1_ps(MAGIC);
-    __mmask16 under = _mm512_cmp_ps_mask(in, lo, _CMP_LT_OQ);
-    __m512 x = _mm512_mask_blend_ps(under, in, lo);
-    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(EXP_HI), _CMP_GT_OQ), x, _mm512_set1_ps(EXP_HI));
-    __m512 n = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(LOG2E)), magic), magic);
-    __m512 r = _mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(LN2_HI)));
-    r = _mm512_add_ps(r, _mm512_mul_ps(n, _mm512_set1_ps(LN2_LO)));
-    __m512 p = _mm512_set1_ps(P0);
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(P1));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(P2));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(P3));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(P4));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(P5));
-    p = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, _mm512_mul_ps(r, r)), r), _mm512_set1_ps(1));
-    __m512i bits = _mm512_sub_epi32(_mm512_castps_si512(_mm512_add_ps(n, magic)), _mm512_set1_epi32(0x4B400000));
-    __m512 scale = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(bits, _mm512_set1_epi32(127)), 23));
-    return _mm512_mask_blend_ps(under, _mm512_mul_ps(p, scale), _mm512_setzero_ps());
-}
+#define W 512
+#define V __m512
+#define MASK __mmask16
+#define SET1 _mm512_set1_ps
+#define ADD _mm512_add_ps
+#define SUB _mm512_sub_ps
+#define MUL _mm512_mul_ps
+#define LESS(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
+#define GREATER(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
+#define CHOOSE(m, a, b) _mm512_mask_blend_ps(m, a, b)
+#define ZERO _mm512_setzero_ps()
+#define SCALE_BITS(t) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32( \
+    _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000)), _mm512_set1_epi32(127)), 23))
+#include "exp_path.h"
 
 static float row_max_512(const float *x, long n) {
     __m512 m16 = _mm512_set1_ps(-__builtin_inff());
@@ -163,25 +158,20 @@ static void softmax_row_512(const float *x, float *y, long n) {
 
 // ---- AVX2 ----
 #pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
-static inline __m256 exp_256(__m256 in) {
-    __m256 lo = _mm256_set1_ps(EXP_LO), hi = _mm256_set1_ps(EXP_HI), magic = _mm256_set1_ps(MAGIC);
-    __m256 under = _mm256_cmp_ps(in, lo, _CMP_LT_OQ);
-    __m256 x = _mm256_blendv_ps(in, lo, under);
-    x = _mm256_blendv_ps(x, hi, _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
-    __m256 n = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(LOG2E)), magic), magic);
-    __m256 r = _mm256_sub_ps(x, _mm256_mul_ps(n, _mm256_set1_ps(LN2_HI)));
-    r = _mm256_add_ps(r, _mm256_mul_ps(n, _mm256_set1_ps(LN2_LO)));
-    __m256 p = _mm256_set1_ps(P0);
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(P1));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(P2));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(P3));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(P4));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(P5));
-    p = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, _mm256_mul_ps(r, r)), r), _mm256_set1_ps(1));
-    __m256i bits = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(n, magic)), _mm256_set1_epi32(0x4B400000));
-    __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(bits, _mm256_set1_epi32(127)), 23));
-    return _mm256_blendv_ps(_mm256_mul_ps(p, scale), _mm256_setzero_ps(), under);
-}
+#define W 256
+#define V __m256
+#define MASK __m256
+#define SET1 _mm256_set1_ps
+#define ADD _mm256_add_ps
+#define SUB _mm256_sub_ps
+#define MUL _mm256_mul_ps
+#define LESS(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
+#define GREATER(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
+#define CHOOSE(m, a, b) _mm256_blendv_ps(a, b, m)
+#define ZERO _mm256_setzero_ps()
+#define SCALE_BITS(t) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32( \
+    _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(0x4B400000)), _mm256_set1_epi32(127)), 23))
+#include "exp_path.h"
 
 static float row_max_256(const float *x, long n) {
     __m256 m8 = _mm256_set1_ps(-__builtin_inff());
@@ -228,14 +218,8 @@ static void softmax_row_256(const float *x, float *y, long n) {
 #pragma clang attribute pop
 #endif
 
-static int softmax_path(int path) {
-    static int best = -1;   // a benign race: every thread stores the same value
-    if (best < 0) best = ck_gelu_best_path();
-    return path < best ? (path < 0 ? 0 : path) : best;
-}
-
 void ck_softmax_rows(int path, const float *x, float *y, long rows, long cols) {
-    int p = softmax_path(path);
+    int p = ck_lower_path(path);
     for (long r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols;
@@ -250,7 +234,7 @@ void ck_softmax_rows(int path, const float *x, float *y, long rows, long cols) {
 }
 
 float ck_row_max(int path, const float *x, long n) {
-    switch (softmax_path(path)) {
+    switch (ck_lower_path(path)) {
 #if defined(__x86_64__)
     case 2: return row_max_512(x, n);
     case 1: return row_max_256(x, n);
@@ -260,7 +244,7 @@ float ck_row_max(int path, const float *x, long n) {
 }
 
 float ck_exp_shifted(int path, const float *x, float *y, long n, float shift) {
-    switch (softmax_path(path)) {
+    switch (ck_lower_path(path)) {
 #if defined(__x86_64__)
     case 2: return exp_shifted_512(x, y, n, shift);
     case 1: return exp_shifted_256(x, y, n, shift);

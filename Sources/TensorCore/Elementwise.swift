@@ -55,20 +55,17 @@ package enum Kernels {
         Parallel.rows((n + 7) / 8, floatsPerRow: 8, threads: threads, .geluBackward(x: x, dy: dy, dx: dx, n: n))
     }
 
-    /// CKernels lowers it to the widest code path the processor has (AVX-512, AVX2 + FMA, portable C).
-    static let fastestGeluPath: Int32 = 2
-
     /// GELU forward over the 8-float blocks `blocks` of 0..<n.
     static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, blocks: Range<Int>) {
         let start = blocks.lowerBound * 8, end = min(n, blocks.upperBound * 8)
-        ck_gelu_forward(fastestGeluPath, x + start, y + start, end - start)
+        ck_gelu_forward(CKernelPath.widest, x + start, y + start, end - start)
     }
 
     /// GELU backward over the 8-float blocks `blocks` of 0..<n.
     static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int,
                              blocks: Range<Int>) {
         let start = blocks.lowerBound * 8, end = min(n, blocks.upperBound * 8)
-        ck_gelu_backward(fastestGeluPath, x + start, dy + start, dx + start, end - start)
+        ck_gelu_backward(CKernelPath.widest, x + start, dy + start, dx + start, end - start)
     }
 
     /// Computes rows `rows` of `work` (see `Parallel.rows`).

@@ -17,7 +17,7 @@ extension Kernels {
 
     static func softmaxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, cols: Int, rows: Range<Int>) {
         let start = rows.lowerBound * cols
-        ck_softmax_rows(Int8Rows.fastestPath, x + start, y + start, rows.count, cols)
+        ck_softmax_rows(CKernelPath.widest, x + start, y + start, rows.count, cols)
     }
 
     /// The softmax `softmaxForward` computes, in Swift: the row maximum, e^(x − max) by `simdExp` in 8-lane blocks with
@@ -213,13 +213,13 @@ extension Kernels {
                 continue
             }
             precondition(label >= 0 && label < cols, "crossEntropy: label \(label) outside 0..<\(cols)")
-            let m = ck_row_max(Int8Rows.fastestPath, lr, cols)
+            let m = ck_row_max(CKernelPath.widest, lr, cols)
             let target = lr[label]
             if let d = dlogits {
                 // Exponentials go straight into the gradient row (which may be the logits row itself), through
                 // CKernels: the bits of `expShifted`.
                 let dr = d + r * cols
-                let s = ck_exp_shifted(Int8Rows.fastestPath, lr, dr, cols, m)
+                let s = ck_exp_shifted(CKernelPath.widest, lr, dr, cols, m)
                 total += Double(m + logf(s) - target)
                 scale(dr, invCount / s, cols)
                 dr[label] -= invCount

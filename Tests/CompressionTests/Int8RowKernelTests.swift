@@ -8,7 +8,7 @@ import TestSupport
 
 @Suite struct Int8RowKernelTests {
     static let lengths = [1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100, 255, 768, 3075]
-    static var paths: [Int32] { Array(0...Int8Rows.bestPath) }
+    static var paths: [Int32] { Array(0...CKernelPath.best) }
 
     /// A row mixing ordinary values with the edge cases: ±0, values near the float range's ends, ±∞ (no NaN).
     static func row(_ n: Int, seed: UInt64) -> [Float] {

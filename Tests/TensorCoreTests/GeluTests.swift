@@ -19,7 +19,7 @@ import Testing
     static func exactPDF(_ x: Double) -> Double { exp(-x * x / 2) / (2 * Double.pi).squareRoot() }
 
     @Test(arguments: 0...2) func normalCDFAndPDFWithinTheStatedBound(path: Int32) {
-        guard path <= ck_gelu_best_path() else { return }
+        guard path <= ck_best_path() else { return }
         let xs = Self.inputs, n = xs.count
         var cdf = [Float](repeating: .nan, count: n), pdf = cdf
         ck_normal_cdf_pdf(path, xs, &cdf, &pdf, n)
@@ -65,7 +65,7 @@ import Testing
         var reference = [Float](repeating: 0, count: n), other = reference
         let dy = xs.map { Float(1) + $0 * 0.01 }
         ck_gelu_forward(0, xs, &reference, n)
-        for path in Int32(1)...max(1, ck_gelu_best_path()) where path <= ck_gelu_best_path() {
+        for path in Int32(1)...max(1, ck_best_path()) where path <= ck_best_path() {
             ck_gelu_forward(path, xs, &other, n)
             #expect(zip(reference, other).allSatisfy { abs($0 - $1) <= 4 * $0.ulp }, "forward, path \(path)")
             ck_gelu_backward(0, xs, dy, &reference, n)

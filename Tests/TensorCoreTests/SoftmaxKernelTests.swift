@@ -12,7 +12,7 @@ import TestSupport
         x.withUnsafeBufferPointer { xp in reference.withUnsafeMutableBufferPointer { rp in
             Kernels.softmaxReference(xp.baseAddress!, rp.baseAddress!, cols: cols, rows: 0..<rows)
         } }
-        for path in 0...Int8Rows.bestPath {
+        for path in 0...CKernelPath.best {
             var y = [Float](repeating: .nan, count: rows * cols)
             ck_softmax_rows(path, x, &y, rows, cols)
             #expect(y.map(\.bitPattern) == reference.map(\.bitPattern), "\(what), path \(path), \(rows)×\(cols)")
@@ -23,7 +23,7 @@ import TestSupport
     }
 
     @Test func everyPathGivesTheReferenceBits() {
-        #expect(Int8Rows.bestPath >= 0)
+        #expect(CKernelPath.best >= 0)
         for cols in Array(1...41) + [64, 127, 128, 129, 768] {
             let rows = 23
             var rng = TestRandom(seed: UInt64(cols))
@@ -47,7 +47,7 @@ import TestSupport
             let sum = x.withUnsafeBufferPointer { xp in want.withUnsafeMutableBufferPointer { wp in
                 Kernels.expShifted(xp.baseAddress!, wp.baseAddress!, n, shift: m)
             } }
-            for path in 0...Int8Rows.bestPath {
+            for path in 0...CKernelPath.best {
                 #expect(ck_row_max(path, x, n).bitPattern == m.bitPattern, "max, path \(path), n \(n)")
                 var got = [Float](repeating: .nan, count: n)
                 let s = ck_exp_shifted(path, x, &got, n, m)

@@ -3,11 +3,15 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
-/// The widest code path `ck_gelu_*` can take here: 2 AVX-512F, 1 AVX2 + FMA, 0 portable C.
-int ck_gelu_best_path(void);
+/// The widest code path every ck_* function can take on this processor: 2 AVX-512F, 1 AVX2 + FMA, 0 portable C
+/// (paths.c; looked up once per process).
+int ck_best_path(void);
 
-/// y[i] = x[i] · Φ(x[i]) (exact-form GELU) for i < n, through code path `path` (lowered to ck_gelu_best_path();
-/// pass 2 for the fastest). `y` may alias `x`.
+/// The path a call asking for `path` takes: the narrower of it and ck_best_path() (negative: 0). Every ck_* function
+/// with a `path` argument lowers it so; pass 2 for the widest.
+int ck_lower_path(int path);
+
+/// y[i] = x[i] · Φ(x[i]) (exact-form GELU) for i < n, through code path `path` (see ck_lower_path). `y` may alias `x`.
 void ck_gelu_forward(int path, const float *x, float *y, long n);
 
 /// dx[i] = dy[i] · (Φ(x[i]) + x[i] · φ(x[i])) for i < n, as ck_gelu_forward. `dx` may alias `dy`.
@@ -16,7 +20,7 @@ void ck_gelu_backward(int path, const float *x, const float *dy, float *dx, long
 /// Φ(x[i]) and φ(x[i]) through code path `path`, for tests of the approximation itself.
 void ck_normal_cdf_pdf(int path, const float *x, float *cdf, float *pdf, long n);
 
-/// The int8 path's row passes (int8rows.c), through code path `path` as ck_gelu_* (lowered to ck_gelu_best_path()),
+/// The int8 path's row passes (int8rows.c), through code path `path` (see ck_lower_path),
 /// each bit for bit the Swift reference in Compression's Int8Math.Reference.
 /// lo = min(lo, x[k]) and hi = max(hi, x[k]) over k < n, as `v < lo ? v : lo` and `v > hi ? v : hi` (NaN skipped).
 /// Call with *lo = *hi = 0.
@@ -34,8 +38,8 @@ void ck_int8_dequantize_row(int path, const int *acc, long n, int zero, float sx
 /// outlier-column search (Compression's MixedInt8Linear), any path the same bits (a maximum).
 void ck_int8_column_abs_max(int path, const float *x, long rows, long k, float *colmax);
 
-/// Softmax of each of `rows` rows of `cols` floats (softmax.c), through code path `path` as ck_gelu_* (lowered to
-/// ck_gelu_best_path()), bit for bit TensorCore's Swift reference (Kernels.softmaxReference). `y` may alias `x`.
+/// Softmax of each of `rows` rows of `cols` floats (softmax.c), through code path `path` (see
+/// ck_lower_path), bit for bit TensorCore's Swift reference (Kernels.softmaxReference). `y` may alias `x`.
 void ck_softmax_rows(int path, const float *x, float *y, long rows, long cols);
 
 /// The largest of x[0..<n] (−∞ for n = 0; any order gives the same value but for ±0 and NaN, see softmax.c).
