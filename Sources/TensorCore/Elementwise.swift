@@ -158,8 +158,15 @@ package enum Kernels {
                       .dropout(mask: mask, n: n, p: p, seed: seed))
     }
 
-    /// Chunks `chunks` of a dropout mask of n elements (see `dropoutMask`).
-    static func dropoutChunks(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, seed: UInt64, chunks: Range<Int>) {
+    /// Chunks `chunks` of a dropout mask of n elements (see `dropoutMask`), in CKernels (dropout.c: several chunks'
+    /// streams side by side in vector lanes): the bits of `dropoutChunksReference` on every path.
+    package static func dropoutChunks(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, seed: UInt64, chunks: Range<Int>,
+                              path: Int32 = CKernelPath.widest) {
+        ck_dropout_chunks(path, mask, n, p, seed, dropoutChunk, chunks.lowerBound, chunks.upperBound)
+    }
+
+    /// The Swift loop the C kernel replaced, a test oracle: chunk by chunk, element by element.
+    package static func dropoutChunksReference(_ mask: UnsafeMutablePointer<Float>, _ n: Int, p: Float, seed: UInt64, chunks: Range<Int>) {
         let keep = 1 / (1 - p)
         for c in chunks {
             // Output c of SplitMix64 from the mask's seed: unrelated starting states for neighbouring chunks.

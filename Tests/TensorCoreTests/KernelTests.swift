@@ -141,6 +141,29 @@ func closeFD(_ fd: Double, _ an: Float) -> Bool {
         #expect(mask.allSatisfy { $0 == 1 })
     }
 
+    /// The C kernel (chunks' streams side by side in vector lanes) against the Swift loop it replaced, on every path
+    /// this processor runs: short and partial chunks, ranges that start mid-mask, fewer chunks than lanes.
+    @Test func dropoutKernelGivesTheReferenceBitsOnEveryPath() {
+        let chunk = Kernels.dropoutChunk
+        let cases: [(n: Int, chunks: Range<Int>)] = [(0, 0..<0), (1, 0..<1), (100, 0..<1), (chunk - 1, 0..<1), (chunk, 0..<1),
+                                                     (chunk + 1, 0..<2), (3 * chunk, 0..<3), (9 * chunk + 5, 0..<10),
+                                                     (17 * chunk, 0..<17), (17 * chunk, 3..<14), (12 * chunk + 7, 5..<13)]
+        for path in 0...CKernelPath.best {
+            for (n, chunks) in cases {
+                for (p, seed) in [(Float(0.1), UInt64(1)), (0.3, 0xDEAD_BEEF_CAFE_F00D), (0.5, 42), (0.9, UInt64.max)] {
+                    var ours = [Float](repeating: .nan, count: n), reference = ours
+                    ours.withUnsafeMutableBufferPointer {
+                        Kernels.dropoutChunks($0.baseAddress!, n, p: p, seed: seed, chunks: chunks, path: path)
+                    }
+                    reference.withUnsafeMutableBufferPointer {
+                        Kernels.dropoutChunksReference($0.baseAddress!, n, p: p, seed: seed, chunks: chunks)
+                    }
+                    #expect(ours.map(\.bitPattern) == reference.map(\.bitPattern), "path \(path), n \(n), chunks \(chunks), p \(p)")
+                }
+            }
+        }
+    }
+
     /// The seeded contract: one draw from the caller's stream per call, the same bits for any thread count, and
     /// chunks that are not copies of each other.
     @Test func dropoutMaskIsTheSameBitsForAnyThreadCount() {

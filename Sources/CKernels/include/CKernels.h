@@ -48,4 +48,9 @@ float ck_row_max(int path, const float *x, long n);
 /// y[i] = e^(x[i] − shift) for i < n and their sum, bit for bit TensorCore's `Kernels.expShifted`. `y` may alias `x`.
 float ck_exp_shifted(int path, const float *x, float *y, long n, float shift);
 
+/// Chunks first ..< end of a dropout mask of n elements (dropout.c): chunk c's `chunk` elements from xoshiro256**
+/// seeded by SplitMix64 output c of `seed`, 0 where its uniform is below p, else 1/(1 − p); bit for bit TensorCore's
+/// Kernels.dropoutChunksReference on every path.
+void ck_dropout_chunks(int path, float *mask, long n, float p, unsigned long long seed, long chunk, long first, long end);
+
 #endif
