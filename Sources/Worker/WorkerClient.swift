@@ -20,6 +20,10 @@ package struct WorkerOptions: Sendable {
     package var probe: any WorkerProbe = NoWorkerProbe.shared
     /// Leases held at once (HELLO `prefetch`): one runs, the rest wait so a round trip never idles the worker.
     package var prefetch = 1
+    /// No task is asked for while the work directory's filesystem has fewer free bytes (0: no reserve; DiskGuard).
+    package var diskReserve: Int64 = 0
+    /// Free bytes of the filesystem holding a path (statvfs by default).
+    package var freeSpace: @Sendable (String) -> Int64? = { freeDiskBytes($0) }
 
     package init(endpoint: String, workDirectory: URL, threads: Int, engineVersion: String, executors: [any TaskExecutor]) {
         self.endpoint = endpoint
@@ -93,6 +97,21 @@ package final class WorkerClient {
     /// of the outstanding READY, so nothing is lost: it grants as soon as it can.
     var readyOutstanding = false
     var creditBatch: Int { max(1, state.config.hello.prefetch / 4) }
+    /// The work directory's disk reserve: while it holds, READY credits wait (DiskGuard), heartbeats go on.
+    lazy var diskGuard = DiskGuard(reserve: options.diskReserve, holdingMeans: "this worker asks for no new task",
+                                   resumingMeans: "this worker asks for tasks again")
+    var lastDiskCheck = -Double.infinity
+    var tasksFinished = 0
+
+    func checkDisk() {
+        lastDiskCheck = now
+        let path = options.workDirectory.path
+        for event in diskGuard.check(free: options.freeSpace(path), done: tasksFinished, remaining: 0, where: path) {
+            switch event {
+            case .hold(let text), .resume(let text), .warn(let text): log(text)
+            }
+        }
+    }
     var lowWater: Int { max(1, state.config.hello.prefetch / 2) }
 
     package init(options: WorkerOptions) throws {
@@ -171,13 +190,15 @@ package final class WorkerClient {
                 if let (f, text) = progress { try perform(state.handle(.progress(f, text), now: now)) }
                 guard let finished else { break }
                 mailbox = nil
+                tasksFinished += 1
                 try perform(state.handle(.finished(finished), now: now))
             }
             probe.phaseEnded(.stateMachine)
             // The inline tasks' log lines of this iteration, in one write.
             if let shared = inlineLog, shared.hasPending { shared.writeOut(); probe.phaseEnded(.taskLogWrite) }
             try perform(state.handle(.tick, now: now))
-            if pendingCredit > 0, pendingCredit >= creditBatch || (state.queue.count < lowWater && !readyOutstanding) {
+            if now - lastDiskCheck >= 1 { checkDisk() }
+            if pendingCredit > 0, !diskGuard.holding, pendingCredit >= creditBatch || (state.queue.count < lowWater && !readyOutstanding) {
                 send(.ready(Ready(credit: pendingCredit)))
                 pendingCredit = 0
                 readyOutstanding = true

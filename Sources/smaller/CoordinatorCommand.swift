@@ -34,7 +34,7 @@ struct CoordinatorCommand: ParsableCommand {
         let runDir = URL(fileURLWithPath: dir ?? "runs/\(spec.name)")
         try keepJobFile(job, in: runDir)
         var options = CoordinatorOptions(runDirectory: runDir, bind: bind)
-        options.diskReserve = Int64(clamping: minFreeDisk).multipliedReportingOverflow(by: 1_000_000).overflow ? .max : Int64(minFreeDisk) * 1_000_000
+        options.diskReserve = bytes(megabytes: minFreeDisk)
         options.retryFailed = retryFailed
         options.shouldStop = { Signals.stopRequested }
         if let keys { options.curve = try CurveServerKeys.load(directory: URL(fileURLWithPath: keys)) }

@@ -72,9 +72,10 @@ struct Run: ParsableCommand {
         let pool = LocalWorkers(runDirectory: runDir)
         pool.threads = threadsPerWorker ?? max(1, cores / max(1, count))
         if let gemm { pool.extraArguments += ["--gemm", gemm] }
+        pool.extraArguments += ["--min-free-disk", String(minFreeDisk)]
         if count > 0 { printErr("\(count) local workers, --threads \(pool.threads) each (\(cores) cores)") }
         var options = CoordinatorOptions(runDirectory: runDir, bind: bind)
-        options.diskReserve = Int64(clamping: minFreeDisk).multipliedReportingOverflow(by: 1_000_000).overflow ? .max : Int64(minFreeDisk) * 1_000_000
+        options.diskReserve = bytes(megabytes: minFreeDisk)
         options.retryFailed = retryFailed
         options.shouldStop = { Signals.stopRequested }
         options.onBound = { endpoint in pool.start(count: count, endpoint: endpoint) }

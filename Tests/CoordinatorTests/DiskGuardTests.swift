@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import Coordinator
+import Experiment
 @testable import Wire
 
 @Suite struct DiskGuardTests {

@@ -1,8 +1,10 @@
-// Keeps a run from filling its disk. A task whose worker cannot write its model fails (ENOSPC) and spends an
+// Keeps a run from filling its disks. A task whose worker cannot write its model fails (ENOSPC) and spends an
 // attempt; the study's run died that way once (docs/study.md). So the coordinator looks at the free space of the
 // run directory's filesystem once a second: below the reserve it grants no new task (running ones go on, and
 // their results are still stored), and it grants again once space is freed. Early in a run it also projects the
 // space the remaining tasks will take, from what the finished ones took, and says so once if it will not fit.
+// A worker does the same for its own directory (its inputs' cache and its tasks' scratch): below the reserve it
+// asks for no new task.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -31,6 +33,8 @@ package struct DiskGuard: Sendable {
 
     /// Below this many free bytes no task is granted (0: never).
     package let reserve: Int64
+    /// What holding and resuming mean for the one who holds, in its log lines.
+    let holdingMeans: String, resumingMeans: String
     /// The free space must rise this far above the reserve before tasks are granted again (so that one
     /// finished task's files do not toggle the hold).
     package var resumeAbove: Int64 { reserve == 0 ? 0 : reserve + max(reserve / 10, 16 << 20) }
@@ -40,7 +44,11 @@ package struct DiskGuard: Sendable {
     /// Tasks that must have finished since the first look before a projection is made.
     static let tasksBeforeProjecting = 3
 
-    package init(reserve: Int64) { self.reserve = max(0, reserve) }
+    package init(reserve: Int64, holdingMeans: String = "no new task is granted", resumingMeans: String = "tasks are granted again") {
+        self.reserve = max(0, reserve)
+        self.holdingMeans = holdingMeans
+        self.resumingMeans = resumingMeans
+    }
 
     /// One look: `free` bytes free (nil: unknown, nothing changes), `done` tasks finished so far, `remaining` not.
     package mutating func check(free: Int64?, done: Int, remaining: Int, where path: String) -> [Event] {
@@ -48,10 +56,10 @@ package struct DiskGuard: Sendable {
         var events: [Event] = []
         if !holding, free < reserve {
             holding = true
-            events.append(.hold("disk: \(Self.size(free)) free in \(path), below the reserve of \(Self.size(reserve)) (--min-free-disk): no new task is granted until \(Self.size(resumeAbove)) are free; running tasks go on"))
+            events.append(.hold("disk: \(Self.size(free)) free in \(path), below the reserve of \(Self.size(reserve)) (--min-free-disk): \(holdingMeans) until \(Self.size(resumeAbove)) are free; running tasks go on"))
         } else if holding, free >= resumeAbove {
             holding = false
-            events.append(.resume("disk: \(Self.size(free)) free in \(path) again: tasks are granted again"))
+            events.append(.resume("disk: \(Self.size(free)) free in \(path) again: \(resumingMeans)"))
         }
         guard let base = baseline else {
             baseline = (free, done)
