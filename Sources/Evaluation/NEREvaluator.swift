@@ -9,7 +9,8 @@ import Transformer
 /// What a model predicted for each word of each sentence (the word's first subword is the scored position).
 package struct NERPredictions: Sendable, Equatable {
     /// Per sentence, per word: the label index with the highest logit (the first such, on ties), or with `.bio`
-    /// decoding the word's label in the sentence's best valid BIO sequence.
+    /// (`.transitions`) decoding the word's label in the sentence's best valid BIO sequence (weighed by the
+    /// training set's label transitions).
     package var labels: [[Int]]
     /// Per sentence, per word: softmax over the labels at the scored position; empty unless asked for.
     package var probabilities: [[[Float]]]
@@ -29,17 +30,23 @@ package struct NEREvaluator {
     package let batchSize: Int
     /// How word labels are read from the label distributions (`BIODecoding.swift`).
     package let decoding: Decoding
+    /// With `.transitions`: the training set's label transitions the decoding weighs sequences by.
+    package let transitions: LabelTransitions?
 
-    package init(tokenizer: XLMRTokenizer, labels: LabelSet, maxLength: Int, batchSize: Int, decoding: Decoding = .argmax) {
+    /// `trainingTags`: the training sentences' tags, which `.transitions` decoding needs (and no other reads).
+    package init(tokenizer: XLMRTokenizer, labels: LabelSet, maxLength: Int, batchSize: Int, decoding: Decoding = .argmax,
+                 trainingTags: [[String]]? = nil) {
         self.tokenizer = tokenizer; self.labels = labels; self.maxLength = maxLength; self.batchSize = batchSize
         self.decoding = decoding
+        precondition(decoding != .transitions || trainingTags != nil, "decoding by transitions needs the training tags")
+        transitions = decoding == .transitions ? trainingTags.map { LabelTransitions(tags: $0, labels: labels) } : nil
     }
 
     /// Word-level predictions for `sentences` (a word without a prediction, which alignment rules out, would read
     /// label 0, `O`). `probabilities` adds each scored word's label distribution.
     package func predictions(_ model: TokenLogitsModel, _ sentences: [NERSentence], windows: [AlignedWindow],
                              probabilities wanted: Bool = false) throws -> NERPredictions {
-        let probabilities = wanted || decoding == .bio
+        let probabilities = wanted || decoding != .argmax
         let L = model.outputCount
         precondition(L == labels.count, "the model has \(L) outputs but the label set \(labels.count)")
         var tokenPredictions = [[Int]](repeating: [], count: windows.count)
@@ -69,9 +76,9 @@ package struct NEREvaluator {
             out.probabilities = XLMRTokenizer.wordPredictions(windows: windows, tokenPredictions: tokenProbabilities,
                                                               sentenceLengths: lengths).map { $0.map { $0 ?? uniform } }
         }
-        if decoding == .bio {
-            let transitions = BIODecoder.transitions(labels)
-            out.labels = out.probabilities.map { BIODecoder.decode($0, transitions: transitions) }
+        if decoding != .argmax {
+            let allowed = BIODecoder.transitions(labels)
+            out.labels = out.probabilities.map { BIODecoder.decode($0, transitions: allowed, scores: transitions) }
         }
         if !wanted { out.probabilities = [] }
         return out

@@ -171,7 +171,7 @@ enum JobSchema {
         .doubles("typo_rates", "word rates in (0, 1]", [0.05, 0.1, 0.2]) { $0 > 0 && $0 <= 1 }.omittedAtDefault(),
         .int("perturbation_seed", 0...Int(Int32.max), 0).omittedAtDefault(),
         // How word labels are read from the model's distributions: each word's argmax, or the best valid BIO sequence.
-        .word("decode", ["argmax", "bio"], "argmax").omittedAtDefault(),
+        .word("decode", ["argmax", "bio", "transitions"], "argmax").omittedAtDefault(),
     ]
 
     /// Compression families; any field may be given as a list, which expands into the grid.

@@ -56,7 +56,8 @@ struct NERData: Sendable {
         dev = try tokenizer.align(splits.dev, labels: labels, maxLength: maxLength)
         test = try tokenizer.align(splits.test, labels: labels, maxLength: maxLength)
         evaluator = NEREvaluator(tokenizer: tokenizer, labels: labels, maxLength: maxLength, batchSize: 32,
-                                 decoding: Decoding(rawValue: evaluation.settings.decode) ?? .argmax)
+                                 decoding: Decoding(rawValue: evaluation.settings.decode) ?? .argmax,
+                                 trainingTags: splits.train.map(\.tags))
         robustness = try Self.robustnessSets(splits, evaluation: evaluation, evaluator: evaluator, log: log)
         log.write("\(splits.language): train \(splits.train.count) sentences (\(train.count) windows), dev \(splits.dev.count), test \(splits.test.count)\(splits.synthetic ? " [synthetic]" : "")")
     }

@@ -1,5 +1,7 @@
 // Constrained BIO decoding: the Viterbi path equals an exhaustive search over every valid label sequence, it
 // repairs the sequences argmax breaks, and through the evaluator it changes nothing where argmax is already valid.
+// Decoding by transitions: the scores from a training set's tags by hand, the path against an exhaustive search
+// with those scores, and a split name (`B-PER B-PER`) joined.
 import Foundation
 import Testing
 import TestSupport
@@ -49,6 +51,66 @@ import TextData
             #expect(BIODecoder.decode(words, transitions: t) == best.path, "trial \(trial)")
         }
         #expect(BIODecoder.decode([], transitions: t) == [])
+    }
+
+    /// Tags [B-PER I-PER O] and [O B-PER]: label counts O 2, B-PER 2, I-PER 1, the six others 0; each plus ½,
+    /// total 9.5. After B-PER: I-PER once, so P(I-PER | B-PER) = 1.5 / 5.5 and P(B-PER | B-PER) = 0.5 / 5.5;
+    /// sentence starts: B-PER and O once each, P(B-PER opens) = 1.5 / 6.5.
+    @Test func transitionScoresByHand() {
+        let id = { (name: String) in Self.labels.labels.firstIndex(of: name)! }
+        let s = LabelTransitions(tags: [["B-PER", "I-PER", "O"], ["O", "B-PER"]], labels: Self.labels)
+        #expect(abs(s.pair[id("B-PER")][id("I-PER")] - Foundation.log((1.5 / 5.5) / (1.5 / 9.5))) < 1e-12)
+        #expect(abs(s.pair[id("B-PER")][id("I-PER")] - 0.5465437063680699) < 1e-12)
+        #expect(abs(s.pair[id("B-PER")][id("B-PER")] - (-1.0628942060660305)) < 1e-12)  // log(0.5/5.5) − log(2.5/9.5)
+        #expect(abs(s.start[id("B-PER")] - (-0.13133600206108675)) < 1e-12)          // log(1.5/6.5) − log(2.5/9.5)
+        // A tag outside the label set counts as O.
+        #expect(LabelTransitions(tags: [["B-PER", "X-FOO"]], labels: Self.labels) == LabelTransitions(tags: [["B-PER", "O"]], labels: Self.labels))
+    }
+
+    @Test func transitionDecodingEqualsExhaustiveSearch() {
+        let t = BIODecoder.transitions(Self.labels)
+        let L = Self.labels.count
+        let scores = LabelTransitions(tags: [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "I-ORG", "I-ORG"], ["B-DATE", "I-DATE"]],
+                                      labels: Self.labels)
+        var rng = SeededRandom(seed: 7)
+        for trial in 0..<40 {
+            let n = 1 + trial % 4
+            let words: [[Float]] = (0..<n).map { _ in
+                let raw = (0..<L).map { _ in Foundation.exp(4 * rng.unit()) }
+                let sum = raw.reduce(0, +)
+                return raw.map { Float($0 / sum) }
+            }
+            var best: (score: Double, path: [Int]) = (-.infinity, [])
+            for code in 0..<Int(pow(Double(L), Double(n))) {
+                var path: [Int] = [], c = code
+                for _ in 0..<n { path.append(c % L); c /= L }
+                guard Self.valid(path) else { continue }
+                var score = scores.start[path[0]]
+                for (k, label) in path.enumerated() {
+                    score += Foundation.log(Double(words[k][label]))
+                    if k > 0 { score += scores.pair[path[k - 1]][label] }
+                }
+                if score > best.score { best = (score, path) }
+            }
+            #expect(BIODecoder.decode(words, transitions: t, scores: scores) == best.path, "trial \(trial)")
+        }
+    }
+
+    /// The model's reading of "Mia Khalifa" on MasakhaNER pcm's test (docs/study.md, part 5): both words B-PER
+    /// (0.97, 0.98), a valid BIO sequence and so kept by `.bio`; with a training set where names go on with I-PER
+    /// and a B-PER never follows a B-PER, the second word becomes I-PER.
+    @Test func transitionsJoinASplitName() {
+        let t = BIODecoder.transitions(Self.labels)
+        let id = { (name: String) in Self.labels.labels.firstIndex(of: name)! }
+        func dist(_ pairs: [String: Float]) -> [Float] {
+            let rest = (1 - pairs.values.reduce(0, +)) / Float(Self.labels.count - pairs.count)
+            return Self.labels.labels.map { pairs[$0] ?? rest }
+        }
+        let words = [dist(["B-PER": 0.97]), dist(["B-PER": 0.98, "I-PER": 0.015])]
+        #expect(BIODecoder.decode(words, transitions: t) == [id("B-PER"), id("B-PER")])
+        let training = Array(repeating: ["O", "B-PER", "I-PER", "O"], count: 300) + Array(repeating: ["B-PER", "O"], count: 100)
+        let scores = LabelTransitions(tags: training, labels: Self.labels)
+        #expect(BIODecoder.decode(words, transitions: t, scores: scores) == [id("B-PER"), id("I-PER")])
     }
 
     @Test func repairsWhatArgmaxBreaks() {

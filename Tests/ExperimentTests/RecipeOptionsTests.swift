@@ -66,6 +66,17 @@ import Testing
         }
     }
 
+    @Test func decodingByTransitionsChangesFinetuneAndCompressOnly() throws {
+        let plain = try Self.ids(""), bio = try Self.ids("evaluation: {decode: bio}"), set = try Self.ids("evaluation: {decode: transitions}")
+        #expect(set[.pretrain] == plain[.pretrain])
+        for kind in [TaskKind.finetune, .compress] {
+            #expect(Set(set[kind]!).isDisjoint(with: plain[kind]!) && Set(set[kind]!).isDisjoint(with: bio[kind]!), "\(kind)")
+        }
+        for task in try JobSpec.parse(yaml: EvaluationSettingsTests.job("evaluation: {decode: transitions}")).plan().tasks where task.spec.kind != .pretrain {
+            #expect(try TaskSettings(task.spec).evaluation.decode == "transitions")
+        }
+    }
+
     @Test func wordShapeIsOutOfTheIdsAtItsDefaultAndReachesEveryTaskSet() throws {
         let plain = try Self.ids("")
         #expect(try Self.ids("model: {word_shape: false}") == plain)
