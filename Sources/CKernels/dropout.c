@@ -26,6 +26,15 @@ static inline void chunk_state(uint64_t seed, long c, uint64_t s[4]) {
     for (int k = 0; k < 4; k++) s[k] = splitmix64(own, (uint64_t)(k + 1));
 }
 
+/// The states of chunks c0 … c0 + lanes − 1, transposed: st[k][j] is word k of chunk c0 + j's state.
+static void lane_states(uint64_t seed, long c0, int lanes, uint64_t st[4][8]) {
+    for (int j = 0; j < lanes; j++) {
+        uint64_t s[4];
+        chunk_state(seed, c0 + j, s);
+        for (int k = 0; k < 4; k++) st[k][j] = s[k];
+    }
+}
+
 static void chunk_c(float *mask, long count, float p, float keep, uint64_t seed, long c) {
     uint64_t s[4];
     chunk_state(seed, c, s);
@@ -77,11 +86,7 @@ static inline void transpose8(__m256 v[8]) {
 /// Chunks c0 … c0 + 7, each `chunk` long (a multiple of 8).
 static void chunks8_512(float *mask, long chunk, float p, float keep, uint64_t seed, long c0) {
     uint64_t st[4][8];
-    for (int j = 0; j < 8; j++) {
-        uint64_t s[4];
-        chunk_state(seed, c0 + j, s);
-        for (int k = 0; k < 4; k++) st[k][j] = s[k];
-    }
+    lane_states(seed, c0, 8, st);
     __m512i s0 = _mm512_loadu_si512(st[0]), s1 = _mm512_loadu_si512(st[1]);
     __m512i s2 = _mm512_loadu_si512(st[2]), s3 = _mm512_loadu_si512(st[3]);
     __m256 pv = _mm256_set1_ps(p), kv = _mm256_set1_ps(keep);
@@ -117,12 +122,8 @@ static inline __m128 step_256(__m256i *s0, __m256i *s1, __m256i *s2, __m256i *s3
 }
 
 static void chunks4_256(float *mask, long chunk, float p, float keep, uint64_t seed, long c0) {
-    uint64_t st[4][4];
-    for (int j = 0; j < 4; j++) {
-        uint64_t s[4];
-        chunk_state(seed, c0 + j, s);
-        for (int k = 0; k < 4; k++) st[k][j] = s[k];
-    }
+    uint64_t st[4][8];
+    lane_states(seed, c0, 4, st);
     __m256i s0 = _mm256_loadu_si256((const __m256i *)st[0]), s1 = _mm256_loadu_si256((const __m256i *)st[1]);
     __m256i s2 = _mm256_loadu_si256((const __m256i *)st[2]), s3 = _mm256_loadu_si256((const __m256i *)st[3]);
     __m128 pv = _mm_set1_ps(p), kv = _mm_set1_ps(keep);

@@ -28,27 +28,41 @@ import TextData
         #expect(t.allowed[id("O")][id("B-PER")] && t.allowed[id("I-DATE")][id("O")] && t.allowed[id("B-PER")][id("B-PER")])
     }
 
+    /// Random distributions over the labels for `n` words; `peak` sharpens them.
+    static func randomWords(_ n: Int, peak: Double, _ rng: inout SeededRandom) -> [[Float]] {
+        (0..<n).map { _ in
+            let raw = (0..<labels.count).map { _ in Foundation.exp(peak * rng.unit()) }
+            let sum = raw.reduce(0, +)
+            return raw.map { Float($0 / sum) }
+        }
+    }
+
+    /// The best valid path by trying every label sequence: the sum of log-probabilities plus, with `scores`, each
+    /// step's transition score (the first word's start score).
+    static func exhaustiveBest(_ words: [[Float]], scores: LabelTransitions? = nil) -> [Int] {
+        let L = labels.count, n = words.count
+        var best: (score: Double, path: [Int]) = (-.infinity, [])
+        for code in 0..<Int(pow(Double(L), Double(n))) {
+            var path: [Int] = [], c = code
+            for _ in 0..<n { path.append(c % L); c /= L }
+            guard valid(path) else { continue }
+            var score = scores?.start[path[0]] ?? 0
+            for (k, label) in path.enumerated() {
+                score += Foundation.log(Double(words[k][label]))
+                if k > 0, let scores { score += scores.pair[path[k - 1]][label] }
+            }
+            if score > best.score { best = (score, path) }
+        }
+        return best.path
+    }
+
     @Test func equalsExhaustiveSearch() {
         let t = BIODecoder.transitions(Self.labels)
-        let L = Self.labels.count
         var rng = SeededRandom(seed: 42)
         for trial in 0..<60 {
-            let n = 1 + trial % 4
             // Peaked random distributions, so argmax is often invalid and the best valid path is unique.
-            let words: [[Float]] = (0..<n).map { _ in
-                let raw = (0..<L).map { _ in Foundation.exp(6 * rng.unit()) }
-                let sum = raw.reduce(0, +)
-                return raw.map { Float($0 / sum) }
-            }
-            var best: (score: Double, path: [Int]) = (-.infinity, [])
-            for code in 0..<Int(pow(Double(L), Double(n))) {
-                var path: [Int] = [], c = code
-                for _ in 0..<n { path.append(c % L); c /= L }
-                guard Self.valid(path) else { continue }
-                let score = zip(path, words).map { Foundation.log(Double($1[$0])) }.reduce(0, +)
-                if score > best.score { best = (score, path) }
-            }
-            #expect(BIODecoder.decode(words, transitions: t) == best.path, "trial \(trial)")
+            let words = Self.randomWords(1 + trial % 4, peak: 6, &rng)
+            #expect(BIODecoder.decode(words, transitions: t) == Self.exhaustiveBest(words), "trial \(trial)")
         }
         #expect(BIODecoder.decode([], transitions: t) == [])
     }
@@ -69,30 +83,12 @@ import TextData
 
     @Test func transitionDecodingEqualsExhaustiveSearch() {
         let t = BIODecoder.transitions(Self.labels)
-        let L = Self.labels.count
         let scores = LabelTransitions(tags: [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "I-ORG", "I-ORG"], ["B-DATE", "I-DATE"]],
                                       labels: Self.labels)
         var rng = SeededRandom(seed: 7)
         for trial in 0..<40 {
-            let n = 1 + trial % 4
-            let words: [[Float]] = (0..<n).map { _ in
-                let raw = (0..<L).map { _ in Foundation.exp(4 * rng.unit()) }
-                let sum = raw.reduce(0, +)
-                return raw.map { Float($0 / sum) }
-            }
-            var best: (score: Double, path: [Int]) = (-.infinity, [])
-            for code in 0..<Int(pow(Double(L), Double(n))) {
-                var path: [Int] = [], c = code
-                for _ in 0..<n { path.append(c % L); c /= L }
-                guard Self.valid(path) else { continue }
-                var score = scores.start[path[0]]
-                for (k, label) in path.enumerated() {
-                    score += Foundation.log(Double(words[k][label]))
-                    if k > 0 { score += scores.pair[path[k - 1]][label] }
-                }
-                if score > best.score { best = (score, path) }
-            }
-            #expect(BIODecoder.decode(words, transitions: t, scores: scores) == best.path, "trial \(trial)")
+            let words = Self.randomWords(1 + trial % 4, peak: 4, &rng)
+            #expect(BIODecoder.decode(words, transitions: t, scores: scores) == Self.exhaustiveBest(words, scores: scores), "trial \(trial)")
         }
     }
 
