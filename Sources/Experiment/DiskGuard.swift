@@ -20,7 +20,8 @@ package func freeDiskBytes(_ path: String) -> Int64? {
     return overflow ? .max : bytes
 }
 
-/// The coordinator's disk rule: hold dispatch below `reserve` free bytes, resume above it with some slack.
+/// The disk rule of a coordinator (grant no task) or a worker (ask for none): hold below `reserve` free bytes,
+/// resume above it with some slack.
 package struct DiskGuard: Sendable {
     package enum Event: Equatable, Sendable {
         /// Stop granting tasks; the text says why.

@@ -97,6 +97,7 @@ package final class WorkerClient {
     /// of the outstanding READY, so nothing is lost: it grants as soon as it can.
     var readyOutstanding = false
     var creditBatch: Int { max(1, state.config.hello.prefetch / 4) }
+    var lowWater: Int { max(1, state.config.hello.prefetch / 2) }
     /// The work directory's disk reserve: while it holds, READY credits wait (DiskGuard), heartbeats go on.
     lazy var diskGuard = DiskGuard(reserve: options.diskReserve, holdingMeans: "this worker asks for no new task",
                                    resumingMeans: "this worker asks for tasks again")
@@ -112,7 +113,6 @@ package final class WorkerClient {
             }
         }
     }
-    var lowWater: Int { max(1, state.config.hello.prefetch / 2) }
 
     package init(options: WorkerOptions) throws {
         var fds: [Int32] = [0, 0]
