@@ -114,7 +114,7 @@ package final class CoordinatorServer {
     /// listener the very port this endpoint names, and this bind fails with "Address already in use".
     @discardableResult
     package func bind() throws -> String {
-        if let link { return link.socket.lastEndpoint.isEmpty ? options.bind : link.socket.lastEndpoint }
+        if link != nil { return boundEndpoint }
         let context = try ZMQContext()
         var zap: ZAPHandler?
         if let curve = options.curve {

@@ -70,16 +70,16 @@ package enum BIODecoder {
         guard let first = words.first else { return [] }
         let L = first.count
         func logp(_ p: Float) -> Double { Foundation.log(max(Double(p), 1e-30)) }
+        let pair = scores?.pair
         var score = (0..<L).map { t.start[$0] ? logp(first[$0]) + (scores?.start[$0] ?? 0) : -Double.infinity }
         var back: [[Int]] = []
         back.reserveCapacity(words.count)
         for w in words.dropFirst() {
             var next = [Double](repeating: -Double.infinity, count: L), from = [Int](repeating: 0, count: L)
             for j in 0..<L {
-                if let pair = scores?.pair {
-                    for i in 0..<L where t.allowed[i][j] && score[i] + pair[i][j] > next[j] { next[j] = score[i] + pair[i][j]; from[j] = i }
-                } else {
-                    for i in 0..<L where t.allowed[i][j] && score[i] > next[j] { next[j] = score[i]; from[j] = i }
+                for i in 0..<L where t.allowed[i][j] {
+                    let s = score[i] + (pair?[i][j] ?? 0)
+                    if s > next[j] { next[j] = s; from[j] = i }
                 }
                 next[j] += logp(w[j])
             }

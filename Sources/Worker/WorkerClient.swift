@@ -102,12 +102,12 @@ package final class WorkerClient {
     lazy var diskGuard = DiskGuard(reserve: options.diskReserve, holdingMeans: "this worker asks for no new task",
                                    resumingMeans: "this worker asks for tasks again")
     var lastDiskCheck = -Double.infinity
-    var tasksFinished = 0
 
     func checkDisk() {
         lastDiskCheck = now
         let path = options.workDirectory.path
-        for event in diskGuard.check(free: options.freeSpace(path), done: tasksFinished, remaining: 0, where: path) {
+        // No projection here (a worker does not know the tasks left): only the hold and its end.
+        for event in diskGuard.check(free: options.freeSpace(path), done: 0, remaining: 0, where: path) {
             switch event {
             case .hold(let text), .resume(let text), .warn(let text): log(text)
             }
@@ -190,7 +190,6 @@ package final class WorkerClient {
                 if let (f, text) = progress { try perform(state.handle(.progress(f, text), now: now)) }
                 guard let finished else { break }
                 mailbox = nil
-                tasksFinished += 1
                 try perform(state.handle(.finished(finished), now: now))
             }
             probe.phaseEnded(.stateMachine)

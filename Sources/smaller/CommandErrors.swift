@@ -39,9 +39,3 @@ func requireRunDirectory(_ dir: String) throws -> URL {
     }
     return url
 }
-
-/// `--min-free-disk MB` in bytes (decimal megabytes, as the log prints them), saturating.
-func bytes(megabytes: Int) -> Int64 {
-    let (product, overflow) = Int64(clamping: megabytes).multipliedReportingOverflow(by: 1_000_000)
-    return overflow ? .max : max(0, product)
-}

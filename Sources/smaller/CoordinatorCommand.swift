@@ -16,11 +16,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "CURVE keys directory (coordinator.key, allowed/*.pub).") var keys: String?
     @Flag(help: "Give failed and skipped tasks fresh attempts.") var retryFailed = false
     @OptionGroup(title: "Dashboard") var dashboard: HTTPOptions
-    @Option(help: "No new task is granted while the run directory's disk has less than this many MB free (0: no reserve).")
-    var minFreeDisk: Int = 1000
+    @OptionGroup(title: "Disk") var disk: DiskReserveOptions
 
     func validate() throws {
-        if minFreeDisk < 0 { throw ValidationError("--min-free-disk must be 0 (no reserve) or more MB") }
         if keys == nil, !isLoopback(bind) {
             throw ValidationError("binding \(bind) beyond loopback needs --keys DIR (CURVE with an allowlist); see `smaller keys generate`")
         }
@@ -34,7 +32,7 @@ struct CoordinatorCommand: ParsableCommand {
         let runDir = URL(fileURLWithPath: dir ?? "runs/\(spec.name)")
         try keepJobFile(job, in: runDir)
         var options = CoordinatorOptions(runDirectory: runDir, bind: bind)
-        options.diskReserve = bytes(megabytes: minFreeDisk)
+        options.diskReserve = disk.bytes
         options.retryFailed = retryFailed
         options.shouldStop = { Signals.stopRequested }
         if let keys { options.curve = try CurveServerKeys.load(directory: URL(fileURLWithPath: keys)) }

@@ -19,14 +19,12 @@ struct Run: ParsableCommand {
     @Option(help: "Endpoint to bind (loopback; use `smaller coordinator` to serve other hosts).") var bind: String = "tcp://127.0.0.1:*"
     @Flag(help: "Give failed and skipped tasks fresh attempts.") var retryFailed = false
     @OptionGroup(title: "Dashboard") var dashboard: HTTPOptions
-    @Option(help: "No new task is granted while the run directory's disk has less than this many MB free (0: no reserve).")
-    var minFreeDisk: Int = 1000
+    @OptionGroup(title: "Disk") var disk: DiskReserveOptions
     @Option(help: "Real NER data instead of the job's: a MasakhaNER-style tree DIR/<lang>/{train,dev,test}.txt (with --text; give both again to resume).") var data: String?
     @Option(help: "Raw pretraining text instead of the job's: DIR/<lang>.txt (with --data).") var text: String?
     @Option(help: GemmSetup.help) var gemm: String?
 
     func validate() throws {
-        if minFreeDisk < 0 { throw ValidationError("--min-free-disk must be 0 (no reserve) or more MB") }
         guard FileManager.default.fileExists(atPath: job) else { throw ValidationError("no job file at \(job)") }
         if let workers, workers < 0 || workers > 256 { throw ValidationError("--workers must be in 0...256") }
         if let threadsPerWorker, threadsPerWorker < 1 || threadsPerWorker > 1024 { throw ValidationError("--threads-per-worker must be in 1...1024") }
@@ -72,10 +70,10 @@ struct Run: ParsableCommand {
         let pool = LocalWorkers(runDirectory: runDir)
         pool.threads = threadsPerWorker ?? max(1, cores / max(1, count))
         if let gemm { pool.extraArguments += ["--gemm", gemm] }
-        pool.extraArguments += ["--min-free-disk", String(minFreeDisk)]
+        pool.extraArguments += ["--min-free-disk", String(disk.minFreeDisk)]
         if count > 0 { printErr("\(count) local workers, --threads \(pool.threads) each (\(cores) cores)") }
         var options = CoordinatorOptions(runDirectory: runDir, bind: bind)
-        options.diskReserve = bytes(megabytes: minFreeDisk)
+        options.diskReserve = disk.bytes
         options.retryFailed = retryFailed
         options.shouldStop = { Signals.stopRequested }
         options.onBound = { endpoint in pool.start(count: count, endpoint: endpoint) }

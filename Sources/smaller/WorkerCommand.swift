@@ -18,8 +18,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Leases this worker holds at once; it runs one, the rest wait (the coordinator uses more than one only for task kinds shorter than 5 ms).")
     var prefetch: Int = ProtocolConstants.defaultPrefetch
     @Option(help: GemmSetup.help) var gemm: String?
-    @Option(help: "No new task is asked for while the work directory's disk has less than this many MB free (0: no reserve).")
-    var minFreeDisk: Int = 1000
+    @OptionGroup(title: "Disk") var disk: DiskReserveOptions
     @Flag(help: .hidden) var profile = false
 
     /// Exit status of a worker the coordinator refused (another build): EX_CONFIG, so scripts can tell it apart.
@@ -27,7 +26,6 @@ struct WorkerCommand: ParsableCommand {
 
     func validate() throws {
         guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must be in 1...1024") }
-        if minFreeDisk < 0 { throw ValidationError("--min-free-disk must be 0 (no reserve) or more MB") }
         guard prefetch >= 1, prefetch <= ProtocolConstants.maxPrefetch else {
             throw ValidationError("--prefetch must be in 1...\(ProtocolConstants.maxPrefetch)")
         }
@@ -53,7 +51,7 @@ struct WorkerCommand: ParsableCommand {
         let profile = self.profile ? WorkerProfile() : nil
         if let profile { options.probe = profile }
         options.prefetch = prefetch
-        options.diskReserve = bytes(megabytes: minFreeDisk)
+        options.diskReserve = disk.bytes
         let client = try WorkerClient(options: options)
         let reason: String
         do { reason = try client.run() } catch let refused as WorkerRefused {
