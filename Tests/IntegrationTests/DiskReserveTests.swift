@@ -21,12 +21,28 @@ import Glibc
         return "/usr/bin/unshare is missing (util-linux)"
     }
 
-    @Test(.enabled(if: runnable, skipReason)) func aFullDiskPausesTheGridUntilSpaceIsFreed() throws {
-        let dir = try Fixtures.temporaryDirectory("disk-reserve")
-        defer { try? FileManager.default.removeItem(at: dir) }
+    /// A scratch folder with `fs` (the tmpfs mount point) and `out` (what the namespace leaves behind) in it.
+    static func folders(_ name: String) throws -> (dir: URL, fs: URL, out: URL) {
+        let dir = try Fixtures.temporaryDirectory(name)
         let fs = dir.appendingPathComponent("fs"), out = dir.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: fs, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        return (dir, fs, out)
+    }
+
+    /// The three noop tasks' records (`results.jsonl` in `records`) all started after the filler's deletion, whose
+    /// time the script wrote to `out/deleted-at`.
+    static func expectThreeStartedAfterTheDeletion(_ out: URL, records: URL) throws {
+        let deletedText = (try? String(contentsOf: out.appendingPathComponent("deleted-at"), encoding: .utf8)) ?? ""
+        let deletedAt = try #require(Double(deletedText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let records = try RunDir(url: records).exportedRecords()
+        #expect(records.count == 3)
+        for r in records { #expect(r.startedAt >= deletedAt, "\(r.taskID) started at \(r.startedAt), before the filler went at \(deletedAt)") }
+    }
+
+    @Test(.enabled(if: runnable, skipReason)) func aFullDiskPausesTheGridUntilSpaceIsFreed() throws {
+        let (dir, fs, out) = try Self.folders("disk-reserve")
+        defer { try? FileManager.default.removeItem(at: dir) }
         let job = try writeJob("name: disk\nnoop: {tasks: 3, seconds: 0}\n", in: dir)
         // Free after the filler: about 12 MB, under the 20 MB reserve; after it is deleted: about 63 MB, above
         // the reserve and its 16.8 MB of slack. The deletion's time is written down first.
@@ -50,19 +66,12 @@ import Glibc
         let log = (try? String(contentsOf: out.appendingPathComponent("coordinator.log"), encoding: .utf8)) ?? ""
         #expect(log.contains("below the reserve of 20 MB (--min-free-disk): no new task is granted"), "\(log.suffix(3000))")
         #expect(log.contains("tasks are granted again"), "\(log.suffix(3000))")
-        let deletedText = (try? String(contentsOf: out.appendingPathComponent("deleted-at"), encoding: .utf8)) ?? ""
-        let deletedAt = try #require(Double(deletedText.trimmingCharacters(in: .whitespacesAndNewlines)))
-        let records = try RunDir(url: out).exportedRecords()  // the copy of results.jsonl
-        #expect(records.count == 3)
-        for r in records { #expect(r.startedAt >= deletedAt, "\(r.taskID) started at \(r.startedAt), before the filler went at \(deletedAt)") }
+        try Self.expectThreeStartedAfterTheDeletion(out, records: out)  // the copy of results.jsonl
     }
 
     @Test(.enabled(if: runnable, skipReason)) func aWorkerOnAFullDiskAsksForNothingUntilSpaceIsFreed() throws {
-        let dir = try Fixtures.temporaryDirectory("disk-reserve-worker")
+        let (dir, fs, out) = try Self.folders("disk-reserve-worker")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let fs = dir.appendingPathComponent("fs"), out = dir.appendingPathComponent("out")
-        try FileManager.default.createDirectory(at: fs, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let job = try writeJob("name: diskw\nnoop: {tasks: 3, seconds: 0}\n", in: dir)
         let endpoint = "tcp://127.0.0.1:\(freePort())"
         // The coordinator's run directory is outside the tmpfs (and has no reserve); the worker's is inside it.
@@ -89,10 +98,6 @@ import Glibc
         #expect(child.wait(seconds: 60, "a grid whose worker's disk is nearly full") == 0, "\(child.text.suffix(2000)) \(workerText().suffix(2000))")
         #expect(workerText().contains("below the reserve of 20 MB (--min-free-disk): this worker asks for no new task"), "\(workerText().suffix(3000))")
         #expect(workerText().contains("this worker asks for tasks again"), "\(workerText().suffix(3000))")
-        let deletedText = (try? String(contentsOf: out.appendingPathComponent("deleted-at"), encoding: .utf8)) ?? ""
-        let deletedAt = try #require(Double(deletedText.trimmingCharacters(in: .whitespacesAndNewlines)))
-        let records = try RunDir(url: out.appendingPathComponent("run")).exportedRecords()
-        #expect(records.count == 3)
-        for r in records { #expect(r.startedAt >= deletedAt, "\(r.taskID) started at \(r.startedAt), before the filler went at \(deletedAt)") }
+        try Self.expectThreeStartedAfterTheDeletion(out, records: out.appendingPathComponent("run"))
     }
 }
