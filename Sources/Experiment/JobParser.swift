@@ -44,7 +44,7 @@ extension JobSpec {
         if let field = top["execution"] { execution = try parseExecution(field) }
 
         if let noopField = top["noop"] {
-            for key in ["data", "model", "pretrain", "finetune", "evaluation", "seeds", "languages", "compression", "pretrained"] {
+            for key in ["data", "model", "pretrain", "finetune", "evaluation", "seeds", "languages", "compression", "pretrained", "compute"] {
                 if let other = top[key] { throw other.error("a noop grid takes no '\(key)' (remove one of the two)") }
             }
             let noop = try parseNoop(noopField)
@@ -85,6 +85,7 @@ extension JobSpec {
         }
         let finetune = try section(top["finetune"], JobSchema.finetune, path: "finetune", file: file)
         let evaluation = try section(top["evaluation"], JobSchema.evaluation, path: "evaluation", file: file)
+        let compute = try section(top["compute"], JobSchema.compute, path: "compute", file: file)
 
         guard let seedsField = top["seeds"] else {
             throw JobFileError(file: file, line: nil, column: nil, key: "seeds", message: "required key is missing (e.g. seeds: [1, 2])")
@@ -135,7 +136,7 @@ extension JobSpec {
         }
         return JobSpec(name: name, data: data, model: model, pretrain: pretrain, finetune: finetune, seeds: seeds,
                        languages: languages, compression: compression, execution: execution, noop: nil, evaluation: evaluation,
-                       pretrained: pretrained)
+                       pretrained: pretrained, compute: compute)
     }
 
     /// The most tasks an engine grid can plan: per cell a pretraining and a fine-tune, per setting a compression

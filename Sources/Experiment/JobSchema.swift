@@ -110,7 +110,7 @@ enum JobSchema {
     /// beyond it the graph, the journal and the report would be the problem, not the study.
     static let maxGridTasks = 200_000
     static let topLevel = ["name", "data", "model", "pretrain", "finetune", "evaluation", "seeds", "languages", "compression",
-                           "execution", "noop", "pretrained"]
+                           "execution", "noop", "pretrained", "compute"]
 
     /// `pretrained`: a Hugging Face XLM-R folder every fine-tune starts from, in place of the pretrain tasks.
     static let pretrained: [FieldRule] = [.string("checkpoint", nil)]
@@ -172,6 +172,14 @@ enum JobSchema {
         .int("perturbation_seed", 0...Int(Int32.max), 0).omittedAtDefault(),
         // How word labels are read from the model's distributions: each word's argmax, or the best valid BIO sequence.
         .word("decode", ["argmax", "bio", "transitions"], "argmax").omittedAtDefault(),
+    ]
+
+    /// How every engine task computes. Left out of the resolved spec at its default (so jobs without it keep their
+    /// task ids); set, it joins every engine task's params and so its id: the kernel decides a result's last bits.
+    static let compute: [FieldRule] = [
+        // The fp32 GEMM kernel: auto (each worker's measured choice per shape class, or its --gemm), or one kernel
+        // for every product, which makes a grid's bits independent of the workers' timings.
+        .word("gemm", ["auto", "own", "oneDNN"], "auto").omittedAtDefault(),
     ]
 
     /// Compression families; any field may be given as a list, which expands into the grid.

@@ -26,6 +26,9 @@ package struct JobSpec: Sendable, Equatable {
     /// `checkpoint` (the folder as written) and `sha256` (its content hash, PretrainedCheckpoint) when the job
     /// starts from a pretrained checkpoint; nil when it pretrains its own.
     package var pretrained: [String: Value]? = nil
+    /// The `compute` section's keys that differ from their defaults (empty: left out of every task's params, so
+    /// the ids are those of a job without it; set: in every engine task's params, so in its id).
+    package var compute: [String: Value] = [:]
 }
 
 /// How tasks run and how hard the coordinator tries. None of it enters task ids (it does not change results).

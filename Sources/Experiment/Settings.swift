@@ -173,6 +173,14 @@ package struct EvaluationSettings: SectionSettings {
     enum CodingKeys: String, CodingKey { case typoRates = "typo_rates", perturbationSeed = "perturbation_seed", decode }
 }
 
+/// The job's `compute` section: `gemm` is `auto` (the worker decides each product's kernel) or the one fp32 GEMM
+/// kernel, `own` or `oneDNN`, every product of the task runs.
+package struct ComputeSettings: SectionSettings {
+    package static let rules = JobSchema.compute
+    package static let sectionName = "compute"
+    package var gemm: String
+}
+
 /// What an engine task runs with, typed: decoded once from its spec (`TaskSpec.params` and fields). A section
 /// the kind does not carry is nil (a pretrain task has no `finetune`).
 package struct TaskSettings: Sendable, Equatable {
@@ -189,12 +197,14 @@ package struct TaskSettings: Sendable, Equatable {
     package var evaluation: EvaluationSettings
     /// The checkpoint folder and its planned content hash, for the task that imports a `pretrained` checkpoint.
     package var pretrained: (checkpoint: String, sha256: String)?
+    /// The job's `compute` section (its defaults when the spec has none).
+    package var compute: ComputeSettings
 
     package static func == (a: TaskSettings, b: TaskSettings) -> Bool {
         a.seed == b.seed && a.language == b.language && a.languages == b.languages && a.model == b.model && a.data == b.data
             && a.pretrain == b.pretrain && a.finetune == b.finetune && a.compression == b.compression
             && a.evaluation == b.evaluation && a.pretrained?.checkpoint == b.pretrained?.checkpoint
-            && a.pretrained?.sha256 == b.pretrained?.sha256
+            && a.pretrained?.sha256 == b.pretrained?.sha256 && a.compute == b.compute
     }
 
     package init(_ spec: TaskSpec) throws {
@@ -224,6 +234,7 @@ package struct TaskSettings: Sendable, Equatable {
         finetune = try section(FinetuneSettings.self)
         compression = try spec.setting?.method()
         evaluation = try section(EvaluationSettings.self) ?? .defaults
+        compute = try section(ComputeSettings.self) ?? .defaults
     }
 }
 

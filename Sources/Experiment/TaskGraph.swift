@@ -101,6 +101,8 @@ extension JobSpec {
             if execution.noopOutputBytes > 0 { noop["output_bytes"] = .int(execution.noopOutputBytes) }
             extra["noop"] = .object(noop)
         }
+        // The kernel a job pins reaches every engine task (and its id) through its params.
+        if !compute.isEmpty { extra["compute"] = .object(compute) }
         let model = Value.object(self.model)
         var tasks: [PlannedTask] = []
         var planned = Set<String>()

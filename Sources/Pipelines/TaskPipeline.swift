@@ -2,10 +2,30 @@
 // recipe's inputs, and its input checkpoints are folders in the order the plan lists them (parent first).
 import Experiment
 import Foundation
+import TensorCore
 
 extension Pipelines {
-    /// Runs `spec` (decoded as `s`) with `inputs`, the folders of `spec.inputs` in order, writing the checkpoint to `out`.
+    /// Runs `spec` (decoded as `s`) with `inputs`, the folders of `spec.inputs` in order, writing the checkpoint to
+    /// `out`, every fp32 product on the kernel the job's `compute.gemm` pins (the worker's choice under auto).
     package static func run(_ spec: TaskSpec, _ s: TaskSettings, inputs: [URL], out: URL, run: PipelineRun) throws -> PipelineOutcome {
+        try withKernel(s.compute) { try recipe(spec, s, inputs: inputs, out: out, run: run) }
+    }
+
+    /// Runs `body` with every product on the kernel `compute.gemm` names (other tasks of the process that pin one
+    /// wait their turn); under `auto`, as the worker decides. A kernel this processor cannot run is a permanent
+    /// error, not a silent substitute: the record would name a kernel that did not compute it.
+    package static func withKernel<R>(_ compute: ComputeSettings, _ body: () throws -> R) throws -> R {
+        guard let policy = GemmPolicy(parsing: compute.gemm) else {
+            throw PermanentTaskError("compute.gemm must be auto, own or oneDNN, got \(compute.gemm)")
+        }
+        if policy == .auto { return try body() }
+        if policy == .own && !GemmKernel.ownAvailable {
+            throw PermanentTaskError("compute.gemm: own needs AVX2 and FMA, which this worker's processor lacks (pin oneDNN, or use auto)")
+        }
+        return try GemmChoice.withPolicy(policy, body)
+    }
+
+    static func recipe(_ spec: TaskSpec, _ s: TaskSettings, inputs: [URL], out: URL, run: PipelineRun) throws -> PipelineOutcome {
         func section<T>(_ value: T?, _ name: String) throws -> T {
             guard let value else { throw PermanentTaskError("the spec has no '\(name)' section") }
             return value

@@ -69,7 +69,8 @@ package enum GemmChoice {
     package static let smallestMeasured = 1 << 15
 
     /// Runs `body` with `forced` as the policy, then puts the previous one back. Callers that force a policy this
-    /// way take turns (a process-wide lock), so that two tests forcing different kernels cannot interleave.
+    /// way take turns (a process-wide lock), so that two tests forcing different kernels cannot interleave; the
+    /// lock is recursive, so a task that pins its kernel may run inside a test that forced another.
     package static func withPolicy<R>(_ forced: GemmPolicy, _ body: () throws -> R) rethrows -> R {
         forcing.lock()
         defer { forcing.unlock() }
@@ -78,7 +79,7 @@ package enum GemmChoice {
         policy = forced
         return try body()
     }
-    private static let forcing = NSLock()
+    private static let forcing = NSRecursiveLock()
 
     /// The kernel for a product of this shape on `threads` threads.
     @inline(__always)
