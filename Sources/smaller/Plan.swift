@@ -25,6 +25,11 @@ struct Plan: ParsableCommand {
             if let checkpoint = spec.pretrained?["checkpoint"]?.stringValue {
                 print("pretrained: \(checkpoint) (content \(spec.pretrained?["sha256"]?.stringValue?.prefix(12) ?? "?")), imported once in place of pretrain(seed)")
             }
+            if let kernel = spec.compute["gemm"]?.stringValue {
+                print("fp32 GEMM: \(kernel) for every product of every task (compute.gemm; in the task ids)")
+            } else {
+                print("fp32 GEMM: each worker's own (--gemm or SMALLER_GEMM, by default measured per shape class on its machine)")
+            }
             let pre = spec.pretrained == nil && spec.pretrain["per_language"]?.boolValue == true ? "pretrain(lang, seed)" : "pretrain(seed)"
             print("dependencies: \(pre) → finetune(lang, seed) → compress(lang, seed, setting); prune when=before starts from \(pre)")
             if spec.compression.contains(where: { JobSpec.studentModel($0, teacher: spec.model) != nil }) {
