@@ -3,7 +3,7 @@
 # report-long.csv and report-entities.csv there), the previous run's committed report.csv for the comparison
 # (session 13's D1: `git show 37228e6:docs/study/report.csv`), and the raw text folder (its sizes).
 # usage: python3 docs/study/tables.py RUN_DIR PREVIOUS_REPORT_CSV TEXT_DIR
-import csv, json, sys, math, collections, statistics, os
+import csv, json, sys, math, collections, os
 run, prev_csv, text_dir = sys.argv[1], sys.argv[2], sys.argv[3]
 langs = ["amh","hau","ibo","kin","lug","luo","pcm","swa","wol","yor"]
 settings = ["prune sparsity=0.1 when=after", "prune sparsity=0.3 when=after", "prune sparsity=0.5 when=after",
@@ -12,13 +12,14 @@ settings = ["prune sparsity=0.1 when=after", "prune sparsity=0.3 when=after", "p
             "distill layers=1 epochs=4", "quantize scheme=dynamic", "quantize scheme=llm-int8", "quantize scheme=static",
             "quantize scheme=int4", "quantize scheme=dynamic embeddings=true", "quantize scheme=llm-int8 embeddings=true"]
 V = collections.defaultdict(dict)   # (lang, setting, seed) -> metric -> value
-kinds = {}
-secs = collections.Counter()
+task_seconds = collections.Counter()   # kind:family -> seconds, from each task's own `<kind>.seconds`
 for r in csv.DictReader(open(os.path.join(run, "report-long.csv"))):
     key = (r["language"], r["setting"], r["seed"])
     try: V[key][r["metric"]] = float(r["value"])
-    except ValueError: pass
-    kinds[key] = r["kind"]
+    except ValueError: continue
+    if r["metric"] in ("pretrain.seconds", "finetune.seconds", "compress.seconds"):
+        family = r["setting"].split(" ")[0] + ("/before" if "when=before" in r["setting"] else "")
+        task_seconds[r["kind"] + ":" + family] += float(r["value"])
 seeds = sorted({k[2] for k in V if k[1] == "dense"})
 def g(l, s, seed, m):
     return V.get((l, s, seed), {}).get(m)
@@ -62,12 +63,8 @@ for s in settings:
     print(f"| {s} | " + " | ".join("–" if v is None else f"{v:+.1f}" for v in vals) + f" | **{sum(got)/len(got):+.2f}** |")
 
 print("## Task seconds by kind")
-tot = collections.Counter()
-for r in csv.DictReader(open(os.path.join(run, "report-long.csv"))):
-    if r["metric"].endswith(".seconds") and r["metric"].count(".") == 1 and r["metric"].split(".")[0] in ("pretrain","finetune","compress"):
-        tot[r["kind"] + ":" + r["setting"].split(" ")[0] + ("/before" if "when=before" in r["setting"] else "")] += float(r["value"])
-for k, v in sorted(tot.items()): print(f"  {k}: {v:.0f} s")
-print(f"  sum {sum(tot.values()):.0f} s")
+for k, v in sorted(task_seconds.items()): print(f"  {k}: {v:.0f} s")
+print(f"  sum {sum(task_seconds.values()):.0f} s")
 
 print("\n## Robustness, calibration, loyalty and efficiency (paired over language x seed cells; means)")
 cols = ["ΔF1", "Δ drop typos 10 %", "Δ drop typos 20 %", "Δ drop diacritics", "Δ OOD F1", "Δ OOD gap",
